@@ -1,0 +1,50 @@
+using System.CommandLine;
+using Shout.Configuration;
+using Shout.Endpoints;
+
+namespace Shout.Cli.Commands;
+
+/// <summary>Options shared by the client commands, and parsing helpers.</summary>
+internal static class CommonOptions
+{
+    public const string AddressVariable = "SHOUT_ADDRESS";
+    public const string DefaultAddress = "127.0.0.1:8080";
+
+    public static Option<ShoutEndpoint> Address() => new("--address", "-a")
+    {
+        Description = $"The server: tcp://HOST:PORT, unix:///PATH, … or a bare HOST:PORT (TCP). Default {DefaultAddress}, or ${AddressVariable}.",
+        DefaultValueFactory = _ => ShoutEndpoint.Parse(Environment.GetEnvironmentVariable(AddressVariable) is { Length: > 0 } env ? env : DefaultAddress),
+        CustomParser = result => ParseEndpoint(result),
+    };
+
+    public static Option<TimeSpan> ConnectTimeout() => new("--connect-timeout")
+    {
+        Description = "Give up connecting after this long (e.g. 500ms, 5s). Default 5s.",
+        DefaultValueFactory = _ => TimeSpan.FromSeconds(5),
+        CustomParser = result => ParseDuration(result),
+    };
+
+    public static ShoutEndpoint ParseEndpoint(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (ShoutEndpoint.TryParse(text, out var endpoint, out var error))
+        {
+            return endpoint!;
+        }
+
+        result.AddError(error);
+        return null!;
+    }
+
+    public static TimeSpan ParseDuration(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (DurationParser.TryParse(text, out var value))
+        {
+            return value;
+        }
+
+        result.AddError($"'{text}' is not a duration; write e.g. 500ms, 30s, 5m or 1h");
+        return TimeSpan.Zero;
+    }
+}

@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Text;
+using Shout.Client;
+using Shout.Endpoints;
+
+namespace Shout.Cli.Commands;
+
+/// <summary>
+/// <c>shout send</c>: the tutorial's 2.2 client. With a message, prints the reply; without one,
+/// streams stdin to the server, half-closes at EOF and copies every reply to stdout (like <c>nc -N</c>).
+/// </summary>
+internal static class SendCommand
+{
+    public static Command Create()
+    {
+        var address = CommonOptions.Address();
+        var connectTimeout = CommonOptions.ConnectTimeout();
+        var message = new Argument<string[]>("message")
+        {
+            Description = "Words to send, joined by spaces. Without any, stdin is sent (binary-safe) and replies go to stdout.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var command = new Command("send", "Send a message (or stdin) and print the server's answer.")
+        {
+            address, connectTimeout, message,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var endpoint = parse.GetValue(address)!;
+            var words = parse.GetValue(message) ?? [];
+            try
+            {
+                await using var connection = await ShoutConnection.ConnectAsync(endpoint, parse.GetValue(connectTimeout), cancellationToken);
+                if (words.Length > 0)
+                {
+                    await SendMessageAsync(connection, string.Join(' ', words), cancellationToken);
+                }
+                else
+                {
+                    await StreamStdinAsync(connection, cancellationToken);
+                }
+
+                return 0;
+            }
+            catch (Exception e) when (ClientErrors.IsConnectionFailure(e))
+            {
+                await Console.Error.WriteLineAsync($"shout: {ClientErrors.Describe(e, endpoint)}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static async Task SendMessageAsync(ShoutConnection connection, string text, CancellationToken cancellationToken)
+    {
+        await connection.Stream.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
+        await connection.HalfCloseAsync();
+        using var reply = new MemoryStream();
+        await connection.Stream.CopyToAsync(reply, cancellationToken);
+        var stdout = Console.OpenStandardOutput();
+        await stdout.WriteAsync(reply.GetBuffer().AsMemory(0, (int)reply.Length), cancellationToken);
+        if (reply.Length == 0 || reply.GetBuffer()[reply.Length - 1] != '\n')
+        {
+            await stdout.WriteAsync("\n"u8.ToArray(), cancellationToken);
+        }
+
+        await stdout.FlushAsync(cancellationToken);
+    }
+
+    private static async Task StreamStdinAsync(ShoutConnection connection, CancellationToken cancellationToken)
+    {
+        // Upload and download run at once: a server answering as it reads would otherwise stall
+        // on a full socket buffer while we are still sending.
+        var upload = Task.Run(async () =>
+        {
+            await using var stdin = Console.OpenStandardInput();
+            await stdin.CopyToAsync(connection.Stream, 64 * 1024, cancellationToken);
+            await connection.HalfCloseAsync();
+        }, cancellationToken);
+        await using (var stdout = Console.OpenStandardOutput())
+        {
+            await connection.Stream.CopyToAsync(stdout, 64 * 1024, cancellationToken);
+            await stdout.FlushAsync(cancellationToken);
+        }
+
+        await upload;
+    }
+}

@@ -1,0 +1,102 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Shout.Endpoints;
+using Shout.Framing;
+using Shout.Server;
+
+namespace Shout.Cli.Commands;
+
+/// <summary><c>shout serve</c>: the server, on every endpoint given.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var listen = new Option<ShoutEndpoint[]>("--listen", "-l")
+        {
+            Description = $"Endpoint to serve, repeatable: tcp://HOST:PORT, unix:///PATH. Default {ShoutServerOptions.DefaultListen}.",
+            AllowMultipleArgumentsPerToken = false,
+            CustomParser = result => [.. result.Tokens.Select(t => ShoutEndpoint.TryParse(t.Value, out var e, out var error) ? e! : Fail(result, error))],
+        };
+        var mode = new Option<ShoutMode>("--mode")
+        {
+            Description = "stream: answer every byte as it arrives (the tutorial's behaviour); line: answer whole lines, 'quit' closes.",
+            DefaultValueFactory = _ => ShoutMode.Stream,
+        };
+        var maxLine = new Option<int>("--max-line")
+        {
+            Description = $"Line mode: most bytes in one line, not counting its newline. Default {LineFramer.DefaultMaxLineLength}.",
+            DefaultValueFactory = _ => LineFramer.DefaultMaxLineLength,
+        };
+        maxLine.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1)
+            {
+                r.AddError("--max-line must be at least 1");
+            }
+        });
+        var shutdownTimeout = new Option<TimeSpan>("--shutdown-timeout")
+        {
+            Description = "On Ctrl+C or SIGTERM, how long to let connections finish their replies before aborting them. Default 5s.",
+            DefaultValueFactory = _ => TimeSpan.FromSeconds(5),
+            CustomParser = CommonOptions.ParseDuration,
+        };
+        var verbose = new Option<bool>("--verbose", "-v")
+        {
+            Description = "Log each connection's life: accepted, peer closed its side, who closed and why, bytes each way, duration.",
+        };
+
+        var command = new Command("serve", "Run the server (the tutorial's 2.1/2.3 concurrent server).")
+        {
+            listen, mode, maxLine, shutdownTimeout, verbose,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = new ShoutServerOptions
+            {
+                Mode = parse.GetValue(mode),
+                MaxLineLength = parse.GetValue(maxLine),
+                ShutdownTimeout = parse.GetValue(shutdownTimeout),
+            };
+            foreach (var endpoint in parse.GetValue(listen) ?? [])
+            {
+                options.Listen.Add(endpoint);
+            }
+
+            return await RunAsync(options, parse.GetValue(verbose));
+        });
+        return command;
+    }
+
+    private static ShoutEndpoint Fail(System.CommandLine.Parsing.ArgumentResult result, string error)
+    {
+        result.AddError(error);
+        return null!;
+    }
+
+    private static async Task<int> RunAsync(ShoutServerOptions options, bool verbose)
+    {
+        await using var server = ShoutServer.Create(options, logging =>
+        {
+            logging.AddSimpleConsole(c =>
+            {
+                c.SingleLine = true;
+                c.TimestampFormat = "HH:mm:ss.fff ";
+            });
+            logging.SetMinimumLevel(LogLevel.Information);
+            logging.AddFilter("Microsoft", LogLevel.Warning);
+            logging.AddFilter("Shout", verbose ? LogLevel.Debug : LogLevel.Information);
+        });
+        try
+        {
+            await server.StartAsync();
+        }
+        catch (IOException e)
+        {
+            await Console.Error.WriteLineAsync($"shout: cannot listen: {e.Message}");
+            return 1;
+        }
+
+        await server.WaitForShutdownAsync();
+        return 0;
+    }
+}

@@ -1,0 +1,32 @@
+using System.Net.Sockets;
+using Shout.Endpoints;
+
+namespace Shout.Client;
+
+/// <summary>Turns connection failures into the one-line messages the CLI prints.</summary>
+public static class ClientErrors
+{
+    /// <summary>True for failures that are the network's or the server's, not a bug.</summary>
+    public static bool IsConnectionFailure(Exception error) =>
+        error is SocketException or IOException or TimeoutException or System.Security.Authentication.AuthenticationException;
+
+    /// <summary>A short message naming what failed and where, without a stack trace.</summary>
+    public static string Describe(Exception error, ShoutEndpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        var socketError = error as SocketException ?? error.InnerException as SocketException;
+        var what = socketError?.SocketErrorCode switch
+        {
+            SocketError.ConnectionRefused => "connection refused",
+            SocketError.ConnectionReset => "connection reset by the server",
+            SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => "host not found",
+            SocketError.NetworkUnreachable or SocketError.HostUnreachable => "unreachable",
+            SocketError.AddressNotAvailable => "address not available",
+            SocketError.AccessDenied => "permission denied",
+            SocketError.TimedOut => "timed out",
+            null => error.Message,
+            _ => socketError.Message,
+        };
+        return $"{what} ({endpoint})";
+    }
+}

@@ -1,0 +1,35 @@
+using System.Buffers;
+
+namespace Shout.Framing;
+
+/// <summary>What a connection should do after a framer has processed its input.</summary>
+public enum FrameAction
+{
+    /// <summary>Keep reading.</summary>
+    Continue,
+
+    /// <summary>The client said <c>quit</c>: the answer is written, close gracefully.</summary>
+    Quit,
+
+    /// <summary>The client broke the protocol (e.g. a line too long): the error is written, close.</summary>
+    ProtocolError,
+}
+
+/// <summary>The outcome of one <see cref="IShoutFramer.Process"/> call.</summary>
+/// <param name="Consumed">Input bytes answered; the rest must be offered again with more data.</param>
+/// <param name="Action">What the connection does next.</param>
+public readonly record struct FrameResult(long Consumed, FrameAction Action);
+
+/// <summary>
+/// Turns received bytes into answers. Implementations are pure (no I/O) and stateless, so one
+/// instance serves every connection of every transport concurrently.
+/// </summary>
+public interface IShoutFramer
+{
+    /// <summary>Answers what can be answered of <paramref name="input"/>.</summary>
+    /// <param name="input">Everything received and not yet consumed.</param>
+    /// <param name="output">Where answers are written.</param>
+    /// <param name="isCompleted">True when no more input will come (peer half-closed or the server drains):
+    /// everything left must then be answered.</param>
+    FrameResult Process(in ReadOnlySequence<byte> input, IBufferWriter<byte> output, bool isCompleted);
+}

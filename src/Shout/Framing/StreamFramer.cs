@@ -1,0 +1,22 @@
+using System.Buffers;
+using Shout.Text;
+
+namespace Shout.Framing;
+
+/// <summary>
+/// The tutorial's behaviour: every byte is answered as soon as it is read, with no framing at all.
+/// Only an incomplete UTF-8 character at the end of the input waits for its remaining bytes.
+/// </summary>
+public sealed class StreamFramer : IShoutFramer
+{
+    /// <summary>The shared instance.</summary>
+    public static StreamFramer Instance { get; } = new();
+
+    private StreamFramer()
+    {
+    }
+
+    /// <inheritdoc />
+    public FrameResult Process(in ReadOnlySequence<byte> input, IBufferWriter<byte> output, bool isCompleted)
+        => new(ShoutCaseSequence.ToUpper(input, output, isCompleted), FrameAction.Continue);
+}
