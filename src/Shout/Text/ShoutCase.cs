@@ -22,13 +22,15 @@ public static class ShoutCase
     public static int MaxOutputLength(int inputLength) => checked(inputLength + ((inputLength + 1) / 2));
 
     /// <summary>
-    /// The uppercase of one code point: .NET's invariant simple mapping, except U+0131 (dotless i),
-    /// which Go maps to 'I' and .NET leaves alone. Shout follows Go there.
+    /// The uppercase of one code point: .NET's invariant simple mapping, except the two letters
+    /// that Go maps into ASCII and .NET's invariant casing deliberately leaves alone: U+0131 (ı → I)
+    /// and U+017F (ſ → S). Shout follows Go there. Letters newer than Go 1.19's Unicode tables follow .NET.
     /// </summary>
     public static Rune ToUpper(Rune value) => value.Value switch
     {
         < 0x80 => (uint)(value.Value - 'a') <= 'z' - 'a' ? new Rune(value.Value - 0x20) : value,
         0x131 => new Rune('I'),
+        0x17F => new Rune('S'),
         _ => Rune.ToUpperInvariant(value),
     };
 

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Logging;
+using Shout.Endpoints;
+using Shout.Server;
+
+namespace Shout.IntegrationTests.Infrastructure;
+
+/// <summary>An in-process Shout server on loopback port 0 (or temp Unix paths), stopped on dispose.</summary>
+internal sealed class TestServer : IAsyncDisposable
+{
+    private TestServer(ShoutServer server) => Server = server;
+
+    public ShoutServer Server { get; }
+
+    public ShoutMetrics Metrics => Server.Metrics;
+
+    /// <summary>The first bound endpoint.</summary>
+    public ShoutEndpoint Endpoint => Server.Endpoints[0];
+
+    public ShoutEndpoint EndpointOf(ShoutTransport transport) => Server.Endpoints.First(e => e.Transport == transport);
+
+    public static async Task<TestServer> StartAsync(Action<ShoutServerOptions>? configure = null, string listen = "tcp://127.0.0.1:0")
+    {
+        var options = new ShoutServerOptions { ShutdownTimeout = TimeSpan.FromSeconds(5) };
+        configure?.Invoke(options);
+        if (options.Listen.Count == 0)
+        {
+            options.Listen.Add(ShoutEndpoint.Parse(listen));
+        }
+
+        var server = ShoutServer.Create(options, logging => logging.SetMinimumLevel(LogLevel.Warning));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await server.StartAsync(timeout.Token);
+        return new TestServer(server);
+    }
+
+    /// <summary>Waits until the server counts no open connection (each close is processed asynchronously).</summary>
+    public Task WaitForNoConnectionsAsync(TimeSpan? timeout = null) =>
+        Eventually.TrueAsync(() => Metrics.ActiveConnections == 0, timeout ?? TimeSpan.FromSeconds(15),
+            () => $"{Metrics.ActiveConnections} connections still open");
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await Server.StopAsync(timeout.Token);
+        await Server.DisposeAsync();
+    }
+}
