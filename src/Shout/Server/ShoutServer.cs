@@ -4,9 +4,11 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Shout.Endpoints;
+using Shout.Server.Admission;
 
 namespace Shout.Server;
 
@@ -38,6 +40,11 @@ public sealed class ShoutServer : IAsyncDisposable
     /// <param name="options">What to serve.</param>
     /// <param name="configureLogging">Optional logging setup (providers, levels).</param>
     public static ShoutServer Create(ShoutServerOptions options, Action<ILoggingBuilder>? configureLogging = null)
+        => Create(options, configureLogging, configureServices: null);
+
+    /// <summary>Builds a server whose services can be replaced first (tests substitute the <see cref="TimeProvider"/>).</summary>
+    internal static ShoutServer Create(ShoutServerOptions options, Action<ILoggingBuilder>? configureLogging,
+        Action<IServiceCollection>? configureServices)
     {
         ArgumentNullException.ThrowIfNull(options);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -45,6 +52,15 @@ public sealed class ShoutServer : IAsyncDisposable
         configureLogging?.Invoke(builder.Logging);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<ShoutMetrics>();
+        builder.Services.AddSingleton<ConnectionAdmission>();
+        configureServices?.Invoke(builder.Services);
+        // Every timeout runs on this clock; tests put a fake one in first.
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.WebHost.UseSockets(sockets =>
+        {
+            // A line must fit in the input pipe, or a long line would pause reading forever.
+            sockets.MaxReadBufferSize = Math.Max(sockets.MaxReadBufferSize ?? 0, options.MaxLineLength + (64L * 1024));
+        });
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
 
         var bindings = new List<(ShoutEndpoint, ListenOptions)>();
@@ -64,6 +80,9 @@ public sealed class ShoutServer : IAsyncDisposable
     {
         void Configure(ListenOptions listen)
         {
+            // Admission first: a denied or surplus client costs no handshake and no handler.
+            var admission = listen.ApplicationServices.GetRequiredService<ConnectionAdmission>();
+            listen.Use(admission.Middleware(endpoint.Transport.ToString().ToLowerInvariant()));
             listen.UseConnectionHandler<ShoutConnectionHandler>();
             bindings.Add((endpoint, listen));
         }

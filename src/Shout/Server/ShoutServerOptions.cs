@@ -1,5 +1,6 @@
 using Shout.Endpoints;
 using Shout.Framing;
+using Shout.Server.Admission;
 
 namespace Shout.Server;
 
@@ -13,11 +14,21 @@ public enum ShoutMode
     Line,
 }
 
-/// <summary>Settings of one Shout server. Not thread-safe; set before starting.</summary>
+/// <summary>
+/// Settings of one Shout server. Not thread-safe; set before starting. A timeout of
+/// <see cref="TimeSpan.Zero"/> or <see cref="Timeout.InfiniteTimeSpan"/> turns that timeout off;
+/// a limit of 0 turns that limit off.
+/// </summary>
 public sealed class ShoutServerOptions
 {
     /// <summary>The tutorial's address: every IPv4 interface, port 8080.</summary>
     public const string DefaultListen = "tcp://0.0.0.0:8080";
+
+    /// <summary>Default <see cref="MaxConnections"/>: well under the usual 20,000 to 65,536 open files of a process.</summary>
+    public const int DefaultMaxConnections = 10_000;
+
+    /// <summary>Default <see cref="MaxConnectionsPerAddress"/>.</summary>
+    public const int DefaultMaxConnectionsPerAddress = 1_000;
 
     /// <summary>Endpoints to serve. Empty means <see cref="DefaultListen"/>.</summary>
     public IList<ShoutEndpoint> Listen { get; } = [];
@@ -30,4 +41,32 @@ public sealed class ShoutServerOptions
 
     /// <summary>How long a stop waits for connections to drain before aborting them. Default 5 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most connections open at once over every stream endpoint; the next one is told
+    /// <c>ERR server busy</c> and closed. Default 10,000; 0 means no limit.</summary>
+    public int MaxConnections { get; set; } = DefaultMaxConnections;
+
+    /// <summary>Most connections open at once from one client IP address. Default 1,000; 0 means no limit.</summary>
+    public int MaxConnectionsPerAddress { get; set; } = DefaultMaxConnectionsPerAddress;
+
+    /// <summary>A connection from which nothing arrives for this long is closed. Default 5 minutes.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A reply that the client does not take (it stopped reading) for this long closes the
+    /// connection. Default 30 s.</summary>
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Line mode: a line begun but not finished within this long closes the connection
+    /// (a client trickling bytes forever). Default 1 minute.</summary>
+    public TimeSpan LineTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>TLS endpoints: a client that has not finished its handshake within this long is closed. Default 10 s.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Which client addresses may connect (TCP and TLS; Unix sockets are governed by file
+    /// permissions). Empty means everyone.</summary>
+    public AccessList Access { get; set; } = AccessList.Everyone;
+
+    /// <summary>True when <paramref name="timeout"/> is a real timeout rather than "off".</summary>
+    internal static bool IsOn(TimeSpan timeout) => timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan;
 }
