@@ -15,7 +15,7 @@ internal sealed class LimitOptions
         Defaults.MaxConnections);
 
     private readonly Option<int> _maxPerIp = Count("--max-connections-per-ip",
-        $"Most connections open at once from one client address. 0: no limit. Default {Defaults.MaxConnectionsPerAddress}.",
+        "Most connections open at once from one client address; the next is told why and closed. Default 0: no limit.",
         Defaults.MaxConnectionsPerAddress);
 
     private readonly Option<TimeSpan> _idle = Duration("--idle-timeout",

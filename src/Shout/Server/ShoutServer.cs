@@ -133,6 +133,9 @@ public sealed class ShoutServer : IAsyncDisposable
         {
             ServerLog.Listening(logger, endpoint.ToString());
         }
+
+        var metrics = Metrics;
+        _app.Lifetime.ApplicationStopping.Register(() => ServerLog.Draining(logger, metrics.ActiveConnections));
     }
 
     /// <summary>Completes when the host is asked to stop (Ctrl+C, SIGTERM or <see cref="StopAsync"/>).</summary>

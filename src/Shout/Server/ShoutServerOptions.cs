@@ -27,9 +27,6 @@ public sealed class ShoutServerOptions
     /// <summary>Default <see cref="MaxConnections"/>: well under the usual 20,000 to 65,536 open files of a process.</summary>
     public const int DefaultMaxConnections = 10_000;
 
-    /// <summary>Default <see cref="MaxConnectionsPerAddress"/>.</summary>
-    public const int DefaultMaxConnectionsPerAddress = 1_000;
-
     /// <summary>Endpoints to serve. Empty means <see cref="DefaultListen"/>.</summary>
     public IList<ShoutEndpoint> Listen { get; } = [];
 
@@ -46,8 +43,9 @@ public sealed class ShoutServerOptions
     /// <c>ERR server busy</c> and closed. Default 10,000; 0 means no limit.</summary>
     public int MaxConnections { get; set; } = DefaultMaxConnections;
 
-    /// <summary>Most connections open at once from one client IP address. Default 1,000; 0 means no limit.</summary>
-    public int MaxConnectionsPerAddress { get; set; } = DefaultMaxConnectionsPerAddress;
+    /// <summary>Most connections open at once from one client IP address. Default 0, no limit: load
+    /// generators and NAT gateways put thousands of honest clients behind one address.</summary>
+    public int MaxConnectionsPerAddress { get; set; }
 
     /// <summary>A connection from which nothing arrives for this long is closed. Default 5 minutes.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
