@@ -4,12 +4,12 @@ using Microsoft.AspNetCore.Connections;
 namespace Shout.Server;
 
 /// <summary>
-/// One connection's idle, line-completion and write timeouts, on one timer of the injected
-/// <see cref="TimeProvider"/> (so tests drive them with a fake clock). The hot path only stores a
-/// timestamp: the timer is armed for the earliest deadline and, when it fires early because
-/// activity pushed a deadline later, re-arms itself for the rest (lazy re-arming, no timer per read).
-/// Idle and line timeouts cancel the pending read, so the handler closes gracefully with the reason;
-/// the write timeout aborts the connection, since a flush to a client that never reads cannot finish.
+/// One connection's idle, line-completion and write timeouts on one timer of the injected
+/// <see cref="TimeProvider"/> (tests drive it with a fake clock). The timer is created once per
+/// connection and its due time is moved to the earliest live deadline whenever one changes (a read,
+/// a line left unfinished, a flush that waits): no allocation per read. Idle and line timeouts cancel
+/// the pending read, so the handler closes gracefully and records the reason; the write timeout
+/// aborts the connection, since a flush to a client that never reads cannot finish.
 /// </summary>
 internal sealed class ConnectionTimeouts : IDisposable
 {
@@ -45,14 +45,7 @@ internal sealed class ConnectionTimeouts : IDisposable
         }
 
         _timer = clock.CreateTimer(static s => ((ConnectionTimeouts)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        if (_idle > 0)
-        {
-            lock (_gate)
-            {
-                _idleDeadline = _clock.GetTimestamp() + _idle;
-                ArmBy(_idleDeadline);
-            }
-        }
+        Received();
     }
 
     /// <summary>The timeout that ended the connection, if one did.</summary>
@@ -67,18 +60,25 @@ internal sealed class ConnectionTimeouts : IDisposable
         }
     }
 
-    /// <summary>Data arrived: the idle deadline moves (the timer catches up lazily).</summary>
+    /// <summary>Data arrived (or the connection opened): the idle deadline restarts.</summary>
     public void Received()
     {
-        if (_idle > 0)
+        if (_idle == 0)
         {
-            Volatile.Write(ref _idleDeadline, _clock.GetTimestamp() + _idle);
+            return;
+        }
+
+        lock (_gate)
+        {
+            _idleDeadline = _clock.GetTimestamp() + _idle;
+            Rearm();
         }
     }
 
     /// <summary>Line mode: whether an unfinished line is waiting for its newline after this read.</summary>
     public void LineUnfinished(bool unfinished)
     {
+        // Only a change matters: the deadline counts from the line's first byte, so trickling does not extend it.
         if (_line == 0 || unfinished == (Volatile.Read(ref _lineDeadline) != None))
         {
             return;
@@ -86,12 +86,8 @@ internal sealed class ConnectionTimeouts : IDisposable
 
         lock (_gate)
         {
-            // The deadline counts from the line's first byte, so trickling bytes does not extend it.
             _lineDeadline = unfinished ? _clock.GetTimestamp() + _line : None;
-            if (unfinished)
-            {
-                ArmBy(_lineDeadline);
-            }
+            Rearm();
         }
     }
 
@@ -107,7 +103,7 @@ internal sealed class ConnectionTimeouts : IDisposable
         lock (_gate)
         {
             _writeDeadline = _clock.GetTimestamp() + _write;
-            ArmBy(_writeDeadline);
+            Rearm();
         }
 
         _metrics.WriteWaiting(1);
@@ -121,13 +117,27 @@ internal sealed class ConnectionTimeouts : IDisposable
             lock (_gate)
             {
                 _writeDeadline = None;
-                if (_idle > 0)
-                {
-                    // Waiting for the client to read is not idleness: the idle clock restarts now.
-                    _idleDeadline = _clock.GetTimestamp() + _idle;
-                }
+
+                // Waiting for the client to read is not idleness: the idle clock restarts now.
+                _idleDeadline = _idle > 0 ? _clock.GetTimestamp() + _idle : None;
+                Rearm();
             }
         }
+    }
+
+    /// <summary>Moves the timer to the earliest live deadline. Call under the lock.</summary>
+    private void Rearm()
+    {
+        // While a reply waits for its reader only the write timeout applies.
+        var next = _writeDeadline != None ? _writeDeadline : Math.Min(_idleDeadline, _lineDeadline);
+        if (next == _dueAt || _timer is null || _expired is not null)
+        {
+            return;
+        }
+
+        _dueAt = next;
+        var due = next == None ? Timeout.InfiniteTimeSpan : DueIn(next);
+        _timer.Change(due, Timeout.InfiniteTimeSpan);
     }
 
     private void OnTimer()
@@ -135,20 +145,17 @@ internal sealed class ConnectionTimeouts : IDisposable
         CloseReason reason;
         lock (_gate)
         {
-            _dueAt = None;
-            if (_expired is not null)
+            if (_expired is not null || _timer is null)
             {
                 return;
             }
 
             var now = _clock.GetTimestamp();
-            var idle = Volatile.Read(ref _idleDeadline);
             if (_writeDeadline != None)
             {
-                // While a reply waits for the reader only the write timeout applies.
                 if (now < _writeDeadline)
                 {
-                    ArmBy(_writeDeadline);
+                    Refire(_writeDeadline);
                     return;
                 }
 
@@ -158,18 +165,20 @@ internal sealed class ConnectionTimeouts : IDisposable
             {
                 reason = CloseReason.LineTimeout;
             }
-            else if (now >= idle)
+            else if (now >= _idleDeadline)
             {
                 reason = CloseReason.IdleTimeout;
             }
             else
             {
-                ArmBy(Math.Min(idle, _lineDeadline));
+                Refire(Math.Min(_idleDeadline, _lineDeadline));
                 return;
             }
 
             _expired = reason;
         }
+
+        _metrics.TimeoutExpired();
 
         if (reason == CloseReason.WriteTimeout)
         {
@@ -181,18 +190,29 @@ internal sealed class ConnectionTimeouts : IDisposable
         }
     }
 
-    /// <summary>Makes the timer fire no later than <paramref name="deadline"/>. Call under the lock.</summary>
-    private void ArmBy(long deadline)
+    /// <summary>
+    /// From inside the callback (it fired a little early, or raced a deadline change): fire again at
+    /// <paramref name="deadline"/>. Given as a period too, because a clock may disarm a one-shot timer
+    /// after its callback returns, undoing a plain re-arm (FakeTimeProvider does); the next change of
+    /// deadline replaces the period again.
+    /// </summary>
+    private void Refire(long deadline)
     {
-        if (deadline >= _dueAt || deadline == None || _timer is null)
-        {
-            return;
-        }
-
         _dueAt = deadline;
+        if (deadline != None)
+        {
+            var due = DueIn(deadline);
+            _timer!.Change(due, due);
+        }
+    }
+
+    /// <summary>Time until <paramref name="deadline"/>, rounded up to whole milliseconds (timer resolution),
+    /// so the timer never fires before the deadline and never with a zero due time.</summary>
+    private TimeSpan DueIn(long deadline)
+    {
         var remaining = Math.Max(0, deadline - _clock.GetTimestamp());
-        var ticks = (long)Math.Ceiling(remaining * (double)TimeSpan.TicksPerSecond / _clock.TimestampFrequency);
-        _timer.Change(TimeSpan.FromTicks(ticks), Timeout.InfiniteTimeSpan);
+        var milliseconds = Math.Ceiling(remaining * 1000.0 / _clock.TimestampFrequency);
+        return TimeSpan.FromMilliseconds(Math.Max(1, milliseconds));
     }
 
     private long Units(TimeSpan timeout) => ShoutServerOptions.IsOn(timeout)

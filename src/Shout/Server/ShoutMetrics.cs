@@ -23,6 +23,7 @@ public sealed class ShoutMetrics
     private long _acceptedTotal;
     private long _closedTotal;
     private long _writesWaiting;
+    private long _timeoutsExpired;
     private readonly long[] _closedByReason = new long[Enum.GetValues<CloseReason>().Length];
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
@@ -88,6 +89,11 @@ public sealed class ShoutMetrics
         _accepted.Add(1, t);
         _closed.Add(1, t, new KeyValuePair<string, object?>("reason", ReasonName(reason)));
     }
+
+    /// <summary>Timeouts that fired (the connection's close follows, recorded with the same reason).</summary>
+    internal long TimeoutsExpired => Interlocked.Read(ref _timeoutsExpired);
+
+    internal void TimeoutExpired() => Interlocked.Increment(ref _timeoutsExpired);
 
     /// <summary>Counts a connection whose reply started waiting for a slow reader (+1) or stopped waiting (−1).</summary>
     internal void WriteWaiting(int delta) => Interlocked.Add(ref _writesWaiting, delta);
