@@ -41,6 +41,11 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
         try
         {
             reason = await ServeAsync(connection, input, connection.Transport.Output, transport, counters, timeouts);
+            if (GracefulClose.Applies(reason, transport))
+            {
+                await GracefulClose.RunAsync(connection, input, counters.BytesOut,
+                    ShoutServerOptions.IsOn(options.WriteTimeout) ? options.WriteTimeout : GracefulClose.Linger, clock);
+            }
         }
         catch (Exception e) when (e is ConnectionResetException or ConnectionAbortedException or IOException or SocketException or OperationCanceledException)
         {
@@ -72,6 +77,7 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
                 // The unfinished line is refused like an over-long one, not answered.
                 input.AdvanceTo(buffer.End);
                 output.Write(LineTimedOut);
+                counters.BytesOut += LineTimedOut.Length;
                 await timeouts.FlushAsync(output);
                 return CloseReason.LineTimeout;
             }
