@@ -1,0 +1,57 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using Shout.Endpoints;
+using Shout.IntegrationTests.Infrastructure;
+
+namespace Shout.IntegrationTests.Reliability;
+
+/// <summary>RELIABILITY row 8, the operator's side: a second Ctrl+C/SIGTERM during a drain exits at once.</summary>
+public sealed partial class Row08SecondSignalTests
+{
+    [Fact]
+    public async Task Row08_a_second_signal_during_the_drain_exits_at_once_with_a_non_zero_code()
+    {
+        // A client that never reads keeps the drain waiting for the whole minute of --shutdown-timeout.
+        await using var server = ProcessHarness.StartShout("serve", "-l", "tcp://127.0.0.1:0",
+            "--shutdown-timeout", "60s", "--write-timeout", "0");
+        var listening = await server.WaitForOutputAsync(o => ListeningTcp().IsMatch(o), TimeSpan.FromSeconds(30));
+        var port = int.Parse(ListeningTcp().Match(listening).Groups[1].Value, CultureInfo.InvariantCulture);
+        using var stuck = await RawClient.ConnectAsync(ShoutEndpoint.ForTcp("127.0.0.1", port));
+        stuck.ReceiveBufferSize = 4096;
+        var flood = FloodAsync(stuck);
+
+        await server.WaitForOutputAsync(_ => flood.IsCompleted || !stuck.Poll(0, SelectMode.SelectWrite), TimeSpan.FromSeconds(30));
+        server.Signal(15);
+        await server.WaitForLineAsync("Shout draining", TimeSpan.FromSeconds(30));
+        server.Signal(15);
+
+        Assert.Equal(130, await server.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Contains("second signal", server.Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>Sends until the connection breaks; the server's replies back up because nothing reads them.</summary>
+    private static async Task FloodAsync(Socket socket)
+    {
+        var chunk = new byte[64 * 1024];
+        Array.Fill(chunk, (byte)'x');
+        try
+        {
+            while (true)
+            {
+                await socket.SendAsync(chunk);
+            }
+        }
+        catch (SocketException)
+        {
+            // The server went away: the test is over.
+        }
+        catch (ObjectDisposedException)
+        {
+            // The test disposed the socket.
+        }
+    }
+
+    [GeneratedRegex(@"listening on tcp://127\.0\.0\.1:(\d+)")]
+    private static partial Regex ListeningTcp();
+}
