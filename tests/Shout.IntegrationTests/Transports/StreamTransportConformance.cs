@@ -190,30 +190,3 @@ public abstract class StreamTransportConformance
         return output.ToArray()[..length];
     }
 }
-
-/// <summary>Plain TCP over IPv4 loopback.</summary>
-public sealed class TcpIPv4Conformance : StreamTransportConformance
-{
-    protected override string Listen => "tcp://127.0.0.1:0";
-}
-
-/// <summary>Plain TCP over IPv6 loopback.</summary>
-public sealed class TcpIPv6Conformance : StreamTransportConformance
-{
-    protected override string Listen => "tcp://[::1]:0";
-}
-
-/// <summary>A Unix domain stream socket in a fresh temporary directory.</summary>
-public sealed class UnixConformance : StreamTransportConformance
-{
-    protected override string Listen { get; } = $"unix://{Repo.TempDir()}/shout.sock";
-}
-
-/// <summary>TLS with the server's self-signed certificate, pinned by the client.</summary>
-public sealed class TlsConformance : StreamTransportConformance
-{
-    protected override string Listen => "tls://127.0.0.1:0";
-
-    protected override ShoutClientOptions ClientOptions(ShoutServer server) =>
-        new() { Pin = CertificatePin.Parse(Convert.ToHexString(server.TlsCertificate!.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256))) };
-}
