@@ -74,6 +74,10 @@ public sealed class ShoutConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Connects over TCP to the first of <paramref name="candidates"/> that accepts, in order.</summary>
+    internal static Task<ShoutConnection> ConnectToAnyAsync(IPEndPoint[] candidates, TimeSpan connectTimeout, CancellationToken cancellationToken) =>
+        ConnectToAsync(candidates, ProtocolType.Tcp, connectTimeout, cancellationToken);
+
     private static async Task<EndPoint[]> IPEndPointsAsync(ShoutEndpoint endpoint, CancellationToken cancellationToken) =>
         [.. (await ResolveAsync(endpoint, cancellationToken)).Select(a => new IPEndPoint(a, endpoint.Port))];
 

@@ -38,8 +38,11 @@ public sealed class ShoutDatagramClient : IDisposable
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(options);
         var addresses = await ShoutConnection.ResolveAsync(endpoint, cancellationToken);
-        return new ShoutDatagramClient([.. addresses.Select(a => new IPEndPoint(a, endpoint.Port))], options);
+        return ForCandidates([.. addresses.Select(a => new IPEndPoint(a, endpoint.Port))], options);
     }
+
+    /// <summary>A client that sends to <paramref name="candidates"/> in order, moving on when one refuses.</summary>
+    internal static ShoutDatagramClient ForCandidates(IPEndPoint[] candidates, ShoutClientOptions options) => new(candidates, options);
 
     /// <summary>
     /// Sends <paramref name="datagram"/> and returns the reply, sending again on each reply timeout;

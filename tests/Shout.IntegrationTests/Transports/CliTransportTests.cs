@@ -61,6 +61,17 @@ public sealed partial class CliTransportTests : IAsyncLifetime
         Assert.Equal("ONE\nTWO\nQUIT\n", result.StdoutText);
     }
 
+    [Theory]
+    [InlineData(ShoutTransport.Tcp)]
+    [InlineData(ShoutTransport.Udp)]
+    public async Task Send_resolves_a_host_name(ShoutTransport transport)
+    {
+        var address = _addresses[transport].Replace("127.0.0.1", "localhost", StringComparison.Ordinal);
+        var result = await CliRunner.ShoutAsync(["send", "-a", address, "by", "name"]);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal("BY NAME\n", result.StdoutText);
+    }
+
     [Fact]
     public async Task Send_over_UDP_sends_each_stdin_line_as_a_datagram()
     {
