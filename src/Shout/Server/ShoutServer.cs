@@ -47,10 +47,6 @@ public sealed class ShoutServer : IAsyncDisposable
         builder.Services.AddSingleton<ShoutMetrics>();
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
 
-        // Kestrel stops reading a connection once this much is unconsumed; a line mode line must fit.
-        builder.WebHost.UseSockets(sockets => sockets.MaxReadBufferSize =
-            Math.Max(sockets.MaxReadBufferSize ?? 0, options.Mode == ShoutMode.Line ? options.MaxLineLength + 4096L : 0));
-
         var bindings = new List<(ShoutEndpoint, ListenOptions)>();
         var endpoints = options.Listen.Count > 0 ? options.Listen : [ShoutEndpoint.Parse(ShoutServerOptions.DefaultListen)];
         builder.WebHost.ConfigureKestrel(kestrel =>
