@@ -26,10 +26,10 @@ internal sealed class ServeTransportOptions
         CustomParser = CommonOptions.ParseDuration,
     };
 
-    private readonly Option<UnixFileMode> _unixMode = new("--unix-mode")
+    private readonly Option<UnixFileMode?> _unixMode = new("--unix-mode")
     {
         Description = "Permissions of unix:// socket files, in octal (clients need write permission). Default 660.",
-        DefaultValueFactory = _ => new ShoutServerOptions().UnixSocketMode,
+        HelpName = "octal",
         CustomParser = result =>
         {
             var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
@@ -49,7 +49,7 @@ internal sealed class ServeTransportOptions
             }
 
             result.AddError($"'{text}' is not an octal file mode from 000 to 777, e.g. 660");
-            return default;
+            return null;
         },
     };
 
@@ -75,7 +75,7 @@ internal sealed class ServeTransportOptions
         options.Tls.KeyPath = parse.GetValue(_key)?.FullName;
         options.Tls.Password = Environment.GetEnvironmentVariable(PasswordVariable) is { Length: > 0 } password ? password : null;
         options.Tls.HandshakeTimeout = parse.GetValue(_handshakeTimeout);
-        options.UnixSocketMode = parse.GetValue(_unixMode);
+        options.UnixSocketMode = parse.GetValue(_unixMode) ?? options.UnixSocketMode;
     }
 
 }

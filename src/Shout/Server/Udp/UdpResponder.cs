@@ -70,7 +70,17 @@ internal sealed class UdpResponder : IAsyncDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();
-        await _loop.WaitAsync(cancellationToken);
+        try
+        {
+            await _loop.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Out of shutdown time: no drain, just close.
+            _socket.Close();
+            return;
+        }
+
         var drained = 0;
         var peer = new SocketAddress(_socket.AddressFamily);
         try
