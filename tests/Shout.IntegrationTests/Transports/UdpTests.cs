@@ -20,11 +20,16 @@ public sealed class UdpTests
     {
         await using var server = await TestServer.StartAsync(listen: "udp://127.0.0.1:0");
         using var client = Connect(server.Endpoint);
-        foreach (var message in (string[])["hello", "ȿ straße 😀", ""])
+        // Invalid UTF-8 (C3 28, FF, an overlong, an encoded surrogate, a cut character) passes through.
+        byte[][] datagrams = [.. ((string[])["hello", "ȿ straße 😀", ""]).Select(Encoding.UTF8.GetBytes),
+            [0xC3, 0x28, (byte)'a', 0xFF, 0xC0, 0xAF, 0xED, 0xA0, 0x80, (byte)'b', 0xF0, 0x9F, 0x98]];
+        foreach (var datagram in datagrams)
         {
-            client.Send(Encoding.UTF8.GetBytes(message));
-            Assert.Equal(ShoutCase.ToUpper(Encoding.UTF8.GetBytes(message)), await ReceiveAsync(client));
+            client.Send(datagram);
+            Assert.Equal(ShoutCase.ToUpper(datagram), await ReceiveAsync(client));
         }
+
+        Assert.Equal([0xC3, 0x28, (byte)'A', 0xFF, 0xC0, 0xAF, 0xED, 0xA0, 0x80, (byte)'B', 0xF0, 0x9F, 0x98], ShoutCase.ToUpper(datagrams[^1]));
     }
 
     [Theory]
