@@ -84,7 +84,7 @@ internal static class ServeCommand
         {
             server = CreateServer(options, verbose);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
         {
             await Console.Error.WriteLineAsync($"shout: {e.Message}");
             return 1;

@@ -1,8 +1,8 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,10 +25,10 @@ public sealed class ShoutServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly IReadOnlyList<ShoutEndpoint> _requested;
-    private readonly Dictionary<ShoutEndpoint, ListenOptions> _bindings;
+    private readonly ListenOptions?[] _bindings;
     private readonly ShoutServerOptions _options;
 
-    private ShoutServer(WebApplication app, IReadOnlyList<ShoutEndpoint> requested, Dictionary<ShoutEndpoint, ListenOptions> bindings,
+    private ShoutServer(WebApplication app, IReadOnlyList<ShoutEndpoint> requested, ListenOptions?[] bindings,
         ShoutServerOptions options, X509Certificate2? certificate)
     {
         _app = app;
@@ -45,9 +45,9 @@ public sealed class ShoutServer : IAsyncDisposable
         {
             var udp = _app.Services.GetService<UdpShoutService>()?.Bound ?? [];
             var udpIndex = 0;
-            return [.. _requested.Select(e => e.Transport == ShoutTransport.Udp
+            return [.. _requested.Select((e, i) => e.Transport == ShoutTransport.Udp
                 ? (udpIndex < udp.Count ? udp[udpIndex++] : e)
-                : _bindings.TryGetValue(e, out var listen) ? Bound(e, listen) : e)];
+                : _bindings[i] is { } listen ? Bound(e, listen) : e)];
         }
     }
 
@@ -73,19 +73,24 @@ public sealed class ShoutServer : IAsyncDisposable
         builder.Services.AddSingleton<ShoutMetrics>();
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
 
-        var bindings = new Dictionary<ShoutEndpoint, ListenOptions>();
         IReadOnlyList<ShoutEndpoint> endpoints = options.Listen.Count > 0 ? [.. options.Listen] : [ShoutEndpoint.Parse(ShoutServerOptions.DefaultListen)];
-        if (endpoints.Distinct().Count() != endpoints.Count)
+        foreach (var endpoint in endpoints.Where(e => e.Transport is not (ShoutTransport.Unix or ShoutTransport.WebSocket)))
         {
-            throw new ArgumentException("the same endpoint is listed twice", nameof(options));
+            // Now, not when Kestrel is configured at start, so a bad address is a FormatException here.
+            ResolveListenAddress(endpoint);
         }
 
+        var bindings = new ListenOptions?[endpoints.Count];
         var certificate = endpoints.Any(e => e.Transport == ShoutTransport.Tls) ? ServerCertificates.Load(options.Tls) : null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            foreach (var endpoint in endpoints.Where(e => e.Transport != ShoutTransport.Udp))
+            for (var i = 0; i < endpoints.Count; i++)
             {
-                Bind(kestrel, endpoint, options, certificate, bindings);
+                if (endpoints[i].Transport != ShoutTransport.Udp)
+                {
+                    var index = i;
+                    Bind(kestrel, endpoints[i], options, certificate, listen => bindings[index] = listen);
+                }
             }
         });
 
@@ -101,7 +106,7 @@ public sealed class ShoutServer : IAsyncDisposable
     }
 
     private static void Bind(KestrelServerOptions kestrel, ShoutEndpoint endpoint, ShoutServerOptions options,
-        X509Certificate2? certificate, Dictionary<ShoutEndpoint, ListenOptions> bindings)
+        X509Certificate2? certificate, Action<ListenOptions> bound)
     {
         void Configure(ListenOptions listen)
         {
@@ -118,7 +123,7 @@ public sealed class ShoutServer : IAsyncDisposable
             }
 
             listen.UseConnectionHandler<ShoutConnectionHandler>();
-            bindings[endpoint] = listen;
+            bound(listen);
         }
 
         switch (endpoint.Transport)
@@ -159,7 +164,7 @@ public sealed class ShoutServer : IAsyncDisposable
         _ => requested,
     };
 
-    /// <summary>Starts listening on every endpoint.</summary>
+    /// <summary>Starts listening on every endpoint; <see cref="IOException"/> when one cannot be bound.</summary>
     /// <remarks>
     /// A Unix socket file left by a server that crashed is removed first (a connect to it is
     /// refused); one that a running server answers on is an <see cref="IOException"/>.
@@ -176,6 +181,8 @@ public sealed class ShoutServer : IAsyncDisposable
             }
         }
 
+        // Bound before the host starts, so a UDP port in use is one IOException, like a TCP one.
+        _app.Services.GetService<UdpShoutService>()?.Bind();
         await _app.StartAsync(cancellationToken);
         foreach (var path in unixPaths)
         {

@@ -17,25 +17,30 @@ internal sealed class UdpShoutService(IReadOnlyList<ShoutEndpoint> endpoints, Sh
     /// <summary>The bound endpoint of each requested one, in order; empty before start.</summary>
     public IReadOnlyList<ShoutEndpoint> Bound => [.. _responders.Select(r => r.Bound)];
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Binds every endpoint (before the host starts); <see cref="IOException"/> when one is taken.</summary>
+    public void Bind()
     {
-        try
+        if (_responders.Count > 0)
         {
-            foreach (var endpoint in endpoints)
-            {
-                _responders.Add(UdpResponder.Bind(endpoint, ShoutServer.ResolveListenAddress(endpoint), metrics, logger));
-            }
-        }
-        catch (IOException)
-        {
-            await DisposeAsync();
-            throw;
+            return;
         }
 
+        // On failure the sockets bound so far are closed when the host disposes this service.
+        foreach (var endpoint in endpoints)
+        {
+            _responders.Add(UdpResponder.Bind(endpoint, ShoutServer.ResolveListenAddress(endpoint), metrics, logger));
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        Bind();
         foreach (var responder in _responders)
         {
             responder.Start();
         }
+
+        return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) =>
