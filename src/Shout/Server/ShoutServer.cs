@@ -113,7 +113,9 @@ public sealed class ShoutServer : IAsyncDisposable
             if (endpoint.Transport == ShoutTransport.Tls)
             {
                 // Kestrel's TLS middleware runs the handshake (with its timeout) before the handler
-                // sees the connection; handshake failures are logged at Debug, never Error.
+                // sees the connection; handshake failures are logged at Debug, never Error. No HTTP
+                // protocols: otherwise it would accept an ALPN offer of h2 for a stream that is not HTTP.
+                listen.Protocols = HttpProtocols.None;
                 listen.UseHttps(new HttpsConnectionAdapterOptions
                 {
                     ServerCertificate = certificate,

@@ -45,15 +45,18 @@ public sealed class PeerTests
     }
 
     [Fact]
-    public async Task Openssl_s_client_is_answered_and_sees_the_certificate_whose_fingerprint_the_server_gives()
+    public async Task Openssl_s_client_is_answered_sees_the_certificate_whose_fingerprint_the_server_gives_and_no_ALPN()
     {
         await using var server = await TestServer.StartAsync(listen: "tls://127.0.0.1:0");
         await using var client = ProcessHarness.Start(Tools.Require("openssl"),
-            ["s_client", "-connect", $"127.0.0.1:{server.Endpoint.Port}", "-ign_eof"]);
+            ["s_client", "-connect", $"127.0.0.1:{server.Endpoint.Port}", "-ign_eof", "-alpn", "h2,http/1.1"]);
         await client.WaitForLineAsync("-----END CERTIFICATE-----", Wait);
         await client.Stdin.WriteAsync("hello openssl\n");
         await client.Stdin.FlushAsync();
         await client.WaitForLineAsync("HELLO OPENSSL", Wait);
+
+        // The stream is not HTTP: an ALPN offer of h2 or http/1.1 must not be accepted.
+        Assert.Contains("No ALPN negotiated", client.Stdout, StringComparison.Ordinal);
 
         using var served = X509Certificate2.CreateFromPem(client.Stdout);
         Assert.Equal(server.Server.TlsCertificate!.GetCertHash(HashAlgorithmName.SHA256), served.GetCertHash(HashAlgorithmName.SHA256));
