@@ -100,6 +100,10 @@ public sealed class ShoutServer : IAsyncDisposable
             builder.Services.AddSingleton(sp => new UdpShoutService(udp, sp.GetRequiredService<ShoutMetrics>(),
                 sp.GetRequiredService<ILogger<UdpShoutService>>()));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<UdpShoutService>());
+            if (udp.Count == endpoints.Count)
+            {
+                builder.Services.AddSingleton<Microsoft.AspNetCore.Hosting.Server.IServer, DatagramOnlyServer>();
+            }
         }
 
         return new ShoutServer(builder.Build(), endpoints, bindings, options, certificate);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Shout.Client;
 using Shout.Endpoints;
 using Shout.IntegrationTests.Infrastructure;
@@ -142,6 +143,15 @@ public sealed class UdpTests
         {
             Assert.Equal($"Q{i}", Encoding.UTF8.GetString(await ReceiveAsync(client)));
         }
+    }
+
+    [Fact]
+    public async Task A_UDP_only_server_listens_on_nothing_else()
+    {
+        // Kestrel with no endpoint would bind http://localhost:5000 by default.
+        await using var server = await TestServer.StartAsync(listen: "udp://127.0.0.1:0");
+        var web = server.Server.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>();
+        Assert.Empty(web.Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses ?? []);
     }
 
     [Fact]
