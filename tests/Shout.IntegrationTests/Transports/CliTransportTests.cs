@@ -8,34 +8,10 @@ namespace Shout.IntegrationTests.Transports;
 /// The README's promise: one <c>shout serve</c> on all four transports, and <c>shout send</c> and
 /// <c>shout chat</c> talking to each with the same commands.
 /// </summary>
-public sealed partial class CliTransportTests : IAsyncLifetime
+public sealed class CliTransportTests(AllTransportsServer server) : IClassFixture<AllTransportsServer>
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
-    private ProcessHarness _server = null!;
-    private readonly Dictionary<ShoutTransport, string> _addresses = [];
-    private string _fingerprint = "";
-
-    public async Task InitializeAsync()
-    {
-        var path = Path.Combine(Repo.TempDir(), "s.sock");
-        _server = ProcessHarness.StartShout("serve", "--listen", "tcp://127.0.0.1:0", "--listen", "udp://127.0.0.1:0",
-            "--listen", "unix://" + path, "--listen", "tls://[::1]:0");
-        var output = await _server.WaitForOutputAsync(o => Listening().Count(o) == 4, Wait);
-        foreach (Match match in Listening().Matches(output))
-        {
-            var endpoint = ShoutEndpoint.Parse(match.Groups[1].Value);
-            _addresses[endpoint.Transport] = endpoint.ToString();
-        }
-
-        _fingerprint = Fingerprint().Match(output).Groups[1].Value;
-    }
-
-    public async Task DisposeAsync()
-    {
-        _server.Signal(15);
-        await _server.WaitForExitAsync(Wait);
-        await _server.DisposeAsync();
-    }
+    private readonly IReadOnlyDictionary<ShoutTransport, string> _addresses = server.Addresses;
+    private readonly string _fingerprint = server.Fingerprint;
 
     [Theory]
     [InlineData(ShoutTransport.Tcp)]
@@ -119,10 +95,44 @@ public sealed partial class CliTransportTests : IAsyncLifetime
 
         return count;
     }
+}
+
+/// <summary>One <c>shout serve</c> process on tcp, udp, unix and tls (IPv6), shared by the CLI tests.</summary>
+public sealed partial class AllTransportsServer : IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private readonly Dictionary<ShoutTransport, string> _addresses = [];
+    private ProcessHarness _server = null!;
+
+    public IReadOnlyDictionary<ShoutTransport, string> Addresses => _addresses;
+
+    public string Fingerprint { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        var path = Path.Combine(Repo.TempDir(), "s.sock");
+        _server = ProcessHarness.StartShout("serve", "--listen", "tcp://127.0.0.1:0", "--listen", "udp://127.0.0.1:0",
+            "--listen", "unix://" + path, "--listen", "tls://[::1]:0");
+        var output = await _server.WaitForOutputAsync(o => Listening().Count(o) == 4, Wait);
+        foreach (Match match in Listening().Matches(output))
+        {
+            var endpoint = ShoutEndpoint.Parse(match.Groups[1].Value);
+            _addresses[endpoint.Transport] = endpoint.ToString();
+        }
+
+        Fingerprint = FingerprintLine().Match(output).Groups[1].Value;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _server.Signal(15);
+        await _server.WaitForExitAsync(Wait);
+        await _server.DisposeAsync();
+    }
 
     [GeneratedRegex(@"listening on (\S+)")]
     private static partial Regex Listening();
 
     [GeneratedRegex("SHA-256 fingerprint ([0-9A-F:]+)")]
-    private static partial Regex Fingerprint();
+    private static partial Regex FingerprintLine();
 }
