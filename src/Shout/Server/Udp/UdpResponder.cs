@@ -23,8 +23,6 @@ internal sealed class UdpResponder : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly string _name;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly byte[] _receive = ArrayPool<byte>.Shared.Rent(UdpReplyRule.ReceiveBufferSize);
-    private readonly byte[] _reply = ArrayPool<byte>.Shared.Rent(UdpReplyRule.ReplyBufferSize);
     private Task _loop = Task.CompletedTask;
     private int _disposed;
 
@@ -63,7 +61,10 @@ internal sealed class UdpResponder : IAsyncDisposable
         return new UdpResponder(socket, bound, metrics, logger);
     }
 
-    /// <summary>Starts the receive loop.</summary>
+    /// <summary>
+    /// Starts the receive loop. One per socket: a second loop on the same socket measured no gain
+    /// on two cores (docs/transports.md).
+    /// </summary>
     public void Start() => _loop = Task.Run(ReceiveLoopAsync);
 
     /// <summary>Stops receiving, answers the datagrams already queued, closes the socket.</summary>
@@ -82,14 +83,14 @@ internal sealed class UdpResponder : IAsyncDisposable
         }
 
         var drained = 0;
-        var peer = new SocketAddress(_socket.AddressFamily);
+        using var buffers = new Buffers(_socket.AddressFamily);
         try
         {
             // Non-blocking reads of what is already queued; Available is 0 once the queue is empty.
             while (drained < MaxDrain && !cancellationToken.IsCancellationRequested && _socket.Available > 0)
             {
-                var received = _socket.ReceiveFrom(_receive.AsSpan(0, UdpReplyRule.ReceiveBufferSize), SocketFlags.None, peer);
-                Answer(received, peer);
+                var received = _socket.ReceiveFrom(buffers.Receive.Span, SocketFlags.None, buffers.Peer);
+                Answer(buffers, received);
                 drained++;
             }
         }
@@ -104,16 +105,15 @@ internal sealed class UdpResponder : IAsyncDisposable
 
     private async Task ReceiveLoopAsync()
     {
-        var peer = new SocketAddress(_socket.AddressFamily);
-        var buffer = _receive.AsMemory(0, UdpReplyRule.ReceiveBufferSize);
+        using var buffers = new Buffers(_socket.AddressFamily);
         var consecutiveErrors = 0;
         while (!_stopping.IsCancellationRequested)
         {
             try
             {
-                var received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, peer, _stopping.Token);
+                var received = await _socket.ReceiveFromAsync(buffers.Receive, SocketFlags.None, buffers.Peer, _stopping.Token);
                 consecutiveErrors = 0;
-                await AnswerAsync(received, peer);
+                await AnswerAsync(buffers, received);
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
             {
@@ -139,13 +139,13 @@ internal sealed class UdpResponder : IAsyncDisposable
         }
     }
 
-    private async ValueTask AnswerAsync(int received, SocketAddress peer)
+    private async ValueTask AnswerAsync(Buffers buffers, int received)
     {
-        var written = Compose(received, peer);
+        var written = Compose(buffers, received);
         try
         {
             // Not cancelled by stop: a reply under way is finished, like a stream reply on drain.
-            await _socket.SendToAsync(_reply.AsMemory(0, written), SocketFlags.None, peer, CancellationToken.None);
+            await _socket.SendToAsync(buffers.Reply[..written], SocketFlags.None, buffers.Peer, CancellationToken.None);
             _metrics.Answered(TransportName, received, written);
         }
         catch (SocketException e)
@@ -154,12 +154,12 @@ internal sealed class UdpResponder : IAsyncDisposable
         }
     }
 
-    private void Answer(int received, SocketAddress peer)
+    private void Answer(Buffers buffers, int received)
     {
-        var written = Compose(received, peer);
+        var written = Compose(buffers, received);
         try
         {
-            _socket.SendTo(_reply.AsSpan(0, written), SocketFlags.None, peer);
+            _socket.SendTo(buffers.Reply.Span[..written], SocketFlags.None, buffers.Peer);
             _metrics.Answered(TransportName, received, written);
         }
         catch (SocketException e)
@@ -168,9 +168,10 @@ internal sealed class UdpResponder : IAsyncDisposable
         }
     }
 
-    private int Compose(int received, SocketAddress peer)
+    private int Compose(Buffers buffers, int received)
     {
-        var written = UdpReplyRule.Compose(_receive.AsSpan(0, received), _reply, UdpReplyRule.MaxPayload(peer), out var truncated);
+        var written = UdpReplyRule.Compose(buffers.Receive.Span[..received], buffers.Reply.Span, UdpReplyRule.MaxPayload(buffers.Peer),
+            out var truncated);
         if (truncated)
         {
             _metrics.DatagramReplyTruncated();
@@ -202,7 +203,25 @@ internal sealed class UdpResponder : IAsyncDisposable
         _socket.Dispose();
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stopping.Dispose();
-        ArrayPool<byte>.Shared.Return(_receive);
-        ArrayPool<byte>.Shared.Return(_reply);
+    }
+
+    /// <summary>One loop's buffers, rented for its lifetime: nothing is allocated per datagram.</summary>
+    private sealed class Buffers(AddressFamily family) : IDisposable
+    {
+        private readonly byte[] _receive = ArrayPool<byte>.Shared.Rent(UdpReplyRule.ReceiveBufferSize);
+        private readonly byte[] _reply = ArrayPool<byte>.Shared.Rent(UdpReplyRule.ReplyBufferSize);
+
+        public Memory<byte> Receive => _receive.AsMemory(0, UdpReplyRule.ReceiveBufferSize);
+
+        public Memory<byte> Reply => _reply.AsMemory(0, UdpReplyRule.ReplyBufferSize);
+
+        /// <summary>The sender of the datagram just received, reused for each (the allocation-free overloads fill it in).</summary>
+        public SocketAddress Peer { get; } = new(family);
+
+        public void Dispose()
+        {
+            ArrayPool<byte>.Shared.Return(_receive);
+            ArrayPool<byte>.Shared.Return(_reply);
+        }
     }
 }
