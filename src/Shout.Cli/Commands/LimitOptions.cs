@@ -27,9 +27,6 @@ internal sealed class LimitOptions
     private readonly Option<TimeSpan> _line = Duration("--line-timeout",
         "Line mode: close a connection whose line is not finished this long after its first byte. 0: never. Default 1m.", Defaults.LineTimeout);
 
-    private readonly Option<TimeSpan> _handshake = Duration("--handshake-timeout",
-        "TLS: close a client that has not finished its handshake within this long. Default 10s.", Defaults.HandshakeTimeout);
-
     private readonly Option<string[]> _allow = new("--allow")
     {
         Description = "Only these client addresses may connect: a CIDR block (10.0.0.0/8, 2001:db8::/32) or one address. Repeatable.",
@@ -47,7 +44,7 @@ internal sealed class LimitOptions
         Description = "Read more rules from a file: one 'allow CIDR' or 'deny CIDR' per line, '#' comments.",
     };
 
-    public IEnumerable<Option> All => [_maxConnections, _maxPerIp, _idle, _write, _line, _handshake, _allow, _deny, _accessFile];
+    public IEnumerable<Option> All => [_maxConnections, _maxPerIp, _idle, _write, _line, _allow, _deny, _accessFile];
 
     /// <summary>Copies the parsed values into <paramref name="options"/>; a bad rule throws <see cref="FormatException"/>.</summary>
     public void Apply(ParseResult parse, ShoutServerOptions options)
@@ -57,7 +54,6 @@ internal sealed class LimitOptions
         options.IdleTimeout = parse.GetValue(_idle);
         options.WriteTimeout = parse.GetValue(_write);
         options.LineTimeout = parse.GetValue(_line);
-        options.HandshakeTimeout = parse.GetValue(_handshake);
         var access = AccessList.Create(parse.GetValue(_allow) ?? [], parse.GetValue(_deny) ?? []);
         if (parse.GetValue(_accessFile) is { } file)
         {

@@ -19,6 +19,9 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
     ILogger<ShoutConnectionHandler> logger)
     : ConnectionHandler
 {
+    /// <summary>Kestrel's default write-buffer limit: a flush past it waits for the client to read.</summary>
+    private const int MaxAnswerChunk = 64 * 1024;
+
     /// <summary>Line mode: the answer to a line left unfinished past the line timeout, before the close.</summary>
     private static ReadOnlySpan<byte> LineTimedOut => "ERR line timeout\n"u8;
 
@@ -68,14 +71,13 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
         while (true)
         {
             var result = await input.ReadAsync();
-            var buffer = result.Buffer;
 
             // A read is cancelled by the drain request or an expired idle/line timeout.
             var expired = result.IsCanceled ? timeouts.Expired : null;
             if (expired == CloseReason.LineTimeout)
             {
                 // The unfinished line is refused like an over-long one, not answered.
-                input.AdvanceTo(buffer.End);
+                input.AdvanceTo(result.Buffer.End);
                 output.Write(LineTimedOut);
                 counters.BytesOut += LineTimedOut.Length;
                 await timeouts.FlushAsync(output);
@@ -89,7 +91,15 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
                 timeouts.Received();
             }
 
-            var frame = _framer.Process(buffer, output, result.IsCompleted || draining);
+            var final = result.IsCompleted || draining;
+
+            // Stream mode answers at most one write buffer's worth before flushing, so a client that
+            // stops reading holds back the server's reads (backpressure) instead of piling answers in
+            // memory. (Line mode must see whole lines; its answers are bounded by the line limit.)
+            var buffer = final || _framer is not StreamFramer || result.Buffer.Length <= MaxAnswerChunk
+                ? result.Buffer
+                : result.Buffer.Slice(0, MaxAnswerChunk);
+            var frame = _framer.Process(buffer, output, final);
             if (draining && expired is null && options.Mode == ShoutMode.Line && frame.Action == FrameAction.Continue)
             {
                 output.Write(LineFramer.DrainNotice);

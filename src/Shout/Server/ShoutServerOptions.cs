@@ -1,6 +1,7 @@
 using Shout.Endpoints;
 using Shout.Framing;
 using Shout.Server.Admission;
+using Shout.Server.Tls;
 
 namespace Shout.Server;
 
@@ -58,13 +59,19 @@ public sealed class ShoutServerOptions
     /// (a client trickling bytes forever). Default 1 minute.</summary>
     public TimeSpan LineTimeout { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>TLS endpoints: a client that has not finished its handshake within this long is closed. Default 10 s.</summary>
-    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
-
     /// <summary>Which client addresses may connect (TCP and TLS; Unix sockets are governed by file
     /// permissions). Empty means everyone.</summary>
     public AccessList Access { get; set; } = AccessList.Everyone;
 
     /// <summary>True when <paramref name="timeout"/> is a real timeout rather than "off".</summary>
     internal static bool IsOn(TimeSpan timeout) => timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan;
+    /// <summary>Certificate and handshake settings of <c>tls://</c> endpoints.</summary>
+    public ShoutTlsOptions Tls { get; } = new();
+
+    /// <summary>
+    /// Permissions of <c>unix://</c> socket files (a client needs write permission to connect).
+    /// Default 0660: the owner and the owner's group.
+    /// </summary>
+    public UnixFileMode UnixSocketMode { get; set; } =
+        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
 }

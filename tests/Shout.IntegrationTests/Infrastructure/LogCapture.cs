@@ -3,15 +3,14 @@ using Microsoft.Extensions.Logging;
 
 namespace Shout.IntegrationTests.Infrastructure;
 
-/// <summary>Keeps every log entry of an in-process server, so a test can check what was logged at which level.</summary>
+/// <summary>A logger provider that keeps every entry, so a test can assert what was (not) logged.</summary>
 internal sealed class LogCapture : ILoggerProvider
 {
-    private readonly ConcurrentQueue<(LogLevel Level, string Category, string Message)> _entries = new();
+    private readonly ConcurrentQueue<LogEntry> _entries = new();
 
-    public IReadOnlyCollection<(LogLevel Level, string Category, string Message)> Entries => _entries;
+    public IReadOnlyList<LogEntry> Entries => [.. _entries];
 
-    /// <summary>Entries at <paramref name="level"/> or above, as lines for an assertion message.</summary>
-    public string[] AtLeast(LogLevel level) => [.. _entries.Where(e => e.Level >= level).Select(e => $"{e.Level} {e.Category}: {e.Message}")];
+    public IReadOnlyList<LogEntry> AtLeast(LogLevel level) => [.. _entries.Where(e => e.Level >= level)];
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
@@ -21,12 +20,16 @@ internal sealed class LogCapture : ILoggerProvider
 
     private sealed class Logger(LogCapture owner, string category) : ILogger
     {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner._entries.Enqueue((logLevel, category, formatter(state, exception)));
+            owner._entries.Enqueue(new LogEntry(logLevel, category, formatter(state, exception), exception));
     }
+}
+
+internal sealed record LogEntry(LogLevel Level, string Category, string Message, Exception? Exception)
+{
+    public override string ToString() => $"{Level} {Category}: {Message} {Exception}";
 }

@@ -24,7 +24,7 @@ internal sealed class TestServer : IAsyncDisposable
     /// <param name="logs">Receives every log entry, Debug included, when given.</param>
     /// <param name="clock">The clock of every timeout (a <c>FakeTimeProvider</c> in timeout tests); the system clock if null.</param>
     public static async Task<TestServer> StartAsync(Action<ShoutServerOptions>? configure = null, string listen = "tcp://127.0.0.1:0",
-        TimeProvider? clock = null, LogCapture? logs = null)
+        LogCapture? logs = null, TimeProvider? clock = null)
     {
         var options = new ShoutServerOptions { ShutdownTimeout = TimeSpan.FromSeconds(5) };
         configure?.Invoke(options);
@@ -33,7 +33,9 @@ internal sealed class TestServer : IAsyncDisposable
             options.Listen.Add(ShoutEndpoint.Parse(listen));
         }
 
-        var server = ShoutServer.Create(options, logging =>
+        var server = ShoutServer.Create(
+            options,
+            logging =>
             {
                 logging.SetMinimumLevel(logs is null ? LogLevel.Warning : LogLevel.Debug);
                 if (logs is not null)

@@ -31,6 +31,9 @@ public sealed class Row04IdleTimeoutTests
         // …and one tick more closes it, gracefully (FIN, not RST), with the reason recorded.
         clock.Advance(Tick);
         Assert.Empty(await RawClient.ReadToEndAsync(socket));
+
+        // The server half-closed first and waits (on the fake clock) for the client's FIN: send it.
+        socket.Shutdown(SocketShutdown.Send);
         await server.WaitForNoConnectionsAsync();
         Assert.Equal(1, server.Metrics.ClosedFor(CloseReason.IdleTimeout));
     }

@@ -47,6 +47,7 @@ public sealed class Row05LineTimeoutTests
         }
 
         Assert.Equal("ERR line timeout\n", Encoding.ASCII.GetString(await RawClient.ReadToEndAsync(socket)));
+        socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
         await server.WaitForNoConnectionsAsync();
         Assert.Equal(1, server.Metrics.ClosedFor(CloseReason.LineTimeout));
         Assert.Equal(0, server.Metrics.ClosedFor(CloseReason.IdleTimeout));

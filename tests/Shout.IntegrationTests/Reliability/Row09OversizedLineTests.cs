@@ -47,6 +47,7 @@ public sealed class Row09OversizedLineTests
         {
             // The error line arrives whole before the close, even when the server closes on unread input.
             Assert.Equal($"ERR line too long (max {Limit} bytes)\n", Encoding.ASCII.GetString(await reply!));
+            socket.Dispose();
             await server.WaitForNoConnectionsAsync();
             Assert.Equal(1, server.Metrics.ClosedFor(CloseReason.ProtocolError));
         }
