@@ -14,7 +14,7 @@ namespace Shout.IntegrationTests.Reliability;
 public sealed class Row03SlowReaderTests(ITestOutputHelper output)
 {
     private const int Clients = 200;
-    private const int Chunk = 64 * 1024;
+    private const int Chunk = 16 * 1024;
     private const long Total = 64L * 1024 * 1024;
 
     /// <summary>Kestrel's default output limit: once this much of a reply is unsent, the handler's flush waits.</summary>
