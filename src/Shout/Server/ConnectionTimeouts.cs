@@ -22,6 +22,7 @@ internal sealed class ConnectionTimeouts : IDisposable
     private readonly long _idle;
     private readonly long _line;
     private readonly long _write;
+    private readonly long _slack;
     private readonly ITimer? _timer;
     private readonly Lock _gate = new();
     private long _idleDeadline = None;
@@ -39,6 +40,7 @@ internal sealed class ConnectionTimeouts : IDisposable
         _idle = Units(options.IdleTimeout);
         _line = options.Mode == ShoutMode.Line ? Units(options.LineTimeout) : 0;
         _write = Units(options.WriteTimeout);
+        _slack = Units(TimeSpan.FromSeconds(1));
         if (_idle == 0 && _line == 0 && _write == 0)
         {
             return;
@@ -70,7 +72,18 @@ internal sealed class ConnectionTimeouts : IDisposable
 
         lock (_gate)
         {
-            _idleDeadline = _clock.GetTimestamp() + _idle;
+            var deadline = _clock.GetTimestamp() + _idle;
+            _idleDeadline = deadline;
+
+            // The hot path: on a busy connection the idle deadline creeps forward with every read.
+            // The timer already fires no later than it, so moving the timer is skipped unless the
+            // deadline has moved by a second or more; an early fire just re-arms (Refire). So a
+            // busy connection touches the timer at most about once a second, not once per read.
+            if (_dueAt <= deadline && deadline - _dueAt < _slack)
+            {
+                return;
+            }
+
             Rearm();
         }
     }

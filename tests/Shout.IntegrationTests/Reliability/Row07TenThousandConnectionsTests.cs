@@ -14,6 +14,7 @@ namespace Shout.IntegrationTests.Reliability;
 /// process and this test process is the load generator, so each side holds 10,000 sockets under
 /// its own 20,000 file limit; the server's open descriptors (/proc/PID/fd) prove nothing leaks.
 /// </summary>
+[Collection(HeavyTests.Name)]
 public sealed partial class Row07TenThousandConnectionsTests(ITestOutputHelper output)
 {
     private const int Connections = 10_000;

@@ -15,6 +15,7 @@ namespace Shout.IntegrationTests.Reliability;
 /// mode, 40 clients writing lines as fast as they can; the server's Debug log gives, per connection,
 /// the bytes it read and wrote, and each client compares them with what it sent and got.
 /// </summary>
+[Collection(HeavyTests.Name)]
 public sealed partial class Row08SigtermUnderLoadTests(ITestOutputHelper output)
 {
     private const int Clients = 40;
