@@ -25,6 +25,10 @@ internal static class GracefulClose
     private const int TcpInfo = 11;
     private const int BytesAckedOffset = 120;
 
+    /// <summary><c>tcpi_state</c> values in which the peer can still acknowledge data.</summary>
+    private const byte Established = 1;
+    private const byte CloseWait = 8;
+
     /// <summary>True for the ends where the server closes first and the peer may still be sending.</summary>
     public static bool Applies(CloseReason reason, string transport) => transport == "tcp" && OperatingSystem.IsLinux()
         && reason is CloseReason.ServerDrain or CloseReason.Quit or CloseReason.ProtocolError
@@ -42,13 +46,22 @@ internal static class GracefulClose
             return;
         }
 
-        if (!await DeliveredAsync(socket, bytesWritten, deliveryBound, clock))
+        try
         {
-            // The peer is not taking its replies: half-closing now could cut the unsent ones short.
+            if (!await DeliveredAsync(socket, bytesWritten, deliveryBound, clock, connection.ConnectionClosed))
+            {
+                // The peer is not taking its replies, or is gone: half-closing now could cut the unsent ones short.
+                return;
+            }
+
+            socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or SocketException or OperationCanceledException)
+        {
+            // The peer reset the connection (Kestrel then disposes the socket): nothing left to deliver.
             return;
         }
 
-        socket.Shutdown(SocketShutdown.Send);
         using var linger = new CancellationTokenSource(Linger, clock);
         try
         {
@@ -66,31 +79,43 @@ internal static class GracefulClose
         {
             // The peer kept its side open past the linger: Kestrel's close ends it.
         }
+        catch (Exception e) when (e is ConnectionResetException or ConnectionAbortedException or IOException)
+        {
+            // The peer reset after its replies were delivered: the close reason stays the server's.
+        }
     }
 
-    private static async Task<bool> DeliveredAsync(Socket socket, long bytesWritten, TimeSpan bound, TimeProvider clock)
+    private static async Task<bool> DeliveredAsync(Socket socket, long bytesWritten, TimeSpan bound, TimeProvider clock,
+        CancellationToken closed)
     {
         var started = clock.GetTimestamp();
         var poll = TimeSpan.FromMilliseconds(1);
-        while (BytesAcked(socket) < bytesWritten)
+        while (true)
         {
-            if (clock.GetElapsedTime(started) >= bound)
+            var (state, acked) = Info(socket);
+            if (acked >= bytesWritten)
+            {
+                return true;
+            }
+
+            if (state is not (Established or CloseWait) || closed.IsCancellationRequested || clock.GetElapsedTime(started) >= bound)
             {
                 return false;
             }
 
             // Acknowledgements take a round trip (microseconds on loopback); the poll backs off to 50 ms.
-            await Task.Delay(poll);
+            await Task.Delay(poll, closed);
             poll = TimeSpan.FromTicks(Math.Min(poll.Ticks * 2, TimeSpan.FromMilliseconds(50).Ticks));
         }
-
-        return true;
     }
 
-    private static long BytesAcked(Socket socket)
+    /// <summary>The connection's TCP state and the bytes the peer has acknowledged (TCP_INFO).</summary>
+    private static (byte State, long Acked) Info(Socket socket)
     {
         Span<byte> info = stackalloc byte[256];
         var length = socket.GetRawSocketOption(SolTcp, TcpInfo, info);
-        return length >= BytesAckedOffset + 8 ? BinaryPrimitives.ReadInt64LittleEndian(info[BytesAckedOffset..]) : long.MaxValue;
+        return length >= BytesAckedOffset + 8
+            ? (info[0], BinaryPrimitives.ReadInt64LittleEndian(info[BytesAckedOffset..]))
+            : (Established, long.MaxValue);
     }
 }

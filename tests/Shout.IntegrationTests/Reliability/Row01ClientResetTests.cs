@@ -25,6 +25,30 @@ public sealed class Row01ClientResetTests
         Assert.Empty(logs.AtLeast(LogLevel.Warning));
     }
 
+    [Fact]
+    public async Task Row01_client_reset_while_the_server_closes_frees_the_slot_at_once()
+    {
+        // The server's graceful close waits for the client to acknowledge the replies; a client that
+        // resets instead must not hold its slot until the (long) write timeout, nor log an error.
+        var logs = new LogCapture();
+        await using var server = await TestServer.StartAsync(o =>
+        {
+            o.Mode = ShoutMode.Line;
+            o.WriteTimeout = TimeSpan.FromMinutes(10);
+        }, logs: logs);
+        for (var i = 0; i < 20; i++)
+        {
+            using var socket = await RawClient.ConnectAsync(server.Endpoint);
+            socket.ReceiveBufferSize = 4096;
+            await socket.SendAsync(Encoding.ASCII.GetBytes(i % 2 == 0 ? new string('a', 200_000) + "\n" : "one\ntwo\nquit\nmore"));
+            socket.LingerState = new LingerOption(true, 0);
+            socket.Close();
+        }
+
+        await server.WaitForNoConnectionsAsync(TimeSpan.FromSeconds(30));
+        Assert.Empty(logs.AtLeast(LogLevel.Warning));
+    }
+
     /// <summary>Sends half a line, then closes with linger 0: the kernel sends RST, not FIN.</summary>
     private static async Task ResetAsync(TestServer server, int i)
     {
