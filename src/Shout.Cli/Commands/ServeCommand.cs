@@ -51,6 +51,12 @@ internal static class ServeCommand
         {
             listen, mode, maxLine, shutdownTimeout, verbose,
         };
+        var limits = new LimitOptions();
+        foreach (var option in limits.All)
+        {
+            command.Options.Add(option);
+        }
+
         transport.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -63,6 +69,16 @@ internal static class ServeCommand
             foreach (var endpoint in parse.GetValue(listen) ?? [])
             {
                 options.Listen.Add(endpoint);
+            }
+
+            try
+            {
+                limits.Apply(parse, options);
+            }
+            catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync($"shout: {e.Message}");
+                return 1;
             }
 
             transport.Apply(parse, options);
@@ -102,6 +118,8 @@ internal static class ServeCommand
                 return 1;
             }
 
+            // The host drains on the first Ctrl+C/SIGTERM; a second one means "now".
+            using var impatience = SecondSignal.ExitAtOnce();
             await server.WaitForShutdownAsync();
             return 0;
         }

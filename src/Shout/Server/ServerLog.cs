@@ -16,6 +16,9 @@ internal static partial class ServerLog
     [LoggerMessage(4, LogLevel.Debug, "{ConnectionId} connection error: {Message}")]
     public static partial void ConnectionError(ILogger logger, string connectionId, string message);
 
+    [LoggerMessage(6, LogLevel.Information, "Shout draining: no new connections; answering what {Active} open connections sent, then closing them")]
+    public static partial void Draining(ILogger logger, long active);
+
     [LoggerMessage(5, LogLevel.Information, "Shout listening on {Endpoint}")]
     public static partial void Listening(ILogger logger, string endpoint);
 }

@@ -15,11 +15,15 @@ namespace Shout.Server;
 /// framer answer it, flush, repeat. Half-close, quit, drain, reset and protocol errors all end here
 /// with one recorded <see cref="CloseReason"/>.
 /// </summary>
-internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMetrics metrics, ILogger<ShoutConnectionHandler> logger)
+internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMetrics metrics, TimeProvider clock,
+    ILogger<ShoutConnectionHandler> logger)
     : ConnectionHandler
 {
     /// <summary>Kestrel's default write-buffer limit: a flush past it waits for the client to read.</summary>
     private const int MaxAnswerChunk = 64 * 1024;
+
+    /// <summary>Line mode: the answer to a line left unfinished past the line timeout, before the close.</summary>
+    private static ReadOnlySpan<byte> LineTimedOut => "ERR line timeout\n"u8;
 
     private readonly IShoutFramer _framer = options.Mode == ShoutMode.Line ? new LineFramer(options.MaxLineLength) : StreamFramer.Instance;
 
@@ -33,15 +37,23 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
         var input = connection.Transport.Input;
         var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
         using var drain = lifetime?.ConnectionClosedRequested.Register(static state => ((PipeReader)state!).CancelPendingRead(), input);
+        using var timeouts = new ConnectionTimeouts(options, clock, metrics, connection, input);
 
         var counters = new Counters();
         var reason = CloseReason.Reset;
         try
         {
-            reason = await ServeAsync(connection, input, connection.Transport.Output, transport, counters);
+            reason = await ServeAsync(connection, input, connection.Transport.Output, transport, counters, timeouts);
+            if (GracefulClose.Applies(reason, transport))
+            {
+                await GracefulClose.RunAsync(connection, input, counters.BytesOut,
+                    ShoutServerOptions.IsOn(options.WriteTimeout) ? options.WriteTimeout : GracefulClose.Linger, clock);
+            }
         }
         catch (Exception e) when (e is ConnectionResetException or ConnectionAbortedException or IOException or SocketException or OperationCanceledException)
         {
+            // A write timeout aborts the connection, which surfaces here as an abort.
+            reason = timeouts.Expired ?? CloseReason.Reset;
             ServerLog.ConnectionError(logger, connection.ConnectionId, e.Message);
         }
         finally
@@ -54,14 +66,31 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
     }
 
     private async Task<CloseReason> ServeAsync(ConnectionContext connection, PipeReader input, PipeWriter output,
-        string transport, Counters counters)
+        string transport, Counters counters, ConnectionTimeouts timeouts)
     {
         while (true)
         {
             var result = await input.ReadAsync();
 
-            // The only canceller of a read is the drain request: answer what is buffered, then close.
+            // A read is cancelled by the drain request or an expired idle/line timeout.
+            var expired = result.IsCanceled ? timeouts.Expired : null;
+            if (expired == CloseReason.LineTimeout)
+            {
+                // The unfinished line is refused like an over-long one, not answered.
+                input.AdvanceTo(result.Buffer.End);
+                output.Write(LineTimedOut);
+                counters.BytesOut += LineTimedOut.Length;
+                await timeouts.FlushAsync(output);
+                return CloseReason.LineTimeout;
+            }
+
+            // Drain and idle timeout both answer everything buffered, then close.
             var draining = result.IsCanceled;
+            if (!draining)
+            {
+                timeouts.Received();
+            }
+
             var final = result.IsCompleted || draining;
 
             // Stream mode answers at most one write buffer's worth before flushing, so a client that
@@ -71,11 +100,12 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
                 ? result.Buffer
                 : result.Buffer.Slice(0, MaxAnswerChunk);
             var frame = _framer.Process(buffer, output, final);
-            if (draining && options.Mode == ShoutMode.Line && frame.Action == FrameAction.Continue)
+            if (draining && expired is null && options.Mode == ShoutMode.Line && frame.Action == FrameAction.Continue)
             {
                 output.Write(LineFramer.DrainNotice);
             }
 
+            timeouts.LineUnfinished(buffer.Length > frame.Consumed);
             input.AdvanceTo(buffer.GetPosition(frame.Consumed), buffer.End);
 
             var written = output.UnflushedBytes;
@@ -84,10 +114,10 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
                 counters.BytesIn += frame.Consumed;
                 counters.BytesOut += written;
                 metrics.Answered(transport, frame.Consumed, written);
-                var flush = await output.FlushAsync();
+                var flush = await timeouts.FlushAsync(output);
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
-                    return CloseReason.Reset;
+                    return timeouts.Expired ?? CloseReason.Reset;
                 }
             }
 
@@ -98,7 +128,7 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
 
             if (draining)
             {
-                return CloseReason.ServerDrain;
+                return expired ?? CloseReason.ServerDrain;
             }
 
             if (result.IsCompleted)

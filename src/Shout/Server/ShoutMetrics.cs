@@ -22,6 +22,9 @@ public sealed class ShoutMetrics
     private long _activeTotal;
     private long _acceptedTotal;
     private long _closedTotal;
+    private long _writesWaiting;
+    private long _timeoutsExpired;
+    private readonly long[] _closedByReason = new long[Enum.GetValues<CloseReason>().Length];
     private readonly Counter<long> _datagramsTruncated;
     private readonly Counter<long> _datagramErrors;
     private long _datagramsTruncatedTotal;
@@ -39,6 +42,8 @@ public sealed class ShoutMetrics
         _bytesSent = meter.CreateCounter<long>("shout.bytes.sent", "By", "Bytes answered to clients");
         _messages = meter.CreateCounter<long>("shout.messages", "{message}", "Reads answered (stream), lines, datagrams or WebSocket messages");
         _duration = meter.CreateHistogram<double>("shout.connection.duration", "s", "Connection lifetime");
+        meter.CreateObservableGauge("shout.connections.write_waiting", () => Interlocked.Read(ref _writesWaiting), "{connection}",
+            "Connections whose replies wait for a client that does not read");
         _datagramsTruncated = meter.CreateCounter<long>("shout.udp.replies.truncated", "{datagram}",
             "UDP replies cut at a character boundary because they exceeded the datagram size limit");
         _datagramErrors = meter.CreateCounter<long>("shout.udp.errors", "{error}",
@@ -54,6 +59,12 @@ public sealed class ShoutMetrics
     /// <summary>Connections closed since start.</summary>
     public long ClosedConnections => Interlocked.Read(ref _closedTotal);
 
+    /// <summary>Connections whose replies wait, right now, for a client that does not read.</summary>
+    public long WritesWaiting => Interlocked.Read(ref _writesWaiting);
+
+    /// <summary>Connections ended (or refused) for <paramref name="reason"/> since start.</summary>
+    public long ClosedFor(CloseReason reason) => Interlocked.Read(ref _closedByReason[(int)reason]);
+
     /// <summary>Records an accepted connection.</summary>
     public void ConnectionOpened(string transport)
     {
@@ -68,11 +79,32 @@ public sealed class ShoutMetrics
     {
         Interlocked.Decrement(ref _activeTotal);
         Interlocked.Increment(ref _closedTotal);
+        Interlocked.Increment(ref _closedByReason[(int)reason]);
         var t = new KeyValuePair<string, object?>("transport", transport);
         _active.Add(-1, t);
         _closed.Add(1, t, new KeyValuePair<string, object?>("reason", ReasonName(reason)));
         _duration.Record(duration.TotalSeconds, t);
     }
+
+    /// <summary>Records a connection turned away before it was served (over a limit, or denied):
+    /// accepted and closed at once, never active.</summary>
+    public void ConnectionRefused(string transport, CloseReason reason)
+    {
+        Interlocked.Increment(ref _acceptedTotal);
+        Interlocked.Increment(ref _closedTotal);
+        Interlocked.Increment(ref _closedByReason[(int)reason]);
+        var t = new KeyValuePair<string, object?>("transport", transport);
+        _accepted.Add(1, t);
+        _closed.Add(1, t, new KeyValuePair<string, object?>("reason", ReasonName(reason)));
+    }
+
+    /// <summary>Timeouts that fired (the connection's close follows, recorded with the same reason).</summary>
+    internal long TimeoutsExpired => Interlocked.Read(ref _timeoutsExpired);
+
+    internal void TimeoutExpired() => Interlocked.Increment(ref _timeoutsExpired);
+
+    /// <summary>Counts a connection whose reply started waiting for a slow reader (+1) or stopped waiting (−1).</summary>
+    internal void WriteWaiting(int delta) => Interlocked.Add(ref _writesWaiting, delta);
 
     /// <summary>Records one answered read, line, datagram or message.</summary>
     public void Answered(string transport, long received, long sent)

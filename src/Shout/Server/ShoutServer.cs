@@ -6,9 +6,11 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Shout.Endpoints;
+using Shout.Server.Admission;
 using Shout.Server.Tls;
 using Shout.Server.Udp;
 using Shout.Server.Unix;
@@ -64,6 +66,11 @@ public sealed class ShoutServer : IAsyncDisposable
     /// <param name="options">What to serve.</param>
     /// <param name="configureLogging">Optional logging setup (providers, levels).</param>
     public static ShoutServer Create(ShoutServerOptions options, Action<ILoggingBuilder>? configureLogging = null)
+        => Create(options, configureLogging, configureServices: null);
+
+    /// <summary>Builds a server whose services can be replaced first (tests substitute the <see cref="TimeProvider"/>).</summary>
+    internal static ShoutServer Create(ShoutServerOptions options, Action<ILoggingBuilder>? configureLogging,
+        Action<IServiceCollection>? configureServices)
     {
         ArgumentNullException.ThrowIfNull(options);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -71,6 +78,17 @@ public sealed class ShoutServer : IAsyncDisposable
         configureLogging?.Invoke(builder.Logging);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<ShoutMetrics>();
+        builder.Services.AddSingleton<ConnectionAdmission>();
+        configureServices?.Invoke(builder.Services);
+        // Every timeout runs on this clock; tests put a fake one in first.
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.WebHost.UseSockets(sockets =>
+        {
+            // What a connection may hold of its client's input while its replies wait for a slow reader.
+            // Kestrel's 1 MiB default measured ~1.3 MiB of pool memory per stalled client; the handler
+            // consumes every read at once, so it only needs room for one line (line mode) and a read.
+            sockets.MaxReadBufferSize = ReadBufferLimit(options);
+        });
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
 
         IReadOnlyList<ShoutEndpoint> endpoints = options.Listen.Count > 0 ? [.. options.Listen] : [ShoutEndpoint.Parse(ShoutServerOptions.DefaultListen)];
@@ -114,6 +132,9 @@ public sealed class ShoutServer : IAsyncDisposable
     {
         void Configure(ListenOptions listen)
         {
+            // Admission first: a denied or surplus client costs no handshake and no handler.
+            var admission = listen.ApplicationServices.GetRequiredService<ConnectionAdmission>();
+            listen.Use(admission.Middleware(endpoint.Transport.ToString().ToLowerInvariant()));
             if (endpoint.Transport == ShoutTransport.Tls)
             {
                 // Kestrel's TLS middleware runs the handshake (with its timeout) before the handler
@@ -145,6 +166,10 @@ public sealed class ShoutServer : IAsyncDisposable
                 throw new NotSupportedException($"{endpoint}: the {endpoint.Transport} transport cannot be served");
         }
     }
+
+    /// <summary>The input pipe's limit: 64 KiB, or room for a whole line plus one read in line mode.</summary>
+    internal static long ReadBufferLimit(ShoutServerOptions options) =>
+        options.Mode == ShoutMode.Line ? options.MaxLineLength + (64L * 1024) : 64L * 1024;
 
     /// <summary>The IP address a listen host names: an IP literal, <c>localhost</c> (loopback) or <c>*</c> (any).</summary>
     internal static IPAddress ResolveListenAddress(ShoutEndpoint endpoint)
@@ -209,6 +234,9 @@ public sealed class ShoutServer : IAsyncDisposable
         {
             ServerLog.Listening(logger, endpoint.ToString());
         }
+
+        var metrics = Metrics;
+        _app.Lifetime.ApplicationStopping.Register(() => ServerLog.Draining(logger, metrics.ActiveConnections));
     }
 
     /// <summary>Completes when the host is asked to stop (Ctrl+C, SIGTERM or <see cref="StopAsync"/>).</summary>

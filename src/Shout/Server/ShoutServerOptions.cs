@@ -1,5 +1,6 @@
 using Shout.Endpoints;
 using Shout.Framing;
+using Shout.Server.Admission;
 using Shout.Server.Tls;
 
 namespace Shout.Server;
@@ -14,11 +15,18 @@ public enum ShoutMode
     Line,
 }
 
-/// <summary>Settings of one Shout server. Not thread-safe; set before starting.</summary>
+/// <summary>
+/// Settings of one Shout server. Not thread-safe; set before starting. A timeout of
+/// <see cref="TimeSpan.Zero"/> or <see cref="Timeout.InfiniteTimeSpan"/> turns that timeout off;
+/// a limit of 0 turns that limit off.
+/// </summary>
 public sealed class ShoutServerOptions
 {
     /// <summary>The tutorial's address: every IPv4 interface, port 8080.</summary>
     public const string DefaultListen = "tcp://0.0.0.0:8080";
+
+    /// <summary>Default <see cref="MaxConnections"/>: well under the usual 20,000 to 65,536 open files of a process.</summary>
+    public const int DefaultMaxConnections = 10_000;
 
     /// <summary>Endpoints to serve. Empty means <see cref="DefaultListen"/>.</summary>
     public IList<ShoutEndpoint> Listen { get; } = [];
@@ -32,6 +40,31 @@ public sealed class ShoutServerOptions
     /// <summary>How long a stop waits for connections to drain before aborting them. Default 5 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Most connections open at once over every stream endpoint; the next one is told
+    /// <c>ERR server busy</c> and closed. Default 10,000; 0 means no limit.</summary>
+    public int MaxConnections { get; set; } = DefaultMaxConnections;
+
+    /// <summary>Most connections open at once from one client IP address. Default 0, no limit: load
+    /// generators and NAT gateways put thousands of honest clients behind one address.</summary>
+    public int MaxConnectionsPerAddress { get; set; }
+
+    /// <summary>A connection from which nothing arrives for this long is closed. Default 5 minutes.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A reply that the client does not take (it stopped reading) for this long closes the
+    /// connection. Default 30 s.</summary>
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Line mode: a line begun but not finished within this long closes the connection
+    /// (a client trickling bytes forever). Default 1 minute.</summary>
+    public TimeSpan LineTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Which client addresses may connect (TCP and TLS; Unix sockets are governed by file
+    /// permissions). Empty means everyone.</summary>
+    public AccessList Access { get; set; } = AccessList.Everyone;
+
+    /// <summary>True when <paramref name="timeout"/> is a real timeout rather than "off".</summary>
+    internal static bool IsOn(TimeSpan timeout) => timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan;
     /// <summary>Certificate and handshake settings of <c>tls://</c> endpoints.</summary>
     public ShoutTlsOptions Tls { get; } = new();
 

@@ -19,6 +19,17 @@ internal static class RawClient
         return socket;
     }
 
+    /// <summary>Connects to a TCP endpoint from a chosen local address (any of 127.0.0.0/8 works on Linux loopback).</summary>
+    public static async Task<Socket> ConnectFromAsync(ShoutEndpoint endpoint, IPAddress local, TimeSpan? timeout = null)
+    {
+        var target = new IPEndPoint(IPAddress.Parse(endpoint.Host), endpoint.Port);
+        var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(local, 0));
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        await socket.ConnectAsync(target, cts.Token);
+        return socket;
+    }
+
     /// <summary>Reads until the peer closes, with a deadline.</summary>
     public static async Task<byte[]> ReadToEndAsync(Socket socket, TimeSpan? timeout = null)
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Shout.Endpoints;
 using Shout.Server;
@@ -18,8 +19,12 @@ internal sealed class TestServer : IAsyncDisposable
 
     public ShoutEndpoint EndpointOf(ShoutTransport transport) => Server.Endpoints.First(e => e.Transport == transport);
 
+    /// <param name="configure">Changes to the default options.</param>
+    /// <param name="listen">The endpoint when <paramref name="configure"/> adds none.</param>
+    /// <param name="logs">Receives every log entry, Debug included, when given.</param>
+    /// <param name="clock">The clock of every timeout (a <c>FakeTimeProvider</c> in timeout tests); the system clock if null.</param>
     public static async Task<TestServer> StartAsync(Action<ShoutServerOptions>? configure = null, string listen = "tcp://127.0.0.1:0",
-        LogCapture? logs = null)
+        LogCapture? logs = null, TimeProvider? clock = null)
     {
         var options = new ShoutServerOptions { ShutdownTimeout = TimeSpan.FromSeconds(5) };
         configure?.Invoke(options);
@@ -28,14 +33,17 @@ internal sealed class TestServer : IAsyncDisposable
             options.Listen.Add(ShoutEndpoint.Parse(listen));
         }
 
-        var server = ShoutServer.Create(options, logging =>
-        {
-            logging.SetMinimumLevel(logs is null ? LogLevel.Warning : LogLevel.Debug);
-            if (logs is not null)
+        var server = ShoutServer.Create(
+            options,
+            logging =>
             {
-                logging.AddProvider(logs);
-            }
-        });
+                logging.SetMinimumLevel(logs is null ? LogLevel.Warning : LogLevel.Debug);
+                if (logs is not null)
+                {
+                    logging.AddProvider(logs);
+                }
+            },
+            services => services.AddSingleton(clock ?? TimeProvider.System));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await server.StartAsync(timeout.Token);
         return new TestServer(server);

@@ -1,0 +1,236 @@
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
+
+namespace Shout.Server;
+
+/// <summary>
+/// One connection's idle, line-completion and write timeouts on one timer of the injected
+/// <see cref="TimeProvider"/> (tests drive it with a fake clock). The timer is created once per
+/// connection and its due time is moved to the earliest live deadline whenever one changes (a read,
+/// a line left unfinished, a flush that waits): no allocation per read. Idle and line timeouts cancel
+/// the pending read, so the handler closes gracefully and records the reason; the write timeout
+/// aborts the connection, since a flush to a client that never reads cannot finish.
+/// </summary>
+internal sealed class ConnectionTimeouts : IDisposable
+{
+    private const long None = long.MaxValue;
+
+    private readonly TimeProvider _clock;
+    private readonly ShoutMetrics _metrics;
+    private readonly ConnectionContext _connection;
+    private readonly PipeReader _input;
+    private readonly long _idle;
+    private readonly long _line;
+    private readonly long _write;
+    private readonly long _slack;
+    private readonly ITimer? _timer;
+    private readonly Lock _gate = new();
+    private long _idleDeadline = None;
+    private long _lineDeadline = None;
+    private long _writeDeadline = None;
+    private long _dueAt = None;
+    private CloseReason? _expired;
+
+    public ConnectionTimeouts(ShoutServerOptions options, TimeProvider clock, ShoutMetrics metrics, ConnectionContext connection, PipeReader input)
+    {
+        _clock = clock;
+        _metrics = metrics;
+        _connection = connection;
+        _input = input;
+        _idle = Units(options.IdleTimeout);
+        _line = options.Mode == ShoutMode.Line ? Units(options.LineTimeout) : 0;
+        _write = Units(options.WriteTimeout);
+        _slack = Units(TimeSpan.FromSeconds(1));
+        if (_idle == 0 && _line == 0 && _write == 0)
+        {
+            return;
+        }
+
+        _timer = clock.CreateTimer(static s => ((ConnectionTimeouts)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        Received();
+    }
+
+    /// <summary>The timeout that ended the connection, if one did.</summary>
+    public CloseReason? Expired
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _expired;
+            }
+        }
+    }
+
+    /// <summary>Data arrived (or the connection opened): the idle deadline restarts.</summary>
+    public void Received()
+    {
+        if (_idle == 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            var deadline = _clock.GetTimestamp() + _idle;
+            _idleDeadline = deadline;
+
+            // The hot path: on a busy connection the idle deadline creeps forward with every read.
+            // The timer already fires no later than it, so moving the timer is skipped unless the
+            // deadline has moved by a second or more; an early fire just re-arms (Refire). So a
+            // busy connection touches the timer at most about once a second, not once per read.
+            if (_dueAt <= deadline && deadline - _dueAt < _slack)
+            {
+                return;
+            }
+
+            Rearm();
+        }
+    }
+
+    /// <summary>Line mode: whether an unfinished line is waiting for its newline after this read.</summary>
+    public void LineUnfinished(bool unfinished)
+    {
+        // Only a change matters: the deadline counts from the line's first byte, so trickling does not extend it.
+        if (_line == 0 || unfinished == (Volatile.Read(ref _lineDeadline) != None))
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _lineDeadline = unfinished ? _clock.GetTimestamp() + _line : None;
+            Rearm();
+        }
+    }
+
+    /// <summary>Flushes replies; a flush that waits for a client that does not read is bounded by the write timeout.</summary>
+    public ValueTask<FlushResult> FlushAsync(PipeWriter output)
+    {
+        var flush = output.FlushAsync();
+        return flush.IsCompleted || _write == 0 ? flush : WaitForReaderAsync(flush);
+    }
+
+    private async ValueTask<FlushResult> WaitForReaderAsync(ValueTask<FlushResult> flush)
+    {
+        lock (_gate)
+        {
+            _writeDeadline = _clock.GetTimestamp() + _write;
+            Rearm();
+        }
+
+        _metrics.WriteWaiting(1);
+        try
+        {
+            return await flush;
+        }
+        finally
+        {
+            _metrics.WriteWaiting(-1);
+            lock (_gate)
+            {
+                _writeDeadline = None;
+
+                // Waiting for the client to read is not idleness: the idle clock restarts now.
+                _idleDeadline = _idle > 0 ? _clock.GetTimestamp() + _idle : None;
+                Rearm();
+            }
+        }
+    }
+
+    /// <summary>Moves the timer to the earliest live deadline. Call under the lock.</summary>
+    private void Rearm()
+    {
+        // While a reply waits for its reader only the write timeout applies.
+        var next = _writeDeadline != None ? _writeDeadline : Math.Min(_idleDeadline, _lineDeadline);
+        if (next == _dueAt || _timer is null || _expired is not null)
+        {
+            return;
+        }
+
+        _dueAt = next;
+        var due = next == None ? Timeout.InfiniteTimeSpan : DueIn(next);
+        _timer.Change(due, Timeout.InfiniteTimeSpan);
+    }
+
+    private void OnTimer()
+    {
+        CloseReason reason;
+        lock (_gate)
+        {
+            if (_expired is not null || _timer is null)
+            {
+                return;
+            }
+
+            var now = _clock.GetTimestamp();
+            if (_writeDeadline != None)
+            {
+                if (now < _writeDeadline)
+                {
+                    Refire(_writeDeadline);
+                    return;
+                }
+
+                reason = CloseReason.WriteTimeout;
+            }
+            else if (now >= _lineDeadline)
+            {
+                reason = CloseReason.LineTimeout;
+            }
+            else if (now >= _idleDeadline)
+            {
+                reason = CloseReason.IdleTimeout;
+            }
+            else
+            {
+                Refire(Math.Min(_idleDeadline, _lineDeadline));
+                return;
+            }
+
+            _expired = reason;
+        }
+
+        _metrics.TimeoutExpired();
+
+        if (reason == CloseReason.WriteTimeout)
+        {
+            _connection.Abort(new ConnectionAbortedException("The client did not read its replies within the write timeout."));
+        }
+        else
+        {
+            _input.CancelPendingRead();
+        }
+    }
+
+    /// <summary>
+    /// From inside the callback (it fired a little early, or raced a deadline change): fire again at
+    /// <paramref name="deadline"/>. Given as a period too, because a clock may disarm a one-shot timer
+    /// after its callback returns, undoing a plain re-arm (FakeTimeProvider does); the next change of
+    /// deadline replaces the period again.
+    /// </summary>
+    private void Refire(long deadline)
+    {
+        _dueAt = deadline;
+        if (deadline != None)
+        {
+            var due = DueIn(deadline);
+            _timer!.Change(due, due);
+        }
+    }
+
+    /// <summary>Time until <paramref name="deadline"/>, rounded up to whole milliseconds (timer resolution),
+    /// so the timer never fires before the deadline and never with a zero due time.</summary>
+    private TimeSpan DueIn(long deadline)
+    {
+        var remaining = Math.Max(0, deadline - _clock.GetTimestamp());
+        var milliseconds = Math.Ceiling(remaining * 1000.0 / _clock.TimestampFrequency);
+        return TimeSpan.FromMilliseconds(Math.Max(1, milliseconds));
+    }
+
+    private long Units(TimeSpan timeout) => ShoutServerOptions.IsOn(timeout)
+        ? (long)Math.Ceiling(timeout.Ticks * (double)_clock.TimestampFrequency / TimeSpan.TicksPerSecond)
+        : 0;
+
+    public void Dispose() => _timer?.Dispose();
+}

@@ -1,0 +1,217 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using Shout.Endpoints;
+using Shout.IntegrationTests.Infrastructure;
+using Shout.Text;
+using Xunit.Abstractions;
+
+namespace Shout.IntegrationTests.Reliability;
+
+/// <summary>
+/// RELIABILITY row 8: SIGTERM while clients are sending. A real <c>shout serve</c> process, line
+/// mode, 40 clients writing lines as fast as they can; the server's Debug log gives, per connection,
+/// the bytes it read and wrote, and each client compares them with what it sent and got.
+/// </summary>
+[Collection(HeavyTests.Name)]
+public sealed partial class Row08SigtermUnderLoadTests(ITestOutputHelper output)
+{
+    private const int Clients = 40;
+    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task Row08_sigterm_under_load_answers_every_received_byte_and_exits_0_within_the_timeout()
+    {
+        var dir = Repo.TempDir();
+        var socketPath = Path.Combine(dir, "s.sock");
+        await using var server = ProcessHarness.StartShout("serve", "--mode", "line", "--verbose",
+            "-l", "tcp://127.0.0.1:0", "-l", $"unix://{socketPath}", "--shutdown-timeout", "20s");
+        var listening = await server.WaitForOutputAsync(o => ListeningTcp().IsMatch(o), TimeSpan.FromSeconds(30));
+        var port = int.Parse(ListeningTcp().Match(listening).Groups[1].Value, CultureInfo.InvariantCulture);
+        var endpoint = ShoutEndpoint.ForTcp("127.0.0.1", port);
+
+        var clients = new List<LoadClient>();
+        for (var i = 0; i < Clients; i++)
+        {
+            clients.Add(await LoadClient.StartAsync(i % 4 == 3 ? ShoutEndpoint.ForUnix(socketPath) : endpoint, i));
+        }
+
+        // Under load: every client has had answers, and keeps sending.
+        await Eventually.TrueAsync(() => clients.All(c => c.ReceivedCount > 4096), TimeSpan.FromSeconds(60), () => "clients not all answered yet");
+        foreach (var client in clients)
+        {
+            client.Flood = true;
+        }
+
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        server.Signal(15);
+
+        var code = await server.WaitForExitAsync(ShutdownTimeout + TimeSpan.FromSeconds(15));
+        var exited = stopwatch.Elapsed;
+        await Task.WhenAll(clients.Select(c => c.Finished)).WaitAsync(TimeSpan.FromSeconds(30));
+        var drained = stopwatch.Elapsed;
+        Assert.Equal(0, code);
+        Assert.False(File.Exists(socketPath), "the Unix socket file is removed on shutdown");
+
+        var log = server.Stdout;
+        var accepted = AcceptedLine().Matches(log).ToDictionary(m => m.Groups["port"].Value, m => m.Groups["id"].Value);
+        var closed = ClosedLine().Matches(log).ToDictionary(m => m.Groups["id"].Value, m => m);
+        var resets = 0;
+        foreach (var client in clients.Where(c => c.LocalPort is not null))
+        {
+            var close = closed[accepted[client.LocalPort!]];
+            var bytesIn = long.Parse(close.Groups["in"].Value, CultureInfo.InvariantCulture);
+            var bytesOut = long.Parse(close.Groups["out"].Value, CultureInfo.InvariantCulture);
+            var sent = client.Sent;
+            var received = client.Received;
+            resets += client.EndedByReset ? 1 : 0;
+
+            Assert.Equal("server_drain", close.Groups["reason"].Value);
+            Assert.InRange(bytesIn, 1, sent.Length);
+            // Nothing the server wrote was lost, and what it wrote answers every byte it read, then QUIT.
+            Assert.Equal(bytesOut, received.Length);
+            Assert.Equal([.. ShoutCase.ToUpper(sent.AsSpan(0, (int)bytesIn)), .. "QUIT\n"u8], received);
+        }
+
+        output.WriteLine($"{Clients} clients ({clients.Count(c => c.LocalPort is null)} over Unix, checked by the QUIT line only); "
+            + $"{clients.Sum(c => c.Sent.Length) / 1024} KiB sent in all; {resets} TCP clients saw a reset after the last reply; "
+            + $"SIGTERM to exit {exited.TotalMilliseconds:F0} ms, to every client finished {drained.TotalMilliseconds:F0} ms");
+        foreach (var client in clients)
+        {
+            client.Dispose();
+        }
+
+        foreach (var client in clients.Where(c => c.LocalPort is null))
+        {
+            Assert.EndsWith("QUIT\n", Encoding.ASCII.GetString(client.Received), StringComparison.Ordinal);
+        }
+    }
+
+    [GeneratedRegex(@"listening on tcp://127\.0\.0\.1:(\d+)")]
+    private static partial Regex ListeningTcp();
+
+    [GeneratedRegex(@"\] (?<id>\S+) tcp accepted from 127\.0\.0\.1:(?<port>\d+)")]
+    private static partial Regex AcceptedLine();
+
+    [GeneratedRegex(@"\] (?<id>\S+) closed by \w+ \((?<reason>\w+)\): (?<in>\d+) bytes in, (?<out>\d+) bytes out")]
+    private static partial Regex ClosedLine();
+
+    /// <summary>Sends numbered lines until the server says QUIT (or closes), reading every reply meanwhile.</summary>
+    private sealed class LoadClient : IDisposable
+    {
+        /// <summary>Most unanswered bytes a client keeps in flight: steady load, not a flood that starves connects.</summary>
+        private const int Window = 64 * 1024;
+
+        private readonly Socket _socket;
+        private readonly ArrayBufferWriter<byte> _sent = new();
+        private readonly ArrayBufferWriter<byte> _received = new();
+        private readonly Lock _gate = new();
+        private readonly SemaphoreSlim _progress = new(0);
+        private long _receivedCount;
+        private long _sentCount;
+
+        private LoadClient(Socket socket, int index)
+        {
+            _socket = socket;
+            LocalPort = socket.LocalEndPoint is System.Net.IPEndPoint ip ? ip.Port.ToString(CultureInfo.InvariantCulture) : null;
+            var reading = Task.Run(ReadAsync);
+            Finished = Task.Run(async () =>
+            {
+                await WriteAsync(index, reading);
+                await reading;
+                _socket.Dispose();
+            });
+        }
+
+        public string? LocalPort { get; }
+
+        /// <summary>Stop waiting for answers and send as fast as possible: input keeps arriving while the server closes.</summary>
+        public bool Flood { get; set; }
+
+        public Task Finished { get; }
+
+        public bool EndedByReset { get; private set; }
+
+        public long ReceivedCount => Interlocked.Read(ref _receivedCount);
+
+        public byte[] Sent
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _sent.WrittenSpan.ToArray();
+                }
+            }
+        }
+
+        public byte[] Received => _received.WrittenSpan.ToArray();
+
+        public static async Task<LoadClient> StartAsync(ShoutEndpoint endpoint, int index) =>
+            new(await RawClient.ConnectAsync(endpoint), index);
+
+        private async Task WriteAsync(int index, Task reading)
+        {
+            var batch = new StringBuilder();
+            for (var k = 0; !reading.IsCompleted; k++)
+            {
+                // The reply is never shorter than the request here (ȿ grows, nothing shrinks).
+                while (!Flood && Interlocked.Read(ref _sentCount) - ReceivedCount > Window && !reading.IsCompleted)
+                {
+                    await _progress.WaitAsync(TimeSpan.FromMilliseconds(200));
+                }
+
+                batch.Clear();
+                for (var j = 0; j < 16; j++)
+                {
+                    batch.Append(CultureInfo.InvariantCulture, $"client {index} line {k * 16 + j}: ça va, ȿ\n");
+                }
+
+                // Recorded before sending: a send cut short may deliver part of it, and the server's
+                // count of bytes read must stay within what this records.
+                var bytes = Encoding.UTF8.GetBytes(batch.ToString());
+                lock (_gate)
+                {
+                    _sent.Write(bytes);
+                }
+
+                Interlocked.Add(ref _sentCount, bytes.Length);
+
+                try
+                {
+                    await _socket.SendAsync(bytes);
+                }
+                catch (SocketException)
+                {
+                    return;
+                }
+            }
+        }
+
+        public void Dispose() => _progress.Dispose();
+
+        private async Task ReadAsync()
+        {
+            var buffer = new byte[16 * 1024];
+            try
+            {
+                int read;
+                while ((read = await _socket.ReceiveAsync(buffer)) > 0)
+                {
+                    _received.Write(buffer.AsSpan(0, read));
+                    Interlocked.Add(ref _receivedCount, read);
+                    if (_progress.CurrentCount == 0)
+                    {
+                        _progress.Release();
+                    }
+                }
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+            {
+                EndedByReset = true;
+            }
+        }
+    }
+}
