@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Shout.Endpoints;
 using Shout.Framing;
 using Shout.Server;
+using Shout.Web;
 
 namespace Shout.Cli.Commands;
 
@@ -40,6 +41,12 @@ internal static class ServeCommand
             DefaultValueFactory = _ => TimeSpan.FromSeconds(5),
             CustomParser = CommonOptions.ParseDuration,
         };
+        var web = new Option<Uri?>("--web")
+        {
+            Description = $"The browser page, WebSocket (/ws), live view, /healthz and /metrics: http://HOST:PORT, or none. Default {ShoutWebOptions.DefaultAddress}.",
+            DefaultValueFactory = _ => new Uri(ShoutWebOptions.DefaultAddress),
+            CustomParser = ParseWeb,
+        };
         var verbose = new Option<bool>("--verbose", "-v")
         {
             Description = "Log each connection's life: accepted, peer closed its side, who closed and why, bytes each way, duration.",
@@ -47,7 +54,7 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Run the server (the tutorial's 2.1/2.3 concurrent server).")
         {
-            listen, mode, maxLine, shutdownTimeout, verbose,
+            listen, mode, maxLine, shutdownTimeout, web, verbose,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -57,6 +64,7 @@ internal static class ServeCommand
                 MaxLineLength = parse.GetValue(maxLine),
                 ShutdownTimeout = parse.GetValue(shutdownTimeout),
             };
+            options.Web.Address = parse.GetValue(web);
             foreach (var endpoint in parse.GetValue(listen) ?? [])
             {
                 options.Listen.Add(endpoint);
@@ -71,6 +79,19 @@ internal static class ServeCommand
     {
         result.AddError(error);
         return null!;
+    }
+
+    private static Uri? ParseWeb(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        try
+        {
+            return ShoutWebOptions.ParseAddress(result.Tokens.Count > 0 ? result.Tokens[^1].Value : "");
+        }
+        catch (FormatException e)
+        {
+            result.AddError(e.Message);
+            return null;
+        }
     }
 
     private static async Task<int> RunAsync(ShoutServerOptions options, bool verbose)

@@ -32,4 +32,13 @@ public enum CloseReason
 
     /// <summary>The client broke the protocol (e.g. a line too long).</summary>
     ProtocolError,
+
+    /// <summary>A WebSocket peer stopped answering keep-alive pings.</summary>
+    KeepAliveTimeout,
+
+    /// <summary>A WebSocket message was larger than the limit (closed with 1009).</summary>
+    MessageTooBig,
+
+    /// <summary>A WebSocket text message was not valid UTF-8 (closed with 1007).</summary>
+    InvalidText,
 }

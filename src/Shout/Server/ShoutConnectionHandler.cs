@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
+using Shout.Diagnostics;
 using Shout.Framing;
 
 namespace Shout.Server;
@@ -15,7 +16,8 @@ namespace Shout.Server;
 /// framer answer it, flush, repeat. Half-close, quit, drain, reset and protocol errors all end here
 /// with one recorded <see cref="CloseReason"/>.
 /// </summary>
-internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMetrics metrics, ILogger<ShoutConnectionHandler> logger)
+internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMetrics metrics, IConnectionEvents events,
+    ILogger<ShoutConnectionHandler> logger)
     : ConnectionHandler
 {
     private readonly IShoutFramer _framer = options.Mode == ShoutMode.Line ? new LineFramer(options.MaxLineLength) : StreamFramer.Instance;
@@ -24,8 +26,10 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
     {
         var transport = TransportName(connection);
         var started = Stopwatch.GetTimestamp();
+        var remote = Describe(connection.RemoteEndPoint);
         metrics.ConnectionOpened(transport);
-        ServerLog.Accepted(logger, connection.ConnectionId, transport, Describe(connection.RemoteEndPoint));
+        events.Opened(connection.ConnectionId, transport, remote);
+        ServerLog.Accepted(logger, connection.ConnectionId, transport, remote);
 
         var input = connection.Transport.Input;
         var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
@@ -45,7 +49,8 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
         {
             var elapsed = Stopwatch.GetElapsedTime(started);
             metrics.ConnectionClosed(transport, reason, elapsed);
-            ServerLog.Closed(logger, connection.ConnectionId, ClosedBy(reason), ShoutMetrics.ReasonName(reason),
+            events.Closed(connection.ConnectionId, transport, remote, reason, counters.BytesIn, counters.BytesOut, elapsed);
+            ServerLog.Closed(logger, connection.ConnectionId, IConnectionEvents.ClosedByFor(reason), ShoutMetrics.ReasonName(reason),
                 counters.BytesIn, counters.BytesOut, elapsed.TotalMilliseconds);
         }
     }
@@ -103,12 +108,6 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
         connection.LocalEndPoint is UnixDomainSocketEndPoint ? "unix"
         : connection.Features.Get<ITlsHandshakeFeature>() is not null ? "tls"
         : "tcp";
-
-    private static string ClosedBy(CloseReason reason) => reason switch
-    {
-        CloseReason.ClientClosed or CloseReason.Reset => "client",
-        _ => "server",
-    };
 
     private static string Describe(EndPoint? endPoint) => endPoint switch
     {

@@ -4,9 +4,12 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Shout.Diagnostics;
 using Shout.Endpoints;
+using Shout.Web;
 
 namespace Shout.Server;
 
@@ -18,15 +21,23 @@ public sealed class ShoutServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly List<(ShoutEndpoint Requested, ListenOptions Listen)> _bindings;
+    private readonly ListenOptions? _web;
 
-    private ShoutServer(WebApplication app, List<(ShoutEndpoint Requested, ListenOptions Listen)> bindings)
+    private ShoutServer(WebApplication app, List<(ShoutEndpoint Requested, ListenOptions Listen)> bindings, ListenOptions? web)
     {
         _app = app;
         _bindings = bindings;
+        _web = web;
     }
 
     /// <summary>The bound endpoints, after <see cref="StartAsync"/>.</summary>
     public IReadOnlyList<ShoutEndpoint> Endpoints => [.. _bindings.Select(b => Bound(b.Requested, b.Listen))];
+
+    /// <summary>
+    /// The web endpoint's address after <see cref="StartAsync"/> (port 0 resolved), e.g.
+    /// <c>http://127.0.0.1:8081/</c>; null when <see cref="ShoutServerOptions.Web"/> has no address.
+    /// </summary>
+    public Uri? WebAddress => _web is null ? null : ShoutWeb.Address(_web);
 
     /// <summary>The server's metrics.</summary>
     public ShoutMetrics Metrics => _app.Services.GetRequiredService<ShoutMetrics>();
@@ -45,19 +56,39 @@ public sealed class ShoutServer : IAsyncDisposable
         configureLogging?.Invoke(builder.Logging);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<ShoutMetrics>();
+        builder.Services.AddSingleton<BoundAddresses>();
+        builder.Services.AddSingleton<IConnectionEvents>(s => new ConnectionEventLog(s.GetService<TimeProvider>() ?? TimeProvider.System));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        if (options.Web.Address is not null)
+        {
+            ShoutWeb.AddServices(builder.Services, options.Web);
+        }
+
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
 
         var bindings = new List<(ShoutEndpoint, ListenOptions)>();
         var endpoints = options.Listen.Count > 0 ? options.Listen : [ShoutEndpoint.Parse(ShoutServerOptions.DefaultListen)];
+        ListenOptions? web = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             foreach (var endpoint in endpoints)
             {
                 Bind(kestrel, endpoint, bindings);
             }
+
+            if (options.Web.Address is { } address)
+            {
+                web = ShoutWeb.Listen(kestrel, address);
+            }
         });
 
-        return new ShoutServer(builder.Build(), bindings);
+        var app = builder.Build();
+        if (options.Web.Address is not null)
+        {
+            ShoutWeb.Map(app);
+        }
+
+        return new ShoutServer(app, bindings, web);
     }
 
     private static void Bind(KestrelServerOptions kestrel, ShoutEndpoint endpoint, List<(ShoutEndpoint, ListenOptions)> bindings)
@@ -110,10 +141,19 @@ public sealed class ShoutServer : IAsyncDisposable
     {
         await _app.StartAsync(cancellationToken);
         var logger = _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Shout");
-        foreach (var endpoint in Endpoints)
+        var listening = Endpoints.Select(e => e.ToString()).ToList();
+        if (WebAddress is { } web)
         {
-            ServerLog.Listening(logger, endpoint.ToString());
+            listening.Add(web.ToString());
         }
+
+        foreach (var endpoint in listening)
+        {
+            ServerLog.Listening(logger, endpoint);
+        }
+
+        var tcpPorts = Endpoints.Where(e => e.Transport is ShoutTransport.Tcp or ShoutTransport.Tls).Select(e => e.Port);
+        _app.Services.GetRequiredService<BoundAddresses>().Set(listening, WebAddress is { } w ? tcpPorts.Append(w.Port) : tcpPorts);
     }
 
     /// <summary>Completes when the host is asked to stop (Ctrl+C, SIGTERM or <see cref="StopAsync"/>).</summary>

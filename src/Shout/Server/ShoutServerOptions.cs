@@ -1,5 +1,6 @@
 using Shout.Endpoints;
 using Shout.Framing;
+using Shout.Web;
 
 namespace Shout.Server;
 
@@ -30,4 +31,7 @@ public sealed class ShoutServerOptions
 
     /// <summary>How long a stop waits for connections to drain before aborting them. Default 5 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The web endpoint (page, WebSocket, live view, health, metrics). Off until its address is set.</summary>
+    public ShoutWebOptions Web { get; } = new();
 }
