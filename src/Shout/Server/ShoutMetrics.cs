@@ -114,7 +114,6 @@ public sealed class ShoutMetrics
         CloseReason.ProtocolError => "protocol_error",
         CloseReason.KeepAliveTimeout => "keepalive_timeout",
         CloseReason.MessageTooBig => "message_too_big",
-        CloseReason.InvalidText => "invalid_text",
         _ => "unknown",
     };
 

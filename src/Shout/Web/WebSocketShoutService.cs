@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text.Unicode;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -30,6 +31,9 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, ShoutMetric
 
     // How long a closing handshake may take before the socket is simply aborted.
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
+
+    // How long a connection whose frame was refused stays open so the close frame reaches the client.
+    private static readonly TimeSpan ProtocolErrorLinger = TimeSpan.FromSeconds(1);
 
     private int _open;
 
@@ -80,10 +84,21 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, ShoutMetric
         {
             reason = await session.RunAsync();
         }
+
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
         {
-            reason = IsKeepAliveTimeout(e) ? CloseReason.KeepAliveTimeout : CloseReason.Reset;
+            reason = _lifetime.ApplicationStopping.IsCancellationRequested ? CloseReason.ServerDrain
+                : IsKeepAliveTimeout(e) ? CloseReason.KeepAliveTimeout
+                : CloseReason.Reset;
             ServerLog.ConnectionError(logger, id, e.Message);
+            if (e is WebSocketException { WebSocketErrorCode: WebSocketError.Faulted })
+            {
+                // The runtime refused a frame (invalid UTF-8 in text: 1007; a malformed frame: 1002), sent
+                // its close frame and aborted. Ending the request at once would reset the connection and
+                // could destroy that close frame in the client's buffer; linger briefly so it arrives.
+                reason = CloseReason.ProtocolError;
+                await LingerAsync(aborted);
+            }
         }
         finally
         {
@@ -96,12 +111,25 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, ShoutMetric
         }
     }
 
-    // The runtime aborts a socket whose pong is overdue and reports a TimeoutException inside.
+    private async Task LingerAsync(CancellationToken aborted)
+    {
+        try
+        {
+            await Task.Delay(ProtocolErrorLinger, _time, aborted);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away first: nothing left to protect.
+        }
+    }
+
+    // A pong overdue makes the runtime abort the socket, which Kestrel reports as the application
+    // aborting the connection (newer runtimes add a TimeoutException); a peer's reset reads differently.
     private static bool IsKeepAliveTimeout(Exception e)
     {
         for (var inner = e; inner is not null; inner = inner.InnerException)
         {
-            if (inner is TimeoutException)
+            if (inner is TimeoutException or ConnectionAbortedException)
             {
                 return true;
             }
@@ -144,21 +172,23 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, ShoutMetric
             while (true)
             {
                 var length = 0;
+                var limit = _options.MaxMessageBytes + 1;
                 ValueWebSocketReceiveResult result;
                 do
                 {
-                    if (length == _input.Length)
+                    // Reading one byte past the limit is how a message over it is told from one at it.
+                    if (length >= limit)
                     {
-                        if (length > _options.MaxMessageBytes)
-                        {
-                            return await CloseAsync(WebSocketCloseStatus.MessageTooBig,
-                                $"message larger than {_options.MaxMessageBytes} bytes", CloseReason.MessageTooBig);
-                        }
-
-                        Grow(ref _input, Math.Min(length * 2, _options.MaxMessageBytes + 1), length);
+                        return await CloseAsync(WebSocketCloseStatus.MessageTooBig,
+                            $"message larger than {_options.MaxMessageBytes} bytes", CloseReason.MessageTooBig);
                     }
 
-                    var pending = _socket.ReceiveAsync(_input.AsMemory(length), _aborted);
+                    if (length == _input.Length)
+                    {
+                        Grow(ref _input, Math.Min(length * 2, limit), length);
+                    }
+
+                    var pending = _socket.ReceiveAsync(_input.AsMemory(length, Math.Min(_input.Length, limit) - length), _aborted);
                     if (pending.IsCompleted)
                     {
                         result = await pending;
@@ -194,7 +224,8 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, ShoutMetric
                 var message = _input.AsSpan(0, length);
                 if (result.MessageType == WebSocketMessageType.Text && !Utf8.IsValid(message))
                 {
-                    return await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, "text message is not valid UTF-8", CloseReason.InvalidText);
+                    // The runtime validates text frames itself; this guards the answer should it ever not.
+                    return await CloseAsync(WebSocketCloseStatus.InvalidPayloadData, "text message is not valid UTF-8", CloseReason.ProtocolError);
                 }
 
                 if (_output.Length < ShoutCase.MaxOutputLength(length))
@@ -251,10 +282,28 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, ShoutMetric
 
         private static void Fire(object? state) => Volatile.Read(ref ((Session)state!)._wait)?.TrySetResult();
 
+        // Closes on the server's initiative, then reads (and drops) what the client still sends until
+        // its close frame: closing the socket with unread data would reset the connection, and a
+        // reset can destroy the close frame, with its status code, before the client reads it.
         private async Task<CloseReason> CloseAsync(WebSocketCloseStatus status, string description, CloseReason reason)
         {
             await CloseOutputAsync(status, description);
+            var drain = DrainAsync();
+            if (await Task.WhenAny(drain, Task.Delay(CloseTimeout, _service._time)) != drain)
+            {
+                _socket.Abort();
+            }
+
+            await drain.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             return reason;
+        }
+
+        private async Task DrainAsync()
+        {
+            while (_socket.State == WebSocketState.CloseSent)
+            {
+                await _socket.ReceiveAsync(_input.AsMemory(), _aborted);
+            }
         }
 
         private async Task CloseOutputAsync(WebSocketCloseStatus status, string description)
