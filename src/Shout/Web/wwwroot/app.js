@@ -81,7 +81,7 @@ connect();
 
 // ---- Live view ----------------------------------------------------------------------------
 
-const number = v => v >= 100 ? Math.round(v).toLocaleString("en") : v >= 10 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v > 0 ? v.toFixed(2) : "0";
+const number = v => v >= 100 ? Math.round(v).toLocaleString("en") : v >= 10 ? v.toFixed(0) : v > 0 ? v.toFixed(1) : "0";
 const bytes = v => {
   const units = ["B", "KB", "MB", "GB"];
   let i = 0;
@@ -93,10 +93,10 @@ const clock = ms => new Date(ms).toLocaleTimeString("en-GB", { hour12: false });
 const messagesChart = new LineChart($("chart-messages"), [
   { key: "messages", color: "--msg", axis: "left" },
   { key: "active", color: "--conn", axis: "right", fill: false },
-], { format: number, formatRight: number });
+], { format: number, formatRight: v => String(Math.round(v)), integerRight: true });
 const bytesChart = new LineChart($("chart-bytes"), [
   { key: "bytesIn", color: "--in" },
-  { key: "bytesOut", color: "--out", fill: false },
+  { key: "bytesOut", color: "--out", fill: false, dash: [6, 4] },
 ], { format: v => bytes(v).replace(" ", "") });
 
 function showFrame(frame) {

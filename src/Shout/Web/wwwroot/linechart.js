@@ -6,7 +6,11 @@ class LineChart {
   constructor(canvas, series, options = {}) {
     this.canvas = canvas;
     this.series = series; // [{ key, color (CSS variable name), label, axis: "left" | "right" }]
-    this.windowMs = options.windowMs ?? 300_000;
+    // The window grows with the history, from one minute up to five, so a fresh server is not a flat line.
+    this.minWindowMs = options.minWindowMs ?? 60_000;
+    this.maxWindowMs = options.maxWindowMs ?? 300_000;
+    this.windowMs = this.minWindowMs;
+    this.integerRight = options.integerRight ?? false;
     this.format = options.format ?? (v => String(Math.round(v)));
     this.formatRight = options.formatRight ?? this.format;
     this.points = [];
@@ -18,7 +22,7 @@ class LineChart {
   push(point) {
     if (this.points.length && this.points[this.points.length - 1].time === point.time) this.points.pop();
     this.points.push(point);
-    const oldest = point.time - this.windowMs - 2000;
+    const oldest = point.time - this.maxWindowMs - 2000;
     while (this.points.length && this.points[0].time < oldest) this.points.shift();
     this.draw();
   }
@@ -41,8 +45,12 @@ class LineChart {
     const pad = { left: 44, right: this.series.some(s => s.axis === "right") ? 40 : 10, top: 10, bottom: 20 };
     const plotW = width - pad.left - pad.right, plotH = height - pad.top - pad.bottom;
     const now = this.points.length ? this.points[this.points.length - 1].time : Date.now();
+    const span = this.points.length ? now - this.points[0].time : 0;
+    this.windowMs = Math.min(this.maxWindowMs, Math.max(this.minWindowMs, Math.ceil(span / 60_000) * 60_000));
+    canvas.dataset.points = this.points.length;
     const x = t => pad.left + plotW * (1 - (now - t) / this.windowMs);
-    const maxOf = axis => niceMax(Math.max(0, ...this.points.flatMap(p => this.series.filter(s => (s.axis ?? "left") === axis).map(s => p[s.key] || 0))));
+    const maxOf = axis => niceMax(Math.max(0, ...this.points.flatMap(p => this.series.filter(s => (s.axis ?? "left") === axis).map(s => p[s.key] || 0))),
+      axis === "right" && this.integerRight);
     const maxLeft = maxOf("left"), maxRight = maxOf("right");
 
     // Grid and axes.
@@ -77,7 +85,10 @@ class LineChart {
       const stroke = color(s.color);
       g.beginPath();
       visible.forEach((p, i) => i ? g.lineTo(x(p.time), y(p[s.key] || 0)) : g.moveTo(x(p.time), y(p[s.key] || 0)));
-      g.lineWidth = 2; g.strokeStyle = stroke; g.lineJoin = "round"; g.stroke();
+      g.lineWidth = 2; g.strokeStyle = stroke; g.lineJoin = "round";
+      g.setLineDash(s.dash ?? []);
+      g.stroke();
+      g.setLineDash([]);
       if (s.fill !== false) {
         g.lineTo(x(visible[visible.length - 1].time), pad.top + plotH);
         g.lineTo(x(visible[0].time), pad.top + plotH);
@@ -90,12 +101,15 @@ class LineChart {
   }
 }
 
-// The smallest of 1, 2, 2.5, 5 × 10^n at or above v (at least 1), so grid labels read well.
-function niceMax(v) {
-  if (v <= 1) return 1;
-  const p = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+// A scale top whose quarter (one grid step) is 1, 2, 2.5 or 5 × 10^n, so grid labels read well;
+// whole steps only for counts.
+function niceMax(v, integer) {
+  const step = Math.max(v, integer ? 4 : 1) / 4;
+  const p = Math.pow(10, Math.floor(Math.log10(step)));
+  for (const m of [1, 2, 2.5, 5, 10]) {
+    if (m * p >= step && (!integer || Number.isInteger(m * p))) return 4 * m * p;
+  }
+  return 40 * p;
 }
 
 window.LineChart = LineChart;
