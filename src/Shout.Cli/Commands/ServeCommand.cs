@@ -41,12 +41,22 @@ internal static class ServeCommand
             DefaultValueFactory = _ => TimeSpan.FromSeconds(5),
             CustomParser = CommonOptions.ParseDuration,
         };
-        var web = new Option<Uri?>("--web")
+        var web = new Option<string>("--web")
         {
-            Description = $"The browser page, WebSocket (/ws), live view, /healthz and /metrics: http://HOST:PORT, or none. Default {ShoutWebOptions.DefaultAddress}.",
-            DefaultValueFactory = _ => new Uri(ShoutWebOptions.DefaultAddress),
-            CustomParser = ParseWeb,
+            Description = "The browser page, WebSocket (/ws), live view, /healthz and /metrics: http://HOST:PORT, or none.",
+            DefaultValueFactory = _ => ShoutWebOptions.DefaultAddress,
         };
+        web.Validators.Add(r =>
+        {
+            try
+            {
+                ShoutWebOptions.ParseAddress(r.GetValueOrDefault<string>() ?? "");
+            }
+            catch (FormatException e)
+            {
+                r.AddError(e.Message);
+            }
+        });
         var verbose = new Option<bool>("--verbose", "-v")
         {
             Description = "Log each connection's life: accepted, peer closed its side, who closed and why, bytes each way, duration.",
@@ -64,7 +74,7 @@ internal static class ServeCommand
                 MaxLineLength = parse.GetValue(maxLine),
                 ShutdownTimeout = parse.GetValue(shutdownTimeout),
             };
-            options.Web.Address = parse.GetValue(web);
+            options.Web.Address = ShoutWebOptions.ParseAddress(parse.GetValue(web) ?? ShoutWebOptions.DefaultAddress);
             foreach (var endpoint in parse.GetValue(listen) ?? [])
             {
                 options.Listen.Add(endpoint);
@@ -79,19 +89,6 @@ internal static class ServeCommand
     {
         result.AddError(error);
         return null!;
-    }
-
-    private static Uri? ParseWeb(System.CommandLine.Parsing.ArgumentResult result)
-    {
-        try
-        {
-            return ShoutWebOptions.ParseAddress(result.Tokens.Count > 0 ? result.Tokens[^1].Value : "");
-        }
-        catch (FormatException e)
-        {
-            result.AddError(e.Message);
-            return null;
-        }
     }
 
     private static async Task<int> RunAsync(ShoutServerOptions options, bool verbose)
