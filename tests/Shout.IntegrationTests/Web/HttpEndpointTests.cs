@@ -109,6 +109,42 @@ public sealed class HttpEndpointTests
     }
 
     [Fact]
+    public async Task A_new_viewer_gets_the_history_first_and_stopping_the_server_ends_its_stream()
+    {
+        // A shutdown timeout longer than the test's deadline: only the stream ending by itself passes.
+        var server = await TestServer.StartAsync(o =>
+        {
+            o.Web.Address = new Uri("http://127.0.0.1:0");
+            o.ShutdownTimeout = TimeSpan.FromMinutes(5);
+        });
+        try
+        {
+            using var http = server.Http();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            using var response = await http.GetAsync("/live", HttpCompletionOption.ResponseHeadersRead, cts.Token);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cts.Token));
+            Assert.Equal("retry: 2000", await reader.ReadLineAsync(cts.Token));
+            Assert.Equal("event: history", await reader.ReadLineAsync(cts.Token));
+            var history = await reader.ReadLineAsync(cts.Token);
+            Assert.StartsWith("data: [", history, StringComparison.Ordinal);
+            Assert.Equal("", await reader.ReadLineAsync(cts.Token));
+            Assert.StartsWith("data: {\"sample\"", await reader.ReadLineAsync(cts.Token), StringComparison.Ordinal);
+
+            // A stop must not wait out its shutdown timeout for an open live stream.
+            var stop = server.Server.StopAsync(cts.Token);
+            while (await reader.ReadLineAsync(cts.Token) is not null)
+            {
+            }
+
+            await stop;
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task The_page_and_its_files_are_served_from_the_assembly_with_etags()
     {
         await using var server = await WebServer.StartAsync();

@@ -63,6 +63,7 @@ public sealed class WebSocketTests
         Assert.Equal("FINE ", Encoding.UTF8.GetString((await socket.ReadFrameAsync()).Payload));
         await socket.SendFrameAsync(0x1, payload);
         Assert.Equal(1007, await socket.ReadCloseAsync());
+        socket.Dispose();
         await server.WaitForNoConnectionsAsync();
         Assert.Equal(Shout.Server.CloseReason.ProtocolError, server.Server.Services.GetEvents()[^1].Reason);
     }
@@ -138,6 +139,7 @@ public sealed class WebSocketTests
         var (type, _) = await socket.ReceiveMessageAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(WebSocketMessageType.Close, type);
         Assert.Equal("idle timeout", socket.CloseStatusDescription);
+        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
         await server.WaitForNoConnectionsAsync();
         Assert.Equal(Shout.Server.CloseReason.IdleTimeout, server.Server.Services.GetEvents()[^1].Reason);
     }
@@ -188,10 +190,15 @@ public sealed class WebSocketTests
         var server = await WebServer.StartAsync();
         using var socket = await server.ConnectWebSocketAsync();
         var receive = socket.ReceiveMessageAsync(TimeSpan.FromSeconds(30));
-        await server.DisposeAsync();
+        var stop = server.DisposeAsync();
         var (type, _) = await receive;
         Assert.Equal(WebSocketMessageType.Close, type);
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, socket.CloseStatus);
+        Assert.Equal("server shutting down", socket.CloseStatusDescription);
+
+        // Completing the closing handshake, as a browser does, lets the server finish at once.
+        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+        await stop;
     }
 
     [Fact]
