@@ -22,10 +22,14 @@ public sealed class ShoutMetrics
     private readonly Counter<long> _closed;
     private readonly Counter<long> _rejected;
     private readonly Histogram<double> _duration;
+    private readonly Counter<long> _datagramsTruncated;
+    private readonly Counter<long> _datagramErrors;
     private long _activeTotal;
     private long _acceptedTotal;
     private long _closedTotal;
     private long _rejectedTotal;
+    private long _datagramsTruncatedTotal;
+    private long _datagramErrorsTotal;
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
     public ShoutMetrics(IMeterFactory meterFactory)
@@ -41,6 +45,10 @@ public sealed class ShoutMetrics
         _closed = meter.CreateCounter<long>("shout.connections.closed", "{connection}", "Connections closed, by reason");
         _rejected = meter.CreateCounter<long>("shout.connections.rejected", "{connection}", "Connections refused before being served, by reason");
         _duration = meter.CreateHistogram<double>("shout.connection.duration", "s", "Connection lifetime");
+        _datagramsTruncated = meter.CreateCounter<long>("shout.udp.replies.truncated", "{datagram}",
+            "UDP replies cut at a character boundary because they exceeded the datagram size limit");
+        _datagramErrors = meter.CreateCounter<long>("shout.udp.errors", "{error}",
+            "UDP socket errors survived by the receive loop (a failed send is a reply dropped), by operation");
     }
 
     /// <summary>Connections open now, over every transport.</summary>
@@ -98,6 +106,26 @@ public sealed class ShoutMetrics
     /// <summary>The totals of every transport seen so far, read now (each value atomically, not all together).</summary>
     public IReadOnlyList<TransportStats> Snapshot() =>
         [.. _transports.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value.Read(p.Key))];
+
+    /// <summary>UDP replies truncated by the datagram size rule since start.</summary>
+    public long DatagramRepliesTruncated => Interlocked.Read(ref _datagramsTruncatedTotal);
+
+    /// <summary>UDP socket errors (receive, send, drain) since start.</summary>
+    public long DatagramSocketErrors => Interlocked.Read(ref _datagramErrorsTotal);
+
+    /// <summary>Records a UDP reply cut by the datagram size rule.</summary>
+    public void DatagramReplyTruncated()
+    {
+        Interlocked.Increment(ref _datagramsTruncatedTotal);
+        _datagramsTruncated.Add(1);
+    }
+
+    /// <summary>Records a UDP socket error that the receive loop survived.</summary>
+    public void DatagramSocketError(string operation)
+    {
+        Interlocked.Increment(ref _datagramErrorsTotal);
+        _datagramErrors.Add(1, new KeyValuePair<string, object?>("operation", operation));
+    }
 
     /// <summary>The snake_case name used for a reason in logs and metrics.</summary>
     public static string ReasonName(CloseReason reason) => reason switch

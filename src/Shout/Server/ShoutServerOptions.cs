@@ -1,5 +1,6 @@
 using Shout.Endpoints;
 using Shout.Framing;
+using Shout.Server.Tls;
 using Shout.Web;
 
 namespace Shout.Server;
@@ -34,4 +35,14 @@ public sealed class ShoutServerOptions
 
     /// <summary>The web endpoint (page, WebSocket, live view, health, metrics). Off until its address is set.</summary>
     public ShoutWebOptions Web { get; } = new();
+
+    /// <summary>Certificate and handshake settings of <c>tls://</c> endpoints.</summary>
+    public ShoutTlsOptions Tls { get; } = new();
+
+    /// <summary>
+    /// Permissions of <c>unix://</c> socket files (a client needs write permission to connect).
+    /// Default 0660: the owner and the owner's group.
+    /// </summary>
+    public UnixFileMode UnixSocketMode { get; set; } =
+        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
 }
