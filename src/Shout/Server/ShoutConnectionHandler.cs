@@ -51,8 +51,8 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
         finally
         {
             var elapsed = Stopwatch.GetElapsedTime(started);
-            metrics.ConnectionClosed(transport, reason, elapsed);
             events.Closed(connection.ConnectionId, transport, remote, reason, counters.BytesIn, counters.BytesOut, elapsed);
+            metrics.ConnectionClosed(transport, reason, elapsed);
             ServerLog.Closed(logger, connection.ConnectionId, IConnectionEvents.ClosedByFor(reason), ShoutMetrics.ReasonName(reason),
                 counters.BytesIn, counters.BytesOut, elapsed.TotalMilliseconds);
         }

@@ -84,7 +84,7 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, ShoutMetric
                 : IsKeepAliveTimeout(e) ? CloseReason.KeepAliveTimeout
                 : CloseReason.Reset;
             ServerLog.ConnectionError(logger, id, e.Message);
-            if (e is WebSocketException { WebSocketErrorCode: WebSocketError.Faulted })
+            if (Refused(e))
             {
                 // The runtime refused a frame (invalid UTF-8 in text: 1007; a malformed frame: 1002), sent
                 // its close frame and aborted. Ending the request at once would reset the connection and
@@ -97,8 +97,9 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, ShoutMetric
         {
             session.Dispose();
             var elapsed = Stopwatch.GetElapsedTime(started);
-            _metrics.ConnectionClosed(Transport, reason, elapsed);
+            // The event before the count: whoever sees the count drop finds the event already there.
             events.Closed(id, Transport, remote, reason, session.BytesIn, session.BytesOut, elapsed);
+            _metrics.ConnectionClosed(Transport, reason, elapsed);
             ServerLog.Closed(logger, id, IConnectionEvents.ClosedByFor(reason), ShoutMetrics.ReasonName(reason),
                 session.BytesIn, session.BytesOut, elapsed.TotalMilliseconds);
         }
@@ -114,6 +115,21 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, ShoutMetric
         {
             // The client went away first: nothing left to protect.
         }
+    }
+
+    // The runtime reports a refused frame as Faulted, wrapped in a cancellation when the socket was
+    // aborted meanwhile (the client hanging up right after reading the close frame).
+    private static bool Refused(Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is WebSocketException { WebSocketErrorCode: WebSocketError.Faulted })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // A pong overdue makes the runtime abort the socket, which Kestrel reports as the application
