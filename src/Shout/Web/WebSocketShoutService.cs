@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 using System.Net.WebSockets;
-using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -81,8 +81,8 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, ShoutMetric
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
         {
             reason = _lifetime.ApplicationStopping.IsCancellationRequested ? CloseReason.ServerDrain
-                : IsKeepAliveTimeout(e) ? CloseReason.KeepAliveTimeout
-                : CloseReason.Reset;
+                : PeerHungUp(e) ? CloseReason.Reset
+                : CloseReason.KeepAliveTimeout;
             ServerLog.ConnectionError(logger, id, e.Message);
             if (Refused(e))
             {
@@ -132,13 +132,14 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, ShoutMetric
         return false;
     }
 
-    // A pong overdue makes the runtime abort the socket, which Kestrel reports as the application
-    // aborting the connection (newer runtimes add a TimeoutException); a peer's reset reads differently.
-    private static bool IsKeepAliveTimeout(Exception e)
+    // A peer that resets or hangs up without a close frame shows as an I/O error (or the runtime's
+    // "closed prematurely"). Every other abort that reaches here is the runtime's own, taken when a
+    // pong was overdue: this service's aborts return their reasons, and shutdown is checked first.
+    private static bool PeerHungUp(Exception e)
     {
         for (var inner = e; inner is not null; inner = inner.InnerException)
         {
-            if (inner is TimeoutException or ConnectionAbortedException)
+            if (inner is IOException or SocketException or WebSocketException { WebSocketErrorCode: WebSocketError.ConnectionClosedPrematurely })
             {
                 return true;
             }

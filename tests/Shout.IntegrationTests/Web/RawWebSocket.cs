@@ -104,6 +104,13 @@ internal sealed class RawWebSocket : IDisposable
         }
     }
 
+    /// <summary>Drops the connection with a TCP reset (linger 0), as a crashed peer would.</summary>
+    public void Reset()
+    {
+        _socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+        _socket.Close();
+    }
+
     public void Dispose()
     {
         _stream.Dispose();

@@ -161,6 +161,20 @@ public sealed class WebSocketTests
     }
 
     [Fact]
+    public async Task A_peer_that_resets_is_counted_as_a_reset_not_a_dead_peer()
+    {
+        await using var server = await WebServer.StartAsync();
+        using var socket = await RawWebSocket.ConnectAsync(server.Web());
+        await socket.SendFrameAsync(0x1, "x"u8.ToArray());
+        Assert.Equal("X", System.Text.Encoding.UTF8.GetString((await socket.ReadFrameAsync()).Payload));
+        socket.Reset();
+        await server.WaitForNoConnectionsAsync();
+        var closed = server.Server.Services.GetEvents()[^1];
+        Assert.Equal(Shout.Server.CloseReason.Reset, closed.Reason);
+        Assert.Equal("client", closed.ClosedBy);
+    }
+
+    [Fact]
     public async Task Upgrades_over_the_limit_get_503_and_are_counted_as_rejected()
     {
         await using var server = await WebServer.StartAsync(w => w.MaxWebSockets = 2);
