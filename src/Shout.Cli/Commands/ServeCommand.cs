@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Shout.Endpoints;
 using Shout.Framing;
 using Shout.Server;
+using Shout.Web;
 
 namespace Shout.Cli.Commands;
 
@@ -41,6 +42,22 @@ internal static class ServeCommand
             DefaultValueFactory = _ => TimeSpan.FromSeconds(5),
             CustomParser = CommonOptions.ParseDuration,
         };
+        var web = new Option<string>("--web")
+        {
+            Description = "The browser page, WebSocket (/ws), live view, /healthz and /metrics: http://HOST:PORT, or none.",
+            DefaultValueFactory = _ => ShoutWebOptions.DefaultAddress,
+        };
+        web.Validators.Add(r =>
+        {
+            try
+            {
+                ShoutWebOptions.ParseAddress(r.GetValueOrDefault<string>() ?? "");
+            }
+            catch (FormatException e)
+            {
+                r.AddError(e.Message);
+            }
+        });
         var transport = new ServeTransportOptions();
         var verbose = new Option<bool>("--verbose", "-v")
         {
@@ -49,7 +66,7 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Run the server (the tutorial's 2.1/2.3 concurrent server).")
         {
-            listen, mode, maxLine, shutdownTimeout, verbose,
+            listen, mode, maxLine, shutdownTimeout, web, verbose,
         };
         var limits = new LimitOptions();
         foreach (var option in limits.All)
@@ -66,6 +83,7 @@ internal static class ServeCommand
                 MaxLineLength = parse.GetValue(maxLine),
                 ShutdownTimeout = parse.GetValue(shutdownTimeout),
             };
+            options.Web.Address = ShoutWebOptions.ParseAddress(parse.GetValue(web) ?? ShoutWebOptions.DefaultAddress);
             foreach (var endpoint in parse.GetValue(listen) ?? [])
             {
                 options.Listen.Add(endpoint);

@@ -30,6 +30,12 @@ public enum CloseReason
     /// <summary>The connection was reset or aborted by the peer.</summary>
     Reset,
 
-    /// <summary>The client broke the protocol (e.g. a line too long).</summary>
+    /// <summary>The client broke the protocol (e.g. a line too long, invalid UTF-8 in a WebSocket text message).</summary>
     ProtocolError,
+
+    /// <summary>A WebSocket peer stopped answering keep-alive pings.</summary>
+    KeepAliveTimeout,
+
+    /// <summary>A WebSocket message was larger than the limit (closed with 1009).</summary>
+    MessageTooBig,
 }

@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
+using Shout.Diagnostics;
 using Shout.Framing;
 
 namespace Shout.Server;
@@ -16,6 +17,7 @@ namespace Shout.Server;
 /// with one recorded <see cref="CloseReason"/>.
 /// </summary>
 internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMetrics metrics, TimeProvider clock,
+    IConnectionEvents events,
     ILogger<ShoutConnectionHandler> logger)
     : ConnectionHandler
 {
@@ -31,8 +33,10 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
     {
         var transport = TransportName(connection);
         var started = Stopwatch.GetTimestamp();
+        var remote = Describe(connection.RemoteEndPoint);
         metrics.ConnectionOpened(transport);
-        ServerLog.Accepted(logger, connection.ConnectionId, transport, Describe(connection.RemoteEndPoint));
+        events.Opened(connection.ConnectionId, transport, remote);
+        ServerLog.Accepted(logger, connection.ConnectionId, transport, remote);
 
         var input = connection.Transport.Input;
         var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
@@ -59,8 +63,9 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
         finally
         {
             var elapsed = Stopwatch.GetElapsedTime(started);
+            events.Closed(connection.ConnectionId, transport, remote, reason, counters.BytesIn, counters.BytesOut, elapsed);
             metrics.ConnectionClosed(transport, reason, elapsed);
-            ServerLog.Closed(logger, connection.ConnectionId, ClosedBy(reason), ShoutMetrics.ReasonName(reason),
+            ServerLog.Closed(logger, connection.ConnectionId, IConnectionEvents.ClosedByFor(reason), ShoutMetrics.ReasonName(reason),
                 counters.BytesIn, counters.BytesOut, elapsed.TotalMilliseconds);
         }
     }
@@ -143,12 +148,6 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
         connection.LocalEndPoint is UnixDomainSocketEndPoint ? "unix"
         : connection.Features.Get<ITlsHandshakeFeature>() is not null ? "tls"
         : "tcp";
-
-    private static string ClosedBy(CloseReason reason) => reason switch
-    {
-        CloseReason.ClientClosed or CloseReason.Reset => "client",
-        _ => "server",
-    };
 
     private static string Describe(EndPoint? endPoint) => endPoint switch
     {

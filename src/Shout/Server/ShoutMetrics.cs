@@ -1,32 +1,36 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 
 namespace Shout.Server;
 
 /// <summary>
-/// Shout's meters (meter name <c>Shout</c>): connections accepted, active and closed by reason,
-/// bytes and messages per transport, connection duration. Also keeps plain totals for the live view
-/// and tests. Thread-safe.
+/// Shout's meters (meter name <c>Shout</c>): connections accepted, active, closed by reason and
+/// rejected by reason, bytes and messages per transport, connection duration. Also keeps plain
+/// totals per transport for the live view and tests. Thread-safe.
 /// </summary>
+/// <remarks>
+/// The per-message instruments (bytes, messages) and the per-transport connection counts are
+/// observable instruments read from the plain totals: the hot path is a few interlocked adds, and
+/// an exporter (the <c>/metrics</c> page) costs nothing until it collects.
+/// </remarks>
 public sealed class ShoutMetrics
 {
     /// <summary>The meter name that exporters subscribe to.</summary>
     public const string MeterName = "Shout";
 
-    private readonly Counter<long> _accepted;
+    private readonly ConcurrentDictionary<string, TransportTotals> _transports = new(StringComparer.Ordinal);
     private readonly Counter<long> _closed;
-    private readonly UpDownCounter<long> _active;
-    private readonly Counter<long> _bytesReceived;
-    private readonly Counter<long> _bytesSent;
-    private readonly Counter<long> _messages;
+    private readonly Counter<long> _rejected;
     private readonly Histogram<double> _duration;
+    private readonly Counter<long> _datagramsTruncated;
+    private readonly Counter<long> _datagramErrors;
     private long _activeTotal;
     private long _acceptedTotal;
     private long _closedTotal;
+    private long _rejectedTotal;
     private long _writesWaiting;
     private long _timeoutsExpired;
     private readonly long[] _closedByReason = new long[Enum.GetValues<CloseReason>().Length];
-    private readonly Counter<long> _datagramsTruncated;
-    private readonly Counter<long> _datagramErrors;
     private long _datagramsTruncatedTotal;
     private long _datagramErrorsTotal;
 
@@ -35,12 +39,14 @@ public sealed class ShoutMetrics
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(MeterName);
-        _accepted = meter.CreateCounter<long>("shout.connections.accepted", "{connection}", "Connections accepted");
+        meter.CreateObservableCounter("shout.connections.accepted", () => Observe(t => t.Accepted), "{connection}", "Connections accepted");
+        meter.CreateObservableUpDownCounter("shout.connections.active", () => Observe(t => t.Active), "{connection}", "Connections open now");
+        meter.CreateObservableCounter("shout.bytes.received", () => Observe(t => t.BytesIn), "By", "Bytes received from clients");
+        meter.CreateObservableCounter("shout.bytes.sent", () => Observe(t => t.BytesOut), "By", "Bytes answered to clients");
+        meter.CreateObservableCounter("shout.messages", () => Observe(t => t.Messages), "{message}",
+            "Reads answered (stream), lines, datagrams or WebSocket messages");
         _closed = meter.CreateCounter<long>("shout.connections.closed", "{connection}", "Connections closed, by reason");
-        _active = meter.CreateUpDownCounter<long>("shout.connections.active", "{connection}", "Connections open now");
-        _bytesReceived = meter.CreateCounter<long>("shout.bytes.received", "By", "Bytes received from clients");
-        _bytesSent = meter.CreateCounter<long>("shout.bytes.sent", "By", "Bytes answered to clients");
-        _messages = meter.CreateCounter<long>("shout.messages", "{message}", "Reads answered (stream), lines, datagrams or WebSocket messages");
+        _rejected = meter.CreateCounter<long>("shout.connections.rejected", "{connection}", "Connections refused before being served, by reason");
         _duration = meter.CreateHistogram<double>("shout.connection.duration", "s", "Connection lifetime");
         meter.CreateObservableGauge("shout.connections.write_waiting", () => Interlocked.Read(ref _writesWaiting), "{connection}",
             "Connections whose replies wait for a client that does not read");
@@ -59,44 +65,14 @@ public sealed class ShoutMetrics
     /// <summary>Connections closed since start.</summary>
     public long ClosedConnections => Interlocked.Read(ref _closedTotal);
 
-    /// <summary>Connections whose replies wait, right now, for a client that does not read.</summary>
-    public long WritesWaiting => Interlocked.Read(ref _writesWaiting);
+    /// <summary>Connections refused (over a limit, denied) since start.</summary>
+    public long RejectedConnections => Interlocked.Read(ref _rejectedTotal);
 
-    /// <summary>Connections ended (or refused) for <paramref name="reason"/> since start.</summary>
+    /// <summary>Connections that ended, or were refused, for <paramref name="reason"/> since start.</summary>
     public long ClosedFor(CloseReason reason) => Interlocked.Read(ref _closedByReason[(int)reason]);
 
-    /// <summary>Records an accepted connection.</summary>
-    public void ConnectionOpened(string transport)
-    {
-        Interlocked.Increment(ref _activeTotal);
-        Interlocked.Increment(ref _acceptedTotal);
-        _accepted.Add(1, new KeyValuePair<string, object?>("transport", transport));
-        _active.Add(1, new KeyValuePair<string, object?>("transport", transport));
-    }
-
-    /// <summary>Records a closed connection with its reason and lifetime.</summary>
-    public void ConnectionClosed(string transport, CloseReason reason, TimeSpan duration)
-    {
-        Interlocked.Decrement(ref _activeTotal);
-        Interlocked.Increment(ref _closedTotal);
-        Interlocked.Increment(ref _closedByReason[(int)reason]);
-        var t = new KeyValuePair<string, object?>("transport", transport);
-        _active.Add(-1, t);
-        _closed.Add(1, t, new KeyValuePair<string, object?>("reason", ReasonName(reason)));
-        _duration.Record(duration.TotalSeconds, t);
-    }
-
-    /// <summary>Records a connection turned away before it was served (over a limit, or denied):
-    /// accepted and closed at once, never active.</summary>
-    public void ConnectionRefused(string transport, CloseReason reason)
-    {
-        Interlocked.Increment(ref _acceptedTotal);
-        Interlocked.Increment(ref _closedTotal);
-        Interlocked.Increment(ref _closedByReason[(int)reason]);
-        var t = new KeyValuePair<string, object?>("transport", transport);
-        _accepted.Add(1, t);
-        _closed.Add(1, t, new KeyValuePair<string, object?>("reason", ReasonName(reason)));
-    }
+    /// <summary>Connections whose replies wait, right now, for a client that does not read.</summary>
+    public long WritesWaiting => Interlocked.Read(ref _writesWaiting);
 
     /// <summary>Timeouts that fired (the connection's close follows, recorded with the same reason).</summary>
     internal long TimeoutsExpired => Interlocked.Read(ref _timeoutsExpired);
@@ -106,14 +82,51 @@ public sealed class ShoutMetrics
     /// <summary>Counts a connection whose reply started waiting for a slow reader (+1) or stopped waiting (−1).</summary>
     internal void WriteWaiting(int delta) => Interlocked.Add(ref _writesWaiting, delta);
 
+    /// <summary>Records an accepted connection.</summary>
+    public void ConnectionOpened(string transport)
+    {
+        Interlocked.Increment(ref _activeTotal);
+        Interlocked.Increment(ref _acceptedTotal);
+        var totals = Totals(transport);
+        Interlocked.Increment(ref totals.Active);
+        Interlocked.Increment(ref totals.Accepted);
+    }
+
+    /// <summary>Records a closed connection with its reason and lifetime.</summary>
+    public void ConnectionClosed(string transport, CloseReason reason, TimeSpan duration)
+    {
+        Interlocked.Decrement(ref _activeTotal);
+        Interlocked.Increment(ref _closedTotal);
+        Interlocked.Increment(ref _closedByReason[(int)reason]);
+        var totals = Totals(transport);
+        Interlocked.Decrement(ref totals.Active);
+        Interlocked.Increment(ref totals.Closed);
+        var t = new KeyValuePair<string, object?>("transport", transport);
+        _closed.Add(1, t, new KeyValuePair<string, object?>("reason", ReasonName(reason)));
+        _duration.Record(duration.TotalSeconds, t);
+    }
+
+    /// <summary>Records a connection refused before it was served (it is not counted as accepted).</summary>
+    public void ConnectionRejected(string transport, CloseReason reason)
+    {
+        Interlocked.Increment(ref _rejectedTotal);
+        Interlocked.Increment(ref _closedByReason[(int)reason]);
+        Interlocked.Increment(ref Totals(transport).Rejected);
+        _rejected.Add(1, new KeyValuePair<string, object?>("transport", transport), new KeyValuePair<string, object?>("reason", ReasonName(reason)));
+    }
+
     /// <summary>Records one answered read, line, datagram or message.</summary>
     public void Answered(string transport, long received, long sent)
     {
-        var t = new KeyValuePair<string, object?>("transport", transport);
-        _messages.Add(1, t);
-        _bytesReceived.Add(received, t);
-        _bytesSent.Add(sent, t);
+        var totals = Totals(transport);
+        Interlocked.Increment(ref totals.Messages);
+        Interlocked.Add(ref totals.BytesIn, received);
+        Interlocked.Add(ref totals.BytesOut, sent);
     }
+
+    /// <summary>The totals of every transport seen so far, read now (each value atomically, not all together).</summary>
+    public IReadOnlyList<TransportStats> Snapshot() =>
+        [.. _transports.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value.Read(p.Key))];
 
     /// <summary>UDP replies truncated by the datagram size rule since start.</summary>
     public long DatagramRepliesTruncated => Interlocked.Read(ref _datagramsTruncatedTotal);
@@ -148,6 +161,42 @@ public sealed class ShoutMetrics
         CloseReason.Denied => "denied",
         CloseReason.Reset => "reset",
         CloseReason.ProtocolError => "protocol_error",
+        CloseReason.KeepAliveTimeout => "keepalive_timeout",
+        CloseReason.MessageTooBig => "message_too_big",
         _ => "unknown",
     };
+
+    private TransportTotals Totals(string transport) =>
+        _transports.TryGetValue(transport, out var totals) ? totals : _transports.GetOrAdd(transport, static _ => new TransportTotals());
+
+    private IEnumerable<Measurement<long>> Observe(Func<TransportTotals, long> read) =>
+        _transports.Select(p => new Measurement<long>(read(p.Value), new KeyValuePair<string, object?>("transport", p.Key)));
+
+    private sealed class TransportTotals
+    {
+        // Fields, not properties: updated with Interlocked by reference.
+        public long Active;
+        public long Accepted;
+        public long Closed;
+        public long Rejected;
+        public long Messages;
+        public long BytesIn;
+        public long BytesOut;
+
+        public TransportStats Read(string name) => new(name, Interlocked.Read(ref Active), Interlocked.Read(ref Accepted),
+            Interlocked.Read(ref Closed), Interlocked.Read(ref Rejected), Interlocked.Read(ref Messages),
+            Interlocked.Read(ref BytesIn), Interlocked.Read(ref BytesOut));
+    }
 }
+
+/// <summary>Totals of one transport since the server started.</summary>
+/// <param name="Transport">tcp, tls, unix, udp or ws.</param>
+/// <param name="Active">Connections open now.</param>
+/// <param name="Accepted">Connections accepted.</param>
+/// <param name="Closed">Connections closed.</param>
+/// <param name="Rejected">Connections refused before being served.</param>
+/// <param name="Messages">Reads, lines, datagrams or WebSocket messages answered.</param>
+/// <param name="BytesIn">Bytes received.</param>
+/// <param name="BytesOut">Bytes answered.</param>
+public sealed record TransportStats(string Transport, long Active, long Accepted, long Closed, long Rejected,
+    long Messages, long BytesIn, long BytesOut);

@@ -9,11 +9,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Shout.Diagnostics;
 using Shout.Endpoints;
 using Shout.Server.Admission;
 using Shout.Server.Tls;
 using Shout.Server.Udp;
 using Shout.Server.Unix;
+using Shout.Web;
 
 namespace Shout.Server;
 
@@ -29,14 +31,16 @@ public sealed class ShoutServer : IAsyncDisposable
     private readonly IReadOnlyList<ShoutEndpoint> _requested;
     private readonly ListenOptions?[] _bindings;
     private readonly ShoutServerOptions _options;
+    private readonly Func<ListenOptions?> _web;
 
     private ShoutServer(WebApplication app, IReadOnlyList<ShoutEndpoint> requested, ListenOptions?[] bindings,
-        ShoutServerOptions options, X509Certificate2? certificate)
+        ShoutServerOptions options, X509Certificate2? certificate, Func<ListenOptions?> web)
     {
         _app = app;
         _requested = requested;
         _bindings = bindings;
         _options = options;
+        _web = web;
         TlsCertificate = certificate;
     }
 
@@ -55,6 +59,12 @@ public sealed class ShoutServer : IAsyncDisposable
 
     /// <summary>The certificate served on <c>tls://</c> endpoints (loaded or self-signed); null without one.</summary>
     public X509Certificate2? TlsCertificate { get; }
+
+    /// <summary>
+    /// The web endpoint's address after <see cref="StartAsync"/> (port 0 resolved), e.g.
+    /// <c>http://127.0.0.1:8081/</c>; null when <see cref="ShoutServerOptions.Web"/> has no address.
+    /// </summary>
+    public Uri? WebAddress => _web() is { } web ? ShoutWeb.Address(web) : null;
 
     /// <summary>The server's metrics.</summary>
     public ShoutMetrics Metrics => _app.Services.GetRequiredService<ShoutMetrics>();
@@ -82,6 +92,13 @@ public sealed class ShoutServer : IAsyncDisposable
         configureServices?.Invoke(builder.Services);
         // Every timeout runs on this clock; tests put a fake one in first.
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<BoundAddresses>();
+        builder.Services.AddSingleton<IConnectionEvents>(s => new ConnectionEventLog(s.GetRequiredService<TimeProvider>()));
+        if (options.Web.Address is not null)
+        {
+            ShoutWeb.AddServices(builder.Services, options.Web);
+        }
+
         builder.WebHost.UseSockets(sockets =>
         {
             // What a connection may hold of its client's input while its replies wait for a slow reader.
@@ -100,6 +117,7 @@ public sealed class ShoutServer : IAsyncDisposable
 
         var bindings = new ListenOptions?[endpoints.Count];
         var certificate = endpoints.Any(e => e.Transport == ShoutTransport.Tls) ? ServerCertificates.Load(options.Tls) : null;
+        ListenOptions? web = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             for (var i = 0; i < endpoints.Count; i++)
@@ -110,6 +128,11 @@ public sealed class ShoutServer : IAsyncDisposable
                     Bind(kestrel, endpoints[i], options, certificate, listen => bindings[index] = listen);
                 }
             }
+
+            if (options.Web.Address is { } address)
+            {
+                web = ShoutWeb.Listen(kestrel, address);
+            }
         });
 
         var udp = endpoints.Where(e => e.Transport == ShoutTransport.Udp).ToList();
@@ -118,13 +141,19 @@ public sealed class ShoutServer : IAsyncDisposable
             builder.Services.AddSingleton(sp => new UdpShoutService(udp, sp.GetRequiredService<ShoutMetrics>(),
                 sp.GetRequiredService<ILogger<UdpShoutService>>()));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<UdpShoutService>());
-            if (udp.Count == endpoints.Count)
+            if (udp.Count == endpoints.Count && options.Web.Address is null)
             {
                 builder.Services.AddSingleton<Microsoft.AspNetCore.Hosting.Server.IServer, DatagramOnlyServer>();
             }
         }
 
-        return new ShoutServer(builder.Build(), endpoints, bindings, options, certificate);
+        var app = builder.Build();
+        if (options.Web.Address is not null)
+        {
+            ShoutWeb.Map(app);
+        }
+
+        return new ShoutServer(app, endpoints, bindings, options, certificate, () => web);
     }
 
     private static void Bind(KestrelServerOptions kestrel, ShoutEndpoint endpoint, ShoutServerOptions options,
@@ -230,11 +259,19 @@ public sealed class ShoutServer : IAsyncDisposable
                 ServerCertificates.Fingerprint(certificate));
         }
 
-        foreach (var endpoint in Endpoints)
+        var listening = Endpoints.Select(e => e.ToString()).ToList();
+        if (WebAddress is { } webAddress)
         {
-            ServerLog.Listening(logger, endpoint.ToString());
+            listening.Add(webAddress.ToString());
         }
 
+        foreach (var endpoint in listening)
+        {
+            ServerLog.Listening(logger, endpoint);
+        }
+
+        var tcpPorts = Endpoints.Where(e => e.Transport is ShoutTransport.Tcp or ShoutTransport.Tls).Select(e => e.Port);
+        _app.Services.GetRequiredService<BoundAddresses>().Set(listening, WebAddress is { } w ? tcpPorts.Append(w.Port) : tcpPorts);
         var metrics = Metrics;
         _app.Lifetime.ApplicationStopping.Register(() => ServerLog.Draining(logger, metrics.ActiveConnections));
     }

@@ -2,6 +2,7 @@ using Shout.Endpoints;
 using Shout.Framing;
 using Shout.Server.Admission;
 using Shout.Server.Tls;
+using Shout.Web;
 
 namespace Shout.Server;
 
@@ -65,6 +66,10 @@ public sealed class ShoutServerOptions
 
     /// <summary>True when <paramref name="timeout"/> is a real timeout rather than "off".</summary>
     internal static bool IsOn(TimeSpan timeout) => timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan;
+
+    /// <summary>The web endpoint (page, WebSocket, live view, health, metrics). Off until its address is set.</summary>
+    public ShoutWebOptions Web { get; } = new();
+
     /// <summary>Certificate and handshake settings of <c>tls://</c> endpoints.</summary>
     public ShoutTlsOptions Tls { get; } = new();
 

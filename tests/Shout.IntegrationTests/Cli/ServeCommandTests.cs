@@ -14,7 +14,8 @@ public sealed partial class ServeCommandTests
 
     internal static async Task<(ProcessHarness Process, ShoutEndpoint Endpoint)> StartServeAsync(params string[] extra)
     {
-        var process = ProcessHarness.StartShout(["serve", "--listen", "tcp://127.0.0.1:0", .. extra]);
+        // No web endpoint: its default port (8081) is fixed, and tests run in parallel.
+        var process = ProcessHarness.StartShout(["serve", "--listen", "tcp://127.0.0.1:0", "--web", "none", .. extra]);
         var output = await process.WaitForOutputAsync(o => ListeningLine().IsMatch(o), Timeout);
         return (process, ShoutEndpoint.Parse(ListeningLine().Match(output).Groups[1].Value));
     }
@@ -45,7 +46,7 @@ public sealed partial class ServeCommandTests
         taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         taken.Listen();
         var port = ((IPEndPoint)taken.LocalEndPoint!).Port;
-        var result = await CliRunner.ShoutAsync(["serve", "--listen", $"tcp://127.0.0.1:{port}"], timeout: Timeout);
+        var result = await CliRunner.ShoutAsync(["serve", "--listen", $"tcp://127.0.0.1:{port}", "--web", "none"], timeout: Timeout);
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("cannot listen", result.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);

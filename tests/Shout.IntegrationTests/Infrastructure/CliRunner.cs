@@ -13,7 +13,7 @@ internal static class CliRunner
 {
     public static Task<CommandResult> ShoutAsync(string[] args, byte[]? stdin = null, TimeSpan? timeout = null,
         IDictionary<string, string>? environment = null) =>
-        RunAsync("dotnet", [Repo.CliDll, .. args], stdin, timeout, environment);
+        RunAsync("dotnet", [Repo.CliDll, .. ShoutArgs.ForTests(args)], stdin, timeout, environment);
 
     public static async Task<CommandResult> RunAsync(string fileName, IEnumerable<string> args, byte[]? stdin = null,
         TimeSpan? timeout = null, IDictionary<string, string>? environment = null)

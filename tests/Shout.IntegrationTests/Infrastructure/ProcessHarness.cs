@@ -46,7 +46,7 @@ internal sealed class ProcessHarness : IAsyncDisposable
     public StreamWriter Stdin => _process.StandardInput;
 
     /// <summary>Starts <c>dotnet shout.dll ARGS</c>.</summary>
-    public static ProcessHarness StartShout(params string[] args) => Start("dotnet", [Repo.CliDll, .. args]);
+    public static ProcessHarness StartShout(params string[] args) => Start("dotnet", [Repo.CliDll, .. ShoutArgs.ForTests(args)]);
 
     public static ProcessHarness Start(string fileName, IEnumerable<string> args, string? workingDirectory = null,
         IDictionary<string, string>? environment = null)

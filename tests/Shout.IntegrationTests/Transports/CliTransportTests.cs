@@ -111,7 +111,7 @@ public sealed partial class AllTransportsServer : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var path = Path.Combine(Repo.TempDir(), "s.sock");
-        _server = ProcessHarness.StartShout("serve", "--listen", "tcp://127.0.0.1:0", "--listen", "udp://127.0.0.1:0",
+        _server = ProcessHarness.StartShout("serve", "--web", "none", "--listen", "tcp://127.0.0.1:0", "--listen", "udp://127.0.0.1:0",
             "--listen", "unix://" + path, "--listen", "tls://[::1]:0");
         var output = await _server.WaitForOutputAsync(o => Listening().Count(o) == 4, Wait);
         foreach (Match match in Listening().Matches(output))

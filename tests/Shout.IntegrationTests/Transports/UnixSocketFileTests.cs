@@ -56,7 +56,7 @@ public sealed class UnixSocketFileTests
     public async Task A_stale_file_left_by_a_killed_server_is_removed_and_the_next_server_starts()
     {
         var path = Path.Combine(Repo.TempDir(), "s.sock");
-        await using (var crashed = ProcessHarness.StartShout("serve", "--listen", "unix://" + path))
+        await using (var crashed = ProcessHarness.StartShout("serve", "--listen", "unix://" + path, "--web", "none"))
         {
             await crashed.WaitForLineAsync("listening on unix://", Wait);
             crashed.Signal(9);
@@ -70,7 +70,7 @@ public sealed class UnixSocketFileTests
             Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
         }
 
-        await using var next = ProcessHarness.StartShout("serve", "--listen", "unix://" + path);
+        await using var next = ProcessHarness.StartShout("serve", "--listen", "unix://" + path, "--web", "none");
         await next.WaitForLineAsync("listening on unix://", Wait);
         Assert.Contains("removed the stale socket file", next.Stdout, StringComparison.Ordinal);
         var reply = await CliRunner.RunAsync(Tools.Require("socat"), ["-t", "10", "-", "UNIX-CONNECT:" + path], "stale no more"u8.ToArray());

@@ -52,7 +52,7 @@ internal sealed class ConnectionAdmission
 
         if (address is not null && !_options.Access.IsAllowed(address))
         {
-            _metrics.ConnectionRefused(transport, CloseReason.Denied);
+            _metrics.ConnectionRejected(transport, CloseReason.Denied);
             AdmissionLog.Denied(_logger, connection.ConnectionId, address.ToString());
             return;
         }
@@ -60,7 +60,7 @@ internal sealed class ConnectionAdmission
         var refusal = TryEnter(address);
         if (refusal is not null)
         {
-            _metrics.ConnectionRefused(transport, CloseReason.Limit);
+            _metrics.ConnectionRejected(transport, CloseReason.Limit);
             AdmissionLog.OverLimit(_logger, connection.ConnectionId, address?.ToString() ?? "unix peer", Encoding.ASCII.GetString(refusal).TrimEnd());
             await TellAsync(connection, refusal);
             return;

@@ -1,0 +1,21 @@
+namespace Shout.Server;
+
+/// <summary>
+/// What the server is listening on, known only after it started (port 0 becomes a real port):
+/// set once by <see cref="ShoutServer.StartAsync"/>, read by the live view. Thread-safe.
+/// </summary>
+internal sealed class BoundAddresses
+{
+    private volatile Snapshot _current = new([], []);
+
+    /// <summary>Every endpoint, as text (tcp://…, unix://…, http://…).</summary>
+    public IReadOnlyList<string> Endpoints => _current.Endpoints;
+
+    /// <summary>The TCP ports of the server (stream endpoints and the web endpoint), for the TCP state table.</summary>
+    public IReadOnlyCollection<int> TcpPorts => _current.TcpPorts;
+
+    public void Set(IEnumerable<string> endpoints, IEnumerable<int> tcpPorts) =>
+        _current = new Snapshot([.. endpoints], [.. tcpPorts.Distinct()]);
+
+    private sealed record Snapshot(IReadOnlyList<string> Endpoints, IReadOnlyCollection<int> TcpPorts);
+}

@@ -1,0 +1,32 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Shout.Web;
+
+/// <summary>One second of the server, as the live view draws it: rates are per second over the last second.</summary>
+internal sealed record LiveSample(
+    long Time, long Active, double Accepted, double Closed, double Rejected, double Messages, double BytesIn, double BytesOut);
+
+/// <summary>Totals and rates of one transport.</summary>
+internal sealed record LiveTransport(string Name, long Active, long Accepted, long Closed, long Rejected, double MessagesPerSecond);
+
+/// <summary>Sockets of the server's ports in one TCP state: the server's end and, on this host, clients' ends.</summary>
+internal sealed record LiveTcpState(string State, int Server, int Clients);
+
+/// <summary>One recent connection event.</summary>
+internal sealed record LiveEvent(long Sequence, long Time, string Kind, string Transport, string Remote, string? Reason,
+    string? ClosedBy, long BytesIn, long BytesOut, double DurationMs);
+
+/// <summary>What the live view receives once per second.</summary>
+internal sealed record LiveFrame(
+    LiveSample Sample,
+    IReadOnlyList<LiveTransport> Transports,
+    IReadOnlyList<LiveTcpState>? TcpStates,
+    IReadOnlyList<LiveEvent> Events,
+    IReadOnlyList<string> Endpoints,
+    double UptimeSeconds);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(LiveFrame))]
+[JsonSerializable(typeof(IReadOnlyList<LiveSample>))]
+internal sealed partial class LiveJsonContext : JsonSerializerContext;

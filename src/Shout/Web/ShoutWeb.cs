@@ -1,0 +1,62 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Prometheus;
+using Shout.Endpoints;
+using Shout.Server;
+
+namespace Shout.Web;
+
+/// <summary>
+/// The web endpoint on the server's own host: services, the HTTP listener, and the routes
+/// <c>/</c> (the page), <c>/ws</c>, <c>/live</c>, <c>/healthz</c>, <c>/metrics</c>.
+/// </summary>
+internal static class ShoutWeb
+{
+    public static void AddServices(IServiceCollection services, ShoutWebOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton<EmbeddedAssets>();
+        services.AddSingleton<WebSocketShoutService>();
+        services.AddSingleton<LiveFeed>();
+        services.AddHostedService(s => s.GetRequiredService<LiveFeed>());
+        services.AddSingleton<PrometheusExport>();
+        services.AddHostedService(s => s.GetRequiredService<PrometheusExport>());
+        services.AddHealthChecks().AddCheck<ShoutHealthCheck>("shout");
+    }
+
+    /// <summary>Listens for HTTP at the options' address; returns the binding to read the bound port from.</summary>
+    public static ListenOptions Listen(KestrelServerOptions kestrel, Uri address)
+    {
+        ListenOptions? bound = null;
+        var host = address.Host.Trim('[', ']');
+        kestrel.Listen(ShoutServer.ResolveListenAddress(ShoutEndpoint.ForTcp(host, address.Port)), address.Port, l => bound = l);
+        return bound!;
+    }
+
+    /// <summary>The bound address as a URL (port 0 resolved to the real port).</summary>
+    public static Uri Address(ListenOptions listen)
+    {
+        var endPoint = listen.IPEndPoint!;
+        var host = endPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]" : endPoint.Address.ToString();
+        return new Uri($"http://{host}:{endPoint.Port}/");
+    }
+
+    public static void Map(WebApplication app)
+    {
+        app.UseWebSockets();
+        var assets = app.Services.GetRequiredService<EmbeddedAssets>();
+        foreach (var path in assets.Paths)
+        {
+            app.MapMethods(path, [HttpMethods.Get, HttpMethods.Head], context => assets.ServeAsync(context, path));
+        }
+
+        app.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], context => assets.ServeAsync(context, "/index.html"));
+        app.Map("/ws", app.Services.GetRequiredService<WebSocketShoutService>().HandleAsync);
+        app.MapGet("/live", app.Services.GetRequiredService<LiveFeed>().StreamAsync);
+        app.MapHealthChecks("/healthz");
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<PrometheusExport>().Registry);
+    }
+}

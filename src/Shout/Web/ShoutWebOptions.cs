@@ -1,0 +1,59 @@
+namespace Shout.Web;
+
+/// <summary>
+/// The web endpoint: the browser page (<c>/</c>), the WebSocket service (<c>/ws</c>), the live view
+/// stream (<c>/live</c>), <c>/healthz</c> and <c>/metrics</c>. Not thread-safe; set before starting.
+/// </summary>
+public sealed class ShoutWebOptions
+{
+    /// <summary>What <c>shout serve</c> uses unless told <c>--web none</c>.</summary>
+    public const string DefaultAddress = "http://0.0.0.0:8081";
+
+    /// <summary>
+    /// Where to serve HTTP, e.g. <c>http://0.0.0.0:8081</c>, <c>http://[::]:8081</c>,
+    /// <c>http://localhost:0</c> (port 0: the system chooses). Null (the default) serves no web endpoint.
+    /// </summary>
+    public Uri? Address { get; set; }
+
+    /// <summary>Largest WebSocket message accepted, in bytes; a bigger one is closed with 1009. Default 1 MiB.</summary>
+    public int MaxMessageBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Most WebSocket connections open at once; more upgrades get HTTP 503. Default 1000.</summary>
+    public int MaxWebSockets { get; set; } = 1000;
+
+    /// <summary>Most live-view streams open at once; more get HTTP 503. Default 100.</summary>
+    public int MaxLiveViewers { get; set; } = 100;
+
+    /// <summary>How often the server pings an idle WebSocket. Default 15 s.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a ping may stay unanswered before the peer is taken for dead and aborted. Default 15 s.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>A WebSocket that sends no message for this long is closed (pongs do not count). Default 5 minutes.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Parses <c>--web</c>: an <c>http://HOST:PORT</c> URL, or <c>none</c> (null).</summary>
+    /// <exception cref="FormatException">Not an http URL with a host and port.</exception>
+    public static Uri? ParseAddress(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var value = text.Trim();
+        if (value.Equals("none", StringComparison.OrdinalIgnoreCase) || value.Equals("off", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp)
+        {
+            throw new FormatException($"'{text}': the web address is http://HOST:PORT (e.g. {DefaultAddress}) or none");
+        }
+
+        if (uri.AbsolutePath != "/" || uri.Query.Length > 0)
+        {
+            throw new FormatException($"'{text}': the web address has no path; the page is served at /");
+        }
+
+        return uri;
+    }
+}

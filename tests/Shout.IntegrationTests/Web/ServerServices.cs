@@ -1,0 +1,10 @@
+using Microsoft.Extensions.DependencyInjection;
+using Shout.Diagnostics;
+
+namespace Shout.IntegrationTests.Web;
+
+internal static class ServerServices
+{
+    public static IReadOnlyList<ConnectionEvent> GetEvents(this IServiceProvider services) =>
+        services.GetRequiredService<IConnectionEvents>().Latest();
+}
