@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Shout.Client;
 using Shout.Load;
+using Shout.Server;
 using Spectre.Console;
 
 namespace Shout.Cli.Commands;
@@ -70,6 +71,13 @@ internal static class BenchCommand
             {
                 await Console.Error.WriteLineAsync($"shout: {e.Message}");
                 return 1;
+            }
+
+            // The generator's continuations run on the epoll thread: no thread-pool hop per reply,
+            // measured ~15% less CPU per message (docs/benchmarks.md). Must precede the first socket.
+            if (Environment.GetEnvironmentVariable(SocketTuning.InlineCompletionsVariable) is null)
+            {
+                Environment.SetEnvironmentVariable(SocketTuning.InlineCompletionsVariable, "1");
             }
 
             return await RunAsync(options, parse.GetValue(json), cancellationToken);

@@ -40,6 +40,15 @@ internal static class ServeCommand
             DefaultValueFactory = _ => TimeSpan.FromSeconds(5),
             CustomParser = CommonOptions.ParseDuration,
         };
+        var inline = new Option<bool>("--inline-scheduling")
+        {
+            Description = "Answer on the socket's I/O thread instead of hopping to the thread pool (fastest; the handler never blocks). Default true.",
+            DefaultValueFactory = _ => true,
+        };
+        var ioQueues = new Option<int?>("--io-queues")
+        {
+            Description = "Kestrel I/O queues (default: one per core); 0 schedules to the thread pool.",
+        };
         var verbose = new Option<bool>("--verbose", "-v")
         {
             Description = "Log each connection's life: accepted, peer closed its side, who closed and why, bytes each way, duration.",
@@ -47,7 +56,7 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Run the server (the tutorial's 2.1/2.3 concurrent server).")
         {
-            listen, mode, maxLine, shutdownTimeout, verbose,
+            listen, mode, maxLine, shutdownTimeout, inline, ioQueues, verbose,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -57,6 +66,11 @@ internal static class ServeCommand
                 MaxLineLength = parse.GetValue(maxLine),
                 ShutdownTimeout = parse.GetValue(shutdownTimeout),
             };
+            options.Sockets.InlineScheduling = parse.GetValue(inline);
+            options.Sockets.IOQueueCount = parse.GetValue(ioQueues);
+
+            // Before the first socket of the process exists, or it has no effect.
+            options.Sockets.ApplyToProcess();
             foreach (var endpoint in parse.GetValue(listen) ?? [])
             {
                 options.Listen.Add(endpoint);

@@ -58,6 +58,16 @@ public static class BenchRunner
     {
         var options = run.Options;
         var payload = new BenchPayload(options.Size, 1, options.Expect);
+        // Warm the server up with a few short connections first, so the baseline already holds its
+        // one-time costs (code compiled for the connection path, pools) and the growth measured
+        // afterwards is what each held connection costs. Done the same for every server.
+        // Three rounds with pauses, because a runtime with tiered compilation recompiles hot code
+        // in steps (about 30 calls, then a background compile) and that must not count as growth.
+        for (var round = 0; round < 3; round++)
+        {
+            await WarmUpHoldAsync(run, dialer, payload, Math.Min(options.Connections / 10, 300), cancellationToken);
+        }
+
         var counters = run.NewCounters();
         run.StartMeasuring();
         var baseline = serverPid is { } pid ? ServerProcess.ResidentBytes(pid) : null;
@@ -94,6 +104,22 @@ public static class BenchRunner
         await FinishAsync(run, [.. workers]);
         var memory = baseline is { } b && held is { } h ? new BenchServerMemory(b, h, open) : null;
         return Result(run, start, end, serverPid, memory);
+    }
+
+    private static async Task WarmUpHoldAsync(LoadRun run, ILoadDialer dialer, BenchPayload payload, int count, CancellationToken cancellationToken)
+    {
+        var warmup = new LoadRun(run.Options);
+        var workers = Enumerable.Range(0, count).Select(_ => new HoldWorker(warmup, dialer, payload, warmup.NewCounters()).RunAsync()).ToArray();
+        var answered = Stopwatch.StartNew();
+        while (warmup.Totals().Messages + warmup.Errors.Values.Sum() < count && answered.Elapsed < run.Options.ConnectTimeout
+            && !cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(20, CancellationToken.None);
+        }
+
+        warmup.Stop();
+        await FinishAsync(warmup, workers);
+        await Task.Delay(300, CancellationToken.None); // let the server finish closing them and compile
     }
 
     private static async Task<List<LoadChannel>> ConnectAllAsync(LoadRun run, ILoadDialer dialer, int count, CancellationToken cancellationToken)

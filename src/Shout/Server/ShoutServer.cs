@@ -46,6 +46,7 @@ public sealed class ShoutServer : IAsyncDisposable
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<ShoutMetrics>();
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
+        builder.WebHost.UseSockets(options.Sockets.ApplyTo);
 
         var bindings = new List<(ShoutEndpoint, ListenOptions)>();
         var endpoints = options.Listen.Count > 0 ? options.Listen : [ShoutEndpoint.Parse(ShoutServerOptions.DefaultListen)];
