@@ -33,7 +33,7 @@ public static class Inputs
 
         var bytes = Encoding.UTF8.GetBytes(builder.ToString());
         var length = size;
-        while ((bytes[length] & 0xC0) == 0x80)
+        while (length < bytes.Length && (bytes[length] & 0xC0) == 0x80)
         {
             length--;
         }
