@@ -49,6 +49,16 @@ internal static class ServeCommand
         {
             Description = "Kestrel I/O queues (default: one per core); 0 schedules to the thread pool.",
         };
+        var blockSize = new Option<int?>("--block-size")
+        {
+            Description = "Transport buffer block in bytes, the most one read takes (0: Kestrel's 4 KiB pool).",
+        };
+        var waitForData = new Option<bool>("--wait-for-data")
+        {
+            Description = "Give a connection a receive buffer only once data arrives (default true: idle connections hold none; "
+                + "false saves a system call per message at one buffer block per idle connection).",
+            DefaultValueFactory = _ => true,
+        };
         var verbose = new Option<bool>("--verbose", "-v")
         {
             Description = "Log each connection's life: accepted, peer closed its side, who closed and why, bytes each way, duration.",
@@ -56,7 +66,7 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Run the server (the tutorial's 2.1/2.3 concurrent server).")
         {
-            listen, mode, maxLine, shutdownTimeout, inline, ioQueues, verbose,
+            listen, mode, maxLine, shutdownTimeout, inline, ioQueues, blockSize, waitForData, verbose,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -68,6 +78,8 @@ internal static class ServeCommand
             };
             options.Sockets.InlineScheduling = parse.GetValue(inline);
             options.Sockets.IOQueueCount = parse.GetValue(ioQueues);
+            options.Sockets.BlockSize = parse.GetValue(blockSize) ?? options.Sockets.BlockSize;
+            options.Sockets.WaitForDataBeforeAllocatingBuffer = parse.GetValue(waitForData);
 
             // Before the first socket of the process exists, or it has no effect.
             options.Sockets.ApplyToProcess();

@@ -47,6 +47,11 @@ public sealed class ShoutServer : IAsyncDisposable
         builder.Services.AddSingleton<ShoutMetrics>();
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
         builder.WebHost.UseSockets(options.Sockets.ApplyTo);
+        if (options.Sockets.BlockSize > 0)
+        {
+            // Registered after Kestrel's default, so this is the factory the transport resolves.
+            builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(new BlockMemoryPoolFactory(options.Sockets.BlockSize));
+        }
 
         var bindings = new List<(ShoutEndpoint, ListenOptions)>();
         var endpoints = options.Listen.Count > 0 ? options.Listen : [ShoutEndpoint.Parse(ShoutServerOptions.DefaultListen)];

@@ -30,6 +30,22 @@ public sealed class SocketTuning
     /// </summary>
     public bool WaitForDataBeforeAllocatingBuffer { get; set; } = true;
 
+    /// <summary>
+    /// Size of the transport's buffer blocks in bytes; the most one receive system call can read.
+    /// Default 64 KiB; 0 keeps Kestrel's own pool (4 KiB blocks). Larger blocks mean fewer system
+    /// calls for streaming clients (measured: half the server CPU per byte at 64 KiB); each active
+    /// connection holds up to one block per direction while it has data in flight, idle ones none,
+    /// and the pool keeps the most blocks ever in use at once.
+    /// </summary>
+    public int BlockSize { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// Connections the kernel may queue before they are accepted. Default 4096 (Kestrel's is 512):
+    /// a burst of connects past the queue is dropped and retried by clients a second later, which
+    /// shows as one-second connect latencies. The kernel caps it at <c>net.core.somaxconn</c>.
+    /// </summary>
+    public int Backlog { get; set; } = 4096;
+
     /// <summary>Most unread bytes buffered per connection before the server stops reading (backpressure). Default 1 MiB.</summary>
     public long MaxReadBufferSize { get; set; } = 1024 * 1024;
 
@@ -52,6 +68,7 @@ public sealed class SocketTuning
     {
         socket.UnsafePreferInlineScheduling = InlineScheduling;
         socket.WaitForDataBeforeAllocatingBuffer = WaitForDataBeforeAllocatingBuffer;
+        socket.Backlog = Backlog;
         socket.MaxReadBufferSize = MaxReadBufferSize;
         socket.MaxWriteBufferSize = MaxWriteBufferSize;
         if (IOQueueCount is { } queues)
