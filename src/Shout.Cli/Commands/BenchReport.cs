@@ -39,6 +39,11 @@ internal static class BenchReport
         void Row(string name, string value) => table.AddRow(Markup.Escape(name), Markup.Escape(value));
 
         Row("mode", string.Create(Invariant, $"{r.Mode}, {r.Connections} conn, pipeline {r.Pipeline}, {r.Size} B, expect {r.Expect}"));
+        if (r.ConnectionsOpened != r.Connections)
+        {
+            table.AddRow(new Markup("[yellow]connections[/]"), new Markup($"[yellow]{r.ConnectionsOpened} of {r.Connections} opened[/]"));
+        }
+
         Row("measured", string.Create(Invariant, $"{r.Seconds:0.00} s"));
         Row("messages", string.Create(Invariant, $"{r.Messages:N0}"));
         Row("msgs/s", string.Create(Invariant, $"{r.MessagesPerSecond:N0}"));

@@ -176,7 +176,7 @@ public static class BenchRunner
             Address = options.Endpoint.ToString(),
             Expect = options.Expect.ToString().ToLowerInvariant(),
             Connections = options.Connections,
-            ConnectionsOpened = run.Errors.Count == 0 ? options.Connections : options.Connections - run.Errors.Values.Sum(),
+            ConnectionsOpened = run.OpenedTotal,
             Pipeline = options.Pipeline,
             Size = options.Size,
             Seconds = seconds,

@@ -38,6 +38,7 @@ internal sealed class LoadRun
     private volatile LoadPhase _phase = LoadPhase.Warmup;
     private string? _firstMismatch;
     private long _open;
+    private long _openedTotal;
 
     public LoadRun(BenchOptions options)
     {
@@ -58,6 +59,8 @@ internal sealed class LoadRun
     public Task Stopped => _stopped.Task;
 
     public long OpenConnections => Interlocked.Read(ref _open);
+
+    public long OpenedTotal => Interlocked.Read(ref _openedTotal);
 
     public string? FirstMismatch => Volatile.Read(ref _firstMismatch);
 
@@ -82,6 +85,7 @@ internal sealed class LoadRun
     {
         _channels.Add(channel);
         Interlocked.Increment(ref _open);
+        Interlocked.Increment(ref _openedTotal);
     }
 
     public void Closed() => Interlocked.Decrement(ref _open);

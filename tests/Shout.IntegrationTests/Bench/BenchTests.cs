@@ -29,6 +29,7 @@ public sealed class BenchTests
         await using var server = await TestServer.StartAsync();
         var result = await BenchRunner.RunAsync(Short(server.Endpoint));
         Assert.True(result.Messages > 0, "no replies counted");
+        Assert.Equal(4, result.ConnectionsOpened);
         Assert.Equal(0, result.Mismatches);
         Assert.Empty(result.Errors);
         Assert.NotNull(result.Latency);
