@@ -13,7 +13,8 @@ internal static class ServeCommand
     {
         var listen = new Option<ShoutEndpoint[]>("--listen", "-l")
         {
-            Description = $"Endpoint to serve, repeatable: tcp://HOST:PORT, unix:///PATH. Default {ShoutServerOptions.DefaultListen}.",
+            Description = "Endpoint to serve, repeatable: tcp://HOST:PORT, udp://HOST:PORT, tls://HOST:PORT, unix:///PATH "
+                + $"([::] listens on IPv6 and IPv4). Default {ShoutServerOptions.DefaultListen}.",
             AllowMultipleArgumentsPerToken = false,
             CustomParser = result => [.. result.Tokens.Select(t => ShoutEndpoint.TryParse(t.Value, out var e, out var error) ? e! : Fail(result, error))],
         };
@@ -59,6 +60,7 @@ internal static class ServeCommand
                 + "false saves a system call per message at one buffer block per idle connection).",
             DefaultValueFactory = _ => true,
         };
+        var transport = new ServeTransportOptions();
         var verbose = new Option<bool>("--verbose", "-v")
         {
             Description = "Log each connection's life: accepted, peer closed its side, who closed and why, bytes each way, duration.",
@@ -68,6 +70,7 @@ internal static class ServeCommand
         {
             listen, mode, maxLine, shutdownTimeout, inline, ioQueues, blockSize, waitForData, verbose,
         };
+        transport.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new ShoutServerOptions
@@ -88,6 +91,7 @@ internal static class ServeCommand
                 options.Listen.Add(endpoint);
             }
 
+            transport.Apply(parse, options);
             return await RunAsync(options, parse.GetValue(verbose));
         });
         return command;
@@ -101,7 +105,36 @@ internal static class ServeCommand
 
     private static async Task<int> RunAsync(ShoutServerOptions options, bool verbose)
     {
-        await using var server = ShoutServer.Create(options, logging =>
+        ShoutServer server;
+        try
+        {
+            server = CreateServer(options, verbose);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
+        {
+            await Console.Error.WriteLineAsync($"shout: {e.Message}");
+            return 1;
+        }
+
+        await using (server)
+        {
+            try
+            {
+                await server.StartAsync();
+            }
+            catch (IOException e)
+            {
+                await Console.Error.WriteLineAsync($"shout: cannot listen: {e.Message}");
+                return 1;
+            }
+
+            await server.WaitForShutdownAsync();
+            return 0;
+        }
+    }
+
+    private static ShoutServer CreateServer(ShoutServerOptions options, bool verbose) =>
+        ShoutServer.Create(options, logging =>
         {
             logging.AddSimpleConsole(c =>
             {
@@ -112,17 +145,4 @@ internal static class ServeCommand
             logging.AddFilter("Microsoft", LogLevel.Warning);
             logging.AddFilter("Shout", verbose ? LogLevel.Debug : LogLevel.Information);
         });
-        try
-        {
-            await server.StartAsync();
-        }
-        catch (IOException e)
-        {
-            await Console.Error.WriteLineAsync($"shout: cannot listen: {e.Message}");
-            return 1;
-        }
-
-        await server.WaitForShutdownAsync();
-        return 0;
-    }
 }

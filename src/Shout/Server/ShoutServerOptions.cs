@@ -1,5 +1,6 @@
 using Shout.Endpoints;
 using Shout.Framing;
+using Shout.Server.Tls;
 
 namespace Shout.Server;
 
@@ -33,4 +34,14 @@ public sealed class ShoutServerOptions
 
     /// <summary>How long a stop waits for connections to drain before aborting them. Default 5 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Certificate and handshake settings of <c>tls://</c> endpoints.</summary>
+    public ShoutTlsOptions Tls { get; } = new();
+
+    /// <summary>
+    /// Permissions of <c>unix://</c> socket files (a client needs write permission to connect).
+    /// Default 0660: the owner and the owner's group.
+    /// </summary>
+    public UnixFileMode UnixSocketMode { get; set; } =
+        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
 }
