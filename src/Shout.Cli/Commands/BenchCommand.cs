@@ -15,7 +15,7 @@ internal static class BenchCommand
     public static Command Create()
     {
         var address = CommonOptions.Address();
-        var connectTimeout = CommonOptions.ConnectTimeout();
+        var client = new ClientOptions();
         var mode = new Argument<BenchMode>("mode")
         {
             Description = "pingpong: C connections, P messages in flight each; stream: write continuously while reading; "
@@ -43,8 +43,9 @@ internal static class BenchCommand
 
         var command = new Command("bench", "Measure a server: messages/s, MB/s, latency percentiles, every reply checked.")
         {
-            mode, address, expect, connections, pipeline, size, duration, warmup, rate, serverPid, connectTimeout, json,
+            mode, address, expect, connections, pipeline, size, duration, warmup, rate, serverPid, json,
         };
+        client.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var benchMode = parse.GetValue(mode);
@@ -61,7 +62,7 @@ internal static class BenchCommand
                 Warmup = parse.GetValue(warmup) ?? (benchMode == BenchMode.Hold ? TimeSpan.Zero : TimeSpan.FromSeconds(1)),
                 Rate = parse.GetValue(rate),
                 ServerPid = parse.GetValue(serverPid),
-                ConnectTimeout = parse.GetValue(connectTimeout),
+                Client = client.Read(parse),
             };
             try
             {

@@ -1,3 +1,4 @@
+using Shout.Client;
 using Shout.Endpoints;
 
 namespace Shout.Load;
@@ -55,8 +56,11 @@ public sealed record BenchOptions
     /// <summary>Hold: connections opened per second while ramping. Default 2000.</summary>
     public int Rate { get; init; } = 2000;
 
-    /// <summary>Give up a connect after this long. Default 5 s.</summary>
-    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>How to dial: connect timeout, TLS verification (pin or insecure), UDP reply timeout.</summary>
+    public ShoutClientOptions Client { get; init; } = new();
+
+    /// <summary>Give up a connect after this long (<see cref="ShoutClientOptions.ConnectTimeout"/>).</summary>
+    public TimeSpan ConnectTimeout => Client.ConnectTimeout;
 
     /// <summary>
     /// The server's process id, for its CPU time and memory; when null it is looked up as the

@@ -23,7 +23,7 @@ public static class BenchRunner
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var dialer = await LoadDialers.CreateAsync(options.Endpoint, cancellationToken);
+        var dialer = await LoadDialers.CreateAsync(options.Endpoint, options.Client, cancellationToken);
         var serverPid = options.ServerPid ?? ServerProcess.FindListener(options.Endpoint);
         var run = new LoadRun(options);
         var ticker = new Ticker(run, progress);
@@ -132,9 +132,10 @@ public static class BenchRunner
             {
                 try
                 {
-                    return await dialer.ConnectAsync(run.Options.ConnectTimeout, cancellationToken);
+                    return await dialer.ConnectAsync(cancellationToken);
                 }
-                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException)
+                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException
+                    or System.Security.Authentication.AuthenticationException)
                 {
                     run.Error(e);
                     return null;

@@ -14,9 +14,10 @@ internal sealed class HoldWorker(LoadRun run, ILoadDialer dialer, BenchPayload p
         LoadChannel channel;
         try
         {
-            channel = await dialer.ConnectAsync(run.Options.ConnectTimeout, CancellationToken.None);
+            channel = await dialer.ConnectAsync(CancellationToken.None);
         }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException)
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException
+            or System.Security.Authentication.AuthenticationException)
         {
             run.Error(e);
             return;

@@ -6,7 +6,7 @@ namespace Shout.Load;
 /// Implementations must not allocate per call on their steady path: the generator shares the
 /// machine with the server it measures. One sender and one receiver may run concurrently.
 /// </summary>
-internal abstract class LoadChannel : IDisposable
+internal abstract class LoadChannel : IAsyncDisposable
 {
     /// <summary>Sends every byte of <paramref name="data"/>.</summary>
     public abstract ValueTask SendAsync(ReadOnlyMemory<byte> data);
@@ -15,25 +15,18 @@ internal abstract class LoadChannel : IDisposable
     public abstract ValueTask<int> ReceiveAsync(Memory<byte> buffer);
 
     /// <summary>Tells the server no more data will come (TCP FIN); replies can still be read.</summary>
-    public abstract void HalfClose();
+    public abstract ValueTask HalfCloseAsync();
 
     /// <summary>Closes with a reset, leaving no TIME_WAIT behind (many short runs in a row).</summary>
     public abstract void Abort();
 
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        Dispose(true);
-        GC.SuppressFinalize(this);
-    }
-
     /// <summary>Closes gracefully.</summary>
-    protected abstract void Dispose(bool disposing);
+    public abstract ValueTask DisposeAsync();
 }
 
 /// <summary>Opens <see cref="LoadChannel"/>s to one server; resolved once, so dialing is cheap.</summary>
 internal interface ILoadDialer
 {
     /// <summary>Opens one connection. Throws <see cref="System.Net.Sockets.SocketException"/> or <see cref="TimeoutException"/>.</summary>
-    ValueTask<LoadChannel> ConnectAsync(TimeSpan timeout, CancellationToken cancellationToken);
+    ValueTask<LoadChannel> ConnectAsync(CancellationToken cancellationToken);
 }

@@ -1,3 +1,4 @@
+using Shout.Client;
 using Shout.Endpoints;
 
 namespace Shout.Load;
@@ -8,9 +9,10 @@ namespace Shout.Load;
 /// </summary>
 internal static class LoadDialers
 {
-    public static async Task<ILoadDialer> CreateAsync(ShoutEndpoint endpoint, CancellationToken cancellationToken) => endpoint.Transport switch
+    public static async Task<ILoadDialer> CreateAsync(ShoutEndpoint endpoint, ShoutClientOptions client, CancellationToken cancellationToken) => endpoint.Transport switch
     {
-        ShoutTransport.Tcp or ShoutTransport.Unix => await SocketLoadDialer.CreateAsync(endpoint, cancellationToken),
-        _ => throw new NotSupportedException($"{endpoint}: shout bench cannot drive {endpoint.Transport} yet (tcp:// and unix:// work)"),
+        ShoutTransport.Tcp or ShoutTransport.Unix => await SocketLoadDialer.CreateAsync(endpoint, client.ConnectTimeout, cancellationToken),
+        ShoutTransport.Tls or ShoutTransport.Udp => new ConnectionLoadDialer(endpoint, client),
+        _ => throw new NotSupportedException($"{endpoint}: shout bench cannot drive {endpoint.Transport} yet (tcp, unix, tls and udp work)"),
     };
 }

@@ -51,7 +51,7 @@ internal sealed class PingPongWorker(LoadRun run, LoadChannel channel, BenchPayl
         }
         finally
         {
-            channel.Dispose();
+            await channel.DisposeAsync();
             run.Closed();
         }
     }

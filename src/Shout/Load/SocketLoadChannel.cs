@@ -14,27 +14,30 @@ internal sealed class SocketLoadDialer : ILoadDialer
 {
     private readonly EndPoint _target;
     private readonly ProtocolType _protocol;
+    private readonly TimeSpan _timeout;
 
-    private SocketLoadDialer(EndPoint target, ProtocolType protocol)
+    private SocketLoadDialer(EndPoint target, ProtocolType protocol, TimeSpan timeout)
     {
         _target = target;
         _protocol = protocol;
+        _timeout = timeout;
     }
 
-    public static async Task<SocketLoadDialer> CreateAsync(ShoutEndpoint endpoint, CancellationToken cancellationToken)
+    public static async Task<SocketLoadDialer> CreateAsync(ShoutEndpoint endpoint, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (endpoint.Transport == ShoutTransport.Unix)
         {
-            return new SocketLoadDialer(new UnixDomainSocketEndPoint(endpoint.Path), ProtocolType.Unspecified);
+            return new SocketLoadDialer(new UnixDomainSocketEndPoint(endpoint.Path), ProtocolType.Unspecified, timeout);
         }
 
         // Resolve once: thousands of connects must not each ask DNS.
         var addresses = await ShoutConnection.ResolveAsync(endpoint, cancellationToken);
-        return new SocketLoadDialer(new IPEndPoint(addresses[0], endpoint.Port), ProtocolType.Tcp);
+        return new SocketLoadDialer(new IPEndPoint(addresses[0], endpoint.Port), ProtocolType.Tcp, timeout);
     }
 
-    public async ValueTask<LoadChannel> ConnectAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    public async ValueTask<LoadChannel> ConnectAsync(CancellationToken cancellationToken)
     {
+        var timeout = _timeout;
         var socket = new Socket(_target.AddressFamily, SocketType.Stream, _protocol);
         try
         {
@@ -78,7 +81,11 @@ internal sealed class SocketLoadChannel(Socket socket) : LoadChannel
 
     public override ValueTask<int> ReceiveAsync(Memory<byte> buffer) => socket.ReceiveAsync(buffer, SocketFlags.None);
 
-    public override void HalfClose() => socket.Shutdown(SocketShutdown.Send);
+    public override ValueTask HalfCloseAsync()
+    {
+        socket.Shutdown(SocketShutdown.Send);
+        return ValueTask.CompletedTask;
+    }
 
     public override void Abort()
     {
@@ -86,5 +93,9 @@ internal sealed class SocketLoadChannel(Socket socket) : LoadChannel
         socket.Dispose();
     }
 
-    protected override void Dispose(bool disposing) => socket.Dispose();
+    public override ValueTask DisposeAsync()
+    {
+        socket.Dispose();
+        return ValueTask.CompletedTask;
+    }
 }

@@ -26,7 +26,7 @@ internal sealed class StreamWorker(LoadRun run, LoadChannel channel, BenchPayloa
         }
         finally
         {
-            channel.Dispose();
+            await channel.DisposeAsync();
             run.Closed();
         }
     }
@@ -42,7 +42,7 @@ internal sealed class StreamWorker(LoadRun run, LoadChannel channel, BenchPayloa
             Volatile.Write(ref _sentBytes, _sentBytes + message.Length);
         }
 
-        channel.HalfClose();
+        await channel.HalfCloseAsync();
     }
 
     private async Task ReceiveLoopAsync()

@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using System.Text.Json;
+using Shout.Client;
 using Shout.Endpoints;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.Load;
@@ -44,6 +46,25 @@ public sealed class BenchTests
         var result = await BenchRunner.RunAsync(Short(server.Endpoint));
         Assert.True(result.Messages > 0, "no replies counted");
         Assert.True(result.Clean, $"mismatches {result.Mismatches}, errors {string.Join(", ", result.Errors)}");
+    }
+
+    [Fact]
+    public async Task Pingpong_over_tls_with_a_pinned_certificate_works()
+    {
+        await using var server = await TestServer.StartAsync(listen: "tls://127.0.0.1:0");
+        var pin = CertificatePin.Parse(Convert.ToHexString(server.Server.TlsCertificate!.GetCertHash(HashAlgorithmName.SHA256)));
+        var result = await BenchRunner.RunAsync(Short(server.Endpoint) with { Client = new ShoutClientOptions { Pin = pin } });
+        Assert.True(result.Messages > 0, "no replies counted");
+        Assert.True(result.Clean, $"mismatches {result.Mismatches}, errors {string.Join(", ", result.Errors)}");
+    }
+
+    [Fact]
+    public async Task Pingpong_over_udp_works()
+    {
+        await using var server = await TestServer.StartAsync(listen: "udp://127.0.0.1:0");
+        var result = await BenchRunner.RunAsync(Short(server.Endpoint) with { Pipeline = 1 });
+        Assert.True(result.Messages > 0, "no replies counted");
+        Assert.Equal(0, result.Mismatches);
     }
 
     [Fact]
