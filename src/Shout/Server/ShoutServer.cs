@@ -107,6 +107,12 @@ public sealed class ShoutServer : IAsyncDisposable
             sockets.MaxReadBufferSize = ReadBufferLimit(options);
         });
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
+        builder.WebHost.UseSockets(options.Sockets.ApplyTo);
+        if (options.Sockets.BlockSize > 0)
+        {
+            // Registered after Kestrel's default, so this is the factory the transport resolves.
+            builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(new BlockMemoryPoolFactory(options.Sockets.BlockSize));
+        }
 
         IReadOnlyList<ShoutEndpoint> endpoints = options.Listen.Count > 0 ? [.. options.Listen] : [ShoutEndpoint.Parse(ShoutServerOptions.DefaultListen)];
         foreach (var endpoint in endpoints.Where(e => e.Transport is not (ShoutTransport.Unix or ShoutTransport.WebSocket)))

@@ -38,6 +38,9 @@ public sealed class ShoutServerOptions
     /// <summary>Line mode: most bytes per line, not counting <c>\n</c>. Default 64 KiB.</summary>
     public int MaxLineLength { get; set; } = LineFramer.DefaultMaxLineLength;
 
+    /// <summary>Socket transport settings (inline scheduling, I/O queues, buffers).</summary>
+    public SocketTuning Sockets { get; } = new();
+
     /// <summary>How long a stop waits for connections to drain before aborting them. Default 5 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -55,6 +55,14 @@ public static class ShoutCase
         var status = OperationStatus.Done;
         while (consumed < source.Length)
         {
+            var blocks = AsciiUpper.ToUpperBlocks(source[consumed..], destination[written..]);
+            consumed += blocks;
+            written += blocks;
+            if (consumed == source.Length)
+            {
+                break; // all whole ASCII blocks: the common case for short English messages
+            }
+
             // Vectorized fast path: copies and uppercases the ASCII run, stopping at the first non-ASCII byte.
             var asciiStatus = Ascii.ToUpper(source[consumed..], destination[written..], out var asciiWritten);
             consumed += asciiWritten;

@@ -97,7 +97,11 @@ public static class ShoutCaseSequence
         long total = 0;
         while (!source.IsEmpty)
         {
-            var dst = destination.GetSpan(Math.Min(ShoutCase.MaxOutputLength(source.Length), 64 * 1024));
+            // Ask for what ASCII needs (output = input), not the 1.5x worst case: a hint larger than
+            // Kestrel's 4 KiB pool blocks sends the pipe to unpinned ArrayPool arrays on every read.
+            // Output that grows past the span comes back as DestinationTooSmall and loops; at least
+            // one whole character always fits, so the loop always advances.
+            var dst = destination.GetSpan(Math.Clamp(source.Length, ShoutCase.MaxUtf8BytesPerRune, 4096));
             var status = ShoutCase.ToUpper(source, dst, isFinalBlock, out var consumed, out var written);
             destination.Advance(written);
             total += consumed;
