@@ -1,102 +1,125 @@
 using System.CommandLine;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using Shout.Endpoints;
-using Shout.Framing;
 using Shout.Server;
 
 namespace Shout.Cli.Commands;
 
-/// <summary><c>shout serve</c>: the server, on every endpoint given.</summary>
+/// <summary>
+/// <c>shout serve</c>: the server, on every endpoint given. Each setting comes from its flag, its
+/// <c>SHOUT_</c> environment variable or the <c>Shout</c> section of a JSON configuration file
+/// (<c>--config</c>, or <c>appsettings.json</c> in the current directory), in that order; see <see cref="ServeSettings"/>.
+/// </summary>
 internal static class ServeCommand
 {
+    public const string DefaultConfigFile = "appsettings.json";
+
     public static Command Create()
     {
-        var listen = new Option<ShoutEndpoint[]>("--listen", "-l")
+        var config = new Option<FileInfo>("--config")
         {
-            Description = $"Endpoint to serve, repeatable: tcp://HOST:PORT, unix:///PATH. Default {ShoutServerOptions.DefaultListen}.",
-            AllowMultipleArgumentsPerToken = false,
-            CustomParser = result => [.. result.Tokens.Select(t => ShoutEndpoint.TryParse(t.Value, out var e, out var error) ? e! : Fail(result, error))],
+            Description = $"JSON file whose \"Shout\" section holds settings (keys as in [config …] below). Default ./{DefaultConfigFile} when it exists.",
         };
-        var mode = new Option<ShoutMode>("--mode")
+        var command = new Command("serve", "Run the server (the tutorial's 2.1/2.3 concurrent server).") { config };
+        foreach (var setting in ServeSettings.All)
         {
-            Description = "stream: answer every byte as it arrives (the tutorial's behaviour); line: answer whole lines, 'quit' closes.",
-            DefaultValueFactory = _ => ShoutMode.Stream,
-        };
-        var maxLine = new Option<int>("--max-line")
-        {
-            Description = $"Line mode: most bytes in one line, not counting its newline. Default {LineFramer.DefaultMaxLineLength}.",
-            DefaultValueFactory = _ => LineFramer.DefaultMaxLineLength,
-        };
-        maxLine.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 1)
-            {
-                r.AddError("--max-line must be at least 1");
-            }
-        });
-        var shutdownTimeout = new Option<TimeSpan>("--shutdown-timeout")
-        {
-            Description = "On Ctrl+C or SIGTERM, how long to let connections finish their replies before aborting them. Default 5s.",
-            DefaultValueFactory = _ => TimeSpan.FromSeconds(5),
-            CustomParser = CommonOptions.ParseDuration,
-        };
-        var verbose = new Option<bool>("--verbose", "-v")
-        {
-            Description = "Log each connection's life: accepted, peer closed its side, who closed and why, bytes each way, duration.",
-        };
+            command.Options.Add(setting.Option);
+        }
 
-        var command = new Command("serve", "Run the server (the tutorial's 2.1/2.3 concurrent server).")
-        {
-            listen, mode, maxLine, shutdownTimeout, verbose,
-        };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var options = new ShoutServerOptions
+            var run = new ServeRun();
+            var errors = Resolve(parse, parse.GetValue(config), run);
+            if (errors.Count > 0)
             {
-                Mode = parse.GetValue(mode),
-                MaxLineLength = parse.GetValue(maxLine),
-                ShutdownTimeout = parse.GetValue(shutdownTimeout),
-            };
-            foreach (var endpoint in parse.GetValue(listen) ?? [])
-            {
-                options.Listen.Add(endpoint);
+                foreach (var error in errors)
+                {
+                    await Console.Error.WriteLineAsync($"shout: {error}");
+                }
+
+                return 1;
             }
 
-            return await RunAsync(options, parse.GetValue(verbose));
+            return await RunAsync(run.Options, run.Verbose);
         });
         return command;
     }
 
-    private static ShoutEndpoint Fail(System.CommandLine.Parsing.ArgumentResult result, string error)
+    /// <summary>Fills <paramref name="run"/> from flags, environment and file; returns the errors found.</summary>
+    internal static List<string> Resolve(ParseResult parse, FileInfo? configFile, ServeRun run)
     {
-        result.AddError(error);
-        return null!;
+        var errors = new List<string>();
+        var path = configFile?.FullName ?? Path.GetFullPath(DefaultConfigFile);
+        if (configFile is not null && !File.Exists(path))
+        {
+            errors.Add($"--config {configFile}: no such file");
+            return errors;
+        }
+
+        IConfiguration file;
+        try
+        {
+            file = new ConfigurationBuilder().AddJsonFile(path, optional: true, reloadOnChange: false).Build().GetSection("Shout");
+        }
+        catch (Exception e) when (e is FormatException or InvalidDataException or IOException)
+        {
+            errors.Add($"{path}: {e.Message}");
+            return errors;
+        }
+
+        var known = ServeSettings.All.Select(s => s.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var unknown in file.GetChildren().Where(c => !known.Contains(c.Key)))
+        {
+            errors.Add($"{path}: unknown setting Shout:{unknown.Key} (known: {string.Join(", ", known)})");
+        }
+
+        var environment = new ConfigurationBuilder().AddEnvironmentVariables("SHOUT_").Build();
+        foreach (var setting in ServeSettings.All)
+        {
+            setting.Apply(parse, environment, file, run, errors);
+        }
+
+        return errors;
     }
 
     private static async Task<int> RunAsync(ShoutServerOptions options, bool verbose)
     {
-        await using var server = ShoutServer.Create(options, logging =>
-        {
-            logging.AddSimpleConsole(c =>
-            {
-                c.SingleLine = true;
-                c.TimestampFormat = "HH:mm:ss.fff ";
-            });
-            logging.SetMinimumLevel(LogLevel.Information);
-            logging.AddFilter("Microsoft", LogLevel.Warning);
-            logging.AddFilter("Shout", verbose ? LogLevel.Debug : LogLevel.Information);
-        });
+        ShoutServer server;
         try
         {
-            await server.StartAsync();
+            server = ShoutServer.Create(options, logging =>
+            {
+                logging.AddSimpleConsole(c =>
+                {
+                    c.SingleLine = true;
+                    c.TimestampFormat = "HH:mm:ss.fff ";
+                });
+                logging.SetMinimumLevel(LogLevel.Information);
+                logging.AddFilter("Microsoft", LogLevel.Warning);
+                logging.AddFilter("Shout", verbose ? LogLevel.Debug : LogLevel.Information);
+            });
         }
-        catch (IOException e)
+        catch (ArgumentException e)
         {
-            await Console.Error.WriteLineAsync($"shout: cannot listen: {e.Message}");
+            await Console.Error.WriteLineAsync($"shout: {e.Message.Split(" (Parameter", 2)[0]}");
             return 1;
         }
 
-        await server.WaitForShutdownAsync();
+        await using (server)
+        {
+            try
+            {
+                await server.StartAsync();
+            }
+            catch (IOException e)
+            {
+                await Console.Error.WriteLineAsync($"shout: cannot listen: {e.Message}");
+                return 1;
+            }
+
+            await server.WaitForShutdownAsync();
+        }
+
         return 0;
     }
 }

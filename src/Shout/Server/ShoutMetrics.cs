@@ -19,9 +19,11 @@ public sealed class ShoutMetrics
     private readonly Counter<long> _bytesSent;
     private readonly Counter<long> _messages;
     private readonly Histogram<double> _duration;
+    private readonly Counter<long> _proxyRejected;
     private long _activeTotal;
     private long _acceptedTotal;
     private long _closedTotal;
+    private long _proxyRejectedTotal;
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
     public ShoutMetrics(IMeterFactory meterFactory)
@@ -35,6 +37,7 @@ public sealed class ShoutMetrics
         _bytesSent = meter.CreateCounter<long>("shout.bytes.sent", "By", "Bytes answered to clients");
         _messages = meter.CreateCounter<long>("shout.messages", "{message}", "Reads answered (stream), lines, datagrams or WebSocket messages");
         _duration = meter.CreateHistogram<double>("shout.connection.duration", "s", "Connection lifetime");
+        _proxyRejected = meter.CreateCounter<long>("shout.proxy.rejected", "{connection}", "Connections closed before serving for a missing, bad, slow or untrusted PROXY header");
     }
 
     /// <summary>Connections open now, over every transport.</summary>
@@ -45,6 +48,16 @@ public sealed class ShoutMetrics
 
     /// <summary>Connections closed since start.</summary>
     public long ClosedConnections => Interlocked.Read(ref _closedTotal);
+
+    /// <summary>Connections closed for their PROXY header since start.</summary>
+    public long ProxyRejectedConnections => Interlocked.Read(ref _proxyRejectedTotal);
+
+    /// <summary>Records a connection closed for its PROXY header (reason: untrusted, invalid, incomplete, timeout, reset).</summary>
+    public void ProxyRejected(string reason)
+    {
+        Interlocked.Increment(ref _proxyRejectedTotal);
+        _proxyRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    }
 
     /// <summary>Records an accepted connection.</summary>
     public void ConnectionOpened(string transport)

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Shout.Endpoints;
+using Shout.Proxy;
 
 namespace Shout.Server;
 
@@ -40,6 +41,7 @@ public sealed class ShoutServer : IAsyncDisposable
     public static ShoutServer Create(ShoutServerOptions options, Action<ILoggingBuilder>? configureLogging = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         configureLogging?.Invoke(builder.Logging);
@@ -49,21 +51,35 @@ public sealed class ShoutServer : IAsyncDisposable
 
         var bindings = new List<(ShoutEndpoint, ListenOptions)>();
         var endpoints = options.Listen.Count > 0 ? options.Listen : [ShoutEndpoint.Parse(ShoutServerOptions.DefaultListen)];
+        if (options.ReusePort)
+        {
+            builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = ReusePortSocket.CreateBound);
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             foreach (var endpoint in endpoints)
             {
-                Bind(kestrel, endpoint, bindings);
+                Bind(kestrel, endpoint, bindings, options);
             }
         });
 
         return new ShoutServer(builder.Build(), bindings);
     }
 
-    private static void Bind(KestrelServerOptions kestrel, ShoutEndpoint endpoint, List<(ShoutEndpoint, ListenOptions)> bindings)
+    private static void Bind(KestrelServerOptions kestrel, ShoutEndpoint endpoint, List<(ShoutEndpoint, ListenOptions)> bindings,
+        ShoutServerOptions options)
     {
         void Configure(ListenOptions listen)
         {
+            // First in the chain: every later layer (TLS, limits, access lists, the handler) sees the real client.
+            if (options.ProxyProtocol)
+            {
+                var services = listen.ApplicationServices;
+                var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger<ProxyProtocolMiddleware>();
+                listen.Use(next => new ProxyProtocolMiddleware(next, options, services.GetRequiredService<ShoutMetrics>(), logger).OnConnectedAsync);
+            }
+
             listen.UseConnectionHandler<ShoutConnectionHandler>();
             bindings.Add((endpoint, listen));
         }

@@ -1,0 +1,83 @@
+using System.Globalization;
+using System.Net;
+using Shout.Configuration;
+using Shout.Endpoints;
+using Shout.Framing;
+using Shout.Server;
+
+namespace Shout.Cli.Commands;
+
+/// <summary>
+/// Every <c>serve</c> setting, in one place. To add one: add a line here (key, description, text
+/// parser, how it sets <see cref="ServeRun"/>); the flag (<c>--key-name</c>), the environment variable
+/// (<c>SHOUT_KEY_NAME</c>) and the configuration key (<c>Shout:KeyName</c>) follow from the key.
+/// </summary>
+internal static class ServeSettings
+{
+    public static IReadOnlyList<ServeSetting> All { get; } =
+    [
+        new ServeSetting<ShoutEndpoint>("Listen",
+            $"Endpoint to serve, repeatable: tcp://HOST:PORT, unix:///PATH. Default {ShoutServerOptions.DefaultListen}.",
+            Endpoint, (run, values) => AddAll(run.Options.Listen, values), repeatable: true, aliases: ["-l"]),
+        new ServeSetting<ShoutMode>("Mode",
+            "stream: answer every byte as it arrives (the tutorial's behaviour, the default); line: answer whole lines, 'quit' closes.",
+            Enum<ShoutMode>, (run, values) => run.Options.Mode = values[^1]),
+        new ServeSetting<int>("MaxLine",
+            $"Line mode: most bytes in one line, not counting its newline. Default {LineFramer.DefaultMaxLineLength}.",
+            text => Integer(text, 1, int.MaxValue), (run, values) => run.Options.MaxLineLength = values[^1]),
+        new ServeSetting<TimeSpan>("ShutdownTimeout",
+            "On Ctrl+C or SIGTERM, how long to let connections finish their replies before aborting them. Default 5s.",
+            Duration, (run, values) => run.Options.ShutdownTimeout = values[^1]),
+        new ServeSetting<bool>("Verbose",
+            "Log each connection's life: accepted, peer closed its side, who closed and why, bytes each way, duration.",
+            Boolean, (run, values) => run.Verbose = values[^1], isSwitch: true, aliases: ["-v"]),
+        new ServeSetting<bool>("ProxyProtocol",
+            "Expect a PROXY protocol v1/v2 header from a load balancer on every stream connection and use the client address in it. Needs --trusted-proxy.",
+            Boolean, (run, values) => run.Options.ProxyProtocol = values[^1], isSwitch: true),
+        new ServeSetting<IPNetwork>("TrustedProxy",
+            "With --proxy-protocol, a network (CIDR, e.g. 10.0.0.0/8 or ::1/128) allowed to send the header, repeatable; others are closed unread.",
+            Network, (run, values) => AddAll(run.Options.TrustedProxies, values), repeatable: true),
+        new ServeSetting<TimeSpan>("ProxyTimeout",
+            $"With --proxy-protocol, how long a connection may take to send its header (at least {ShoutServerOptions.MinProxyHeaderTimeout.TotalSeconds:0}s). Default 5s.",
+            Duration, (run, values) => run.Options.ProxyHeaderTimeout = values[^1]),
+        new ServeSetting<bool>("ReusePort",
+            "Bind TCP ports with SO_REUSEPORT so several shout processes share one port; the kernel spreads connections over them.",
+            Boolean, (run, values) => run.Options.ReusePort = values[^1], isSwitch: true),
+    ];
+
+    private static void AddAll<T>(ICollection<T> target, IEnumerable<T> values)
+    {
+        foreach (var value in values)
+        {
+            target.Add(value);
+        }
+    }
+
+    private static (ShoutEndpoint?, string?) Endpoint(string text) =>
+        ShoutEndpoint.TryParse(text, out var endpoint, out var error) ? (endpoint, null) : (null, error);
+
+    private static (T, string?) Enum<T>(string text)
+        where T : struct, System.Enum =>
+        System.Enum.TryParse<T>(text, ignoreCase: true, out var value) && System.Enum.IsDefined(value)
+            ? (value, null)
+            : (default, $"'{text}' is not one of {string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
+
+    private static (int, string?) Integer(string text, int min, int max) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+            ? (value, null)
+            : (0, $"'{text}' is not a whole number from {min} to {max}");
+
+    private static (TimeSpan, string?) Duration(string text) =>
+        DurationParser.TryParse(text, out var value) ? (value, null) : (TimeSpan.Zero, $"'{text}' is not a duration; write e.g. 500ms, 30s, 5m or 1h");
+
+    private static (bool, string?) Boolean(string text) =>
+        bool.TryParse(text, out var value) ? (value, null)
+        : text is "1" or "yes" or "on" ? (true, null)
+        : text is "0" or "no" or "off" ? (false, null)
+        : (false, $"'{text}' is not true or false");
+
+    private static (IPNetwork, string?) Network(string text) =>
+        IPNetwork.TryParse(text, out var network) ? (network, null)
+        : IPAddress.TryParse(text, out var address) ? (new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128), null)
+        : (default, $"'{text}' is not a network; write e.g. 10.0.0.0/8, 127.0.0.1 or ::1/128");
+}
