@@ -44,7 +44,8 @@ internal sealed class ServeSetting<T> : ServeSetting
 {
     private readonly Func<string, (T? Value, string? Error)> _parse;
     private readonly Action<ServeRun, IReadOnlyList<T>> _apply;
-    private readonly Option<T[]> _option;
+    private readonly Option _option;
+    private readonly Func<ParseResult, T[]> _readFlag;
 
     public ServeSetting(string key, string description, Func<string, (T? Value, string? Error)> parse,
         Action<ServeRun, IReadOnlyList<T>> apply, bool repeatable = false, bool isSwitch = false, string[]? aliases = null)
@@ -52,25 +53,39 @@ internal sealed class ServeSetting<T> : ServeSetting
     {
         _parse = parse;
         _apply = apply;
-        _option = new Option<T[]>(Flag, aliases ?? [])
+        description += $" [env {EnvironmentVariable}, config Shout:{Key}]";
+        if (isSwitch)
         {
-            Description = description + $" [env {EnvironmentVariable}, config Shout:{Key}]",
-            Arity = isSwitch ? ArgumentArity.ZeroOrOne : repeatable ? ArgumentArity.OneOrMore : ArgumentArity.ExactlyOne,
-            AllowMultipleArgumentsPerToken = false,
-            CustomParser = ParseTokens,
-        };
-        IsSwitch = isSwitch;
+            // A plain flag (--verbose); System.CommandLine still accepts "--verbose false".
+            var flag = new Option<bool>(Flag, aliases ?? []) { Description = description };
+            _option = flag;
+            _readFlag = p => [(T)(object)p.GetValue(flag)];
+        }
+        else
+        {
+            var values = new Option<T[]>(Flag, aliases ?? [])
+            {
+                Description = description,
+                Arity = repeatable ? ArgumentArity.OneOrMore : ArgumentArity.ExactlyOne,
+                AllowMultipleArgumentsPerToken = false,
+                CustomParser = ParseTokens,
+            };
+            _option = values;
+            _readFlag = p => p.GetValue(values) ?? [];
+        }
+
+        Repeatable = repeatable;
     }
 
     public override Option Option => _option;
 
-    private bool IsSwitch { get; }
+    private bool Repeatable { get; }
 
     public override void Apply(ParseResult parse, IConfiguration environment, IConfiguration file, ServeRun run, List<string> errors)
     {
-        if (parse.GetResult(_option) is not null)
+        if (parse.GetResult(_option) is { Implicit: false })
         {
-            _apply(run, parse.GetValue(_option) ?? []);
+            _apply(run, _readFlag(parse));
             return;
         }
 
@@ -106,7 +121,7 @@ internal sealed class ServeSetting<T> : ServeSetting
     {
         if (section.Value is { } value)
         {
-            return _option.Arity.MaximumNumberOfValues > 1
+            return Repeatable
                 ? [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]
                 : [value];
         }
@@ -116,12 +131,6 @@ internal sealed class ServeSetting<T> : ServeSetting
 
     private T[] ParseTokens(ArgumentResult result)
     {
-        if (IsSwitch && result.Tokens.Count == 0)
-        {
-            var (on, _) = _parse("true");
-            return [on!];
-        }
-
         var values = new List<T>();
         foreach (var token in result.Tokens)
         {

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
+using Shout.Diagnostics;
 using Shout.Endpoints;
 using Shout.IntegrationTests.Infrastructure;
 
@@ -102,22 +103,16 @@ public sealed partial class ScaleOutTests
                 ["SHOUT_BACKEND_A"] = $"127.0.0.1:{portA}",
                 ["SHOUT_BACKEND_B"] = $"127.0.0.1:{portB}",
             });
+            // Ready when the kernel lists its listening socket; a probe connection would be forwarded to an instance.
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-            while (DateTime.UtcNow < deadline)
+            while (DateTime.UtcNow < deadline && !HasExited(process))
             {
-                try
+                if (TcpStateTable.Read([port]).Any(e => e.State == TcpState.Listen && e.Local.Port == port))
                 {
-                    using var probe = await RawClient.ConnectAsync(ShoutEndpoint.ForTcp("127.0.0.1", port), TimeSpan.FromSeconds(2));
                     return (process, port);
                 }
-                catch (SocketException) when (!HasExited(process))
-                {
-                    await Task.Delay(50);
-                }
-                catch (SocketException)
-                {
-                    break;
-                }
+
+                await Task.Delay(50);
             }
 
             var output = process.Stdout + process.Stderr;
