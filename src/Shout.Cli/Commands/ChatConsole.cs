@@ -12,6 +12,7 @@ internal sealed class ChatConsole(bool interactive)
     private const string Prompt = "> ";
     private readonly Lock _gate = new();
     private readonly StringBuilder _typed = new();
+    private bool _prompting;
 
     /// <summary>Prints a reply line from the server.</summary>
     public void Reply(string line)
@@ -20,7 +21,7 @@ internal sealed class ChatConsole(bool interactive)
         {
             if (interactive)
             {
-                Console.Out.Write("\r\u001b[2K" + line + "\n" + Prompt + _typed);
+                Console.Out.Write("\r\u001b[2K" + line + "\n" + PromptLine);
             }
             else
             {
@@ -40,7 +41,7 @@ internal sealed class ChatConsole(bool interactive)
             {
                 Console.Out.Write("\r\u001b[2K");
                 Console.Error.WriteLine($"\u001b[2m{message}\u001b[0m");
-                Console.Out.Write(Prompt + _typed);
+                Console.Out.Write(PromptLine);
             }
             else
             {
@@ -49,6 +50,9 @@ internal sealed class ChatConsole(bool interactive)
         }
     }
 
+    /// <summary>What the prompt line shows now: nothing unless a line is being read.</summary>
+    private string PromptLine => _prompting ? Prompt + _typed : "";
+
     /// <summary>Reads one line; null at end of input (Ctrl+D on an empty line, or EOF).</summary>
     public string? ReadLine() => interactive ? ReadInteractive() : Console.In.ReadLine();
 
@@ -56,6 +60,7 @@ internal sealed class ChatConsole(bool interactive)
     {
         lock (_gate)
         {
+            _prompting = true;
             Console.Out.Write(Prompt);
         }
 
@@ -69,6 +74,7 @@ internal sealed class ChatConsole(bool interactive)
                     case ConsoleKey.Enter:
                         var line = _typed.ToString();
                         _typed.Clear();
+                        _prompting = false;
                         Console.Out.Write("\r\u001b[2K" + Prompt + line + "\n");
                         return line;
                     case ConsoleKey.Backspace when _typed.Length > 0:
@@ -76,11 +82,13 @@ internal sealed class ChatConsole(bool interactive)
                         Console.Out.Write("\b \b");
                         break;
                     case ConsoleKey.D when key.Modifiers.HasFlag(ConsoleModifiers.Control) && _typed.Length == 0:
+                        _prompting = false;
                         Console.Out.Write("\n");
                         return null;
                     default:
                         if (key.KeyChar == '\u0004' && _typed.Length == 0)
                         {
+                            _prompting = false;
                             Console.Out.Write("\n");
                             return null;
                         }

@@ -18,6 +18,9 @@ namespace Shout.Server;
 internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMetrics metrics, ILogger<ShoutConnectionHandler> logger)
     : ConnectionHandler
 {
+    /// <summary>Kestrel's default write-buffer limit: a flush past it waits for the client to read.</summary>
+    private const int MaxAnswerChunk = 64 * 1024;
+
     private readonly IShoutFramer _framer = options.Mode == ShoutMode.Line ? new LineFramer(options.MaxLineLength) : StreamFramer.Instance;
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
@@ -56,11 +59,18 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
         while (true)
         {
             var result = await input.ReadAsync();
-            var buffer = result.Buffer;
 
             // The only canceller of a read is the drain request: answer what is buffered, then close.
             var draining = result.IsCanceled;
-            var frame = _framer.Process(buffer, output, result.IsCompleted || draining);
+            var final = result.IsCompleted || draining;
+
+            // Stream mode answers at most one write buffer's worth before flushing, so a client that
+            // stops reading holds back the server's reads (backpressure) instead of piling answers in
+            // memory. (Line mode must see whole lines; its answers are bounded by the line limit.)
+            var buffer = final || _framer is not StreamFramer || result.Buffer.Length <= MaxAnswerChunk
+                ? result.Buffer
+                : result.Buffer.Slice(0, MaxAnswerChunk);
+            var frame = _framer.Process(buffer, output, final);
             if (draining && options.Mode == ShoutMode.Line && frame.Action == FrameAction.Continue)
             {
                 output.Write(LineFramer.DrainNotice);

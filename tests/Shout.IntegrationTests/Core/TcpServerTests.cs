@@ -54,4 +54,28 @@ public sealed class TcpServerTests
         await socket.SendAsync("o\nquit\nnever\n"u8.ToArray());
         Assert.Equal("TWO\nQUIT\n", Encoding.UTF8.GetString(await RawClient.ReadToEndAsync(socket)));
     }
+
+    [Fact]
+    public async Task Line_mode_accepts_a_line_larger_than_the_transport_read_buffer_when_the_limit_allows()
+    {
+        const int limit = 3 * 1024 * 1024;
+        await using var server = await TestServer.StartAsync(o =>
+        {
+            o.Mode = ShoutMode.Line;
+            o.MaxLineLength = limit;
+        });
+        using var socket = await RawClient.ConnectAsync(server.Endpoint);
+        var line = new byte[limit];
+        Array.Fill(line, (byte)'q');
+        var send = Task.Run(async () =>
+        {
+            await socket.SendAsync(line);
+            await socket.SendAsync("\n"u8.ToArray());
+            socket.Shutdown(SocketShutdown.Send);
+        });
+        var reply = await RawClient.ReadToEndAsync(socket, TimeSpan.FromSeconds(60));
+        await send;
+        Assert.Equal(limit + 1, reply.Length);
+        Assert.All(reply[..limit], b => Assert.Equal((byte)'Q', b));
+    }
 }

@@ -19,6 +19,8 @@ internal sealed class ProcessHarness : IAsyncDisposable
 
     public int Id => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     public string Stdout
     {
         get
