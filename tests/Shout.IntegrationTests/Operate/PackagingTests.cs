@@ -40,7 +40,7 @@ public sealed class PackagingTests
 
         var version = await CliRunner.RunAsync(Path.Combine(tools, "shout"), ["--version"], environment: environment);
         Assert.Equal(0, version.ExitCode);
-        var expected = typeof(Cli.Commands.ServeCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion;
+        var expected = typeof(global::Shout.Cli.Commands.ServeCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion;
         Assert.Equal(expected, version.StdoutText.Trim());
     }
 }
