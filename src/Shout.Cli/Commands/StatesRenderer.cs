@@ -15,6 +15,7 @@ internal static class StatesRenderer
             .Title($"TCP sockets on {ports} at {snapshot.Time:HH:mm:ss}")
             .AddColumn("State")
             .AddColumn(new TableColumn("Count").RightAligned())
+            .AddColumn("Side")
             .AddColumn("Local")
             .AddColumn("Remote");
         foreach (var group in snapshot.Groups)
@@ -25,6 +26,7 @@ internal static class StatesRenderer
                 table.AddRow(
                     first ? $"[{Colour(group.Key)}]{TcpStateNames.Name(group.Key)}[/]" : "",
                     first ? group.Count().ToString(System.Globalization.CultureInfo.InvariantCulture) : "",
+                    snapshot.Side(entry),
                     Markup.Escape(entry.Local.ToString()),
                     Markup.Escape(entry.Remote.ToString()));
                 first = false;
@@ -33,7 +35,7 @@ internal static class StatesRenderer
 
         if (snapshot.Entries.Count == 0)
         {
-            table.AddRow("[dim](none)[/]", "", "", "");
+            table.AddRow("[dim](none)[/]", "", "", "", "");
         }
 
         var legend = new Rows(StatesSnapshot.Legend.Select(l => new Markup("[dim]" + Markup.Escape(l) + "[/]")));

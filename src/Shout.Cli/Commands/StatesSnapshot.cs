@@ -33,23 +33,27 @@ internal sealed record StatesSnapshot(DateTimeOffset Time, IReadOnlyList<int> Po
 
     public IEnumerable<IGrouping<TcpState, TcpSocketEntry>> Groups => Entries.GroupBy(e => e.State);
 
+    /// <summary>"server" when the socket's own port is a watched one, "client" for the other end; "" with no ports given.</summary>
+    public string Side(TcpSocketEntry entry) =>
+        Ports.Count == 0 ? "" : Ports.Contains(entry.Local.Port) ? "server" : "client";
+
     public string ToJson()
     {
         var document = new StatesDocument(
             Time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
             [.. Ports],
             Groups.ToDictionary(g => TcpStateNames.Name(g.Key), g => g.Count()),
-            [.. Entries.Select(e => new StatesConnection(TcpStateNames.Name(e.State), e.Local.ToString(), e.Remote.ToString()))]);
+            [.. Entries.Select(e => new StatesConnection(TcpStateNames.Name(e.State), Side(e), e.Local.ToString(), e.Remote.ToString()))]);
         return JsonSerializer.Serialize(document, StatesJsonContext.Default.StatesDocument);
     }
 
     public string ToPlainText()
     {
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"{"STATE",-12} {"LOCAL",-47} REMOTE\n");
+        text.Append(CultureInfo.InvariantCulture, $"{"STATE",-12} {"SIDE",-6} {"LOCAL",-47} REMOTE\n");
         foreach (var e in Entries)
         {
-            text.Append(CultureInfo.InvariantCulture, $"{TcpStateNames.Name(e.State),-12} {e.Local,-47} {e.Remote}\n");
+            text.Append(CultureInfo.InvariantCulture, $"{TcpStateNames.Name(e.State),-12} {Side(e),-6} {e.Local,-47} {e.Remote}\n");
         }
 
         text.Append(CultureInfo.InvariantCulture, $"total {Entries.Count}: ");
@@ -73,7 +77,7 @@ internal sealed record StatesSnapshot(DateTimeOffset Time, IReadOnlyList<int> Po
 
 internal sealed record StatesDocument(string Time, int[] Ports, Dictionary<string, int> Counts, StatesConnection[] Connections);
 
-internal sealed record StatesConnection(string State, string Local, string Remote);
+internal sealed record StatesConnection(string State, string Side, string Local, string Remote);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(StatesDocument))]

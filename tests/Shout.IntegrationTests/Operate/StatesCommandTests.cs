@@ -45,12 +45,12 @@ public sealed class StatesCommandTests
         var openPort = ((IPEndPoint)open.LocalEndPoint!).Port;
         var expected = new[]
         {
-            ("LISTEN", port, 0),
-            ("ESTABLISHED", openPort, port),
-            ("ESTABLISHED", port, openPort),
-            ("TIME_WAIT", clientFirstPort, port),
-            ("CLOSE_WAIT", lingeringPort, port),
-            ("FIN_WAIT_2", port, lingeringPort),
+            ("LISTEN", "server", port, 0),
+            ("ESTABLISHED", "client", openPort, port),
+            ("ESTABLISHED", "server", port, openPort),
+            ("TIME_WAIT", "client", clientFirstPort, port),
+            ("CLOSE_WAIT", "client", lingeringPort, port),
+            ("FIN_WAIT_2", "server", port, lingeringPort),
         };
 
         // The kernel moves the closing sockets on its own time; poll the command until it agrees.
@@ -76,7 +76,7 @@ public sealed class StatesCommandTests
         await using var server = await TestServer.StartAsync();
         var result = await CliRunner.ShoutAsync(["states", "-p", server.Endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         Assert.Equal(0, result.ExitCode);
-        Assert.Contains($"LISTEN       127.0.0.1:{server.Endpoint.Port}", result.StdoutText, StringComparison.Ordinal);
+        Assert.Contains($"LISTEN       server 127.0.0.1:{server.Endpoint.Port}", result.StdoutText, StringComparison.Ordinal);
         Assert.Contains("total 1: LISTEN 1", result.StdoutText, StringComparison.Ordinal);
     }
 
@@ -88,11 +88,11 @@ public sealed class StatesCommandTests
         Assert.Contains("a port is 1 to 65535", result.Stderr, StringComparison.Ordinal);
     }
 
-    private static HashSet<(string State, int LocalPort, int RemotePort)> Connections(string json)
+    private static HashSet<(string State, string Side, int LocalPort, int RemotePort)> Connections(string json)
     {
         using var document = JsonDocument.Parse(json);
         return document.RootElement.GetProperty("connections").EnumerateArray()
-            .Select(c => (c.GetProperty("state").GetString()!,
+            .Select(c => (c.GetProperty("state").GetString()!, c.GetProperty("side").GetString()!,
                 IPEndPoint.Parse(c.GetProperty("local").GetString()!).Port,
                 IPEndPoint.Parse(c.GetProperty("remote").GetString()!).Port))
             .ToHashSet();
