@@ -16,7 +16,8 @@ namespace Shout.Proxy;
 /// sees the client, and the bytes after the header reach the handler untouched. Anything else closes
 /// the connection before a byte is answered. Registered first on a listener (before TLS).
 /// </summary>
-internal sealed class ProxyProtocolMiddleware(ConnectionDelegate next, ShoutServerOptions options, ShoutMetrics metrics, ILogger logger)
+internal sealed class ProxyProtocolMiddleware(ConnectionDelegate next, ShoutServerOptions options, ShoutMetrics metrics,
+    TimeProvider clock, ILogger logger)
 {
     public async Task OnConnectedAsync(ConnectionContext connection)
     {
@@ -46,7 +47,7 @@ internal sealed class ProxyProtocolMiddleware(ConnectionDelegate next, ShoutServ
     private async Task<ProxyHeader?> ReadHeaderAsync(ConnectionContext connection)
     {
         var input = connection.Transport.Input;
-        using var timeout = new CancellationTokenSource(options.ProxyHeaderTimeout, options.TimeProvider);
+        using var timeout = new CancellationTokenSource(options.ProxyHeaderTimeout, clock);
         var drain = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
         // Not ConnectionClosed: Kestrel raises it on the client's FIN, and a header followed by a
         // half-close is a valid connection.

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Shout.Endpoints;
@@ -39,6 +40,11 @@ public sealed class ShoutServer : IAsyncDisposable
     /// <param name="options">What to serve.</param>
     /// <param name="configureLogging">Optional logging setup (providers, levels).</param>
     public static ShoutServer Create(ShoutServerOptions options, Action<ILoggingBuilder>? configureLogging = null)
+        => Create(options, configureLogging, configureServices: null);
+
+    /// <summary>Builds a server whose services can be replaced first (tests substitute the <see cref="TimeProvider"/>).</summary>
+    internal static ShoutServer Create(ShoutServerOptions options, Action<ILoggingBuilder>? configureLogging,
+        Action<IServiceCollection>? configureServices)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -47,6 +53,9 @@ public sealed class ShoutServer : IAsyncDisposable
         configureLogging?.Invoke(builder.Logging);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<ShoutMetrics>();
+        configureServices?.Invoke(builder.Services);
+        // Every timeout runs on this clock; tests put a fake one in first.
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
 
         var bindings = new List<(ShoutEndpoint, ListenOptions)>();
@@ -77,7 +86,8 @@ public sealed class ShoutServer : IAsyncDisposable
             {
                 var services = listen.ApplicationServices;
                 var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger<ProxyProtocolMiddleware>();
-                listen.Use(next => new ProxyProtocolMiddleware(next, options, services.GetRequiredService<ShoutMetrics>(), logger).OnConnectedAsync);
+                listen.Use(next => new ProxyProtocolMiddleware(next, options, services.GetRequiredService<ShoutMetrics>(),
+                    services.GetRequiredService<TimeProvider>(), logger).OnConnectedAsync);
             }
 
             listen.UseConnectionHandler<ShoutConnectionHandler>();

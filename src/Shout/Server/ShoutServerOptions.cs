@@ -47,9 +47,6 @@ public sealed class ShoutServerOptions
     /// <summary>Bind TCP listeners with SO_REUSEPORT so several processes can share a port (Linux). Default off.</summary>
     public bool ReusePort { get; set; }
 
-    /// <summary>The clock for Shout's own timeouts; tests substitute a fake one. Default the system clock.</summary>
-    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
-
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that cannot work.</summary>
     internal void Validate()
     {

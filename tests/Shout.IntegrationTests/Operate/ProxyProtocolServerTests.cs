@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Shout.Endpoints;
@@ -29,11 +30,12 @@ public sealed class ProxyProtocolServerTests
 
         public static async Task<Fixture> StartAsync(string trusted = "127.0.0.0/8", TimeProvider? clock = null, string listen = "tcp://127.0.0.1:0")
         {
-            var options = new ShoutServerOptions { ProxyProtocol = true, TimeProvider = clock ?? TimeProvider.System };
+            var options = new ShoutServerOptions { ProxyProtocol = true };
             options.TrustedProxies.Add(IPNetwork.Parse(trusted));
             options.Listen.Add(ShoutEndpoint.Parse(listen));
             var log = new CapturedLog();
-            var server = ShoutServer.Create(options, logging => logging.AddProvider(log).SetMinimumLevel(LogLevel.Debug));
+            var server = ShoutServer.Create(options, logging => logging.AddProvider(log).SetMinimumLevel(LogLevel.Debug),
+                services => services.AddSingleton(clock ?? TimeProvider.System));
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await server.StartAsync(timeout.Token);
             return new Fixture { Server = server, Log = log };
@@ -194,15 +196,23 @@ public sealed class ProxyProtocolServerTests
         }
     }
 
-    /// <summary>A fake clock that tells when a timer has been created, so the test advances it only after the server armed it.</summary>
+    /// <summary>
+    /// A fake clock that counts the header timers armed (timers due after exactly the header timeout,
+    /// whatever other timeouts share the clock), so the test advances it only after the server armed one.
+    /// </summary>
     private sealed class WatchedClock : FakeTimeProvider
     {
+        private static readonly TimeSpan HeaderTimeout = new ShoutServerOptions().ProxyHeaderTimeout;
         private int _timers;
 
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
         {
             var timer = base.CreateTimer(callback, state, dueTime, period);
-            Interlocked.Increment(ref _timers);
+            if (dueTime == HeaderTimeout)
+            {
+                Interlocked.Increment(ref _timers);
+            }
+
             return timer;
         }
 
