@@ -24,7 +24,7 @@ internal static class StatesRenderer
             foreach (var entry in group)
             {
                 table.AddRow(
-                    first ? $"[{Colour(group.Key)}]{TcpStateNames.Name(group.Key)}[/]" : "",
+                    first ? $"[{Colour(group.Key)}]{TcpStateTable.StateName(group.Key)}[/]" : "",
                     first ? group.Count().ToString(System.Globalization.CultureInfo.InvariantCulture) : "",
                     snapshot.Side(entry),
                     Markup.Escape(entry.Local.ToString()),

@@ -19,12 +19,20 @@ internal sealed record StatesSnapshot(DateTimeOffset Time, IReadOnlyList<int> Po
         "A Shout client that half-closes first (shout send) leaves the TIME_WAIT on the client; a server closing first (quit, timeouts) keeps it.",
     ];
 
+    /// <summary>The states in the order a connection's life goes through them (the display order).</summary>
+    private static readonly TcpState[] LifeOrder =
+    [
+        TcpState.Listen, TcpState.SynSent, TcpState.SynReceived, TcpState.NewSynReceived, TcpState.Established,
+        TcpState.FinWait1, TcpState.FinWait2, TcpState.Closing, TcpState.TimeWait,
+        TcpState.CloseWait, TcpState.LastAck, TcpState.Close,
+    ];
+
     public static StatesSnapshot Take(IReadOnlyList<int> ports)
     {
         var entries = TcpStateTable.Read(ports.Count == 0 ? null : ports);
-        var order = TcpStateNames.LifeOrder;
+        var order = LifeOrder;
         var sorted = entries
-            .OrderBy(e => order.Contains(e.State) ? IndexOf(order, e.State) : int.MaxValue)
+            .OrderBy(e => Array.IndexOf(order, e.State) is var i and >= 0 ? i : int.MaxValue)
             .ThenBy(e => e.Local.Port)
             .ThenBy(e => e.Remote.Port)
             .ToList();
@@ -35,15 +43,15 @@ internal sealed record StatesSnapshot(DateTimeOffset Time, IReadOnlyList<int> Po
 
     /// <summary>"server" when the socket's own port is a watched one, "client" for the other end; "" with no ports given.</summary>
     public string Side(TcpSocketEntry entry) =>
-        Ports.Count == 0 ? "" : Ports.Contains(entry.Local.Port) ? "server" : "client";
+        Ports.Count == 0 ? "" : entry.IsServerSide(Ports) ? "server" : "client";
 
     public string ToJson()
     {
         var document = new StatesDocument(
             Time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
             [.. Ports],
-            Groups.ToDictionary(g => TcpStateNames.Name(g.Key), g => g.Count()),
-            [.. Entries.Select(e => new StatesConnection(TcpStateNames.Name(e.State), Side(e), e.Local.ToString(), e.Remote.ToString()))]);
+            Groups.ToDictionary(g => TcpStateTable.StateName(g.Key), g => g.Count()),
+            [.. Entries.Select(e => new StatesConnection(TcpStateTable.StateName(e.State), Side(e), e.Local.ToString(), e.Remote.ToString()))]);
         return JsonSerializer.Serialize(document, StatesJsonContext.Default.StatesDocument);
     }
 
@@ -53,26 +61,14 @@ internal sealed record StatesSnapshot(DateTimeOffset Time, IReadOnlyList<int> Po
         text.Append(CultureInfo.InvariantCulture, $"{"STATE",-12} {"SIDE",-6} {"LOCAL",-47} REMOTE\n");
         foreach (var e in Entries)
         {
-            text.Append(CultureInfo.InvariantCulture, $"{TcpStateNames.Name(e.State),-12} {Side(e),-6} {e.Local,-47} {e.Remote}\n");
+            text.Append(CultureInfo.InvariantCulture, $"{TcpStateTable.StateName(e.State),-12} {Side(e),-6} {e.Local,-47} {e.Remote}\n");
         }
 
         text.Append(CultureInfo.InvariantCulture, $"total {Entries.Count}: ");
-        text.AppendJoin(", ", Groups.Select(g => $"{TcpStateNames.Name(g.Key)} {g.Count()}"));
+        text.AppendJoin(", ", Groups.Select(g => $"{TcpStateTable.StateName(g.Key)} {g.Count()}"));
         return text.Append('\n').ToString();
     }
 
-    private static int IndexOf(IReadOnlyList<TcpState> list, TcpState state)
-    {
-        for (var i = 0; i < list.Count; i++)
-        {
-            if (list[i] == state)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
 }
 
 internal sealed record StatesDocument(string Time, int[] Ports, Dictionary<string, int> Counts, StatesConnection[] Connections);

@@ -13,7 +13,7 @@ public enum TcpState
     SynSent = 0x02,
 
     /// <summary>A server answered a SYN and waits for the final ACK of the handshake.</summary>
-    SynRecv = 0x03,
+    SynReceived = 0x03,
 
     /// <summary>This side closed first (sent FIN) and waits for its ACK.</summary>
     FinWait1 = 0x04,
@@ -40,35 +40,5 @@ public enum TcpState
     Closing = 0x0B,
 
     /// <summary>A request socket (a SYN answered, not yet accepted); Linux usually prints these as SYN_RECV.</summary>
-    NewSynRecv = 0x0C,
-}
-
-/// <summary>Names of <see cref="TcpState"/> as <c>netstat</c> and the tutorial write them.</summary>
-public static class TcpStateNames
-{
-    /// <summary>The states in the order a connection's life goes through them (for display).</summary>
-    public static IReadOnlyList<TcpState> LifeOrder { get; } =
-    [
-        TcpState.Listen, TcpState.SynSent, TcpState.SynRecv, TcpState.NewSynRecv, TcpState.Established,
-        TcpState.FinWait1, TcpState.FinWait2, TcpState.Closing, TcpState.TimeWait,
-        TcpState.CloseWait, TcpState.LastAck, TcpState.Close,
-    ];
-
-    /// <summary>The upper-case name, e.g. <c>TIME_WAIT</c>, <c>FIN_WAIT_2</c>.</summary>
-    public static string Name(TcpState state) => state switch
-    {
-        TcpState.Established => "ESTABLISHED",
-        TcpState.SynSent => "SYN_SENT",
-        TcpState.SynRecv => "SYN_RECV",
-        TcpState.FinWait1 => "FIN_WAIT_1",
-        TcpState.FinWait2 => "FIN_WAIT_2",
-        TcpState.TimeWait => "TIME_WAIT",
-        TcpState.Close => "CLOSE",
-        TcpState.CloseWait => "CLOSE_WAIT",
-        TcpState.LastAck => "LAST_ACK",
-        TcpState.Listen => "LISTEN",
-        TcpState.Closing => "CLOSING",
-        TcpState.NewSynRecv => "NEW_SYN_RECV",
-        _ => "UNKNOWN",
-    };
+    NewSynReceived = 0x0C,
 }

@@ -8,8 +8,15 @@ namespace Shout.Diagnostics;
 /// <param name="Local">This socket's address.</param>
 /// <param name="Remote">The peer's address (<c>0.0.0.0:0</c> or <c>[::]:0</c> for a listener).</param>
 /// <param name="State">The TCP state.</param>
-/// <param name="Inode">The socket's inode (0 for TIME_WAIT, which no process owns any more).</param>
-public sealed record TcpSocketEntry(IPEndPoint Local, IPEndPoint Remote, TcpState State, long Inode);
+public sealed record TcpSocketEntry(IPEndPoint Local, IPEndPoint Remote, TcpState State)
+{
+    /// <summary>True when the local port is one of <paramref name="serverPorts"/>: the server's end, not a client's.</summary>
+    public bool IsServerSide(IReadOnlyCollection<int> serverPorts)
+    {
+        ArgumentNullException.ThrowIfNull(serverPorts);
+        return serverPorts.Contains(Local.Port);
+    }
+}
 
 /// <summary>
 /// The kernel's table of TCP sockets, read from <c>/proc/net/tcp</c> and <c>/proc/net/tcp6</c>
@@ -18,8 +25,8 @@ public sealed record TcpSocketEntry(IPEndPoint Local, IPEndPoint Remote, TcpStat
 /// </summary>
 public static class TcpStateTable
 {
-    /// <summary>The files read by <see cref="Read"/>.</summary>
-    public static IReadOnlyList<string> ProcFiles { get; } = ["/proc/net/tcp", "/proc/net/tcp6"];
+    /// <summary>Where the kernel publishes the tables of the calling process's network namespace.</summary>
+    public const string DefaultProcNet = "/proc/net";
 
     /// <summary>
     /// Parses the text of <c>/proc/net/tcp</c> or <c>/proc/net/tcp6</c>: a header line, then one socket per
@@ -46,10 +53,12 @@ public static class TcpStateTable
     /// <paramref name="ports"/>, so both ends of a loopback connection show; null or empty keeps all.
     /// Returns an empty list where the files do not exist (not Linux).
     /// </summary>
-    public static IReadOnlyList<TcpSocketEntry> Read(IReadOnlyCollection<int>? ports = null)
+    /// <param name="ports">Ports to match, or null for every socket.</param>
+    /// <param name="procNet">The folder holding <c>tcp</c> and <c>tcp6</c> (tests point it at fixtures).</param>
+    public static IReadOnlyList<TcpSocketEntry> Read(IReadOnlyCollection<int>? ports = null, string procNet = DefaultProcNet)
     {
         var entries = new List<TcpSocketEntry>();
-        foreach (var file in ProcFiles)
+        foreach (var file in new[] { Path.Combine(procNet, "tcp"), Path.Combine(procNet, "tcp6") })
         {
             string text;
             try
@@ -72,24 +81,41 @@ public static class TcpStateTable
     public static IReadOnlyDictionary<TcpState, int> CountByState(IEnumerable<TcpSocketEntry> entries) =>
         entries.GroupBy(e => e.State).ToDictionary(g => g.Key, g => g.Count());
 
+    /// <summary>The state's name as the tutorial writes it: <c>ESTABLISHED</c>, <c>FIN_WAIT_2</c>, <c>TIME_WAIT</c>, …</summary>
+    public static string StateName(TcpState state) => state switch
+    {
+        TcpState.Established => "ESTABLISHED",
+        TcpState.SynSent => "SYN_SENT",
+        TcpState.SynReceived => "SYN_RECV",
+        TcpState.FinWait1 => "FIN_WAIT_1",
+        TcpState.FinWait2 => "FIN_WAIT_2",
+        TcpState.TimeWait => "TIME_WAIT",
+        TcpState.Close => "CLOSE",
+        TcpState.CloseWait => "CLOSE_WAIT",
+        TcpState.LastAck => "LAST_ACK",
+        TcpState.Listen => "LISTEN",
+        TcpState.Closing => "CLOSING",
+        TcpState.NewSynReceived => "NEW_SYN_RECV",
+        _ => "UNKNOWN",
+    };
+
     private static bool TryParseLine(string line, out TcpSocketEntry entry)
     {
         entry = null!;
         // "  sl  local_address rem_address   st tx_queue:rx_queue tr:tm->when retrnsmt   uid  timeout inode …"
         var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (fields.Length < 10 || !fields[0].EndsWith(':'))
+        if (fields.Length < 4 || !fields[0].EndsWith(':'))
         {
             return false;
         }
 
         if (!TryParseEndPoint(fields[1], out var local) || !TryParseEndPoint(fields[2], out var remote)
-            || !byte.TryParse(fields[3], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var state)
-            || !long.TryParse(fields[9], NumberStyles.None, CultureInfo.InvariantCulture, out var inode))
+            || !byte.TryParse(fields[3], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var state))
         {
             return false;
         }
 
-        entry = new TcpSocketEntry(local, remote, (TcpState)state, inode);
+        entry = new TcpSocketEntry(local, remote, (TcpState)state);
         return true;
     }
 

@@ -28,10 +28,10 @@ public sealed class TcpStateTableTests
     {
         var entries = TcpStateTable.Parse(Tcp4);
         Assert.Equal(4, entries.Count);
-        Assert.Equal(new TcpSocketEntry(IPEndPoint.Parse("127.0.0.1:8080"), IPEndPoint.Parse("0.0.0.0:0"), TcpState.Listen, 26344), entries[0]);
+        Assert.Equal(new TcpSocketEntry(IPEndPoint.Parse("127.0.0.1:8080"), IPEndPoint.Parse("0.0.0.0:0"), TcpState.Listen), entries[0]);
         Assert.Equal(TcpState.Established, entries[1].State);
         Assert.Equal(IPEndPoint.Parse("127.0.0.1:54321"), entries[1].Remote);
-        Assert.Equal(new TcpSocketEntry(IPEndPoint.Parse("127.0.0.1:54322"), IPEndPoint.Parse("127.0.0.1:8080"), TcpState.TimeWait, 0), entries[3]);
+        Assert.Equal(new TcpSocketEntry(IPEndPoint.Parse("127.0.0.1:54322"), IPEndPoint.Parse("127.0.0.1:8080"), TcpState.TimeWait), entries[3]);
     }
 
     [Fact]
@@ -70,7 +70,21 @@ public sealed class TcpStateTableTests
     [InlineData(TcpState.FinWait2, "FIN_WAIT_2")]
     [InlineData(TcpState.CloseWait, "CLOSE_WAIT")]
     [InlineData((TcpState)0x42, "UNKNOWN")]
-    public void Names_states_as_netstat_does(TcpState state, string name) => Assert.Equal(name, TcpStateNames.Name(state));
+    public void Names_states_as_netstat_does(TcpState state, string name) => Assert.Equal(name, TcpStateTable.StateName(state));
+
+    [Fact]
+    public void Reads_fixture_files_filtered_by_port_and_tells_server_from_client()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "shout-proc-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "tcp"), Tcp4);
+        File.WriteAllText(Path.Combine(dir, "tcp6"), Tcp6);
+        var entries = TcpStateTable.Read([8080], dir);
+        Assert.Equal(5, entries.Count);
+        Assert.Equal(3, entries.Count(e => e.IsServerSide([8080])));
+        Assert.Equal(7, TcpStateTable.Read(null, dir).Count);
+        Assert.Empty(TcpStateTable.Read([8080], Path.Combine(dir, "missing")));
+    }
 
     [Fact]
     public void Reads_the_live_table_with_a_listener_we_own()
