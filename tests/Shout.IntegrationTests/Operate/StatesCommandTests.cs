@@ -53,21 +53,21 @@ public sealed class StatesCommandTests
             ("FIN_WAIT_2", "server", port, lingeringPort),
         };
 
-        // The kernel moves the closing sockets on its own time; poll the command until it agrees.
-        var lastOutput = "";
-        await Eventually.TrueAsync(() =>
+        // The kernel moves the closing sockets on its own time; run the command until it agrees.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
         {
-            var result = CliRunner.ShoutAsync(["states", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json"])
-                .GetAwaiter().GetResult();
-            lastOutput = result.StdoutText + result.Stderr;
-            if (result.ExitCode != 0)
+            var result = await CliRunner.ShoutAsync(["states", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json"]);
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            var seen = Connections(result.StdoutText);
+            if (expected.All(seen.Contains))
             {
-                return false;
+                break;
             }
 
-            var seen = Connections(result.StdoutText);
-            return expected.All(seen.Contains);
-        }, TimeSpan.FromSeconds(30), () => $"expected {string.Join(", ", expected)} in:\n{lastOutput}");
+            Assert.True(DateTime.UtcNow < deadline, $"expected {string.Join(", ", expected)} in:\n{result.StdoutText}");
+            await Task.Delay(100);
+        }
     }
 
     [Fact]
