@@ -173,7 +173,8 @@ internal static class ProxyProtocolV1
         {
             return window.Length >= ProxyProtocolParser.MaxV1Length
                 ? ProxyParseResult.Fail($"v1 header without CRLF in {ProxyProtocolParser.MaxV1Length} bytes")
-                : ProxyParseResult.More;
+                : CanStillBeALine(window) ? ProxyParseResult.More
+                : ProxyParseResult.Fail("v1 header with a byte that is not printable ASCII");
         }
 
         var lineWithCr = window.Slice(0, newline);
@@ -229,6 +230,24 @@ internal static class ProxyProtocolV1
         }
 
         return ProxyParseResult.Ok(consumed, new ProxyHeader(1, new IPEndPoint(source, sourcePort), new IPEndPoint(destination, destinationPort)));
+    }
+
+    /// <summary>
+    /// Printable ASCII, with at most a CR as the last byte so far: anything else can never end in a
+    /// valid line, so it is refused at once rather than left waiting for the header timeout.
+    /// </summary>
+    private static bool CanStillBeALine(ReadOnlySequence<byte> partial)
+    {
+        var reader = new SequenceReader<byte>(partial);
+        while (reader.TryRead(out var b))
+        {
+            if (b is < 0x20 or > 0x7E && !(b == '\r' && reader.End))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Dotted quads without leading zeros for TCP4; plain IPv6 (no scope, no brackets) for TCP6.</summary>

@@ -100,6 +100,8 @@ public sealed class ProxyProtocolParserTests
             { "v1 missing port", "PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n"u8.ToArray() },
             { "v1 scoped ipv6", "PROXY TCP6 fe80::1%eth0 ::2 1 2\r\n"u8.ToArray() },
             { "v1 NUL inside", "PROXY TCP4 1.2.3.4\0 5.6.7.8 1 2\r\n"u8.ToArray() },
+            { "v1 binary before any LF: refused at once", "PROXY \u0016\u0003\u0001"u8.ToArray() },
+            { "v1 CR not followed by LF", "PROXY TCP4\r 1.2"u8.ToArray() },
             { "v2 bad version", With(12, 0x11) },
             { "v2 bad command", With(12, 0x22) },
             { "v2 bad family", With(13, 0x41) },
