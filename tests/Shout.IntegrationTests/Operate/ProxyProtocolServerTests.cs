@@ -72,6 +72,17 @@ public sealed class ProxyProtocolServerTests
     }
 
     [Fact]
+    public async Task An_ipv4_proxy_on_a_dual_stack_listener_is_recognised_as_trusted()
+    {
+        // On [::] an IPv4 peer appears as ::ffff:127.0.0.1, which an IPv4 network must still contain.
+        await using var fixture = await Fixture.StartAsync(listen: "tcp://[::]:0");
+        using var socket = await RawClient.ConnectAsync(ShoutEndpoint.ForTcp("127.0.0.1", fixture.Endpoint.Port));
+        await socket.SendAsync(ProxyHeaderWriter.V1(Client, Balancer).Concat("dual"u8.ToArray()).ToArray());
+        socket.Shutdown(SocketShutdown.Send);
+        Assert.Equal("DUAL", Encoding.UTF8.GetString(await RawClient.ReadToEndAsync(socket)));
+    }
+
+    [Fact]
     public async Task A_header_sent_one_byte_at_a_time_works()
     {
         await using var fixture = await Fixture.StartAsync();
