@@ -28,6 +28,7 @@ public sealed partial class TourTests
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
         };
 
+        var addresses = new TourAddresses();
         ProcessHarness? server = null;
         try
         {
@@ -41,7 +42,7 @@ public sealed partial class TourTests
                             await server.DisposeAsync();
                         }
 
-                        server = await StartServerAsync(block, environment);
+                        server = await StartServerAsync(block, environment, addresses);
                         break;
                     case "console log":
                         Assert.NotNull(server);
@@ -54,7 +55,8 @@ public sealed partial class TourTests
                     case "console":
                         foreach (var (command, expected) in block.Commands())
                         {
-                            var result = await CliRunner.RunAsync("bash", ["-c", command], timeout: TimeSpan.FromSeconds(60), environment: environment);
+                            var result = await CliRunner.RunAsync("bash", ["-c", Localise(command, addresses)], timeout: TimeSpan.FromSeconds(60),
+                                environment: environment);
                             var actual = result.StdoutText.TrimEnd('\n').Split('\n');
                             Assert.True(result.ExitCode == 0 && Matches(expected, actual),
                                 $"docs/tour.md line {block.Line}: $ {command}\nexpected:\n{string.Join('\n', expected)}\n"
@@ -87,19 +89,85 @@ public sealed partial class TourTests
     public void The_tour_matcher_reads_ellipses_as_anything(string[] expected, string[] actual, bool matches) =>
         Assert.Equal(matches, Matches(expected, actual));
 
-    private static async Task<ProcessHarness> StartServerAsync(TourBlock block, Dictionary<string, string> environment)
+    /// <summary>
+    /// Starts a <c>console server</c> command with every listen address moved to loopback port 0 (Unix
+    /// paths to a temporary folder) and records where it listens, for <see cref="Localise"/>.
+    /// </summary>
+    private static async Task<ProcessHarness> StartServerAsync(TourBlock block, Dictionary<string, string> environment, TourAddresses addresses)
     {
         var (command, _) = Assert.Single(block.Commands());
+        var serverEnvironment = new Dictionary<string, string>(environment);
+        var dir = Repo.TempDir();
+        var listens = ListenArgument().Count(command);
+        command = IpEndpoint().Replace(command, m => $"{m.Groups["scheme"].Value}://127.0.0.1:0");
+        command = UnixEndpoint().Replace(command, m =>
+        {
+            var moved = $"unix://{dir}/{Path.GetFileName(m.Groups["path"].Value)}";
+            addresses.Unix[m.Value] = moved;
+            return moved;
+        });
+        if (listens == 0)
+        {
+            // The tutorial's default, tcp://0.0.0.0:8080, moved like the others.
+            serverEnvironment["SHOUT_LISTEN"] = "tcp://127.0.0.1:0";
+            listens = 1;
+        }
 
-        // The tour's servers use the tutorial's port 8080; the test gives them a free one instead.
-        var serverEnvironment = new Dictionary<string, string>(environment) { ["SHOUT_LISTEN"] = "tcp://127.0.0.1:0" };
         var server = ProcessHarness.Start("bash", ["-c", "exec " + command], environment: serverEnvironment);
-        var output = await server.WaitForOutputAsync(o => ListeningLine().IsMatch(o), TimeSpan.FromSeconds(60));
-        var port = ListeningLine().Match(output).Groups[1].Value;
-        environment["SHOUT_ADDRESS"] = "127.0.0.1:" + port;
-        environment["SHOUT_PORT"] = port;
+        var output = await server.WaitForOutputAsync(o => ListeningLine().Count(o) >= listens, TimeSpan.FromSeconds(60));
+        addresses.Bound.Clear();
+        foreach (Match listening in ListeningLine().Matches(output))
+        {
+            addresses.Bound[listening.Groups["scheme"].Value] = listening.Groups["address"].Value;
+        }
+
+        environment.Remove("SHOUT_ADDRESS");
+        if (addresses.Bound.TryGetValue("tcp", out var tcp))
+        {
+            environment["SHOUT_ADDRESS"] = tcp;
+        }
+
         return server;
     }
+
+    /// <summary>Points a client command at the running server: scheme://HOST:PORT per transport, then 8080 to the TCP port.</summary>
+    private static string Localise(string command, TourAddresses addresses)
+    {
+        command = ClientEndpoint().Replace(command, m =>
+            addresses.Bound.TryGetValue(m.Groups["scheme"].Value, out var bound) ? $"{m.Groups["scheme"].Value}://{bound}" : m.Value);
+        foreach (var (original, moved) in addresses.Unix)
+        {
+            command = command.Replace(original, moved, StringComparison.Ordinal);
+        }
+
+        return addresses.Bound.TryGetValue("tcp", out var tcp)
+            ? TutorialPort().Replace(command, tcp[(tcp.LastIndexOf(':') + 1)..])
+            : command;
+    }
+
+    private sealed class TourAddresses
+    {
+        /// <summary>Transport (tcp, udp, tls, …) to the HOST:PORT the current server bound.</summary>
+        public Dictionary<string, string> Bound { get; } = [];
+
+        /// <summary>unix:// addresses of the tour to their temporary paths.</summary>
+        public Dictionary<string, string> Unix { get; } = [];
+    }
+
+    [GeneratedRegex(@"(?:--listen|-l)\s")]
+    private static partial Regex ListenArgument();
+
+    [GeneratedRegex(@"(?<scheme>tcp|udp|tls)://\S+")]
+    private static partial Regex IpEndpoint();
+
+    [GeneratedRegex(@"unix://(?<path>/[^\s'""]+)")]
+    private static partial Regex UnixEndpoint();
+
+    [GeneratedRegex(@"(?<scheme>tcp|udp|tls)://(?:localhost|127\.0\.0\.1|\[::1\]):\d+")]
+    private static partial Regex ClientEndpoint();
+
+    [GeneratedRegex(@"\b8080\b")]
+    private static partial Regex TutorialPort();
 
     /// <summary>Line by line; <c>…</c> inside a line matches any text, a line of only <c>…</c> any number of lines.</summary>
     private static bool Matches(string[] expected, string[] actual)
@@ -133,7 +201,7 @@ public sealed partial class TourTests
     private static bool LineMatches(string expected, string actual) =>
         Regex.IsMatch(actual, "^" + string.Join(".*", expected.Split('…').Select(Regex.Escape)) + "$");
 
-    [GeneratedRegex(@"Shout listening on tcp://127\.0\.0\.1:(\d+)")]
+    [GeneratedRegex(@"Shout listening on (?<scheme>[a-z]+)://(?<address>\S+)")]
     private static partial Regex ListeningLine();
 
     private sealed record TourBlock(string Kind, int Line, IReadOnlyList<string> Lines)
