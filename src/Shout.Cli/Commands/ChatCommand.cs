@@ -18,17 +18,18 @@ internal static class ChatCommand
     public static Command Create()
     {
         var address = CommonOptions.Address();
-        var connectTimeout = CommonOptions.ConnectTimeout();
+        var client = new ClientOptions();
         var command = new Command("chat", "Talk to the server interactively; type quit (or Ctrl+D) to leave.")
         {
-            address, connectTimeout,
+            address,
         };
+        client.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var endpoint = parse.GetValue(address)!;
             try
             {
-                await using var connection = await ShoutConnection.ConnectAsync(endpoint, parse.GetValue(connectTimeout), cancellationToken);
+                await using var connection = await ShoutConnection.ConnectAsync(endpoint, client.Read(parse), cancellationToken);
                 var console = new ChatConsole(interactive: !Console.IsInputRedirected && !Console.IsOutputRedirected);
                 console.Status($"connected to {endpoint}; type quit or press Ctrl+D to leave");
                 return await RunAsync(connection, console, cancellationToken);

@@ -8,13 +8,14 @@ namespace Shout.Cli.Commands;
 /// <summary>
 /// <c>shout send</c>: the tutorial's 2.2 client. With a message, prints the reply; without one,
 /// streams stdin to the server, half-closes at EOF and copies every reply to stdout (like <c>nc -N</c>).
+/// Over UDP each line of stdin is one datagram (<see cref="SendDatagrams"/>).
 /// </summary>
 internal static class SendCommand
 {
     public static Command Create()
     {
         var address = CommonOptions.Address();
-        var connectTimeout = CommonOptions.ConnectTimeout();
+        var client = new ClientOptions();
         var message = new Argument<string[]>("message")
         {
             Description = "Words to send, joined by spaces. Without any, stdin is sent (binary-safe) and replies go to stdout.",
@@ -22,15 +23,23 @@ internal static class SendCommand
         };
         var command = new Command("send", "Send a message (or stdin) and print the server's answer.")
         {
-            address, connectTimeout, message,
+            address, message,
         };
+        client.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var endpoint = parse.GetValue(address)!;
             var words = parse.GetValue(message) ?? [];
+            var options = client.Read(parse);
             try
             {
-                await using var connection = await ShoutConnection.ConnectAsync(endpoint, parse.GetValue(connectTimeout), cancellationToken);
+                if (endpoint.Transport == ShoutTransport.Udp)
+                {
+                    return await SendDatagrams.RunAsync(endpoint, options, words.Length > 0 ? Encoding.UTF8.GetBytes(string.Join(' ', words)) : null,
+                        cancellationToken);
+                }
+
+                await using var connection = await ShoutConnection.ConnectAsync(endpoint, options, cancellationToken);
                 if (words.Length > 0)
                 {
                     await SendMessageAsync(connection, string.Join(' ', words), cancellationToken);

@@ -14,6 +14,9 @@ internal static class ServeCommand
 {
     public const string DefaultConfigFile = "appsettings.json";
 
+    /// <summary>A secret stays out of flags and files: the TLS key or PKCS#12 password comes only from here.</summary>
+    public const string TlsPasswordVariable = "SHOUT_TLS_PASSWORD";
+
     public static Command Create()
     {
         var config = new Option<FileInfo>("--config")
@@ -79,6 +82,13 @@ internal static class ServeCommand
             setting.Apply(parse, environment, file, run, errors);
         }
 
+        var tls = run.Options.Tls;
+        tls.Password = Environment.GetEnvironmentVariable(TlsPasswordVariable) is { Length: > 0 } password ? password : null;
+        if (tls.KeyPath is not null && tls.CertificatePath is null)
+        {
+            errors.Add("--tls-key needs --tls-cert");
+        }
+
         return errors;
     }
 
@@ -87,21 +97,16 @@ internal static class ServeCommand
         ShoutServer server;
         try
         {
-            server = ShoutServer.Create(options, logging =>
-            {
-                logging.AddSimpleConsole(c =>
-                {
-                    c.SingleLine = true;
-                    c.TimestampFormat = "HH:mm:ss.fff ";
-                });
-                logging.SetMinimumLevel(LogLevel.Information);
-                logging.AddFilter("Microsoft", LogLevel.Warning);
-                logging.AddFilter("Shout", verbose ? LogLevel.Debug : LogLevel.Information);
-            });
+            server = CreateServer(options, verbose);
         }
         catch (ArgumentException e)
         {
             await Console.Error.WriteLineAsync($"shout: {e.Message.Split(" (Parameter", 2)[0]}");
+            return 1;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
+        {
+            await Console.Error.WriteLineAsync($"shout: {e.Message}");
             return 1;
         }
 
@@ -122,4 +127,17 @@ internal static class ServeCommand
 
         return 0;
     }
+
+    private static ShoutServer CreateServer(ShoutServerOptions options, bool verbose) =>
+        ShoutServer.Create(options, logging =>
+        {
+            logging.AddSimpleConsole(c =>
+            {
+                c.SingleLine = true;
+                c.TimestampFormat = "HH:mm:ss.fff ";
+            });
+            logging.SetMinimumLevel(LogLevel.Information);
+            logging.AddFilter("Microsoft", LogLevel.Warning);
+            logging.AddFilter("Shout", verbose ? LogLevel.Debug : LogLevel.Information);
+        });
 }

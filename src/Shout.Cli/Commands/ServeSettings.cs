@@ -17,7 +17,8 @@ internal static class ServeSettings
     public static IReadOnlyList<ServeSetting> All { get; } =
     [
         new ServeSetting<ShoutEndpoint>("Listen",
-            $"Endpoint to serve, repeatable: tcp://HOST:PORT, unix:///PATH. Default {ShoutServerOptions.DefaultListen}.",
+            "Endpoint to serve, repeatable: tcp://HOST:PORT, udp://HOST:PORT, tls://HOST:PORT, unix:///PATH "
+            + $"([::] listens on IPv6 and IPv4). Default {ShoutServerOptions.DefaultListen}.",
             Endpoint, (run, values) => AddAll(run.Options.Listen, values), repeatable: true, aliases: ["-l"]),
         new ServeSetting<ShoutMode>("Mode",
             "stream: answer every byte as it arrives (the tutorial's behaviour, the default); line: answer whole lines, 'quit' closes.",
@@ -28,6 +29,19 @@ internal static class ServeSettings
         new ServeSetting<TimeSpan>("ShutdownTimeout",
             "On Ctrl+C or SIGTERM, how long to let connections finish their replies before aborting them. Default 5s.",
             Duration, (run, values) => run.Options.ShutdownTimeout = values[^1]),
+        new ServeSetting<string>("TlsCert",
+            "TLS certificate: a PKCS#12 file (.pfx/.p12), or PEM (with its key inside or in --tls-key). "
+            + $"Password, if any, from ${ServeCommand.TlsPasswordVariable}. Default: a self-signed certificate made at start; its SHA-256 fingerprint is printed.",
+            FilePath, (run, values) => run.Options.Tls.CertificatePath = values[^1]),
+        new ServeSetting<string>("TlsKey",
+            "TLS: the PEM private key of a PEM --tls-cert.",
+            FilePath, (run, values) => run.Options.Tls.KeyPath = values[^1]),
+        new ServeSetting<TimeSpan>("TlsHandshakeTimeout",
+            "TLS: close a client that has not finished the handshake after this long. Default 10s.",
+            Duration, (run, values) => run.Options.Tls.HandshakeTimeout = values[^1]),
+        new ServeSetting<UnixFileMode>("UnixMode",
+            "Permissions of unix:// socket files, in octal (clients need write permission). Default 660.",
+            Octal, (run, values) => run.Options.UnixSocketMode = values[^1]),
         new ServeSetting<bool>("Verbose",
             "Log each connection's life: accepted, peer closed its side, who closed and why, bytes each way, duration.",
             Boolean, (run, values) => run.Verbose = values[^1], isSwitch: true, aliases: ["-v"]),
@@ -75,6 +89,27 @@ internal static class ServeSettings
         : text is "1" or "yes" or "on" ? (true, null)
         : text is "0" or "no" or "off" ? (false, null)
         : (false, $"'{text}' is not true or false");
+
+    private static (string?, string?) FilePath(string text) =>
+        text.Length > 0 ? (Path.GetFullPath(text), null) : (null, "a file name is needed");
+
+    private static (UnixFileMode, string?) Octal(string text)
+    {
+        try
+        {
+            var mode = Convert.ToInt32(text, 8);
+            if (mode is >= 0 and <= 0x1FF)
+            {
+                return ((UnixFileMode)mode, null);
+            }
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
+        {
+            // Reported below, like any other value out of range.
+        }
+
+        return (default, $"'{text}' is not an octal file mode from 000 to 777, e.g. 660");
+    }
 
     private static (IPNetwork, string?) Network(string text) =>
         IPNetwork.TryParse(text, out var network) ? (network, null)

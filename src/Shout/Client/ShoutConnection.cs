@@ -1,18 +1,20 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using Shout.Endpoints;
 
 namespace Shout.Client;
 
 /// <summary>
-/// A client's open stream connection to a Shout (or any uppercase/echo) server over TCP or a Unix
-/// socket. Reading and writing may run concurrently (one reader, one writer); not otherwise thread-safe.
+/// A client's open connection to a Shout (or any uppercase/echo) server over TCP, TLS, a Unix
+/// socket, or UDP seen as a stream (each write one datagram, see <see cref="ShoutDatagramClient"/>).
+/// Reading and writing may run concurrently (one reader, one writer); not otherwise thread-safe.
 /// </summary>
 public sealed class ShoutConnection : IAsyncDisposable
 {
-    private readonly Socket _socket;
+    private readonly Socket? _socket;
 
-    private ShoutConnection(Socket socket, Stream stream, EndPoint remote)
+    private ShoutConnection(Socket? socket, Stream stream, EndPoint remote)
     {
         _socket = socket;
         Stream = stream;
@@ -29,22 +31,55 @@ public sealed class ShoutConnection : IAsyncDisposable
     /// Connects to <paramref name="endpoint"/>, trying every address a host name resolves to in turn.
     /// Throws <see cref="SocketException"/> (refused, unreachable) or <see cref="TimeoutException"/>.
     /// </summary>
-    public static async Task<ShoutConnection> ConnectAsync(ShoutEndpoint endpoint, TimeSpan connectTimeout, CancellationToken cancellationToken = default)
+    public static Task<ShoutConnection> ConnectAsync(ShoutEndpoint endpoint, TimeSpan connectTimeout, CancellationToken cancellationToken = default) =>
+        ConnectAsync(endpoint, new ShoutClientOptions { ConnectTimeout = connectTimeout }, cancellationToken);
+
+    /// <summary>
+    /// Connects to <paramref name="endpoint"/> with <paramref name="options"/>: every address a host
+    /// name resolves to is tried in turn; a <c>tls://</c> endpoint then runs the handshake and verifies
+    /// the server as the options say. Throws <see cref="SocketException"/> (refused, unreachable),
+    /// <see cref="TimeoutException"/> or <see cref="System.Security.Authentication.AuthenticationException"/>.
+    /// </summary>
+    public static async Task<ShoutConnection> ConnectAsync(ShoutEndpoint endpoint, ShoutClientOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(options);
         switch (endpoint.Transport)
         {
             case ShoutTransport.Unix:
                 var unix = new UnixDomainSocketEndPoint(endpoint.Path);
-                return await ConnectToAsync([unix], SocketType.Stream, ProtocolType.Unspecified, connectTimeout, cancellationToken);
+                return await ConnectToAsync([unix], ProtocolType.Unspecified, options.ConnectTimeout, cancellationToken);
             case ShoutTransport.Tcp:
-                var addresses = await ResolveAsync(endpoint, cancellationToken);
-                return await ConnectToAsync([.. addresses.Select(a => new IPEndPoint(a, endpoint.Port))], SocketType.Stream,
-                    ProtocolType.Tcp, connectTimeout, cancellationToken);
+                return await ConnectToAsync(await IPEndPointsAsync(endpoint, cancellationToken), ProtocolType.Tcp,
+                    options.ConnectTimeout, cancellationToken);
+            case ShoutTransport.Tls:
+                var tcp = await ConnectToAsync(await IPEndPointsAsync(endpoint, cancellationToken), ProtocolType.Tcp,
+                    options.ConnectTimeout, cancellationToken);
+                try
+                {
+                    var ssl = await TlsDialer.AuthenticateAsync(tcp.Stream, endpoint, options, cancellationToken);
+                    return new ShoutConnection(tcp._socket, ssl, tcp.RemoteEndPoint);
+                }
+                catch
+                {
+                    await tcp.DisposeAsync();
+                    throw;
+                }
+
+            case ShoutTransport.Udp:
+                var datagrams = await ShoutDatagramClient.ConnectAsync(endpoint, options, cancellationToken);
+                return new ShoutConnection(null, new DatagramStream(datagrams, options.ReplyTimeout), datagrams.RemoteEndPoint);
             default:
-                throw new NotSupportedException($"{endpoint}: the client cannot dial {endpoint.Transport} yet");
+                throw new NotSupportedException($"{endpoint}: the client cannot dial {endpoint.Transport}");
         }
     }
+
+    /// <summary>Connects over TCP to the first of <paramref name="candidates"/> that accepts, in order.</summary>
+    internal static Task<ShoutConnection> ConnectToAnyAsync(IPEndPoint[] candidates, TimeSpan connectTimeout, CancellationToken cancellationToken) =>
+        ConnectToAsync(candidates, ProtocolType.Tcp, connectTimeout, cancellationToken);
+
+    private static async Task<EndPoint[]> IPEndPointsAsync(ShoutEndpoint endpoint, CancellationToken cancellationToken) =>
+        [.. (await ResolveAsync(endpoint, cancellationToken)).Select(a => new IPEndPoint(a, endpoint.Port))];
 
     /// <summary>Every address of <paramref name="endpoint"/>'s host: the literal itself, or what DNS answers.</summary>
     public static async Task<IPAddress[]> ResolveAsync(ShoutEndpoint endpoint, CancellationToken cancellationToken)
@@ -59,13 +94,13 @@ public sealed class ShoutConnection : IAsyncDisposable
         return addresses.Length > 0 ? addresses : throw new SocketException((int)SocketError.HostNotFound);
     }
 
-    private static async Task<ShoutConnection> ConnectToAsync(EndPoint[] candidates, SocketType type, ProtocolType protocol,
+    private static async Task<ShoutConnection> ConnectToAsync(EndPoint[] candidates, ProtocolType protocol,
         TimeSpan timeout, CancellationToken cancellationToken)
     {
         Exception? last = null;
         foreach (var candidate in candidates)
         {
-            var socket = new Socket(candidate.AddressFamily, type, protocol);
+            var socket = new Socket(candidate.AddressFamily, SocketType.Stream, protocol);
             try
             {
                 using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -93,16 +128,34 @@ public sealed class ShoutConnection : IAsyncDisposable
         throw last ?? new SocketException((int)SocketError.HostNotFound);
     }
 
-    /// <summary>Tells the server no more data will come (TCP FIN); replies can still be read.</summary>
-    public ValueTask HalfCloseAsync()
+    /// <summary>
+    /// Tells the server no more data will come (TLS close_notify, then TCP FIN); replies can still
+    /// be read. Over UDP, reads then end once no reply has come for the reply timeout.
+    /// </summary>
+    public async ValueTask HalfCloseAsync()
     {
-        _socket.Shutdown(SocketShutdown.Send);
-        return ValueTask.CompletedTask;
+        switch (Stream)
+        {
+            case DatagramStream datagrams:
+                datagrams.CompleteWrites();
+                return;
+            case SslStream ssl:
+                await ssl.ShutdownAsync();
+                break;
+        }
+
+        _socket?.Shutdown(SocketShutdown.Send);
     }
 
     /// <summary>Resets the connection (RST) instead of closing it gracefully.</summary>
     public void Abort()
     {
+        if (_socket is null)
+        {
+            Stream.Dispose();
+            return;
+        }
+
         _socket.LingerState = new LingerOption(true, 0);
         _socket.Close();
     }
@@ -111,6 +164,6 @@ public sealed class ShoutConnection : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Stream.DisposeAsync();
-        _socket.Dispose();
+        _socket?.Dispose();
     }
 }

@@ -24,6 +24,10 @@ public sealed class ShoutMetrics
     private long _acceptedTotal;
     private long _closedTotal;
     private long _proxyRejectedTotal;
+    private readonly Counter<long> _datagramsTruncated;
+    private readonly Counter<long> _datagramErrors;
+    private long _datagramsTruncatedTotal;
+    private long _datagramErrorsTotal;
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
     public ShoutMetrics(IMeterFactory meterFactory)
@@ -38,6 +42,10 @@ public sealed class ShoutMetrics
         _messages = meter.CreateCounter<long>("shout.messages", "{message}", "Reads answered (stream), lines, datagrams or WebSocket messages");
         _duration = meter.CreateHistogram<double>("shout.connection.duration", "s", "Connection lifetime");
         _proxyRejected = meter.CreateCounter<long>("shout.proxy.rejected", "{connection}", "Connections closed before serving for a missing, bad, slow or untrusted PROXY header");
+        _datagramsTruncated = meter.CreateCounter<long>("shout.udp.replies.truncated", "{datagram}",
+            "UDP replies cut at a character boundary because they exceeded the datagram size limit");
+        _datagramErrors = meter.CreateCounter<long>("shout.udp.errors", "{error}",
+            "UDP socket errors survived by the receive loop (a failed send is a reply dropped), by operation");
     }
 
     /// <summary>Connections open now, over every transport.</summary>
@@ -86,6 +94,26 @@ public sealed class ShoutMetrics
         _messages.Add(1, t);
         _bytesReceived.Add(received, t);
         _bytesSent.Add(sent, t);
+    }
+
+    /// <summary>UDP replies truncated by the datagram size rule since start.</summary>
+    public long DatagramRepliesTruncated => Interlocked.Read(ref _datagramsTruncatedTotal);
+
+    /// <summary>UDP socket errors (receive, send, drain) since start.</summary>
+    public long DatagramSocketErrors => Interlocked.Read(ref _datagramErrorsTotal);
+
+    /// <summary>Records a UDP reply cut by the datagram size rule.</summary>
+    public void DatagramReplyTruncated()
+    {
+        Interlocked.Increment(ref _datagramsTruncatedTotal);
+        _datagramsTruncated.Add(1);
+    }
+
+    /// <summary>Records a UDP socket error that the receive loop survived.</summary>
+    public void DatagramSocketError(string operation)
+    {
+        Interlocked.Increment(ref _datagramErrorsTotal);
+        _datagramErrors.Add(1, new KeyValuePair<string, object?>("operation", operation));
     }
 
     /// <summary>The snake_case name used for a reason in logs and metrics.</summary>

@@ -1,14 +1,19 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Shout.Endpoints;
 using Shout.Proxy;
+using Shout.Server.Tls;
+using Shout.Server.Udp;
+using Shout.Server.Unix;
 
 namespace Shout.Server;
 
@@ -18,17 +23,38 @@ namespace Shout.Server;
 /// </summary>
 public sealed class ShoutServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-    private readonly List<(ShoutEndpoint Requested, ListenOptions Listen)> _bindings;
+    private static readonly TimeSpan UnixProbeTimeout = TimeSpan.FromSeconds(2);
 
-    private ShoutServer(WebApplication app, List<(ShoutEndpoint Requested, ListenOptions Listen)> bindings)
+    private readonly WebApplication _app;
+    private readonly IReadOnlyList<ShoutEndpoint> _requested;
+    private readonly ListenOptions?[] _bindings;
+    private readonly ShoutServerOptions _options;
+
+    private ShoutServer(WebApplication app, IReadOnlyList<ShoutEndpoint> requested, ListenOptions?[] bindings,
+        ShoutServerOptions options, X509Certificate2? certificate)
     {
         _app = app;
+        _requested = requested;
         _bindings = bindings;
+        _options = options;
+        TlsCertificate = certificate;
     }
 
-    /// <summary>The bound endpoints, after <see cref="StartAsync"/>.</summary>
-    public IReadOnlyList<ShoutEndpoint> Endpoints => [.. _bindings.Select(b => Bound(b.Requested, b.Listen))];
+    /// <summary>The bound endpoints in the order given, after <see cref="StartAsync"/> (port 0 becomes the real port).</summary>
+    public IReadOnlyList<ShoutEndpoint> Endpoints
+    {
+        get
+        {
+            var udp = _app.Services.GetService<UdpShoutService>()?.Bound ?? [];
+            var udpIndex = 0;
+            return [.. _requested.Select((e, i) => e.Transport == ShoutTransport.Udp
+                ? (udpIndex < udp.Count ? udp[udpIndex++] : e)
+                : _bindings[i] is { } listen ? Bound(e, listen) : e)];
+        }
+    }
+
+    /// <summary>The certificate served on <c>tls://</c> endpoints (loaded or self-signed); null without one.</summary>
+    public X509Certificate2? TlsCertificate { get; }
 
     /// <summary>The server's metrics.</summary>
     public ShoutMetrics Metrics => _app.Services.GetRequiredService<ShoutMetrics>();
@@ -58,30 +84,54 @@ public sealed class ShoutServer : IAsyncDisposable
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
 
-        var bindings = new List<(ShoutEndpoint, ListenOptions)>();
-        var endpoints = options.Listen.Count > 0 ? options.Listen : [ShoutEndpoint.Parse(ShoutServerOptions.DefaultListen)];
+        IReadOnlyList<ShoutEndpoint> endpoints = options.Listen.Count > 0 ? [.. options.Listen] : [ShoutEndpoint.Parse(ShoutServerOptions.DefaultListen)];
+        foreach (var endpoint in endpoints.Where(e => e.Transport is not (ShoutTransport.Unix or ShoutTransport.WebSocket)))
+        {
+            // Now, not when Kestrel is configured at start, so a bad address is a FormatException here.
+            ResolveListenAddress(endpoint);
+        }
+
         if (options.ReusePort)
         {
             builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = ReusePortSocket.CreateBound);
         }
 
+        var bindings = new ListenOptions?[endpoints.Count];
+        var certificate = endpoints.Any(e => e.Transport == ShoutTransport.Tls) ? ServerCertificates.Load(options.Tls) : null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            foreach (var endpoint in endpoints)
+            for (var i = 0; i < endpoints.Count; i++)
             {
-                Bind(kestrel, endpoint, bindings, options);
+                if (endpoints[i].Transport != ShoutTransport.Udp)
+                {
+                    var index = i;
+                    Bind(kestrel, endpoints[i], options, certificate, listen => bindings[index] = listen);
+                }
             }
         });
 
-        return new ShoutServer(builder.Build(), bindings);
+        var udp = endpoints.Where(e => e.Transport == ShoutTransport.Udp).ToList();
+        if (udp.Count > 0)
+        {
+            builder.Services.AddSingleton(sp => new UdpShoutService(udp, sp.GetRequiredService<ShoutMetrics>(),
+                sp.GetRequiredService<ILogger<UdpShoutService>>()));
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<UdpShoutService>());
+            if (udp.Count == endpoints.Count)
+            {
+                builder.Services.AddSingleton<Microsoft.AspNetCore.Hosting.Server.IServer, DatagramOnlyServer>();
+            }
+        }
+
+        return new ShoutServer(builder.Build(), endpoints, bindings, options, certificate);
     }
 
-    private static void Bind(KestrelServerOptions kestrel, ShoutEndpoint endpoint, List<(ShoutEndpoint, ListenOptions)> bindings,
-        ShoutServerOptions options)
+    private static void Bind(KestrelServerOptions kestrel, ShoutEndpoint endpoint, ShoutServerOptions options,
+        X509Certificate2? certificate, Action<ListenOptions> bound)
     {
         void Configure(ListenOptions listen)
         {
-            // First in the chain: every later layer (TLS, limits, access lists, the handler) sees the real client.
+            // First in the chain, before TLS (the header precedes the handshake), limits and access
+            // lists: every later layer sees the real client as the connection's RemoteEndPoint.
             if (options.ProxyProtocol)
             {
                 var services = listen.ApplicationServices;
@@ -90,20 +140,35 @@ public sealed class ShoutServer : IAsyncDisposable
                     services.GetRequiredService<TimeProvider>(), logger).OnConnectedAsync);
             }
 
+            if (endpoint.Transport == ShoutTransport.Tls)
+            {
+                // Kestrel's TLS middleware runs the handshake (with its timeout) before the handler
+                // sees the connection; handshake failures are logged at Debug, never Error. No HTTP
+                // protocols: otherwise it would accept an ALPN offer of h2 for a stream that is not HTTP.
+                listen.Protocols = HttpProtocols.None;
+                listen.UseHttps(new HttpsConnectionAdapterOptions
+                {
+                    ServerCertificate = certificate,
+                    HandshakeTimeout = options.Tls.HandshakeTimeout,
+                });
+                listen.UseTlsCloseNotify();
+            }
+
             listen.UseConnectionHandler<ShoutConnectionHandler>();
-            bindings.Add((endpoint, listen));
+            bound(listen);
         }
 
         switch (endpoint.Transport)
         {
-            case ShoutTransport.Tcp:
+            case ShoutTransport.Tcp or ShoutTransport.Tls:
+                // [::] (or *) is dual-stack: Kestrel clears IPV6_V6ONLY for the IPv6 any address.
                 kestrel.Listen(ResolveListenAddress(endpoint), endpoint.Port, Configure);
                 break;
             case ShoutTransport.Unix:
                 kestrel.ListenUnixSocket(endpoint.Path, Configure);
                 break;
             default:
-                throw new NotSupportedException($"{endpoint}: the {endpoint.Transport} transport cannot be served yet");
+                throw new NotSupportedException($"{endpoint}: the {endpoint.Transport} transport cannot be served");
         }
     }
 
@@ -131,11 +196,41 @@ public sealed class ShoutServer : IAsyncDisposable
         _ => requested,
     };
 
-    /// <summary>Starts listening on every endpoint.</summary>
+    /// <summary>Starts listening on every endpoint; <see cref="IOException"/> when one cannot be bound.</summary>
+    /// <remarks>
+    /// A Unix socket file left by a server that crashed is removed first (a connect to it is
+    /// refused); one that a running server answers on is an <see cref="IOException"/>.
+    /// </remarks>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        await _app.StartAsync(cancellationToken);
         var logger = _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Shout");
+        var unixPaths = _requested.Where(e => e.Transport == ShoutTransport.Unix).Select(e => e.Path).ToList();
+        foreach (var path in unixPaths)
+        {
+            if (await UnixSocketFiles.ClaimAsync(path, UnixProbeTimeout, cancellationToken))
+            {
+                TransportLog.StaleUnixSocketRemoved(logger, path);
+            }
+        }
+
+        // Bound before the host starts, so a UDP port in use is one IOException, like a TCP one.
+        _app.Services.GetService<UdpShoutService>()?.Bind();
+        await _app.StartAsync(cancellationToken);
+        foreach (var path in unixPaths)
+        {
+            UnixSocketFiles.SetMode(path, _options.UnixSocketMode);
+        }
+
+        // Removed once every listener is closed, so a clean stop leaves no file behind.
+        _app.Lifetime.ApplicationStopped.Register(() => unixPaths.ForEach(UnixSocketFiles.Remove));
+
+        if (TlsCertificate is { } certificate)
+        {
+            TransportLog.TlsCertificate(logger, certificate.Subject,
+                _options.Tls.CertificatePath is { Length: > 0 } path ? path : "self-signed, generated at start",
+                ServerCertificates.Fingerprint(certificate));
+        }
+
         foreach (var endpoint in Endpoints)
         {
             ServerLog.Listening(logger, endpoint.ToString());
@@ -149,5 +244,9 @@ public sealed class ShoutServer : IAsyncDisposable
     public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync() => _app.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        TlsCertificate?.Dispose();
+    }
 }

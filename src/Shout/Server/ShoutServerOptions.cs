@@ -1,6 +1,7 @@
 using System.Net;
 using Shout.Endpoints;
 using Shout.Framing;
+using Shout.Server.Tls;
 
 namespace Shout.Server;
 
@@ -68,4 +69,14 @@ public sealed class ShoutServerOptions
 
     /// <summary>The shortest PROXY header timeout accepted.</summary>
     public static readonly TimeSpan MinProxyHeaderTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>Certificate and handshake settings of <c>tls://</c> endpoints.</summary>
+    public ShoutTlsOptions Tls { get; } = new();
+
+    /// <summary>
+    /// Permissions of <c>unix://</c> socket files (a client needs write permission to connect).
+    /// Default 0660: the owner and the owner's group.
+    /// </summary>
+    public UnixFileMode UnixSocketMode { get; set; } =
+        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
 }

@@ -18,7 +18,8 @@ internal sealed class TestServer : IAsyncDisposable
 
     public ShoutEndpoint EndpointOf(ShoutTransport transport) => Server.Endpoints.First(e => e.Transport == transport);
 
-    public static async Task<TestServer> StartAsync(Action<ShoutServerOptions>? configure = null, string listen = "tcp://127.0.0.1:0")
+    public static async Task<TestServer> StartAsync(Action<ShoutServerOptions>? configure = null, string listen = "tcp://127.0.0.1:0",
+        LogCapture? logs = null)
     {
         var options = new ShoutServerOptions { ShutdownTimeout = TimeSpan.FromSeconds(5) };
         configure?.Invoke(options);
@@ -27,7 +28,14 @@ internal sealed class TestServer : IAsyncDisposable
             options.Listen.Add(ShoutEndpoint.Parse(listen));
         }
 
-        var server = ShoutServer.Create(options, logging => logging.SetMinimumLevel(LogLevel.Warning));
+        var server = ShoutServer.Create(options, logging =>
+        {
+            logging.SetMinimumLevel(logs is null ? LogLevel.Warning : LogLevel.Debug);
+            if (logs is not null)
+            {
+                logging.AddProvider(logs);
+            }
+        });
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await server.StartAsync(timeout.Token);
         return new TestServer(server);

@@ -11,6 +11,9 @@ public sealed class ShoutEndpointTests
     [InlineData("udp://[::1]:9", ShoutTransport.Udp, "::1", 9, "udp://[::1]:9")]
     [InlineData("tls://example.test:8443", ShoutTransport.Tls, "example.test", 8443, "tls://example.test:8443")]
     [InlineData("[::]:0", ShoutTransport.Tcp, "::", 0, "tcp://[::]:0")]
+    [InlineData("tls://[::1]:8443", ShoutTransport.Tls, "::1", 8443, "tls://[::1]:8443")]
+    [InlineData("udp://0.0.0.0:8080", ShoutTransport.Udp, "0.0.0.0", 8080, "udp://0.0.0.0:8080")]
+    [InlineData("udp://localhost:9", ShoutTransport.Udp, "localhost", 9, "udp://localhost:9")]
     [InlineData("ws://localhost:8081", ShoutTransport.WebSocket, "localhost", 8081, "ws://localhost:8081/ws")]
     public void Parses_ip_endpoints(string text, ShoutTransport transport, string host, int port, string canonical)
     {
@@ -41,6 +44,9 @@ public sealed class ShoutEndpointTests
     [InlineData("host:-1", "not a number")]
     [InlineData(":80", "missing host")]
     [InlineData("unix://", "needs a path")]
+    [InlineData("tls://[::1]", "[ADDRESS]:PORT")]
+    [InlineData("udp://host", "missing port")]
+    [InlineData("tls://[::1:8443", "[ADDRESS]:PORT")]
     public void Malformed_addresses_say_what_is_wrong(string text, string message)
     {
         var error = Assert.Throws<FormatException>(() => ShoutEndpoint.Parse(text));

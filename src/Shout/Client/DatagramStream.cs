@@ -1,0 +1,112 @@
+using System.Net.Sockets;
+
+namespace Shout.Client;
+
+/// <summary>
+/// A UDP conversation seen as a stream, so the interactive client works unchanged over UDP: each
+/// write is one datagram, each read returns (part of) the next reply datagram. After
+/// <see cref="CompleteWrites"/> a read that waits longer than the reply timeout is the end of the
+/// stream, since UDP has no close. One reader and one writer may run concurrently.
+/// </summary>
+internal sealed class DatagramStream(ShoutDatagramClient client, TimeSpan replyTimeout) : Stream
+{
+    private readonly byte[] _datagram = new byte[ShoutDatagramClient.MaxDatagramSize];
+    private int _offset;
+    private int _length;
+    private readonly CancellationTokenSource _writesCompleted = new();
+
+    public override bool CanRead => true;
+
+    public override bool CanWrite => true;
+
+    public override bool CanSeek => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    /// <summary>No more writes: reads end once no reply has come for the reply timeout.</summary>
+    public void CompleteWrites() => _writesCompleted.Cancel();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (_length == 0)
+        {
+            var completed = _writesCompleted.IsCancellationRequested;
+            try
+            {
+                // Until writes complete, wait for a reply without end (but wake when they complete).
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, completed ? CancellationToken.None : _writesCompleted.Token);
+                if (await client.ReceiveAsync(_datagram, completed ? replyTimeout : Timeout.InfiniteTimeSpan, wait.Token) is not { } received)
+                {
+                    return 0;
+                }
+
+                (_offset, _length) = (0, received);
+            }
+            catch (OperationCanceledException) when (!completed && _writesCompleted.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                continue;
+            }
+            catch (SocketException e)
+            {
+                throw new IOException(e.Message, e);
+            }
+
+            if (_length == 0)
+            {
+                // An empty reply (to an empty datagram) carries nothing a stream can show.
+                continue;
+            }
+        }
+
+        var count = Math.Min(buffer.Length, _length);
+        _datagram.AsMemory(_offset, count).CopyTo(buffer);
+        _offset += count;
+        _length -= count;
+        return count;
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await client.SendAsync(buffer, cancellationToken);
+        }
+        catch (SocketException e)
+        {
+            throw new IOException(e.Message, e);
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
+
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
+
+    public override void Flush()
+    {
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            client.Dispose();
+            _writesCompleted.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,29 @@
+namespace Shout.Client;
+
+/// <summary>How a client dials: timeouts, TLS verification, UDP retries. Immutable once built; thread-safe to share.</summary>
+public sealed record ShoutClientOptions
+{
+    /// <summary>Give up a TCP/Unix connect after this long, per address tried. Default 5 s.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Give up a TLS handshake after this long. Default 10 s.</summary>
+    public TimeSpan TlsHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Accept any server certificate (no chain or name check): for a self-signed server on a
+    /// trusted network only. Default false: the certificate must be valid for the host name.
+    /// </summary>
+    public bool Insecure { get; init; }
+
+    /// <summary>
+    /// Accept exactly the certificate with this SHA-256 fingerprint (the one <c>shout serve</c> prints),
+    /// whatever its chain or names. Null: normal verification.
+    /// </summary>
+    public CertificatePin? Pin { get; init; }
+
+    /// <summary>UDP: how long to wait for each reply before sending again. Default 1 s.</summary>
+    public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>UDP: how many times to send a datagram again when no reply comes. Default 2.</summary>
+    public int Retries { get; init; } = 2;
+}

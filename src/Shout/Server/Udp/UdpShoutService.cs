@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Shout.Endpoints;
+
+namespace Shout.Server.Udp;
+
+/// <summary>
+/// The UDP side of the server, which Kestrel does not have: a hosted service that binds every
+/// <c>udp://</c> endpoint at start (so bound ports are known when the host has started), runs one
+/// <see cref="UdpResponder"/> per endpoint, and drains them at stop.
+/// </summary>
+internal sealed class UdpShoutService(IReadOnlyList<ShoutEndpoint> endpoints, ShoutMetrics metrics, ILogger<UdpShoutService> logger)
+    : IHostedService, IAsyncDisposable
+{
+    private readonly List<UdpResponder> _responders = [];
+
+    /// <summary>The bound endpoint of each requested one, in order; empty before start.</summary>
+    public IReadOnlyList<ShoutEndpoint> Bound => [.. _responders.Select(r => r.Bound)];
+
+    /// <summary>Binds every endpoint (before the host starts); <see cref="IOException"/> when one is taken.</summary>
+    public void Bind()
+    {
+        if (_responders.Count > 0)
+        {
+            return;
+        }
+
+        // On failure the sockets bound so far are closed when the host disposes this service.
+        foreach (var endpoint in endpoints)
+        {
+            _responders.Add(UdpResponder.Bind(endpoint, ShoutServer.ResolveListenAddress(endpoint), metrics, logger));
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        Bind();
+        foreach (var responder in _responders)
+        {
+            responder.Start();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(_responders.Select(r => r.StopAsync(cancellationToken)));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var responder in _responders)
+        {
+            await responder.DisposeAsync();
+        }
+    }
+}
