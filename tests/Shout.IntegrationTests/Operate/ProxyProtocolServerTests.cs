@@ -182,6 +182,29 @@ public sealed class ProxyProtocolServerTests
     }
 
     [Fact]
+    public async Task On_a_tls_endpoint_the_header_comes_before_the_handshake()
+    {
+        await using var fixture = await Fixture.StartAsync(listen: "tls://127.0.0.1:0");
+        using var socket = await RawClient.ConnectAsync(ShoutEndpoint.ForTcp("127.0.0.1", fixture.Endpoint.Port));
+        await socket.SendAsync(ProxyHeaderWriter.V2(Client, Balancer));
+        await using var tls = new System.Net.Security.SslStream(new NetworkStream(socket, ownsSocket: false));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            // The server's own self-signed certificate, pinned.
+            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                certificate is not null && certificate.GetCertHashString() == fixture.Server.TlsCertificate!.GetCertHashString(),
+        }, timeout.Token);
+        await tls.WriteAsync("through tls"u8.ToArray(), timeout.Token);
+        await tls.FlushAsync(timeout.Token);
+        var reply = new byte[11];
+        await tls.ReadExactlyAsync(reply, timeout.Token);
+        Assert.Equal("THROUGH TLS", Encoding.UTF8.GetString(reply));
+        Assert.Contains(fixture.Log.Lines, l => l.Contains($"tls accepted from {Client}", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_unix_listener_takes_headers_from_its_peers()
     {
         var dir = Repo.TempDir();
