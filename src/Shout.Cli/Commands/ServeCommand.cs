@@ -1,140 +1,108 @@
 using System.CommandLine;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using Shout.Endpoints;
-using Shout.Framing;
 using Shout.Server;
-using Shout.Web;
+using Shout.Server.Admission;
 
 namespace Shout.Cli.Commands;
 
-/// <summary><c>shout serve</c>: the server, on every endpoint given.</summary>
+/// <summary>
+/// <c>shout serve</c>: the server, on every endpoint given. Each setting comes from its flag, its
+/// <c>SHOUT_</c> environment variable or the <c>Shout</c> section of a JSON configuration file
+/// (<c>--config</c>, or <c>appsettings.json</c> in the current directory), in that order; see <see cref="ServeSettings"/>.
+/// </summary>
 internal static class ServeCommand
 {
+    public const string DefaultConfigFile = "appsettings.json";
+
+    /// <summary>A secret stays out of flags and files: the TLS key or PKCS#12 password comes only from here.</summary>
+    public const string TlsPasswordVariable = "SHOUT_TLS_PASSWORD";
+
     public static Command Create()
     {
-        var listen = new Option<ShoutEndpoint[]>("--listen", "-l")
+        var config = new Option<FileInfo>("--config")
         {
-            Description = "Endpoint to serve, repeatable: tcp://HOST:PORT, udp://HOST:PORT, tls://HOST:PORT, unix:///PATH "
-                + $"([::] listens on IPv6 and IPv4). Default {ShoutServerOptions.DefaultListen}.",
-            AllowMultipleArgumentsPerToken = false,
-            CustomParser = result => [.. result.Tokens.Select(t => ShoutEndpoint.TryParse(t.Value, out var e, out var error) ? e! : Fail(result, error))],
+            Description = $"JSON file whose \"Shout\" section holds settings (keys as in [config …] below). Default ./{DefaultConfigFile} when it exists.",
         };
-        var mode = new Option<ShoutMode>("--mode")
+        var command = new Command("serve", "Run the server (the tutorial's 2.1/2.3 concurrent server).") { config };
+        foreach (var setting in ServeSettings.All)
         {
-            Description = "stream: answer every byte as it arrives (the tutorial's behaviour); line: answer whole lines, 'quit' closes.",
-            DefaultValueFactory = _ => ShoutMode.Stream,
-        };
-        var maxLine = new Option<int>("--max-line")
-        {
-            Description = $"Line mode: most bytes in one line, not counting its newline. Default {LineFramer.DefaultMaxLineLength}.",
-            DefaultValueFactory = _ => LineFramer.DefaultMaxLineLength,
-        };
-        maxLine.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 1)
-            {
-                r.AddError("--max-line must be at least 1");
-            }
-        });
-        var shutdownTimeout = new Option<TimeSpan>("--shutdown-timeout")
-        {
-            Description = "On Ctrl+C or SIGTERM, how long to let connections finish their replies before aborting them. Default 5s.",
-            DefaultValueFactory = _ => TimeSpan.FromSeconds(5),
-            CustomParser = CommonOptions.ParseDuration,
-        };
-        var web = new Option<string>("--web")
-        {
-            Description = "The browser page, WebSocket (/ws), live view, /healthz and /metrics: http://HOST:PORT, or none.",
-            DefaultValueFactory = _ => ShoutWebOptions.DefaultAddress,
-        };
-        web.Validators.Add(r =>
-        {
-            try
-            {
-                ShoutWebOptions.ParseAddress(r.GetValueOrDefault<string>() ?? "");
-            }
-            catch (FormatException e)
-            {
-                r.AddError(e.Message);
-            }
-        });
-        var inline = new Option<bool>("--inline-scheduling")
-        {
-            Description = "Answer on the socket's I/O thread instead of hopping to the thread pool (fastest; the handler never blocks). Default true.",
-            DefaultValueFactory = _ => true,
-        };
-        var ioQueues = new Option<int?>("--io-queues")
-        {
-            Description = "Kestrel I/O queues (default: one per core); 0 schedules to the thread pool.",
-        };
-        var blockSize = new Option<int?>("--block-size")
-        {
-            Description = "Transport buffer block in bytes, the most one read takes (0: Kestrel's 4 KiB pool).",
-        };
-        var waitForData = new Option<bool>("--wait-for-data")
-        {
-            Description = "Give a connection a receive buffer only once data arrives (default true: idle connections hold none; "
-                + "false saves a system call per message at one buffer block per idle connection).",
-            DefaultValueFactory = _ => true,
-        };
-        var transport = new ServeTransportOptions();
-        var verbose = new Option<bool>("--verbose", "-v")
-        {
-            Description = "Log each connection's life: accepted, peer closed its side, who closed and why, bytes each way, duration.",
-        };
-
-        var command = new Command("serve", "Run the server (the tutorial's 2.1/2.3 concurrent server).")
-        {
-            listen, mode, maxLine, shutdownTimeout, web, inline, ioQueues, blockSize, waitForData, verbose,
-        };
-        var limits = new LimitOptions();
-        foreach (var option in limits.All)
-        {
-            command.Options.Add(option);
+            command.Options.Add(setting.Option);
         }
 
-        transport.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var options = new ShoutServerOptions
+            var run = new ServeRun();
+            var errors = Resolve(parse, parse.GetValue(config), run);
+            if (errors.Count > 0)
             {
-                Mode = parse.GetValue(mode),
-                MaxLineLength = parse.GetValue(maxLine),
-                ShutdownTimeout = parse.GetValue(shutdownTimeout),
-            };
-            options.Web.Address = ShoutWebOptions.ParseAddress(parse.GetValue(web) ?? ShoutWebOptions.DefaultAddress);
-            options.Sockets.InlineScheduling = parse.GetValue(inline);
-            options.Sockets.IOQueueCount = parse.GetValue(ioQueues);
-            options.Sockets.BlockSize = parse.GetValue(blockSize) ?? options.Sockets.BlockSize;
-            options.Sockets.WaitForDataBeforeAllocatingBuffer = parse.GetValue(waitForData);
+                foreach (var error in errors)
+                {
+                    await Console.Error.WriteLineAsync($"shout: {error}");
+                }
 
-            // Before the first socket of the process exists, or it has no effect.
-            options.Sockets.ApplyToProcess();
-            foreach (var endpoint in parse.GetValue(listen) ?? [])
-            {
-                options.Listen.Add(endpoint);
-            }
-
-            try
-            {
-                limits.Apply(parse, options);
-            }
-            catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
-            {
-                await Console.Error.WriteLineAsync($"shout: {e.Message}");
                 return 1;
             }
 
-            transport.Apply(parse, options);
-            return await RunAsync(options, parse.GetValue(verbose));
+            // Before the first socket of the process exists, or it has no effect.
+            run.Options.Sockets.ApplyToProcess();
+            return await RunAsync(run.Options, run.Verbose);
         });
         return command;
     }
 
-    private static ShoutEndpoint Fail(System.CommandLine.Parsing.ArgumentResult result, string error)
+    /// <summary>Fills <paramref name="run"/> from flags, environment and file; returns the errors found.</summary>
+    internal static List<string> Resolve(ParseResult parse, FileInfo? configFile, ServeRun run)
     {
-        result.AddError(error);
-        return null!;
+        var errors = new List<string>();
+        var path = configFile?.FullName ?? Path.GetFullPath(DefaultConfigFile);
+        if (configFile is not null && !File.Exists(path))
+        {
+            errors.Add($"--config {configFile}: no such file");
+            return errors;
+        }
+
+        IConfiguration file;
+        try
+        {
+            file = new ConfigurationBuilder().AddJsonFile(path, optional: true, reloadOnChange: false).Build().GetSection("Shout");
+        }
+        catch (Exception e) when (e is FormatException or InvalidDataException or IOException)
+        {
+            errors.Add($"{path}: {e.Message}");
+            return errors;
+        }
+
+        var known = ServeSettings.All.Select(s => s.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var unknown in file.GetChildren().Where(c => !known.Contains(c.Key)))
+        {
+            errors.Add($"{path}: unknown setting Shout:{unknown.Key} (known: {string.Join(", ", known)})");
+        }
+
+        var environment = new ConfigurationBuilder().AddEnvironmentVariables("SHOUT_").Build();
+        foreach (var setting in ServeSettings.All)
+        {
+            setting.Apply(parse, environment, file, run, errors);
+        }
+
+        try
+        {
+            var access = AccessList.Create(run.Allow, run.Deny);
+            run.Options.Access = run.AccessFile is null ? access : access.Load(run.AccessFile);
+        }
+        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+        {
+            errors.Add(e.Message);
+        }
+
+        var tls = run.Options.Tls;
+        tls.Password = Environment.GetEnvironmentVariable(TlsPasswordVariable) is { Length: > 0 } password ? password : null;
+        if (tls.KeyPath is not null && tls.CertificatePath is null)
+        {
+            errors.Add("--tls-key needs --tls-cert");
+        }
+
+        return errors;
     }
 
     private static async Task<int> RunAsync(ShoutServerOptions options, bool verbose)
@@ -143,6 +111,11 @@ internal static class ServeCommand
         try
         {
             server = CreateServer(options, verbose);
+        }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync($"shout: {e.Message.Split(" (Parameter", 2)[0]}");
+            return 1;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
         {
@@ -165,8 +138,9 @@ internal static class ServeCommand
             // The host drains on the first Ctrl+C/SIGTERM; a second one means "now".
             using var impatience = SecondSignal.ExitAtOnce();
             await server.WaitForShutdownAsync();
-            return 0;
         }
+
+        return 0;
     }
 
     private static ShoutServer CreateServer(ShoutServerOptions options, bool verbose) =>

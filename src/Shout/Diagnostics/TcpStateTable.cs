@@ -4,49 +4,9 @@ using System.Net;
 
 namespace Shout.Diagnostics;
 
-/// <summary>The TCP states as the Linux kernel numbers them in <c>/proc/net/tcp</c>.</summary>
-public enum TcpState
-{
-    /// <summary>Connected; data flows both ways.</summary>
-    Established = 1,
-
-    /// <summary>Active open: SYN sent, waiting for SYN+ACK.</summary>
-    SynSent = 2,
-
-    /// <summary>Passive open: SYN received, SYN+ACK sent.</summary>
-    SynReceived = 3,
-
-    /// <summary>Closed first: FIN sent, waiting for its ACK.</summary>
-    FinWait1 = 4,
-
-    /// <summary>Closed first: FIN acknowledged, waiting for the peer's FIN.</summary>
-    FinWait2 = 5,
-
-    /// <summary>Closed first and done: waiting 2MSL so late segments die.</summary>
-    TimeWait = 6,
-
-    /// <summary>Closed.</summary>
-    Close = 7,
-
-    /// <summary>The peer closed first: its FIN received, this side not closed yet.</summary>
-    CloseWait = 8,
-
-    /// <summary>The peer closed first, then this side: waiting for the last ACK.</summary>
-    LastAck = 9,
-
-    /// <summary>A listening socket.</summary>
-    Listen = 10,
-
-    /// <summary>Both sides closed at the same time.</summary>
-    Closing = 11,
-
-    /// <summary>A connection request in the SYN queue (the kernel's mini socket).</summary>
-    NewSynReceived = 12,
-}
-
-/// <summary>One row of the kernel's TCP socket table.</summary>
-/// <param name="Local">This host's end.</param>
-/// <param name="Remote">The peer's end (0.0.0.0:0 for a listener).</param>
+/// <summary>One TCP socket as the kernel lists it.</summary>
+/// <param name="Local">This socket's address.</param>
+/// <param name="Remote">The peer's address (<c>0.0.0.0:0</c> or <c>[::]:0</c> for a listener).</param>
 /// <param name="State">The TCP state.</param>
 public sealed record TcpSocketEntry(IPEndPoint Local, IPEndPoint Remote, TcpState State)
 {
@@ -59,9 +19,9 @@ public sealed record TcpSocketEntry(IPEndPoint Local, IPEndPoint Remote, TcpStat
 }
 
 /// <summary>
-/// Reads the kernel's TCP socket table (<c>/proc/net/tcp</c> and <c>/proc/net/tcp6</c>, what
-/// <c>ss</c> and <c>netstat</c> show), for the sockets of given ports. Linux only; pure parsing
-/// in <see cref="Parse"/>. Thread-safe.
+/// The kernel's table of TCP sockets, read from <c>/proc/net/tcp</c> and <c>/proc/net/tcp6</c>
+/// (Linux only): what <c>ss -tan</c> shows. <see cref="Parse"/> is pure, so it is tested on fixed
+/// text; <see cref="Read"/> reads the live files. Thread-safe (no state).
 /// </summary>
 public static class TcpStateTable
 {
@@ -69,43 +29,66 @@ public static class TcpStateTable
     public const string DefaultProcNet = "/proc/net";
 
     /// <summary>
-    /// The sockets whose local or remote port is one of <paramref name="ports"/>: the server's own
-    /// (listeners and accepted connections) and, on the same host, its clients' ends.
+    /// Parses the text of <c>/proc/net/tcp</c> or <c>/proc/net/tcp6</c>: a header line, then one socket per
+    /// line. Addresses are hex in the machine's byte order (little-endian on x86 and ARM), ports hex
+    /// in network order. Lines that do not have that shape are skipped.
     /// </summary>
-    /// <param name="ports">Ports to match.</param>
-    /// <param name="procNet">The folder holding <c>tcp</c> and <c>tcp6</c> (for tests).</param>
-    /// <exception cref="PlatformNotSupportedException">The tables do not exist (not Linux).</exception>
-    public static IReadOnlyList<TcpSocketEntry> Read(IReadOnlyCollection<int> ports, string procNet = DefaultProcNet)
+    public static IReadOnlyList<TcpSocketEntry> Parse(string text)
     {
-        ArgumentNullException.ThrowIfNull(ports);
-        var v4 = Path.Combine(procNet, "tcp");
-        if (!File.Exists(v4))
+        ArgumentNullException.ThrowIfNull(text);
+        var entries = new List<TcpSocketEntry>();
+        foreach (var line in text.Split('\n'))
         {
-            throw new PlatformNotSupportedException($"{v4} does not exist: the TCP state table needs Linux");
+            if (TryParseLine(line, out var entry))
+            {
+                entries.Add(entry);
+            }
         }
 
-        var v6 = Path.Combine(procNet, "tcp6");
-        var entries = Parse(File.ReadAllText(v4));
-        if (File.Exists(v6))
-        {
-            entries = [.. entries, .. Parse(File.ReadAllText(v6))];
-        }
-
-        return [.. entries.Where(e => ports.Contains(e.Local.Port) || ports.Contains(e.Remote.Port))];
+        return entries;
     }
 
-    /// <summary>Counts entries per state.</summary>
+    /// <summary>
+    /// Reads the live table (IPv4 and IPv6), keeping the sockets whose local or remote port is one of
+    /// <paramref name="ports"/>, so both ends of a loopback connection show; null or empty keeps all.
+    /// Returns an empty list where the files do not exist (not Linux).
+    /// </summary>
+    /// <param name="ports">Ports to match, or null for every socket.</param>
+    /// <param name="procNet">The folder holding <c>tcp</c> and <c>tcp6</c> (tests point it at fixtures).</param>
+    public static IReadOnlyList<TcpSocketEntry> Read(IReadOnlyCollection<int>? ports = null, string procNet = DefaultProcNet)
+    {
+        var entries = new List<TcpSocketEntry>();
+        foreach (var file in new[] { Path.Combine(procNet, "tcp"), Path.Combine(procNet, "tcp6") })
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(file);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            entries.AddRange(Parse(text).Where(e => ports is null || ports.Count == 0
+                || ports.Contains(e.Local.Port) || ports.Contains(e.Remote.Port)));
+        }
+
+        return entries;
+    }
+
+    /// <summary>Counts per state, every state of <paramref name="entries"/> present.</summary>
     public static IReadOnlyDictionary<TcpState, int> CountByState(IEnumerable<TcpSocketEntry> entries) =>
         entries.GroupBy(e => e.State).ToDictionary(g => g.Key, g => g.Count());
 
-    /// <summary>The state's usual name, as <c>netstat</c> prints it: <c>ESTABLISHED</c>, <c>TIME_WAIT</c>, …</summary>
+    /// <summary>The state's name as the tutorial writes it: <c>ESTABLISHED</c>, <c>FIN_WAIT_2</c>, <c>TIME_WAIT</c>, …</summary>
     public static string StateName(TcpState state) => state switch
     {
         TcpState.Established => "ESTABLISHED",
         TcpState.SynSent => "SYN_SENT",
         TcpState.SynReceived => "SYN_RECV",
-        TcpState.FinWait1 => "FIN_WAIT1",
-        TcpState.FinWait2 => "FIN_WAIT2",
+        TcpState.FinWait1 => "FIN_WAIT_1",
+        TcpState.FinWait2 => "FIN_WAIT_2",
         TcpState.TimeWait => "TIME_WAIT",
         TcpState.Close => "CLOSE",
         TcpState.CloseWait => "CLOSE_WAIT",
@@ -116,74 +99,58 @@ public static class TcpStateTable
         _ => "UNKNOWN",
     };
 
-    /// <summary>
-    /// Parses the text of <c>/proc/net/tcp</c> or <c>/proc/net/tcp6</c>: a header line, then one
-    /// line per socket (<c>sl local rem st …</c>, addresses as hex in the kernel's byte order).
-    /// </summary>
-    /// <exception cref="FormatException">A line is not in that format; the message names the line.</exception>
-    public static IReadOnlyList<TcpSocketEntry> Parse(string text)
+    private static bool TryParseLine(string line, out TcpSocketEntry entry)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        var entries = new List<TcpSocketEntry>();
-        var lineNumber = 0;
-        foreach (var line in text.Split('\n'))
+        entry = null!;
+        // "  sl  local_address rem_address   st tx_queue:rx_queue tr:tm->when retrnsmt   uid  timeout inode …"
+        var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (fields.Length < 4 || !fields[0].EndsWith(':'))
         {
-            lineNumber++;
-            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length == 0 || (lineNumber == 1 && fields[0] == "sl"))
-            {
-                continue;
-            }
-
-            if (fields.Length < 4 || !fields[0].EndsWith(':'))
-            {
-                throw new FormatException($"line {lineNumber}: expected 'sl: local remote state …', got '{line.Trim()}'");
-            }
-
-            if (!byte.TryParse(fields[3], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var state)
-                || state is < (byte)TcpState.Established or > (byte)TcpState.NewSynReceived)
-            {
-                throw new FormatException($"line {lineNumber}: '{fields[3]}' is not a TCP state (hex 01 to 0C)");
-            }
-
-            entries.Add(new TcpSocketEntry(ParseEndPoint(fields[1], lineNumber), ParseEndPoint(fields[2], lineNumber), (TcpState)state));
+            return false;
         }
 
-        return entries;
+        if (!TryParseEndPoint(fields[1], out var local) || !TryParseEndPoint(fields[2], out var remote)
+            || !byte.TryParse(fields[3], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var state))
+        {
+            return false;
+        }
+
+        entry = new TcpSocketEntry(local, remote, (TcpState)state);
+        return true;
     }
 
-    // "0100007F:1F90": the address as the kernel stores it (32-bit words in host order), the port as a number.
-    private static IPEndPoint ParseEndPoint(string field, int lineNumber)
+    /// <summary>Parses <c>0100007F:1F90</c> (IPv4) or 32 hex digits and a port (IPv6).</summary>
+    internal static bool TryParseEndPoint(string text, out IPEndPoint endPoint)
     {
-        var colon = field.IndexOf(':', StringComparison.Ordinal);
-        var hex = colon < 0 ? "" : field[..colon];
-        if ((hex.Length != 8 && hex.Length != 32)
-            || !ushort.TryParse(field.AsSpan(colon + 1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var port)
-            || field.Length - colon - 1 != 4)
+        endPoint = null!;
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        if (colon is not (8 or 32) || text.Length - colon - 1 != 4
+            || !ushort.TryParse(text.AsSpan(colon + 1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var port))
         {
-            throw new FormatException($"line {lineNumber}: '{field}' is not a hex ADDRESS:PORT");
+            return false;
         }
 
-        var bytes = new byte[hex.Length / 2];
+        // The kernel prints each 32-bit word of the address as a native-order integer.
+        Span<byte> bytes = stackalloc byte[colon / 2];
         for (var word = 0; word < bytes.Length / 4; word++)
         {
-            if (!uint.TryParse(hex.AsSpan(word * 8, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var value))
+            if (!uint.TryParse(text.AsSpan(word * 8, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var value))
             {
-                throw new FormatException($"line {lineNumber}: '{field}' is not a hex ADDRESS:PORT");
+                return false;
             }
 
-            // The kernel prints each 32-bit word of the network-order address as a host-order integer.
             if (BitConverter.IsLittleEndian)
             {
-                BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(word * 4), value);
+                BinaryPrimitives.WriteUInt32LittleEndian(bytes[(word * 4)..], value);
             }
             else
             {
-                BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(word * 4), value);
+                BinaryPrimitives.WriteUInt32BigEndian(bytes[(word * 4)..], value);
             }
         }
 
         var address = new IPAddress(bytes);
-        return new IPEndPoint(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address, port);
+        endPoint = new IPEndPoint(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address, port);
+        return true;
     }
 }

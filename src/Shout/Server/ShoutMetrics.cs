@@ -31,6 +31,8 @@ public sealed class ShoutMetrics
     private long _writesWaiting;
     private long _timeoutsExpired;
     private readonly long[] _closedByReason = new long[Enum.GetValues<CloseReason>().Length];
+    private readonly Counter<long> _proxyRejected;
+    private long _proxyRejectedTotal;
     private long _datagramsTruncatedTotal;
     private long _datagramErrorsTotal;
 
@@ -50,6 +52,7 @@ public sealed class ShoutMetrics
         _duration = meter.CreateHistogram<double>("shout.connection.duration", "s", "Connection lifetime");
         meter.CreateObservableGauge("shout.connections.write_waiting", () => Interlocked.Read(ref _writesWaiting), "{connection}",
             "Connections whose replies wait for a client that does not read");
+        _proxyRejected = meter.CreateCounter<long>("shout.proxy.rejected", "{connection}", "Connections closed before serving for a missing, bad, slow or untrusted PROXY header");
         _datagramsTruncated = meter.CreateCounter<long>("shout.udp.replies.truncated", "{datagram}",
             "UDP replies cut at a character boundary because they exceeded the datagram size limit");
         _datagramErrors = meter.CreateCounter<long>("shout.udp.errors", "{error}",
@@ -81,6 +84,16 @@ public sealed class ShoutMetrics
 
     /// <summary>Counts a connection whose reply started waiting for a slow reader (+1) or stopped waiting (−1).</summary>
     internal void WriteWaiting(int delta) => Interlocked.Add(ref _writesWaiting, delta);
+
+    /// <summary>Connections closed for their PROXY header since start.</summary>
+    public long ProxyRejectedConnections => Interlocked.Read(ref _proxyRejectedTotal);
+
+    /// <summary>Records a connection closed for its PROXY header (reason: untrusted, invalid, incomplete, timeout, reset).</summary>
+    public void ProxyRejected(string reason)
+    {
+        Interlocked.Increment(ref _proxyRejectedTotal);
+        _proxyRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    }
 
     /// <summary>Records an accepted connection.</summary>
     public void ConnectionOpened(string transport)

@@ -12,6 +12,7 @@ using Microsoft.Extensions.Logging;
 using Shout.Diagnostics;
 using Shout.Endpoints;
 using Shout.Server.Admission;
+using Shout.Proxy;
 using Shout.Server.Tls;
 using Shout.Server.Udp;
 using Shout.Server.Unix;
@@ -83,6 +84,7 @@ public sealed class ShoutServer : IAsyncDisposable
         Action<IServiceCollection>? configureServices)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         configureLogging?.Invoke(builder.Logging);
@@ -119,6 +121,11 @@ public sealed class ShoutServer : IAsyncDisposable
         {
             // Now, not when Kestrel is configured at start, so a bad address is a FormatException here.
             ResolveListenAddress(endpoint);
+        }
+
+        if (options.ReusePort)
+        {
+            builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = ReusePortSocket.CreateBound);
         }
 
         var bindings = new ListenOptions?[endpoints.Count];
@@ -167,7 +174,17 @@ public sealed class ShoutServer : IAsyncDisposable
     {
         void Configure(ListenOptions listen)
         {
-            // Admission first: a denied or surplus client costs no handshake and no handler.
+            // PROXY first, before TLS (the header precedes the handshake), limits and access lists:
+            // every later layer sees the real client as the connection's RemoteEndPoint.
+            if (options.ProxyProtocol)
+            {
+                var services = listen.ApplicationServices;
+                var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger<ProxyProtocolMiddleware>();
+                listen.Use(next => new ProxyProtocolMiddleware(next, options, services.GetRequiredService<ShoutMetrics>(),
+                    services.GetRequiredService<TimeProvider>(), logger).OnConnectedAsync);
+            }
+
+            // Then admission: a denied or surplus client costs no handshake and no handler.
             var admission = listen.ApplicationServices.GetRequiredService<ConnectionAdmission>();
             listen.Use(admission.Middleware(endpoint.Transport.ToString().ToLowerInvariant()));
             if (endpoint.Transport == ShoutTransport.Tls)

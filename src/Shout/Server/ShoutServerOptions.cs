@@ -1,3 +1,4 @@
+using System.Net;
 using Shout.Endpoints;
 using Shout.Framing;
 using Shout.Server.Admission;
@@ -72,6 +73,43 @@ public sealed class ShoutServerOptions
 
     /// <summary>The web endpoint (page, WebSocket, live view, health, metrics). Off until its address is set.</summary>
     public ShoutWebOptions Web { get; } = new();
+
+    /// <summary>
+    /// Expect a PROXY protocol header (v1 or v2) first on every stream connection, from a load
+    /// balancer in <see cref="TrustedProxies"/>, and use the client address it carries. Default off.
+    /// </summary>
+    public bool ProxyProtocol { get; set; }
+
+    /// <summary>Networks allowed to send a PROXY header; a connection from anywhere else is closed unread.</summary>
+    public IList<IPNetwork> TrustedProxies { get; } = [];
+
+    /// <summary>How long a connection may take to send its whole PROXY header. Default 5 s (at least 3 s).</summary>
+    public TimeSpan ProxyHeaderTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Bind TCP listeners with SO_REUSEPORT so several processes can share a port (Linux). Default off.</summary>
+    public bool ReusePort { get; set; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that cannot work.</summary>
+    internal void Validate()
+    {
+        if (ProxyProtocol && TrustedProxies.Count == 0)
+        {
+            throw new ArgumentException("the PROXY protocol needs at least one trusted proxy network (e.g. 10.0.0.0/8)", nameof(TrustedProxies));
+        }
+
+        if (ProxyHeaderTimeout < MinProxyHeaderTimeout)
+        {
+            throw new ArgumentException($"the PROXY header timeout must be at least {MinProxyHeaderTimeout.TotalSeconds:0} s: a loaded proxy or network may be that slow", nameof(ProxyHeaderTimeout));
+        }
+
+        if (MaxLineLength < 1)
+        {
+            throw new ArgumentException("the line limit must be at least 1 byte", nameof(MaxLineLength));
+        }
+    }
+
+    /// <summary>The shortest PROXY header timeout accepted.</summary>
+    public static readonly TimeSpan MinProxyHeaderTimeout = TimeSpan.FromSeconds(3);
 
     /// <summary>Certificate and handshake settings of <c>tls://</c> endpoints.</summary>
     public ShoutTlsOptions Tls { get; } = new();

@@ -28,7 +28,8 @@ public sealed class ChatTerminalTests
         {
             using var accept = new CancellationTokenSource(Timeout);
             using var server = await listener.AcceptSocketAsync(accept.Token);
-            await WaitForScreenAsync(tmux, session, s => s.Contains("connected to", StringComparison.Ordinal));
+            // Type only once the prompt is drawn: keys typed earlier are echoed by the terminal itself.
+            await WaitForScreenAsync(tmux, session, s => s.Contains("connected to", StringComparison.Ordinal) && LastLine(s) == ">");
 
             await Keys(tmux, session, "hel");
             await WaitForScreenAsync(tmux, session, s => LastLine(s) == "> hel");

@@ -1,92 +1,98 @@
 using System.Net;
-using System.Net.Sockets;
 using Shout.Diagnostics;
 
 namespace Shout.Tests.Diagnostics;
 
 public sealed class TcpStateTableTests
 {
-    // Lines as Linux prints them (x86-64, little-endian), trailing spaces included.
-    private const string Tcp4 =
-        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode                                                     \n"
-        + "   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 625138 1 000000009374e90c 100 0 0 10 0                    \n"
-        + "   1: 0100007F:1F90 0100007F:D431 01 00000000:00000000 00:00000000 00000000  1000        0 625139 1 0000000000000000 20 4 30 10 -1                   \n"
-        + "   2: 0100007F:D431 0100007F:1F90 06 00000000:00000000 03:0000169B 00000000     0        0 0 3 000000007b579b8c\n";
+    // In the exact format of a Linux x86-64 machine (little-endian): a listener on 127.0.0.1:8080, an
+    // established pair, a TIME_WAIT on the client side, and one line the parser must skip.
+    private const string Tcp4 = """
+          sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+           0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 26344 1 000000008f4a9fbe 100 0 0 10 0
+           1: 0100007F:1F90 0100007F:D431 01 00000000:00000000 00:00000000 00000000  1000        0 27888 1 000000004a6286d2 20 4 28 16 -1
+           2: 0100007F:D431 0100007F:1F90 01 00000000:00000000 00:00000000 00000000  1000        0 27887 1 000000004a6286d3 20 4 28 16 -1
+           3: 0100007F:D432 0100007F:1F90 06 00000000:00000000 03:00000E5A 00000000     0        0 0 3 00000000a9062290
+           4: garbage
+        """;
 
-    private const string Tcp6 =
-        "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
-        + "   0: 00000000000000000000000001000000:1F91 00000000000000000000000001000000:A000 08 00000000:00000000 00:00000000 00000000     0        0 1 1 0\n"
-        + "   1: 0000000000000000FFFF00000100007F:1F90 0000000000000000FFFF00000100007F:8F39 05 00000000:00000000 03:0000169B 00000000     0        0 0 3 0\n";
+    private const string Tcp6 = """
+          sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+           0: 00000000000000000000000001000000:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1077 1 00000000441ee781 100 0 0 10 0
+           1: 0000000000000000FFFF00000100007F:DB64 0000000000000000FFFF00000100007F:B075 08 00000000:00000000 03:00000E5A 00000000     0        0 555 3 00000000a9062290
+           2: 000080FE00000000FF5E02029A0E11FE:C350 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1078 1 00000000441ee781 100 0 0 10 0
+        """;
 
     [Fact]
-    public void Parses_IPv4_rows_with_the_kernels_byte_order()
+    public void Parses_ipv4_lines_and_skips_the_header_and_garbage()
     {
         var entries = TcpStateTable.Parse(Tcp4);
-        Assert.Equal(3, entries.Count);
-        Assert.Equal(new IPEndPoint(IPAddress.Any, 8080), entries[0].Local);
-        Assert.Equal(TcpState.Listen, entries[0].State);
-        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 8080), entries[1].Local);
-        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 0xD431), entries[1].Remote);
+        Assert.Equal(4, entries.Count);
+        Assert.Equal(new TcpSocketEntry(IPEndPoint.Parse("127.0.0.1:8080"), IPEndPoint.Parse("0.0.0.0:0"), TcpState.Listen), entries[0]);
         Assert.Equal(TcpState.Established, entries[1].State);
-        Assert.Equal(TcpState.TimeWait, entries[2].State);
+        Assert.Equal(IPEndPoint.Parse("127.0.0.1:54321"), entries[1].Remote);
+        Assert.Equal(new TcpSocketEntry(IPEndPoint.Parse("127.0.0.1:54322"), IPEndPoint.Parse("127.0.0.1:8080"), TcpState.TimeWait), entries[3]);
     }
 
     [Fact]
-    public void Parses_IPv6_rows_and_shows_mapped_IPv4_as_IPv4()
+    public void Parses_ipv6_words_in_machine_order_and_unmaps_ipv4()
     {
+        Assert.True(BitConverter.IsLittleEndian, "the sample text was captured on a little-endian machine");
         var entries = TcpStateTable.Parse(Tcp6);
-        Assert.Equal(new IPEndPoint(IPAddress.IPv6Loopback, 8081), entries[0].Local);
-        Assert.Equal(AddressFamily.InterNetworkV6, entries[0].Local.AddressFamily);
-        Assert.Equal(TcpState.CloseWait, entries[0].State);
-        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 8080), entries[1].Local);
-        Assert.Equal(TcpState.FinWait2, entries[1].State);
-    }
-
-    [Fact]
-    public void Reads_only_the_sockets_of_the_given_ports_and_tells_server_from_client_ends()
-    {
-        var dir = Directory.CreateTempSubdirectory("shout-proc-");
-        try
-        {
-            File.WriteAllText(Path.Combine(dir.FullName, "tcp"), Tcp4);
-            File.WriteAllText(Path.Combine(dir.FullName, "tcp6"), Tcp6);
-            int[] ports = [8080];
-            var entries = TcpStateTable.Read(ports, dir.FullName);
-            Assert.Equal(4, entries.Count);
-            var counts = TcpStateTable.CountByState(entries);
-            Assert.Equal(1, counts[TcpState.TimeWait]);
-            Assert.False(counts.ContainsKey(TcpState.CloseWait));
-            Assert.Single(entries, e => e.State == TcpState.TimeWait && !e.IsServerSide(ports));
-            Assert.Equal(3, entries.Count(e => e.IsServerSide(ports)));
-        }
-        finally
-        {
-            dir.Delete(recursive: true);
-        }
-    }
-
-    [Fact]
-    public void Missing_tables_say_the_platform_is_not_supported() =>
-        Assert.Throws<PlatformNotSupportedException>(() => TcpStateTable.Read([1], "/nonexistent-proc-net"));
-
-    [Theory]
-    [InlineData("   0: 0100007F:1F90 0100007F:D431\n")]                 // no state
-    [InlineData("   0: 0100007F:1F90 0100007F:D431 0D 0\n")]            // state out of range
-    [InlineData("   0: 0100007F:1F9 0100007F:D431 01 0\n")]             // short port
-    [InlineData("   0: 0100007:1F90 0100007F:D431 01 0\n")]             // short address
-    [InlineData("   0: 0100007G:1F90 0100007F:D431 01 0\n")]            // not hex
-    [InlineData("garbage\n")]
-    public void Malformed_rows_are_refused_with_the_line_number(string text)
-    {
-        var error = Assert.Throws<FormatException>(() => TcpStateTable.Parse(text));
-        Assert.StartsWith("line 1:", error.Message, StringComparison.Ordinal);
+        Assert.Equal(3, entries.Count);
+        Assert.Equal(IPEndPoint.Parse("[::1]:8080"), entries[0].Local);
+        Assert.Equal(IPEndPoint.Parse("[::]:0"), entries[0].Remote);
+        Assert.Equal(IPEndPoint.Parse("127.0.0.1:56164"), entries[1].Local);
+        Assert.Equal(TcpState.CloseWait, entries[1].State);
+        Assert.Equal(IPEndPoint.Parse("[fe80::202:5eff:fe11:e9a]:50000"), entries[2].Local);
     }
 
     [Theory]
-    [InlineData(TcpState.Established, "ESTABLISHED")]
+    [InlineData("0100007F:1F9")]
+    [InlineData("0100007:1F90")]
+    [InlineData("0100007G:1F90")]
+    [InlineData("0100007F1F90")]
+    [InlineData("")]
+    public void Rejects_malformed_addresses(string text) =>
+        Assert.False(TcpStateTable.TryParseEndPoint(text, out _));
+
+    [Fact]
+    public void Counts_by_state()
+    {
+        var counts = TcpStateTable.CountByState(TcpStateTable.Parse(Tcp4));
+        Assert.Equal(1, counts[TcpState.Listen]);
+        Assert.Equal(2, counts[TcpState.Established]);
+        Assert.Equal(1, counts[TcpState.TimeWait]);
+    }
+
+    [Theory]
     [InlineData(TcpState.TimeWait, "TIME_WAIT")]
+    [InlineData(TcpState.FinWait2, "FIN_WAIT_2")]
     [InlineData(TcpState.CloseWait, "CLOSE_WAIT")]
-    [InlineData(TcpState.FinWait2, "FIN_WAIT2")]
-    [InlineData(TcpState.Listen, "LISTEN")]
-    public void States_have_their_netstat_names(TcpState state, string name) => Assert.Equal(name, TcpStateTable.StateName(state));
+    [InlineData((TcpState)0x42, "UNKNOWN")]
+    public void Names_states_as_netstat_does(TcpState state, string name) => Assert.Equal(name, TcpStateTable.StateName(state));
+
+    [Fact]
+    public void Reads_fixture_files_filtered_by_port_and_tells_server_from_client()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "shout-proc-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "tcp"), Tcp4);
+        File.WriteAllText(Path.Combine(dir, "tcp6"), Tcp6);
+        var entries = TcpStateTable.Read([8080], dir);
+        Assert.Equal(5, entries.Count);
+        Assert.Equal(3, entries.Count(e => e.IsServerSide([8080])));
+        Assert.Equal(7, TcpStateTable.Read(null, dir).Count);
+        Assert.Empty(TcpStateTable.Read([8080], Path.Combine(dir, "missing")));
+    }
+
+    [Fact]
+    public void Reads_the_live_table_with_a_listener_we_own()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var entries = TcpStateTable.Read([port]);
+        Assert.Contains(entries, e => e.State == TcpState.Listen && e.Local.Port == port);
+    }
 }

@@ -1,0 +1,186 @@
+using System.Globalization;
+using System.Net;
+using Shout.Configuration;
+using Shout.Endpoints;
+using Shout.Framing;
+using Shout.Server;
+using Shout.Web;
+
+namespace Shout.Cli.Commands;
+
+/// <summary>
+/// Every <c>serve</c> setting, in one place. To add one: add a line here (key, description, text
+/// parser, how it sets <see cref="ServeRun"/>); the flag (<c>--key-name</c>), the environment variable
+/// (<c>SHOUT_KEY_NAME</c>) and the configuration key (<c>Shout:KeyName</c>) follow from the key.
+/// </summary>
+internal static class ServeSettings
+{
+    // Declared before All: static initializers run in order.
+    private static readonly ShoutServerOptions Defaults = new();
+
+    public static IReadOnlyList<ServeSetting> All { get; } =
+    [
+        new ServeSetting<ShoutEndpoint>("Listen",
+            "Endpoint to serve, repeatable: tcp://HOST:PORT, udp://HOST:PORT, tls://HOST:PORT, unix:///PATH "
+            + $"([::] listens on IPv6 and IPv4). Default {ShoutServerOptions.DefaultListen}.",
+            Endpoint, (run, values) => AddAll(run.Options.Listen, values), repeatable: true, aliases: ["-l"]),
+        new ServeSetting<ShoutMode>("Mode",
+            "stream: answer every byte as it arrives (the tutorial's behaviour, the default); line: answer whole lines, 'quit' closes.",
+            Enum<ShoutMode>, (run, values) => run.Options.Mode = values[^1]),
+        new ServeSetting<int>("MaxLine",
+            $"Line mode: most bytes in one line, not counting its newline. Default {LineFramer.DefaultMaxLineLength}.",
+            text => Integer(text, 1, int.MaxValue), (run, values) => run.Options.MaxLineLength = values[^1]),
+        new ServeSetting<TimeSpan>("ShutdownTimeout",
+            "On Ctrl+C or SIGTERM, how long to let connections finish their replies before aborting them. Default 5s.",
+            Duration, (run, values) => run.Options.ShutdownTimeout = values[^1]),
+        new ServeSetting<string>("TlsCert",
+            "TLS certificate: a PKCS#12 file (.pfx/.p12), or PEM (with its key inside or in --tls-key). "
+            + $"Password, if any, from ${ServeCommand.TlsPasswordVariable}. Default: a self-signed certificate made at start; its SHA-256 fingerprint is printed.",
+            FilePath, (run, values) => run.Options.Tls.CertificatePath = values[^1]),
+        new ServeSetting<string>("TlsKey",
+            "TLS: the PEM private key of a PEM --tls-cert.",
+            FilePath, (run, values) => run.Options.Tls.KeyPath = values[^1]),
+        new ServeSetting<TimeSpan>("TlsHandshakeTimeout",
+            "TLS: close a client that has not finished the handshake after this long. Default 10s.",
+            Duration, (run, values) => run.Options.Tls.HandshakeTimeout = values[^1]),
+        new ServeSetting<UnixFileMode>("UnixMode",
+            "Permissions of unix:// socket files, in octal (clients need write permission). Default 660.",
+            Octal, (run, values) => run.Options.UnixSocketMode = values[^1]),
+        new ServeSetting<bool>("Verbose",
+            "Log each connection's life: accepted, peer closed its side, who closed and why, bytes each way, duration.",
+            Boolean, (run, values) => run.Verbose = values[^1], isSwitch: true, aliases: ["-v"]),
+        new ServeSetting<bool>("ProxyProtocol",
+            "Expect a PROXY protocol v1/v2 header from a load balancer on every stream connection and use the client address in it. Needs --trusted-proxy.",
+            Boolean, (run, values) => run.Options.ProxyProtocol = values[^1], isSwitch: true),
+        new ServeSetting<IPNetwork>("TrustedProxy",
+            "With --proxy-protocol, a network (CIDR, e.g. 10.0.0.0/8 or ::1/128) allowed to send the header, repeatable; others are closed unread.",
+            Network, (run, values) => AddAll(run.Options.TrustedProxies, values), repeatable: true),
+        new ServeSetting<TimeSpan>("ProxyTimeout",
+            $"With --proxy-protocol, how long a connection may take to send its header (at least {ShoutServerOptions.MinProxyHeaderTimeout.TotalSeconds:0}s). Default 5s.",
+            Duration, (run, values) => run.Options.ProxyHeaderTimeout = values[^1]),
+        new ServeSetting<bool>("ReusePort",
+            "Bind TCP ports with SO_REUSEPORT so several shout processes share one port; the kernel spreads connections over them.",
+            Boolean, (run, values) => run.Options.ReusePort = values[^1], isSwitch: true),
+        new ServeSetting<string>("Web",
+            $"The browser page, WebSocket (/ws), live view, /healthz and /metrics: http://HOST:PORT, or none. Default {ShoutWebOptions.DefaultAddress}.",
+            WebAddress, (run, values) => run.Options.Web.Address = ShoutWebOptions.ParseAddress(values[^1])),
+
+        // Limits and safety (README): every one has a safe default in ShoutServerOptions.
+        new ServeSetting<int>("MaxConnections",
+            $"Most connections open at once over every endpoint; the next is told 'ERR server busy' and closed. 0: no limit. Default {Defaults.MaxConnections}.",
+            Count, (run, values) => run.Options.MaxConnections = values[^1]),
+        new ServeSetting<int>("MaxConnectionsPerIp",
+            "Most connections open at once from one client address; the next is told why and closed. Default 0: no limit.",
+            Count, (run, values) => run.Options.MaxConnectionsPerAddress = values[^1]),
+        new ServeSetting<TimeSpan>("IdleTimeout",
+            "Close a connection from which nothing arrives for this long (e.g. 30s, 5m). 0: never. Default 5m.",
+            Duration, (run, values) => run.Options.IdleTimeout = values[^1]),
+        new ServeSetting<TimeSpan>("WriteTimeout",
+            "Close a connection whose client stops reading its replies for this long. 0: never. Default 30s.",
+            Duration, (run, values) => run.Options.WriteTimeout = values[^1]),
+        new ServeSetting<TimeSpan>("LineTimeout",
+            "Line mode: close a connection whose line is not finished this long after its first byte. 0: never. Default 1m.",
+            Duration, (run, values) => run.Options.LineTimeout = values[^1]),
+        new ServeSetting<string>("Allow",
+            "Only these client addresses may connect: a CIDR block (10.0.0.0/8, 2001:db8::/32) or one address. Repeatable.",
+            Text, (run, values) => run.Allow.AddRange(values.OfType<string>()), repeatable: true),
+        new ServeSetting<string>("Deny",
+            "These client addresses may not connect (deny wins over allow). Repeatable.",
+            Text, (run, values) => run.Deny.AddRange(values.OfType<string>()), repeatable: true),
+        new ServeSetting<string>("AccessFile",
+            "Read more rules from a file: one 'allow CIDR' or 'deny CIDR' per line, '#' comments.",
+            FilePath, (run, values) => run.AccessFile = values[^1]),
+
+        // Transport tuning (docs/benchmarks.md measures each).
+        new ServeSetting<bool>("InlineScheduling",
+            "Answer on the socket's I/O thread instead of hopping to the thread pool (fastest; the handler never blocks). Default true.",
+            Boolean, (run, values) => run.Options.Sockets.InlineScheduling = values[^1]),
+        new ServeSetting<int>("IoQueues",
+            "Kestrel I/O queues (default: one per core); 0 schedules to the thread pool.",
+            Count, (run, values) => run.Options.Sockets.IOQueueCount = values[^1]),
+        new ServeSetting<int>("BlockSize",
+            "Transport buffer block in bytes, the most one read takes (0: Kestrel's 4 KiB pool). Default 65536.",
+            Count, (run, values) => run.Options.Sockets.BlockSize = values[^1]),
+        new ServeSetting<bool>("WaitForData",
+            "Give a connection a receive buffer only once data arrives (default true: idle connections hold none; "
+            + "false saves a system call per message at one buffer block per idle connection).",
+            Boolean, (run, values) => run.Options.Sockets.WaitForDataBeforeAllocatingBuffer = values[^1]),
+    ];
+
+    private static (int, string?) Count(string text) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= 0
+            ? (value, null)
+            : (0, $"'{text}' must be 0 (no limit) or more");
+
+    private static (string?, string?) Text(string text) => (text, null);
+
+    private static (string?, string?) WebAddress(string text)
+    {
+        try
+        {
+            ShoutWebOptions.ParseAddress(text);
+            return (text, null);
+        }
+        catch (FormatException e)
+        {
+            return (null, e.Message);
+        }
+    }
+
+    private static void AddAll<T>(ICollection<T> target, IEnumerable<T> values)
+    {
+        foreach (var value in values)
+        {
+            target.Add(value);
+        }
+    }
+
+    private static (ShoutEndpoint?, string?) Endpoint(string text) =>
+        ShoutEndpoint.TryParse(text, out var endpoint, out var error) ? (endpoint, null) : (null, error);
+
+    private static (T, string?) Enum<T>(string text)
+        where T : struct, System.Enum =>
+        System.Enum.TryParse<T>(text, ignoreCase: true, out var value) && System.Enum.IsDefined(value)
+            ? (value, null)
+            : (default, $"'{text}' is not one of {string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
+
+    private static (int, string?) Integer(string text, int min, int max) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+            ? (value, null)
+            : (0, $"'{text}' is not a whole number from {min} to {max}");
+
+    private static (TimeSpan, string?) Duration(string text) =>
+        DurationParser.TryParse(text, out var value) ? (value, null) : (TimeSpan.Zero, $"'{text}' is not a duration; write e.g. 500ms, 30s, 5m or 1h");
+
+    private static (bool, string?) Boolean(string text) =>
+        bool.TryParse(text, out var value) ? (value, null)
+        : text is "1" or "yes" or "on" ? (true, null)
+        : text is "0" or "no" or "off" ? (false, null)
+        : (false, $"'{text}' is not true or false");
+
+    private static (string?, string?) FilePath(string text) =>
+        text.Length > 0 ? (Path.GetFullPath(text), null) : (null, "a file name is needed");
+
+    private static (UnixFileMode, string?) Octal(string text)
+    {
+        try
+        {
+            var mode = Convert.ToInt32(text, 8);
+            if (mode is >= 0 and <= 0x1FF)
+            {
+                return ((UnixFileMode)mode, null);
+            }
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
+        {
+            // Reported below, like any other value out of range.
+        }
+
+        return (default, $"'{text}' is not an octal file mode from 000 to 777, e.g. 660");
+    }
+
+    private static (IPNetwork, string?) Network(string text) =>
+        IPNetwork.TryParse(text, out var network) ? (network, null)
+        : IPAddress.TryParse(text, out var address) ? (new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128), null)
+        : (default, $"'{text}' is not a network; write e.g. 10.0.0.0/8, 127.0.0.1 or ::1/128");
+}

@@ -1,0 +1,126 @@
+using System.CommandLine;
+using Shout.Diagnostics;
+using Spectre.Console;
+
+namespace Shout.Cli.Commands;
+
+/// <summary>
+/// <c>shout states</c>: the tutorial's 2.6 made visible. The kernel's TCP sockets on the given
+/// ports (both ends of a loopback connection show), grouped by state, like <c>ss -tan</c>; with
+/// <c>--watch</c> redrawn until Ctrl+C. A table on a terminal, plain lines or JSON when redirected.
+/// </summary>
+internal static class StatesCommand
+{
+    public static Command Create()
+    {
+        var port = new Option<int[]>("--port", "-p")
+        {
+            Description = "Show sockets whose local or remote port is this one (repeatable). Default: every TCP socket.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        port.Validators.Add(r =>
+        {
+            foreach (var p in r.GetValueOrDefault<int[]>() ?? [])
+            {
+                if (p is < 1 or > 65535)
+                {
+                    r.AddError($"--port {p}: a port is 1 to 65535");
+                }
+            }
+        });
+        var watch = new Option<bool>("--watch", "-w") { Description = "Refresh until Ctrl+C." };
+        var interval = new Option<TimeSpan>("--interval")
+        {
+            Description = "With --watch, time between refreshes. Default 1s.",
+            DefaultValueFactory = _ => TimeSpan.FromSeconds(1),
+            CustomParser = CommonOptions.ParseDuration,
+        };
+        var json = new Option<bool>("--json") { Description = "Print JSON (one object per refresh with --watch)." };
+        var command = new Command("states", "Show the TCP state of connections on a port (LISTEN, ESTABLISHED, TIME_WAIT, …), like ss.")
+        {
+            port, watch, interval, json,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (!OperatingSystem.IsLinux())
+            {
+                await Console.Error.WriteLineAsync("shout: states reads /proc/net/tcp, which only Linux has");
+                return 1;
+            }
+
+            var ports = parse.GetValue(port) ?? [];
+            var view = parse.GetValue(json) ? StatesView.Json
+                : Console.IsOutputRedirected ? StatesView.Plain
+                : StatesView.Table;
+            return parse.GetValue(watch)
+                ? await WatchAsync(ports, view, parse.GetValue(interval), cancellationToken)
+                : Show(ports, view);
+        });
+        return command;
+    }
+
+    private static int Show(int[] ports, StatesView view)
+    {
+        var snapshot = StatesSnapshot.Take(ports);
+        switch (view)
+        {
+            case StatesView.Json:
+                Console.Out.WriteLine(snapshot.ToJson());
+                break;
+            case StatesView.Plain:
+                Console.Out.Write(snapshot.ToPlainText());
+                break;
+            default:
+                AnsiConsole.Write(StatesRenderer.Render(snapshot, live: false));
+                break;
+        }
+
+        return 0;
+    }
+
+    private static async Task<int> WatchAsync(int[] ports, StatesView view, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        // Ctrl+C ends the watch normally rather than killing the process mid-frame.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        using var timer = new PeriodicTimer(interval < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : interval);
+        try
+        {
+            if (view != StatesView.Table)
+            {
+                do
+                {
+                    Show(ports, view);
+                    await Console.Out.FlushAsync(stop.Token);
+                }
+                while (await timer.WaitForNextTickAsync(stop.Token));
+                return 0;
+            }
+
+            await AnsiConsole.Live(StatesRenderer.Render(StatesSnapshot.Take(ports), live: true)).StartAsync(async context =>
+            {
+                while (await timer.WaitForNextTickAsync(stop.Token))
+                {
+                    context.UpdateTarget(StatesRenderer.Render(StatesSnapshot.Take(ports), live: true));
+                }
+            });
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C: the last frame stays on screen.
+        }
+
+        return 0;
+    }
+
+    private enum StatesView
+    {
+        Table,
+        Plain,
+        Json,
+    }
+}

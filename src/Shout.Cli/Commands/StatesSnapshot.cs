@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Shout.Diagnostics;
+
+namespace Shout.Cli.Commands;
+
+/// <summary>One reading of the TCP table for <c>shout states</c>, grouped by state in life order.</summary>
+internal sealed record StatesSnapshot(DateTimeOffset Time, IReadOnlyList<int> Ports, IReadOnlyList<TcpSocketEntry> Entries)
+{
+    /// <summary>Who reaches which state, after the tutorial's 2.6.</summary>
+    public static readonly string[] Legend =
+    [
+        "LISTEN: the server's socket waiting in Accept; ESTABLISHED: handshake done, data flows both ways.",
+        "The side that closes first (sends the first FIN) goes FIN_WAIT_1 -> FIN_WAIT_2 (half-closed) -> TIME_WAIT.",
+        "TIME_WAIT lasts 2MSL (60 s on Linux) so the last ACK can be resent and late segments die; only the first closer has it.",
+        "The side that closes second goes CLOSE_WAIT (peer's FIN seen; until it closes too) -> LAST_ACK -> closed.",
+        "A Shout client that half-closes first (shout send) leaves the TIME_WAIT on the client; a server closing first (quit, timeouts) keeps it.",
+    ];
+
+    /// <summary>The states in the order a connection's life goes through them (the display order).</summary>
+    private static readonly TcpState[] LifeOrder =
+    [
+        TcpState.Listen, TcpState.SynSent, TcpState.SynReceived, TcpState.NewSynReceived, TcpState.Established,
+        TcpState.FinWait1, TcpState.FinWait2, TcpState.Closing, TcpState.TimeWait,
+        TcpState.CloseWait, TcpState.LastAck, TcpState.Close,
+    ];
+
+    public static StatesSnapshot Take(IReadOnlyList<int> ports)
+    {
+        var entries = TcpStateTable.Read(ports.Count == 0 ? null : ports);
+        var order = LifeOrder;
+        var sorted = entries
+            .OrderBy(e => Array.IndexOf(order, e.State) is var i and >= 0 ? i : int.MaxValue)
+            .ThenBy(e => e.Local.Port)
+            .ThenBy(e => e.Remote.Port)
+            .ToList();
+        return new StatesSnapshot(DateTimeOffset.Now, ports, sorted);
+    }
+
+    public IEnumerable<IGrouping<TcpState, TcpSocketEntry>> Groups => Entries.GroupBy(e => e.State);
+
+    /// <summary>"server" when the socket's own port is a watched one, "client" for the other end; "" with no ports given.</summary>
+    public string Side(TcpSocketEntry entry) =>
+        Ports.Count == 0 ? "" : entry.IsServerSide(Ports) ? "server" : "client";
+
+    public string ToJson()
+    {
+        var document = new StatesDocument(
+            Time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+            [.. Ports],
+            Groups.ToDictionary(g => TcpStateTable.StateName(g.Key), g => g.Count()),
+            [.. Entries.Select(e => new StatesConnection(TcpStateTable.StateName(e.State), Side(e), e.Local.ToString(), e.Remote.ToString()))]);
+        return JsonSerializer.Serialize(document, StatesJsonContext.Default.StatesDocument);
+    }
+
+    public string ToPlainText()
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"{"STATE",-12} {"SIDE",-6} {"LOCAL",-47} REMOTE\n");
+        foreach (var e in Entries)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{TcpStateTable.StateName(e.State),-12} {Side(e),-6} {e.Local,-47} {e.Remote}\n");
+        }
+
+        text.Append(CultureInfo.InvariantCulture, $"total {Entries.Count}: ");
+        text.AppendJoin(", ", Groups.Select(g => $"{TcpStateTable.StateName(g.Key)} {g.Count()}"));
+        return text.Append('\n').ToString();
+    }
+
+}
+
+internal sealed record StatesDocument(string Time, int[] Ports, Dictionary<string, int> Counts, StatesConnection[] Connections);
+
+internal sealed record StatesConnection(string State, string Side, string Local, string Remote);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(StatesDocument))]
+internal sealed partial class StatesJsonContext : JsonSerializerContext;
