@@ -1,0 +1,71 @@
+namespace Shout.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A command running in a real terminal (a detached tmux session): type keys, read the screen,
+/// and read the command's exit code, which the session leaves in a file. Killed on dispose.
+/// </summary>
+internal sealed class TmuxSession : IAsyncDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private readonly string _tmux;
+    private readonly string _name;
+    private readonly string _exitFile;
+
+    private TmuxSession(string tmux, string name, string exitFile)
+    {
+        _tmux = tmux;
+        _name = name;
+        _exitFile = exitFile;
+    }
+
+    /// <summary>Starts <paramref name="command"/> (a shell command line) in a terminal of the given size.</summary>
+    public static async Task<TmuxSession> StartAsync(string command, int width = 100, int height = 20)
+    {
+        var tmux = Tools.Require("tmux");
+        var name = "shout-test-" + Guid.NewGuid().ToString("N")[..8];
+        var exitFile = Path.Combine(Repo.TempDir(), "exit");
+        // The pane stays after the command ends, so its last screen can still be read.
+        var line = $"{command}; echo $? > '{exitFile}'; sleep 30";
+        var result = await CliRunner.RunAsync(tmux, ["new-session", "-d", "-s", name, "-x", $"{width}", "-y", $"{height}", line]);
+        Assert.True(result.ExitCode == 0, "tmux new-session failed: " + result.Stderr);
+        return new TmuxSession(tmux, name, exitFile);
+    }
+
+    /// <summary>Types keys (tmux key names such as Enter or C-d are allowed).</summary>
+    public async Task KeysAsync(params string[] keys)
+    {
+        var result = await CliRunner.RunAsync(_tmux, ["send-keys", "-t", _name, .. keys]);
+        Assert.Equal(0, result.ExitCode);
+    }
+
+    /// <summary>Waits until the screen satisfies <paramref name="condition"/>, and returns it.</summary>
+    public async Task<string> WaitForScreenAsync(Func<string, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (true)
+        {
+            var screen = (await CliRunner.RunAsync(_tmux, ["capture-pane", "-p", "-t", _name])).StdoutText;
+            if (condition(screen))
+            {
+                return screen;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the terminal never showed what was expected:\n" + screen);
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Waits for the command to end and returns its exit code.</summary>
+    public async Task<string> ExitCodeAsync()
+    {
+        await Eventually.TrueAsync(() => File.Exists(_exitFile) && File.ReadAllText(_exitFile).Trim().Length > 0, Timeout,
+            () => "the command did not exit");
+        return File.ReadAllText(_exitFile).Trim();
+    }
+
+    /// <summary>The last non-blank line of a screen, trimmed.</summary>
+    public static string LastLine(string screen) =>
+        screen.Split('\n').Select(l => l.TrimEnd()).LastOrDefault(l => l.Length > 0) ?? "";
+
+    public async ValueTask DisposeAsync() => await CliRunner.RunAsync(_tmux, ["kill-session", "-t", _name]);
+}
