@@ -66,13 +66,14 @@ internal static class SendCommand
         await connection.HalfCloseAsync();
         using var reply = new MemoryStream();
         await connection.Stream.CopyToAsync(reply, cancellationToken);
-        var stdout = Console.OpenStandardOutput();
-        await stdout.WriteAsync(reply.GetBuffer().AsMemory(0, (int)reply.Length), cancellationToken);
         if (reply.Length == 0 || reply.GetBuffer()[reply.Length - 1] != '\n')
         {
-            await stdout.WriteAsync("\n"u8.ToArray(), cancellationToken);
+            reply.WriteByte((byte)'\n');
         }
 
+        // One write for the whole line: clients run side by side into one pipe must not interleave.
+        var stdout = Console.OpenStandardOutput();
+        await stdout.WriteAsync(reply.GetBuffer().AsMemory(0, (int)reply.Length), cancellationToken);
         await stdout.FlushAsync(cancellationToken);
     }
 

@@ -106,6 +106,15 @@ public sealed partial class TourTests
             addresses.Unix[m.Value] = moved;
             return moved;
         });
+        if (!command.Contains("--web", StringComparison.Ordinal))
+        {
+            // The page's fixed default port (8081) moved to a free one, like the transports.
+            serverEnvironment["SHOUT_WEB"] = "http://127.0.0.1:0";
+        }
+
+        // The page's address is logged as one more listening line, after the transports'.
+        var webLines = command.Contains("--web none", StringComparison.Ordinal) ? 0 : 1;
+
         if (listens == 0)
         {
             // The tutorial's default, tcp://0.0.0.0:8080, moved like the others.
@@ -114,11 +123,11 @@ public sealed partial class TourTests
         }
 
         var server = ProcessHarness.Start("bash", ["-c", "exec " + command], environment: serverEnvironment);
-        var output = await server.WaitForOutputAsync(o => ListeningLine().Count(o) >= listens, TimeSpan.FromSeconds(60));
+        var output = await server.WaitForOutputAsync(o => ListeningLine().Count(o) >= listens + webLines, TimeSpan.FromSeconds(60));
         addresses.Bound.Clear();
         foreach (Match listening in ListeningLine().Matches(output))
         {
-            addresses.Bound[listening.Groups["scheme"].Value] = listening.Groups["address"].Value;
+            addresses.Bound[listening.Groups["scheme"].Value] = listening.Groups["address"].Value.TrimEnd('/');
         }
 
         environment.Remove("SHOUT_ADDRESS");
@@ -163,7 +172,7 @@ public sealed partial class TourTests
     [GeneratedRegex(@"unix://(?<path>/[^\s'""]+)")]
     private static partial Regex UnixEndpoint();
 
-    [GeneratedRegex(@"(?<scheme>tcp|udp|tls)://(?:localhost|127\.0\.0\.1|\[::1\]):\d+")]
+    [GeneratedRegex(@"(?<scheme>tcp|udp|tls|http)://(?:localhost|127\.0\.0\.1|\[::1\]):\d+")]
     private static partial Regex ClientEndpoint();
 
     [GeneratedRegex(@"\b8080\b")]
