@@ -225,9 +225,16 @@ public static class BenchRunner
         public async Task RunAsync(string phase, TimeSpan length, CancellationToken cancellationToken)
         {
             var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < length && !cancellationToken.IsCancellationRequested)
+            while (!cancellationToken.IsCancellationRequested)
             {
+                // Read the clock once: checking it in the loop condition and again here let the wait
+                // go negative when the phase ended in between (Task.Delay throws on that).
                 var wait = length - clock.Elapsed;
+                if (wait <= TimeSpan.Zero)
+                {
+                    break;
+                }
+
                 try
                 {
                     await Task.Delay(wait < Tick ? wait : Tick, cancellationToken);
