@@ -77,7 +77,8 @@ public sealed class StatesCommandTests
         var result = await CliRunner.ShoutAsync(["states", "-p", server.Endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         Assert.Equal(0, result.ExitCode);
         Assert.Contains($"LISTEN       server 127.0.0.1:{server.Endpoint.Port}", result.StdoutText, StringComparison.Ordinal);
-        Assert.Contains("total 1: LISTEN 1", result.StdoutText, StringComparison.Ordinal);
+        // Other tests' closed servers may leave TIME_WAIT entries on a reused port number: count LISTEN only.
+        Assert.Matches(@"total \d+: (.*, )?LISTEN 1\b", result.StdoutText);
     }
 
     [Fact]
