@@ -16,8 +16,7 @@ public sealed partial class ServeCommandTests
     {
         // No web endpoint: its default port (8081) is fixed, and tests run in parallel.
         var process = ProcessHarness.StartShout(["serve", "--listen", "tcp://127.0.0.1:0", "--web", "none", .. extra]);
-        var output = await process.WaitForOutputAsync(o => ListeningLine().IsMatch(o), Timeout);
-        return (process, ShoutEndpoint.Parse(ListeningLine().Match(output).Groups[1].Value));
+        return (process, await process.WaitForTcpListeningAsync(Timeout));
     }
 
     [Fact]
@@ -127,8 +126,6 @@ public sealed partial class ServeCommandTests
 
     private sealed record ClientRun(int LocalPort, long Received, bool Reset);
 
-    [GeneratedRegex(@"listening on (tcp://\S+)")]
-    private static partial Regex ListeningLine();
 
     [GeneratedRegex(@"(\S+) tcp accepted from 127\.0\.0\.1:(\d+)")]
     private static partial Regex AcceptedLine();

@@ -1,13 +1,10 @@
-using System.Globalization;
 using System.Net.Sockets;
-using System.Text.RegularExpressions;
-using Shout.Endpoints;
 using Shout.IntegrationTests.Infrastructure;
 
 namespace Shout.IntegrationTests.Cli;
 
 /// <summary><c>shout serve</c>'s limit, timeout and access options: listed, validated, applied.</summary>
-public sealed partial class ServeLimitOptionsTests
+public sealed class ServeLimitOptionsTests
 {
     [Fact]
     public async Task Help_lists_every_limit_with_its_default()
@@ -46,8 +43,7 @@ public sealed partial class ServeLimitOptionsTests
             var rules = Path.Combine(dir, "access.rules");
             await File.WriteAllLinesAsync(rules, ["# only the loopback, but not 127.0.0.1", "allow 127.0.0.0/8", "deny 127.0.0.1"]);
             await using var server = ProcessHarness.StartShout("serve", "-l", "tcp://127.0.0.1:0", "--access-file", rules);
-            var listening = await server.WaitForOutputAsync(o => ListeningTcp().IsMatch(o), TimeSpan.FromSeconds(30));
-            var endpoint = ShoutEndpoint.ForTcp("127.0.0.1", int.Parse(ListeningTcp().Match(listening).Groups[1].Value, CultureInfo.InvariantCulture));
+            var endpoint = await server.WaitForTcpListeningAsync();
 
             using (var denied = await RawClient.ConnectFromAsync(endpoint, System.Net.IPAddress.Parse("127.0.0.1")))
             {
@@ -65,6 +61,4 @@ public sealed partial class ServeLimitOptionsTests
         }
     }
 
-    [GeneratedRegex(@"listening on tcp://127\.0\.0\.1:(\d+)")]
-    private static partial Regex ListeningTcp();
 }

@@ -7,7 +7,7 @@ namespace Shout.IntegrationTests.Infrastructure;
 /// A child process with its output captured as it comes, so a test can wait (with a deadline) for
 /// a line to appear, write to its stdin, signal it and collect its exit code. Killed on dispose.
 /// </summary>
-internal sealed class ProcessHarness : IAsyncDisposable
+internal sealed partial class ProcessHarness : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
@@ -128,6 +128,17 @@ internal sealed class ProcessHarness : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Waits for a <c>shout serve</c> process to log its loopback TCP endpoint, and returns it.</summary>
+    public async Task<Shout.Endpoints.ShoutEndpoint> WaitForTcpListeningAsync(TimeSpan? timeout = null)
+    {
+        var output = await WaitForOutputAsync(o => TcpListeningLine().IsMatch(o), timeout ?? TimeSpan.FromSeconds(30));
+        return Shout.Endpoints.ShoutEndpoint.ForTcp("127.0.0.1",
+            int.Parse(TcpListeningLine().Match(output).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"listening on tcp://127\.0\.0\.1:(\d+)")]
+    private static partial System.Text.RegularExpressions.Regex TcpListeningLine();
 
     public Task<string> WaitForLineAsync(string text, TimeSpan timeout, bool stderr = false) =>
         WaitForOutputAsync(o => o.Contains(text, StringComparison.Ordinal), timeout, stderr);

@@ -81,11 +81,7 @@ public sealed partial class ScaleOutTests
         Assert.True(Accepted(a).Count > 0 && Accepted(b).Count > 0, $"a served {Accepted(a).Count}, b {Accepted(b).Count}");
     }
 
-    private static async Task<int> ListeningPortAsync(ProcessHarness process)
-    {
-        var output = await process.WaitForOutputAsync(o => ListeningLine().IsMatch(o), Startup);
-        return int.Parse(ListeningLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
-    }
+    private static async Task<int> ListeningPortAsync(ProcessHarness process) => (await process.WaitForTcpListeningAsync(Startup)).Port;
 
     private static List<string> Accepted(ProcessHarness process) =>
         [.. AcceptedLine().Matches(process.Stdout).Select(m => m.Groups[1].Value)];
@@ -144,8 +140,6 @@ public sealed partial class ScaleOutTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    [GeneratedRegex(@"Shout listening on tcp://127\.0\.0\.1:(\d+)")]
-    private static partial Regex ListeningLine();
 
     [GeneratedRegex(@"tcp accepted from (\S+)")]
     private static partial Regex AcceptedLine();

@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
-using System.Text.RegularExpressions;
-using Shout.Endpoints;
 using Shout.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -15,7 +13,7 @@ namespace Shout.IntegrationTests.Reliability;
 /// its own 20,000 file limit; the server's open descriptors (/proc/PID/fd) prove nothing leaks.
 /// </summary>
 [Collection(HeavyTests.Name)]
-public sealed partial class Row07TenThousandConnectionsTests(ITestOutputHelper output)
+public sealed class Row07TenThousandConnectionsTests(ITestOutputHelper output)
 {
     private const int Connections = 10_000;
     private const int ConnectsInFlight = 200;
@@ -25,8 +23,7 @@ public sealed partial class Row07TenThousandConnectionsTests(ITestOutputHelper o
     {
         // The default --max-connections (10,000) must admit exactly this many.
         await using var server = ProcessHarness.StartShout("serve", "-l", "tcp://127.0.0.1:0");
-        var listening = await server.WaitForOutputAsync(o => ListeningTcp().IsMatch(o), TimeSpan.FromSeconds(30));
-        var endpoint = ShoutEndpoint.ForTcp("127.0.0.1", int.Parse(ListeningTcp().Match(listening).Groups[1].Value, CultureInfo.InvariantCulture));
+        var endpoint = await server.WaitForTcpListeningAsync();
         var baseline = OpenFiles(server.Id);
         var rssBefore = ResidentKiB(server.Id);
         var clock = Stopwatch.StartNew();
@@ -78,6 +75,4 @@ public sealed partial class Row07TenThousandConnectionsTests(ITestOutputHelper o
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
     }
 
-    [GeneratedRegex(@"listening on tcp://127\.0\.0\.1:(\d+)")]
-    private static partial Regex ListeningTcp();
 }

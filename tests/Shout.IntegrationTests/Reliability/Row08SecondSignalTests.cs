@@ -1,7 +1,4 @@
-using System.Globalization;
 using System.Net.Sockets;
-using System.Text.RegularExpressions;
-using Shout.Endpoints;
 using Shout.IntegrationTests.Infrastructure;
 
 namespace Shout.IntegrationTests.Reliability;
@@ -10,7 +7,7 @@ namespace Shout.IntegrationTests.Reliability;
 /// RELIABILITY row 8, around a long drain: the listener closes at once (new clients are refused)
 /// and an operator's second Ctrl+C/SIGTERM exits at once.
 /// </summary>
-public sealed partial class Row08SecondSignalTests
+public sealed class Row08SecondSignalTests
 {
     [Fact]
     public async Task Row08_during_the_drain_new_connections_are_refused_and_a_second_signal_exits_at_once()
@@ -18,16 +15,15 @@ public sealed partial class Row08SecondSignalTests
         // A client that never reads keeps the drain waiting for the whole minute of --shutdown-timeout.
         await using var server = ProcessHarness.StartShout("serve", "-l", "tcp://127.0.0.1:0",
             "--shutdown-timeout", "60s", "--write-timeout", "0");
-        var listening = await server.WaitForOutputAsync(o => ListeningTcp().IsMatch(o), TimeSpan.FromSeconds(30));
-        var port = int.Parse(ListeningTcp().Match(listening).Groups[1].Value, CultureInfo.InvariantCulture);
-        using var stuck = await RawClient.ConnectAsync(ShoutEndpoint.ForTcp("127.0.0.1", port));
+        var endpoint = await server.WaitForTcpListeningAsync();
+        using var stuck = await RawClient.ConnectAsync(endpoint);
         stuck.ReceiveBufferSize = 4096;
         var flood = FloodAsync(stuck);
 
         await server.WaitForOutputAsync(_ => flood.IsCompleted || !stuck.Poll(0, SelectMode.SelectWrite), TimeSpan.FromSeconds(30));
         server.Signal(15);
         await server.WaitForLineAsync("Shout draining", TimeSpan.FromSeconds(30));
-        await Eventually.TrueAsync(() => Refused(port), TimeSpan.FromSeconds(15), () => "the listener still accepts during the drain");
+        await Eventually.TrueAsync(() => Refused(endpoint.Port), TimeSpan.FromSeconds(15), () => "the listener still accepts during the drain");
         Assert.False(server.HasExited);
         server.Signal(15);
 
@@ -71,6 +67,4 @@ public sealed partial class Row08SecondSignalTests
         }
     }
 
-    [GeneratedRegex(@"listening on tcp://127\.0\.0\.1:(\d+)")]
-    private static partial Regex ListeningTcp();
 }

@@ -28,9 +28,7 @@ public sealed partial class Row08SigtermUnderLoadTests(ITestOutputHelper output)
         var socketPath = Path.Combine(dir, "s.sock");
         await using var server = ProcessHarness.StartShout("serve", "--mode", "line", "--verbose",
             "-l", "tcp://127.0.0.1:0", "-l", $"unix://{socketPath}", "--shutdown-timeout", "20s");
-        var listening = await server.WaitForOutputAsync(o => ListeningTcp().IsMatch(o), TimeSpan.FromSeconds(30));
-        var port = int.Parse(ListeningTcp().Match(listening).Groups[1].Value, CultureInfo.InvariantCulture);
-        var endpoint = ShoutEndpoint.ForTcp("127.0.0.1", port);
+        var endpoint = await server.WaitForTcpListeningAsync();
 
         var clients = new List<LoadClient>();
         for (var i = 0; i < Clients; i++)
@@ -89,8 +87,6 @@ public sealed partial class Row08SigtermUnderLoadTests(ITestOutputHelper output)
         }
     }
 
-    [GeneratedRegex(@"listening on tcp://127\.0\.0\.1:(\d+)")]
-    private static partial Regex ListeningTcp();
 
     [GeneratedRegex(@"\] (?<id>\S+) tcp accepted from 127\.0\.0\.1:(?<port>\d+)")]
     private static partial Regex AcceptedLine();
