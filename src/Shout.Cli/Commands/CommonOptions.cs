@@ -44,7 +44,7 @@ internal static class CommonOptions
             return value;
         }
 
-        result.AddError($"'{text}' is not a duration; write e.g. 500ms, 30s, 5m or 1h");
+        result.AddError(DurationParser.Error(text));
         return TimeSpan.Zero;
     }
 }

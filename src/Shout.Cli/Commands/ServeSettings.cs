@@ -150,7 +150,7 @@ internal static class ServeSettings
             : (0, $"'{text}' is not a whole number from {min} to {max}");
 
     private static (TimeSpan, string?) Duration(string text) =>
-        DurationParser.TryParse(text, out var value) ? (value, null) : (TimeSpan.Zero, $"'{text}' is not a duration; write e.g. 500ms, 30s, 5m or 1h");
+        DurationParser.TryParse(text, out var value) ? (value, null) : (TimeSpan.Zero, DurationParser.Error(text));
 
     private static (bool, string?) Boolean(string text) =>
         bool.TryParse(text, out var value) ? (value, null)
