@@ -101,15 +101,16 @@ public sealed class ShoutServer : IAsyncDisposable
             ShoutWeb.AddServices(builder.Services, options.Web);
         }
 
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
         builder.WebHost.UseSockets(sockets =>
         {
+            options.Sockets.ApplyTo(sockets);
+
             // What a connection may hold of its client's input while its replies wait for a slow reader.
             // Kestrel's 1 MiB default measured ~1.3 MiB of pool memory per stalled client; the handler
             // consumes every read at once, so it only needs room for one line (line mode) and a read.
             sockets.MaxReadBufferSize = ReadBufferLimit(options);
         });
-        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
-        builder.WebHost.UseSockets(options.Sockets.ApplyTo);
         if (options.Sockets.BlockSize > 0)
         {
             // Registered after Kestrel's default, so this is the factory the transport resolves.

@@ -46,9 +46,6 @@ public sealed class SocketTuning
     /// </summary>
     public int Backlog { get; set; } = 4096;
 
-    /// <summary>Most unread bytes buffered per connection before the server stops reading (backpressure). Default 1 MiB.</summary>
-    public long MaxReadBufferSize { get; set; } = 1024 * 1024;
-
     /// <summary>Most unsent bytes buffered per connection before the handler waits for the client (backpressure). Default 64 KiB.</summary>
     public long MaxWriteBufferSize { get; set; } = 64 * 1024;
 
@@ -69,7 +66,6 @@ public sealed class SocketTuning
         socket.UnsafePreferInlineScheduling = InlineScheduling;
         socket.WaitForDataBeforeAllocatingBuffer = WaitForDataBeforeAllocatingBuffer;
         socket.Backlog = Backlog;
-        socket.MaxReadBufferSize = MaxReadBufferSize;
         socket.MaxWriteBufferSize = MaxWriteBufferSize;
         if (IOQueueCount is { } queues)
         {
