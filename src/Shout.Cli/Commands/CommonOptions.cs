@@ -12,7 +12,7 @@ internal static class CommonOptions
 
     public static Option<ShoutEndpoint> Address() => new("--address", "-a")
     {
-        Description = $"The server: tcp://HOST:PORT, tls://HOST:PORT, udp://HOST:PORT, unix:///PATH, or a bare HOST:PORT (TCP); [::1] for IPv6. Default {DefaultAddress}, or ${AddressVariable}.",
+        Description = $"The server: tcp://HOST:PORT, tls://HOST:PORT, udp://HOST:PORT, unix:///PATH, ws://HOST:PORT/PATH, wss://HOST:PORT/PATH, or a bare HOST:PORT (TCP); [::1] for IPv6. Default {DefaultAddress}, or ${AddressVariable}.",
         DefaultValueFactory = _ => ShoutEndpoint.Parse(Environment.GetEnvironmentVariable(AddressVariable) is { Length: > 0 } env ? env : DefaultAddress),
         CustomParser = result => ParseEndpoint(result),
     };

@@ -23,7 +23,7 @@ public static class BenchRunner
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var dialer = await LoadDialers.CreateAsync(options.Endpoint, options.Client, cancellationToken);
+        var dialer = await LoadDialers.CreateAsync(options.Endpoint, options.Client, options.Size, cancellationToken);
         var serverPid = options.ServerPid ?? ServerProcess.FindListener(options.Endpoint);
         var run = new LoadRun(options);
         var ticker = new Ticker(run, progress);
