@@ -15,6 +15,9 @@ internal static class ServeCommand
 {
     public const string DefaultConfigFile = "appsettings.json";
 
+    // True while the host starts: its "Hosting failed to start" error is then ours to report.
+    private static bool _starting;
+
     /// <summary>A secret stays out of flags and files: the TLS key or PKCS#12 password comes only from here.</summary>
     public const string TlsPasswordVariable = "SHOUT_TLS_PASSWORD";
 
@@ -39,6 +42,17 @@ internal static class ServeCommand
                 foreach (var error in errors)
                 {
                     await Console.Error.WriteLineAsync($"shout: {error}");
+                }
+
+                return 1;
+            }
+
+            var problems = ListenCheck.Problems(run.Options);
+            if (problems.Count > 0)
+            {
+                foreach (var problem in problems)
+                {
+                    await Console.Error.WriteLineAsync($"shout: {problem}");
                 }
 
                 return 1;
@@ -127,12 +141,17 @@ internal static class ServeCommand
         {
             try
             {
+                Volatile.Write(ref _starting, true);
                 await server.StartAsync();
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
             {
-                await Console.Error.WriteLineAsync($"shout: cannot listen: {e.Message}");
+                await Console.Error.WriteLineAsync($"shout: {ListenCheck.DescribeBindFailure(e, options)}");
                 return 1;
+            }
+            finally
+            {
+                Volatile.Write(ref _starting, false);
             }
 
             // The host drains on the first Ctrl+C/SIGTERM; a second one means "now".
@@ -153,6 +172,10 @@ internal static class ServeCommand
             });
             logging.SetMinimumLevel(LogLevel.Information);
             logging.AddFilter("Microsoft", LogLevel.Warning);
+
+            // A failed start is told in one line by RunAsync; the host's own report of it is a stack trace.
+            logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", level => level >= LogLevel.Warning
+                && !(level == LogLevel.Error && Volatile.Read(ref _starting)));
             logging.AddFilter("Shout", verbose ? LogLevel.Debug : LogLevel.Information);
         });
 }

@@ -87,7 +87,7 @@ public sealed record ShoutEndpoint
             "unix" => ShoutTransport.Unix,
             "tls" => ShoutTransport.Tls,
             "ws" or "wss" => ShoutTransport.WebSocket,
-            _ => throw new FormatException($"'{text}': unknown scheme '{scheme}://'; use tcp, udp, unix, tls or ws"),
+            _ => throw new FormatException($"'{text}': unknown scheme '{scheme}://'; use tcp, udp, unix, tls, ws or wss"),
         };
 
         if (transport == ShoutTransport.Unix)
