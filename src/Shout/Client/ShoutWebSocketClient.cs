@@ -18,6 +18,9 @@ namespace Shout.Client;
 /// </summary>
 public sealed class ShoutWebSocketClient : IAsyncDisposable
 {
+    /// <summary>The largest frame sent: a longer message is sent as fragments of this size.</summary>
+    public const int FrameSize = 64 * 1024;
+
     // How long a polite close at dispose may take before the connection is simply dropped.
     private static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(2);
 
@@ -63,11 +66,22 @@ public sealed class ShoutWebSocketClient : IAsyncDisposable
         return new ShoutWebSocketClient(socket, invoker, remote, options);
     }
 
-    /// <summary>Sends <paramref name="message"/> as one whole message of <see cref="MessageType"/>.</summary>
+    /// <summary>
+    /// Sends <paramref name="message"/> as one whole message of <see cref="MessageType"/>; over
+    /// <see cref="FrameSize"/> bytes it goes out in fragments of that size.
+    /// </summary>
     public async ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
     {
         try
         {
+            // The runtime masks each frame in a pooled copy of its payload: fragments keep that copy
+            // at 64 KiB however large the message.
+            while (message.Length > FrameSize)
+            {
+                await _socket.SendAsync(message[..FrameSize], MessageType, endOfMessage: false, cancellationToken);
+                message = message[FrameSize..];
+            }
+
             await _socket.SendAsync(message, MessageType, endOfMessage: true, cancellationToken);
         }
         catch (WebSocketException e)
