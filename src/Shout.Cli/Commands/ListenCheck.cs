@@ -38,7 +38,7 @@ internal static class ListenCheck
         switch (endpoint.Transport)
         {
             case ShoutTransport.WebSocket:
-                return $"--listen {endpoint}: ws:// is served by --web http://HOST:PORT at /ws, not by --listen";
+                return null; // the server refuses it itself, saying where WebSocket is served
             case ShoutTransport.Unix:
                 var directory = Path.GetDirectoryName(Path.GetFullPath(endpoint.Path));
                 return directory is { Length: > 0 } && !Directory.Exists(directory)

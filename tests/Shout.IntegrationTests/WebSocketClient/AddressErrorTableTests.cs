@@ -49,7 +49,7 @@ public sealed class AddressErrorTableTests
     [InlineData("tcp://host", "missing port")]
     [InlineData("udp://[::1", "an IPv6 address is written [ADDRESS]:PORT")]
     [InlineData("foo://x", "unknown scheme 'foo://'")]
-    [InlineData("ws://127.0.0.1:0/ws", "ws:// is served by --web http://HOST:PORT at /ws")]
+    [InlineData("ws://127.0.0.1:0/ws", "WebSocket is served on the web endpoint; use --web http://HOST:PORT")]
     [InlineData("unix:///no/such/dir/s.sock", "the directory /no/such/dir does not exist")]
     [InlineData("tcp://192.0.2.1:0", "192.0.2.1 is not an address of this machine")]
     [InlineData("udp://192.0.2.1:0", "192.0.2.1 is not an address of this machine")]

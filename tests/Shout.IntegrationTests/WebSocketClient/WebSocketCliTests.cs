@@ -17,6 +17,14 @@ public sealed class WebSocketCliTests
 
     private static string ShoutWs(TestServer server) => server.WebSocketUri().ToString();
 
+    /// <summary>Shout's own wss://: the web endpoint over TLS with its self-signed certificate, and that certificate's pin.</summary>
+    private static async Task<(TestServer Server, ShoutEndpoint Endpoint, string Fingerprint)> StartShoutWssAsync()
+    {
+        var server = await WebServer.StartAsync(web => web.Address = new Uri("https://127.0.0.1:0"));
+        var endpoint = ShoutEndpoint.Parse(new UriBuilder(server.Web()) { Scheme = "wss", Path = "/ws" }.Uri.ToString());
+        return (server, endpoint, Shout.Server.Tls.ServerCertificates.Fingerprint(server.Server.TlsCertificate!));
+    }
+
     private static BenchOptions Short(ShoutEndpoint endpoint, BenchMode mode) => new()
     {
         Endpoint = endpoint,
@@ -135,6 +143,41 @@ public sealed class WebSocketCliTests
         Assert.True(result.Clean, $"mismatches {result.Mismatches}, errors {string.Join(", ", result.Errors)}");
     }
 
+    [Theory]
+    [InlineData(BenchMode.PingPong)]
+    [InlineData(BenchMode.Stream)]
+    public async Task Bench_over_wss_against_shout_pinned_checks_every_reply(BenchMode mode)
+    {
+        var (server, endpoint, fingerprint) = await StartShoutWssAsync();
+        await using (server)
+        {
+            var options = Short(endpoint, mode) with { Client = new ShoutClientOptions { Pin = CertificatePin.Parse(fingerprint) } };
+            var result = await BenchRunner.RunAsync(options);
+            Assert.True(result.Messages > 0, "no replies counted");
+            Assert.True(result.Clean, $"mismatches {result.Mismatches}, errors {string.Join(", ", result.Errors)}");
+        }
+    }
+
+    [Fact]
+    public async Task Send_and_chat_over_wss_to_shout_verify_and_accept_a_pin()
+    {
+        var (server, endpoint, fingerprint) = await StartShoutWssAsync();
+        await using (server)
+        {
+            var refused = await CliRunner.ShoutAsync(["send", "-a", endpoint.ToString(), "hi"], timeout: Timeout);
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("not trusted", refused.Stderr, StringComparison.Ordinal);
+
+            var sent = await CliRunner.ShoutAsync(["send", "-a", endpoint.ToString(), "--pin", fingerprint, "over", "tls"], timeout: Timeout);
+            Assert.True(sent.ExitCode == 0, sent.Stderr);
+            Assert.Equal("OVER TLS\n", sent.StdoutText);
+
+            var chat = await CliRunner.ShoutAsync(["chat", "-a", endpoint.ToString(), "--pin", fingerprint], "secret\nquit\n"u8.ToArray(), Timeout);
+            Assert.True(chat.ExitCode == 0, chat.Stderr);
+            Assert.Equal("SECRET\nQUIT\n", chat.StdoutText);
+        }
+    }
+
     [Fact]
     public async Task Bench_over_ws_catches_replies_that_are_not_what_it_expects()
     {
@@ -148,7 +191,10 @@ public sealed class WebSocketCliTests
     {
         await using var server = await WebServer.StartAsync();
         await using var peer = await NodeWsPeer.StartAsync(tls: true);
-        foreach (var args in (string[][])[["-a", ShoutWs(server)], ["-a", peer.Endpoint("/upper").ToString(), "--pin", peer.Fingerprint!]])
+        var (secure, wss, fingerprint) = await StartShoutWssAsync();
+        await using var secureServer = secure;
+        foreach (var args in (string[][])[["-a", ShoutWs(server)], ["-a", wss.ToString(), "--pin", fingerprint],
+            ["-a", peer.Endpoint("/upper").ToString(), "--pin", peer.Fingerprint!]])
         {
             var result = await CliRunner.ShoutAsync(["bench", .. args, "-c", "2", "-p", "2", "-d", "1s", "-w", "200ms", "--json"], timeout: Timeout);
             Assert.True(result.ExitCode == 0, result.Stderr);
