@@ -45,6 +45,17 @@ public sealed class AddressErrorTableTests
     }
 
     [Theory]
+    [InlineData("send")]
+    [InlineData("chat")]
+    [InlineData("bench")]
+    public async Task A_bad_SHOUT_ADDRESS_is_one_line_too(string command)
+    {
+        var result = await CliRunner.ShoutAsync([command], stdin: [], timeout: Timeout,
+            environment: new Dictionary<string, string> { ["SHOUT_ADDRESS"] = "foo://x" });
+        AssertOneLineError(result, "$SHOUT_ADDRESS: 'foo://x': unknown scheme 'foo://'");
+    }
+
+    [Theory]
     [InlineData("tcp://", "missing port")]
     [InlineData("tcp://host", "missing port")]
     [InlineData("udp://[::1", "an IPv6 address is written [ADDRESS]:PORT")]
