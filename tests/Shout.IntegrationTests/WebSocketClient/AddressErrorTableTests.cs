@@ -10,6 +10,8 @@ namespace Shout.IntegrationTests.WebSocketClient;
 /// </summary>
 public sealed class AddressErrorTableTests
 {
+    private const string TooLongUnixPath = "unix:///tmp/shout-a-socket-path-longer-than-the-108-bytes-a-unix-socket-address-can-hold-is-refused-before-any-socket.sock";
+
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     public static TheoryData<string, string, string> ClientCases()
@@ -25,6 +27,7 @@ public sealed class AddressErrorTableTests
             cases.Add(command, "foo://x", "unknown scheme 'foo://'");
             cases.Add(command, "unix:///no/such/dir/s.sock", "no such directory /no/such/dir (unix:///no/such/dir/s.sock)");
             cases.Add(command, "unix:///tmp/shout-no-such-socket-file.sock", "no socket file there");
+            cases.Add(command, TooLongUnixPath, "a Unix socket path is at most 108 bytes");
         }
 
         return cases;
@@ -63,6 +66,7 @@ public sealed class AddressErrorTableTests
     [InlineData("ws://127.0.0.1:0/ws", "WebSocket is served on the web endpoint; use --web http://HOST:PORT")]
     [InlineData("unix:///no/such/dir/s.sock", "the directory /no/such/dir does not exist")]
     [InlineData("tcp://192.0.2.1:0", "192.0.2.1 is not an address of this machine")]
+    [InlineData(TooLongUnixPath, "a Unix socket path is at most 108 bytes")]
     [InlineData("udp://192.0.2.1:0", "192.0.2.1 is not an address of this machine")]
     public async Task Serve_says_what_is_wrong_with_a_listen_address_in_one_line(string address, string expected)
     {
