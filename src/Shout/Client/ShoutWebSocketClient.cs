@@ -189,7 +189,7 @@ public sealed class ShoutWebSocketClient : IAsyncDisposable
     }
 
     /// <summary>The one-line description of a close code, as the CLI prints it.</summary>
-    public static string DescribeClose(WebSocketCloseStatus status, string? description)
+    internal static string DescribeClose(WebSocketCloseStatus status, string? description)
     {
         var code = ((int)status).ToString(CultureInfo.InvariantCulture);
         var name = Enum.IsDefined(status) ? $" ({status})" : "";
