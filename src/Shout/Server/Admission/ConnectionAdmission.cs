@@ -1,8 +1,8 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
+using Shout.Server.Reload;
 
 namespace Shout.Server.Admission;
 
@@ -12,27 +12,22 @@ namespace Shout.Server.Admission;
 /// limits — one global count across every listener (Kestrel's <c>MaxConcurrentConnections</c> is per
 /// binding and closes silently) and one per client address. A client over a limit is told why in one
 /// line, then closed. A slot is freed when its connection ends. Thread-safe; one per server.
+/// The access lists and limits are read from <see cref="LiveSettings"/> per connection, so a reload applies to the next one.
 /// </summary>
 internal sealed class ConnectionAdmission
 {
-    private readonly ShoutServerOptions _options;
+    private readonly LiveSettings _settings;
     private readonly ShoutMetrics _metrics;
     private readonly ILogger<ConnectionAdmission> _logger;
     private readonly Lock _gate = new();
     private readonly Dictionary<IPAddress, int> _perAddress = [];
-    private readonly byte[] _busy;
-    private readonly byte[] _busyAddress;
     private int _open;
 
-    public ConnectionAdmission(ShoutServerOptions options, ShoutMetrics metrics, ILogger<ConnectionAdmission> logger)
+    public ConnectionAdmission(LiveSettings settings, ShoutMetrics metrics, ILogger<ConnectionAdmission> logger)
     {
-        _options = options;
+        _settings = settings;
         _metrics = metrics;
         _logger = logger;
-        _busy = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture,
-            $"ERR server busy (max {options.MaxConnections} connections)\n"));
-        _busyAddress = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture,
-            $"ERR too many connections from your address (max {options.MaxConnectionsPerAddress})\n"));
     }
 
     /// <summary>Connections admitted and not yet ended, over every endpoint.</summary>
@@ -50,14 +45,15 @@ internal sealed class ConnectionAdmission
             address = address.MapToIPv4();
         }
 
-        if (address is not null && !_options.Access.IsAllowed(address))
+        var settings = _settings.Current;
+        if (address is not null && !settings.Access.IsAllowed(address))
         {
             _metrics.ConnectionRejected(transport, CloseReason.Denied);
             AdmissionLog.Denied(_logger, connection.ConnectionId, address.ToString());
             return;
         }
 
-        var refusal = TryEnter(address);
+        var refusal = TryEnter(address, settings, out var counted);
         if (refusal is not null)
         {
             _metrics.ConnectionRejected(transport, CloseReason.Limit);
@@ -72,21 +68,23 @@ internal sealed class ConnectionAdmission
         }
         finally
         {
-            Leave(address);
+            Leave(counted ? address : null);
         }
     }
 
     /// <summary>Takes a slot; returns the refusal line when a limit is reached.</summary>
-    private byte[]? TryEnter(IPAddress? address)
+    // counted: whether the address was counted, so leaving uncounts exactly what entering counted across a reload.
+    private byte[]? TryEnter(IPAddress? address, ReloadableSettings settings, out bool counted)
     {
-        var max = _options.MaxConnections;
+        counted = false;
+        var max = settings.MaxConnections;
         if (Interlocked.Increment(ref _open) > max && max > 0)
         {
             Interlocked.Decrement(ref _open);
-            return _busy;
+            return settings.BusyLine;
         }
 
-        var perAddress = _options.MaxConnectionsPerAddress;
+        var perAddress = settings.MaxConnectionsPerAddress;
         if (address is null || perAddress <= 0)
         {
             return null;
@@ -98,10 +96,11 @@ internal sealed class ConnectionAdmission
             if (count >= perAddress)
             {
                 Interlocked.Decrement(ref _open);
-                return _busyAddress;
+                return settings.BusyAddressLine;
             }
 
             _perAddress[address] = count + 1;
+            counted = true;
         }
 
         return null;
@@ -110,7 +109,7 @@ internal sealed class ConnectionAdmission
     private void Leave(IPAddress? address)
     {
         Interlocked.Decrement(ref _open);
-        if (address is null || _options.MaxConnectionsPerAddress <= 0)
+        if (address is null)
         {
             return;
         }

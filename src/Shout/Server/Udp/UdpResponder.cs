@@ -61,6 +61,10 @@ internal sealed class UdpResponder : IAsyncDisposable
         return new UdpResponder(socket, bound, metrics, logger);
     }
 
+    /// <summary>Serves a socket bound elsewhere (passed by systemd socket activation).</summary>
+    public static UdpResponder Adopt(Socket socket, ShoutMetrics metrics, ILogger logger) =>
+        new(socket, ShoutEndpoint.For(ShoutTransport.Udp, (IPEndPoint)socket.LocalEndPoint!), metrics, logger);
+
     /// <summary>
     /// Starts the receive loop. One per socket: a second loop on the same socket measured no gain
     /// on two cores (docs/transports.md).
