@@ -58,5 +58,10 @@ internal static class ShoutWeb
         app.MapGet("/live", app.Services.GetRequiredService<LiveFeed>().StreamAsync);
         app.MapHealthChecks("/healthz");
         app.MapMetrics("/metrics", app.Services.GetRequiredService<PrometheusExport>().Registry);
+        if (app.Services.GetRequiredService<ShoutWebOptions>().ReloadEndpoint)
+        {
+            var reloader = app.Services.GetRequiredService<Server.Reload.SettingsReloader>();
+            app.MapPost("/reload", () => ReloadEndpoint.Answer(reloader.Reload()));
+        }
     }
 }

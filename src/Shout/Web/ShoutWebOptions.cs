@@ -33,6 +33,12 @@ public sealed class ShoutWebOptions
     /// <summary>A WebSocket that sends no message for this long is closed (pongs do not count). Default 5 minutes.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Serve <c>POST /reload</c>, which reloads the server's settings like SIGHUP does. Default off:
+    /// anyone who reaches the web endpoint could call it.
+    /// </summary>
+    public bool ReloadEndpoint { get; set; }
+
     /// <summary>Parses <c>--web</c>: an <c>http://HOST:PORT</c> URL, or <c>none</c> (null).</summary>
     /// <exception cref="FormatException">Not an http URL with a host and port.</exception>
     public static Uri? ParseAddress(string text)
