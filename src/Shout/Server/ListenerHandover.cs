@@ -10,15 +10,19 @@ namespace Shout.Server;
 /// stop taking new connections without resetting any. A listener shared with the process that
 /// holds it (systemd socket activation) is released: its queue stays with the holder for the next
 /// instance. An SO_REUSEPORT listener stops receiving SYNs (<see cref="ListenerDetach"/>), its
-/// accept queue is served to the end, then it is closed. Then connections accepted a moment ago
-/// get <see cref="Settle"/> for their first bytes to arrive, so the drain answers them instead of
-/// closing them unheard.
+/// accept queue is served to the end, then it is closed. Then the open connections get up to
+/// <see cref="MaxSettle"/> (half the shutdown timeout if that is less) to finish on their own before
+/// the drain answers and closes the rest: a client that connected a moment ago may not have sent
+/// its bytes yet (a loaded client was seen taking a second), and the drain would close it unheard.
 /// </summary>
-internal sealed partial class ListenerHandover(ListenSockets sockets, ConnectionAdmission admission, ILogger<ListenerHandover> logger)
+internal sealed partial class ListenerHandover(ListenSockets sockets, ConnectionAdmission admission, ShoutServerOptions options,
+    ILogger<ListenerHandover> logger)
     : IHostedLifecycleService
 {
-    /// <summary>How long a just-accepted connection may take to deliver its first bytes before the drain starts.</summary>
-    internal static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(250);
+    /// <summary>The longest the open connections are left to finish on their own before the drain.</summary>
+    internal static readonly TimeSpan MaxSettle = TimeSpan.FromSeconds(2);
+
+    private static readonly TimeSpan SettlePoll = TimeSpan.FromMilliseconds(10);
 
     /// <summary>A handshake under way when the SYN filter went on completes within a round trip; this is generous.</summary>
     private static readonly TimeSpan HandshakeGrace = TimeSpan.FromMilliseconds(50);
@@ -42,15 +46,17 @@ internal sealed partial class ListenerHandover(ListenSockets sockets, Connection
                 socket.Dispose();
             }
 
+            if (held.Count > 0)
+            {
+                Log.Released(logger, held.Count, admission.Open);
+            }
+
             if (grouped.Count > 0)
             {
                 await LeaveGroupAsync(grouped, cancellationToken);
             }
 
-            if (admission.Open > 0)
-            {
-                await Task.Delay(Settle, cancellationToken);
-            }
+            await SettleAsync(cancellationToken);
         }
         catch (OperationCanceledException)
         {
@@ -58,8 +64,23 @@ internal sealed partial class ListenerHandover(ListenSockets sockets, Connection
         }
     }
 
+    private async Task SettleAsync(CancellationToken cancellationToken)
+    {
+        var bound = options.ShutdownTimeout == Timeout.InfiniteTimeSpan
+            ? MaxSettle
+            : TimeSpan.FromTicks(Math.Min(options.ShutdownTimeout.Ticks / 2, MaxSettle.Ticks));
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (admission.Open > 0 && System.Diagnostics.Stopwatch.GetElapsedTime(started) < bound)
+        {
+            await Task.Delay(SettlePoll, cancellationToken);
+        }
+
+        Log.Settled(logger, admission.Open, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
     private async Task LeaveGroupAsync(IReadOnlyList<Socket> grouped, CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var detached = grouped.Where(ListenerDetach.StopNewConnections).ToList();
         if (detached.Count < grouped.Count)
         {
@@ -79,7 +100,7 @@ internal sealed partial class ListenerHandover(ListenSockets sockets, Connection
             socket.Dispose();
         }
 
-        Log.LeftGroup(logger, detached.Count);
+        Log.LeftGroup(logger, detached.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -94,8 +115,14 @@ internal sealed partial class ListenerHandover(ListenSockets sockets, Connection
 
     private static partial class Log
     {
-        [LoggerMessage(401, LogLevel.Information, "left the SO_REUSEPORT group on {Count} listener(s): no new connections, the accept queue served")]
-        public static partial void LeftGroup(ILogger logger, int count);
+        [LoggerMessage(401, LogLevel.Information, "left the SO_REUSEPORT group on {Count} listener(s) in {Milliseconds:F0} ms: no new connections, the accept queue served")]
+        public static partial void LeftGroup(ILogger logger, int count, double milliseconds);
+
+        [LoggerMessage(403, LogLevel.Information, "released {Count} passed socket(s) to their holder: new connections wait there for the next instance; {Open} open here")]
+        public static partial void Released(ILogger logger, int count, int open);
+
+        [LoggerMessage(404, LogLevel.Information, "{Open} connection(s) still open after {Milliseconds:F0} ms; draining them")]
+        public static partial void Settled(ILogger logger, int open, double milliseconds);
 
         [LoggerMessage(402, LogLevel.Warning, "could not attach the SYN filter to {Count} SO_REUSEPORT listener(s); connections queued to them at the close may be reset")]
         public static partial void DetachFailed(ILogger logger, int count);

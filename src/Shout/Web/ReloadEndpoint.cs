@@ -6,7 +6,8 @@ namespace Shout.Web;
 /// <summary><c>POST /reload</c>: the reload's lines as text; 200 when everything applied, 422 when something was kept.</summary>
 internal static class ReloadEndpoint
 {
-    public static IResult Answer(ReloadResult result)
+    /// <remarks>A plain <see cref="RequestDelegate"/>, not a minimal-API lambda, so Native AOT needs no generated binding.</remarks>
+    public static Task WriteAsync(HttpContext context, ReloadResult result)
     {
         var lines = result.Changes.Select(c => $"reloaded: {c}").Concat(result.Errors.Select(e => $"error: {e}")).ToList();
         if (lines.Count == 0)
@@ -14,6 +15,8 @@ internal static class ReloadEndpoint
             lines.Add("reloaded: nothing changed");
         }
 
-        return Results.Text(string.Join('\n', lines) + "\n", "text/plain; charset=utf-8", statusCode: result.Succeeded ? 200 : 422);
+        context.Response.StatusCode = result.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status422UnprocessableEntity;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(string.Join('\n', lines) + "\n", context.RequestAborted);
     }
 }

@@ -61,7 +61,7 @@ internal static class ShoutWeb
         if (app.Services.GetRequiredService<ShoutWebOptions>().ReloadEndpoint)
         {
             var reloader = app.Services.GetRequiredService<Server.Reload.SettingsReloader>();
-            app.MapPost("/reload", () => ReloadEndpoint.Answer(reloader.Reload()));
+            app.MapPost("/reload", context => ReloadEndpoint.WriteAsync(context, reloader.Reload()));
         }
     }
 }

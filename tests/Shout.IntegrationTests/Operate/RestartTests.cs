@@ -61,7 +61,7 @@ public sealed partial class RestartTests(ITestOutputHelper output)
         var log = supervisor.Stdout;
         var second = log[ListeningLine().Matches(log)[1].Index..];
         output.WriteLine($"held socket restart: {clients.Summary}; answered by the new instance: {ClientClosed().Count(second)}");
-        Assert.True(clients.Resets == 0 && clients.Lost == 0 && clients.Refused == 0, clients.Summary);
+        Assert.True(clients.Resets == 0 && clients.Lost == 0 && clients.Refused == 0, $"{clients.Summary}\nthe first instance's stop:\n{StopLog(log)}");
         Assert.True(ClientClosed().Count(second) > 0, $"the new instance served nobody:\n{log}");
     }
 
@@ -83,9 +83,17 @@ public sealed partial class RestartTests(ITestOutputHelper output)
         await clients.WaitForAnsweredAsync(atExit + 300, Startup);
         await clients.StopAsync();
 
-        output.WriteLine($"reuse-port handover: {clients.Summary}; old answered {ClientClosed().Count(old.Stdout)}, successor {ClientClosed().Count(successor.Stdout)}");
+        output.WriteLine($"reuse-port handover: {clients.Summary}; old answered {ClientClosed().Count(old.Stdout)}, successor {ClientClosed().Count(successor.Stdout)}; "
+            + string.Join(" ", old.Stdout.Split('\n').Where(l => l.Contains("left the SO_REUSEPORT group", StringComparison.Ordinal))));
         Assert.Contains("left the SO_REUSEPORT group", old.Stdout, StringComparison.Ordinal);
-        Assert.True(clients.Resets == 0 && clients.Lost == 0 && clients.Refused == 0, clients.Summary);
+        Assert.True(clients.Resets == 0 && clients.Lost == 0 && clients.Refused == 0, $"{clients.Summary}\nthe old process:\n{StopLog(old.Stdout)}");
+    }
+
+    /// <summary>The log around the first instance's drain, to tell what happened to a lost reply.</summary>
+    private static string StopLog(string log)
+    {
+        var from = log.IndexOf("draining", StringComparison.Ordinal);
+        return from < 0 ? log : log[Math.Max(0, from - 3000)..Math.Min(log.Length, from + 6000)];
     }
 
     [GeneratedRegex(@"Shout listening on tcp://")]
