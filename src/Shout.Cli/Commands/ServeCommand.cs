@@ -35,8 +35,11 @@ internal static class ServeCommand
 
         command.SetAction(async (parse, cancellationToken) =>
         {
+            // Before anything slow: SIGHUP's default action would end the process during start-up.
+            using var reloads = new ReloadSignal();
             var run = new ServeRun();
-            var errors = Resolve(parse, parse.GetValue(config), run);
+            var configFile = parse.GetValue(config);
+            var errors = Resolve(parse, configFile, run);
             if (errors.Count > 0)
             {
                 foreach (var error in errors)
@@ -60,7 +63,7 @@ internal static class ServeCommand
 
             // Before the first socket of the process exists, or it has no effect.
             run.Options.Sockets.ApplyToProcess();
-            return await RunAsync(run.Options, run.Verbose);
+            return await RunAsync(run.Options, reloads, () => Reread(parse, configFile));
         });
         return command;
     }
@@ -109,6 +112,8 @@ internal static class ServeCommand
             errors.Add(e.Message);
         }
 
+        run.Options.LogLevel = run.Verbose ? LogLevel.Debug : LogLevel.Information;
+        run.Options.Systemd = true;
         var tls = run.Options.Tls;
         tls.Password = Environment.GetEnvironmentVariable(TlsPasswordVariable) is { Length: > 0 } password ? password : null;
         if (tls.KeyPath is not null && tls.CertificatePath is null)
@@ -119,12 +124,20 @@ internal static class ServeCommand
         return errors;
     }
 
-    private static async Task<int> RunAsync(ShoutServerOptions options, bool verbose)
+    /// <summary>The settings as the sources say now, for a reload; a wrong one is a one-line <see cref="FormatException"/>.</summary>
+    private static ShoutServerOptions Reread(ParseResult parse, FileInfo? configFile)
+    {
+        var run = new ServeRun();
+        var errors = Resolve(parse, configFile, run);
+        return errors.Count == 0 ? run.Options : throw new FormatException(string.Join("; ", errors));
+    }
+
+    private static async Task<int> RunAsync(ShoutServerOptions options, ReloadSignal reloads, Func<ShoutServerOptions> reread)
     {
         ShoutServer server;
         try
         {
-            server = CreateServer(options, verbose);
+            server = CreateServer(options);
         }
         catch (ArgumentException e)
         {
@@ -154,6 +167,9 @@ internal static class ServeCommand
                 Volatile.Write(ref _starting, false);
             }
 
+            server.ReloadSource = reread;
+            reloads.Attach(server);
+
             // The host drains on the first Ctrl+C/SIGTERM; a second one means "now".
             using var impatience = SecondSignal.ExitAtOnce();
             await server.WaitForShutdownAsync();
@@ -162,20 +178,35 @@ internal static class ServeCommand
         return 0;
     }
 
-    private static ShoutServer CreateServer(ShoutServerOptions options, bool verbose) =>
-        ShoutServer.Create(options, logging =>
+    private static ShoutServer CreateServer(ShoutServerOptions options)
+    {
+        ShoutServer? server = null;
+        server = ShoutServer.Create(options, logging =>
         {
-            logging.AddSimpleConsole(c =>
+            if (Environment.GetEnvironmentVariable("JOURNAL_STREAM") is { Length: > 0 })
             {
-                c.SingleLine = true;
-                c.TimestampFormat = "HH:mm:ss.fff ";
-            });
+                // journald stamps every line itself and reads the <N> priority prefix this formatter writes.
+                logging.AddSystemdConsole();
+            }
+            else
+            {
+                logging.AddSimpleConsole(c =>
+                {
+                    c.SingleLine = true;
+                    c.TimestampFormat = "HH:mm:ss.fff ";
+                });
+            }
+
             logging.SetMinimumLevel(LogLevel.Information);
             logging.AddFilter("Microsoft", LogLevel.Warning);
 
             // A failed start is told in one line by RunAsync; the host's own report of it is a stack trace.
             logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", level => level >= LogLevel.Warning
                 && !(level == LogLevel.Error && Volatile.Read(ref _starting)));
-            logging.AddFilter("Shout", verbose ? LogLevel.Debug : LogLevel.Information);
+
+            // Read per message, so a reload that turns --verbose on or off applies at once.
+            logging.AddFilter("Shout", level => level >= (server?.LogLevel ?? options.LogLevel));
         });
+        return server;
+    }
 }

@@ -66,6 +66,9 @@ public sealed class ShoutMetrics
     /// <summary>Connections open now, over every transport.</summary>
     public long ActiveConnections => Interlocked.Read(ref _activeTotal);
 
+    /// <summary>Stream connections (TCP, TLS, Unix) open now: the ones a listener handover waits for.</summary>
+    internal long ActiveStreamConnections => TransportKinds.All.Where(k => k.IsStream()).Sum(k => Interlocked.Read(ref _transports[(int)k].Active));
+
     /// <summary>Connections accepted since start.</summary>
     public long AcceptedConnections => Interlocked.Read(ref _acceptedTotal);
 
