@@ -1,6 +1,12 @@
+using System.Text.Json.Serialization;
+
 namespace Shout.Trace;
 
 /// <summary>What a trace reports: a packet of a connection, a datagram, or a connection's summary.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(TracePacketLine), "packet")]
+[JsonDerivedType(typeof(TraceDatagramLine), "datagram")]
+[JsonDerivedType(typeof(TraceSummary), "summary")]
 public abstract record TraceRecord(int Connection, DateTimeOffset Time, string Client, string Server);
 
 /// <summary>
