@@ -42,19 +42,29 @@ public static class PacketDecoder
             var length = Math.Max(0, ip.PayloadLength - tcp.DataOffset * 4);
             return new TracedPacket(time, TraceProtocol.Tcp, new IPEndPoint(ip.SourceAddress, tcp.SourcePort),
                 new IPEndPoint(ip.DestinationAddress, tcp.DestinationPort), flags, tcp.SequenceNumber,
-                tcp.Acknowledgment ? tcp.AcknowledgmentNumber : 0, length, Head(tcp.PayloadData));
+                tcp.Acknowledgment ? tcp.AcknowledgmentNumber : 0, length, Head(tcp));
         }
 
         if (ip.PayloadPacket is UdpPacket udp)
         {
             return new TracedPacket(time, TraceProtocol.Udp, new IPEndPoint(ip.SourceAddress, udp.SourcePort),
                 new IPEndPoint(ip.DestinationAddress, udp.DestinationPort), TcpControlBits.None, 0, 0,
-                Math.Max(0, udp.Length - UdpFields.HeaderLength), Head(udp.PayloadData));
+                Math.Max(0, udp.Length - UdpFields.HeaderLength), Head(udp));
         }
 
         return null;
     }
 
-    private static ReadOnlyMemory<byte> Head(byte[]? payload) =>
-        payload is null ? ReadOnlyMemory<byte>.Empty : payload.AsMemory(0, Math.Min(payload.Length, TracedPacket.PreviewBytes));
+    // The payload's declared segment can run past the captured bytes (the snap length cut it):
+    // take only what was captured, up to the preview's size.
+    private static ReadOnlyMemory<byte> Head(Packet transport)
+    {
+        if (transport.PayloadDataSegment is not { } segment || segment.Offset >= segment.Bytes.Length)
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+
+        var available = Math.Min(segment.Length, segment.Bytes.Length - segment.Offset);
+        return segment.Bytes.AsMemory(segment.Offset, Math.Min(available, TracedPacket.PreviewBytes)).ToArray();
+    }
 }
