@@ -33,6 +33,13 @@ public sealed class ShoutWebOptions
     /// <summary>A WebSocket that sends no message for this long is closed (pongs do not count). Default 5 minutes.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Draw the latest connections' packets on the page (sequence diagrams of the handshake, data and
+    /// close). Captures the server's ports through libpcap, so it needs CAP_NET_RAW; without it the page
+    /// says so. Default false: nothing is captured.
+    /// </summary>
+    public bool Trace { get; set; }
+
     /// <summary>Parses <c>--web</c>: an <c>http://HOST:PORT</c> URL, or <c>none</c> (null).</summary>
     /// <exception cref="FormatException">Not an http URL with a host and port.</exception>
     public static Uri? ParseAddress(string text)
