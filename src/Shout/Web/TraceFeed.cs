@@ -73,6 +73,7 @@ internal sealed partial class TraceFeed(ShoutWebOptions options, BoundAddresses 
             SetStatus("on", $"Tracing port {string.Join(", ", ports)} on {capture.Interface}.", ports);
             LogTracing(logger, capture.Filter, capture.Interface);
             await Task.Delay(Timeout.Infinite, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            LogTraced(logger, capture.Packets);
         }
         catch (TraceUnavailableException e)
         {
@@ -114,6 +115,9 @@ internal sealed partial class TraceFeed(ShoutWebOptions options, BoundAddresses 
 
     [LoggerMessage(Level = LogLevel.Information, Message = "tracing packets ({Filter}) on {Interface} for the page")]
     private static partial void LogTracing(ILogger logger, string filter, string @interface);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "traced {Packets} packets")]
+    private static partial void LogTraced(ILogger logger, long packets);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "the page's trace is off: {Reason}")]
     private static partial void LogUnavailable(ILogger logger, string reason);

@@ -5,7 +5,7 @@
 
 const TraceDiagram = (() => {
   const NS = "http://www.w3.org/2000/svg";
-  const width = 640, left = 150, right = 490, top = 44, step = 34;
+  const width = 640, left = 150, right = 490, top = 44, step = 40;
 
   function el(name, attrs, text) {
     const node = document.createElementNS(NS, name);
@@ -34,7 +34,7 @@ const TraceDiagram = (() => {
     const parts = [s.resetBy ? `reset by the ${s.resetBy}` : s.closedFirst ? `the ${s.closedFirst} closed first` : "closed"];
     if (s.timeWait) parts.push(`${s.timeWait} in TIME_WAIT`);
     if (s.handshakeRttMs != null) parts.push(`handshake ${s.handshakeRttMs.toFixed(3)} ms`);
-    parts.push(`${s.bytesClientToServer} B → · ← ${s.bytesServerToClient} B`);
+    parts.push(`client→server ${s.bytesClientToServer} B · server→client ${s.bytesServerToClient} B`);
     if (s.retransmissions) parts.push(`${s.retransmissions} retransmitted`);
     return parts.join(" · ");
   }
