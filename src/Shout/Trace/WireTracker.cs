@@ -54,8 +54,6 @@ public sealed class WireTracker
         }
 
         var key = fromClient ? (packet.Source, packet.Destination) : (packet.Destination, packet.Source);
-        var client = key.Item1.ToString();
-        var server = key.Item2.ToString();
         if (packet.Protocol == TraceProtocol.Udp)
         {
             if (!_udpNumbers.TryGetValue(key, out var number))
@@ -69,7 +67,7 @@ public sealed class WireTracker
             }
 
             var preview = packet.PayloadLength == 0 ? null : PayloadPreview.Text(packet.Payload.Span);
-            return [new TraceDatagramLine(number, packet.Time, client, server, fromClient ? "client" : "server", packet.PayloadLength, preview)];
+            return [new TraceDatagramLine(number, packet.Time, key.Item1.ToString(), key.Item2.ToString(), fromClient ? "client" : "server", packet.PayloadLength, preview)];
         }
 
         var isSyn = packet.Flags.HasFlag(TcpControlBits.Syn) && !packet.Flags.HasFlag(TcpControlBits.Ack);
@@ -85,7 +83,7 @@ public sealed class WireTracker
                 _open.Remove(_open.MinBy(c => c.Value.LastSeen).Key);
             }
 
-            conversation = _open[key] = new TcpConversation(++_next, client, server, packet.Time, sawSyn: isSyn);
+            conversation = _open[key] = new TcpConversation(++_next, key.Item1.ToString(), key.Item2.ToString(), packet.Time, sawSyn: isSyn);
         }
 
         var line = conversation.Add(packet, fromClient);

@@ -62,6 +62,10 @@ internal sealed partial class TraceFeed(ShoutWebOptions options, BoundAddresses 
         }
 
         var loopbackOnly = endpoints.All(e => IPAddress.TryParse(e.Host, out var ip) && IPAddress.IsLoopback(ip));
+
+        // One specific address for every endpoint narrows the capture to it (other servers may share the port number elsewhere).
+        var hosts = endpoints.Select(e => e.Host).Distinct().ToList();
+        var address = hosts.Count == 1 && IPAddress.TryParse(hosts[0], out var only) ? only : null;
         lock (_gate)
         {
             _tracker = new WireTracker(ports);
@@ -69,7 +73,8 @@ internal sealed partial class TraceFeed(ShoutWebOptions options, BoundAddresses 
 
         try
         {
-            using var capture = WireCapture.Start(loopbackOnly ? "lo" : "any", WireCapture.FilterFor(ports, null), Add);
+            using var capture = WireCapture.Start(loopbackOnly ? "lo" : "any", WireCapture.FilterFor(ports, address), Add,
+                immediate: false); // the page redraws once a second: batches cost the server fewer wake-ups
             SetStatus("on", $"Tracing port {string.Join(", ", ports)} on {capture.Interface}.", ports);
             LogTracing(logger, capture.Filter, capture.Interface);
             await Task.Delay(Timeout.Infinite, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);

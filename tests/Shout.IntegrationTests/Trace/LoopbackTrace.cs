@@ -18,7 +18,7 @@ internal sealed class LoopbackTrace : IDisposable
     private LoopbackTrace(int port)
     {
         _tracker = new WireTracker([port]);
-        _capture = WireCapture.Start("lo", WireCapture.FilterFor([port], null), Add);
+        _capture = WireCapture.Start("lo", WireCapture.FilterFor([port], System.Net.IPAddress.Loopback), Add);
     }
 
     public static LoopbackTrace Start(int port) => new(port);
