@@ -4,7 +4,7 @@ using PacketDotNet;
 namespace Shout.Trace;
 
 /// <summary>Reads what a trace needs from a packet decoded by PacketDotNet (no parsing by hand).</summary>
-public static class PacketDecoder
+internal static class PacketDecoder
 {
     /// <summary>Decodes raw link-layer bytes (as a capture delivers them); null when not TCP or UDP over IP.</summary>
     public static TracedPacket? Decode(LinkLayers linkLayer, byte[] data, DateTimeOffset time)

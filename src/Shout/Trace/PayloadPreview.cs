@@ -3,7 +3,7 @@ using System.Text;
 namespace Shout.Trace;
 
 /// <summary>A short, printable, one-line look at a payload, for a trace line.</summary>
-public static class PayloadPreview
+internal static class PayloadPreview
 {
     /// <summary>Most characters shown.</summary>
     public const int MaxCharacters = 24;

@@ -214,7 +214,7 @@ internal sealed class TcpConversation(int number, string client, string server, 
 }
 
 /// <summary>The TCP state names, as <c>ss</c> and the tutorial write them.</summary>
-public static class TcpStates
+internal static class TcpStates
 {
     /// <summary>No connection.</summary>
     public const string Closed = "CLOSED";

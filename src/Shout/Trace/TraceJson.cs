@@ -13,7 +13,7 @@ namespace Shout.Trace;
 internal sealed partial class TraceJsonContext : JsonSerializerContext;
 
 /// <summary>Writes and reads trace records as JSON.</summary>
-public static class TraceJson
+internal static class TraceJson
 {
     /// <summary>One record as one line of JSON.</summary>
     public static string Serialize(TraceRecord record) => JsonSerializer.Serialize(record, TraceJsonContext.Default.TraceRecord);

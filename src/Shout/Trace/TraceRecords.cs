@@ -7,7 +7,7 @@ namespace Shout.Trace;
 [JsonDerivedType(typeof(TracePacketLine), "packet")]
 [JsonDerivedType(typeof(TraceDatagramLine), "datagram")]
 [JsonDerivedType(typeof(TraceSummary), "summary")]
-public abstract record TraceRecord(int Connection, DateTimeOffset Time, string Client, string Server);
+internal abstract record TraceRecord(int Connection, DateTimeOffset Time, string Client, string Server);
 
 /// <summary>
 /// One TCP segment as the tutorial draws it: who sent it, its flags, its numbers relative to each
@@ -30,13 +30,13 @@ public abstract record TraceRecord(int Connection, DateTimeOffset Time, string C
 /// <param name="ServerState">State the server enters by this packet; null if unchanged.</param>
 /// <param name="Retransmission">True when this segment repeats sequence numbers already sent.</param>
 /// <param name="ElapsedMs">Milliseconds since the connection's first packet.</param>
-public sealed record TracePacketLine(int Connection, DateTimeOffset Time, string Client, string Server, string From, string Flags,
+internal sealed record TracePacketLine(int Connection, DateTimeOffset Time, string Client, string Server, string From, string Flags,
     string Seq, long SeqOffset, string? Ack, long? AckOffset, int Length, string? Preview,
     string? ClientState, string? ServerState, bool Retransmission, double ElapsedMs)
     : TraceRecord(Connection, Time, Client, Server);
 
 /// <summary>One UDP datagram: no connection, no numbers, no states.</summary>
-public sealed record TraceDatagramLine(int Connection, DateTimeOffset Time, string Client, string Server, string From, int Length, string? Preview)
+internal sealed record TraceDatagramLine(int Connection, DateTimeOffset Time, string Client, string Server, string From, int Length, string? Preview)
     : TraceRecord(Connection, Time, Client, Server);
 
 /// <summary>A TCP connection that ended (both sides closed or in TIME_WAIT, or a reset).</summary>
@@ -53,6 +53,6 @@ public sealed record TraceDatagramLine(int Connection, DateTimeOffset Time, stri
 /// <param name="Retransmissions">Segments that repeated data, SYN or FIN already sent.</param>
 /// <param name="Packets">Segments seen.</param>
 /// <param name="DurationMs">Milliseconds from the first to the last packet.</param>
-public sealed record TraceSummary(int Connection, DateTimeOffset Time, string Client, string Server, string? ClosedFirst, string? ResetBy,
+internal sealed record TraceSummary(int Connection, DateTimeOffset Time, string Client, string Server, string? ClosedFirst, string? ResetBy,
     string? TimeWait, double? HandshakeRttMs, long BytesClientToServer, long BytesServerToClient, int Retransmissions, int Packets, double DurationMs)
     : TraceRecord(Connection, Time, Client, Server);

@@ -4,7 +4,7 @@ namespace Shout.Trace;
 /// The capture cannot start: no permission (CAP_NET_RAW), no libpcap, no such interface, or a
 /// filter libpcap refused. <see cref="Exception.Message"/> is one line that says what to do.
 /// </summary>
-public sealed class TraceUnavailableException : Exception
+internal sealed class TraceUnavailableException : Exception
 {
     /// <summary>The hint printed when the capture is not permitted.</summary>
     public const string PermissionHint =

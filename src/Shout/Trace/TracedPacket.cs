@@ -4,7 +4,7 @@ namespace Shout.Trace;
 
 /// <summary>The TCP flags a trace shows (a subset of the header's: URG, ECE and CWR are left out).</summary>
 [Flags]
-public enum TcpControlBits
+internal enum TcpControlBits
 {
     /// <summary>No flag: a UDP datagram, or a TCP segment with none of the shown flags.</summary>
     None = 0,
@@ -26,7 +26,7 @@ public enum TcpControlBits
 }
 
 /// <summary>TCP or UDP.</summary>
-public enum TraceProtocol
+internal enum TraceProtocol
 {
     /// <summary>A TCP segment.</summary>
     Tcp,
@@ -48,7 +48,7 @@ public enum TraceProtocol
 /// <param name="Acknowledgement">TCP acknowledgement number as on the wire (0 for UDP or without ACK).</param>
 /// <param name="PayloadLength">Payload bytes as the headers declare them (not only the captured part).</param>
 /// <param name="Payload">The first captured payload bytes (at most <see cref="PreviewBytes"/>).</param>
-public sealed record TracedPacket(DateTimeOffset Time, TraceProtocol Protocol, IPEndPoint Source, IPEndPoint Destination,
+internal sealed record TracedPacket(DateTimeOffset Time, TraceProtocol Protocol, IPEndPoint Source, IPEndPoint Destination,
     TcpControlBits Flags, uint Sequence, uint Acknowledgement, int PayloadLength, ReadOnlyMemory<byte> Payload)
 {
     /// <summary>How many payload bytes are kept for the preview.</summary>

@@ -10,7 +10,7 @@ namespace Shout.Trace;
 /// PacketDotNet, and hands each to a callback on the capture's own thread. The capture is
 /// running when <see cref="Start"/> returns, so traffic made after that is seen. Needs CAP_NET_RAW.
 /// </summary>
-public sealed class WireCapture : IDisposable
+internal sealed class WireCapture : IDisposable
 {
     // Enough for link, IP and TCP headers with options, and the preview's bytes; the payload's
     // length comes from the headers, so larger segments cost no more to capture.

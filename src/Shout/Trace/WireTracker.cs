@@ -9,7 +9,7 @@ namespace Shout.Trace;
 /// Memory is bounded: at most <see cref="MaxConnections"/> connections are followed; the one
 /// seen least recently is dropped to make room.
 /// </summary>
-public sealed class WireTracker
+internal sealed class WireTracker
 {
     /// <summary>Most connections followed at once.</summary>
     public const int MaxConnections = 4096;

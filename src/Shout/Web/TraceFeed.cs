@@ -2,7 +2,6 @@ using System.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Shout.Endpoints;
-using Shout.Server;
 using Shout.Trace;
 
 namespace Shout.Web;
