@@ -44,7 +44,7 @@ internal sealed class LoopbackTrace : IDisposable
 
     public async Task<IReadOnlyList<TraceRecord>> WaitForAsync(Func<IReadOnlyList<TraceRecord>, bool> condition, TimeSpan? timeout = null)
     {
-        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(20));
+        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
         while (true)
         {
             var records = Records;
