@@ -9,6 +9,7 @@ var root = new RootCommand("Shout: say something to the server and it shouts it 
     ChatCommand.Create(),
     BenchCommand.Create(),
     StatesCommand.Create(),
+    TraceCommand.Create(),
 };
 
 var parse = root.Parse(args);

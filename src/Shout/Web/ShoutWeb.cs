@@ -22,6 +22,13 @@ internal static class ShoutWeb
         services.AddSingleton(options);
         services.AddSingleton<EmbeddedAssets>();
         services.AddSingleton<WebSocketShoutService>();
+        services.AddSingleton<TraceFeed>();
+        if (options.Trace)
+        {
+            // Off, the trace is a constant in the frame: no capture, no hosted work.
+            services.AddHostedService(s => s.GetRequiredService<TraceFeed>());
+        }
+
         services.AddSingleton<LiveFeed>();
         services.AddHostedService(s => s.GetRequiredService<LiveFeed>());
         services.AddSingleton<PrometheusExport>();

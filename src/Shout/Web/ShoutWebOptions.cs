@@ -37,6 +37,13 @@ public sealed class ShoutWebOptions
     /// </summary>
     public bool ReloadEndpoint { get; set; }
 
+    /// <summary>
+    /// Draw the latest connections' packets on the page (sequence diagrams of the handshake, data and
+    /// close). Captures the server's ports through libpcap, so it needs CAP_NET_RAW; without it the page
+    /// says so. Default false: nothing is captured.
+    /// </summary>
+    public bool Trace { get; set; }
+
     /// <summary>Parses <c>--web</c>: an <c>http://HOST:PORT</c> or <c>https://HOST:PORT</c> URL, or <c>none</c> (null).</summary>
     /// <exception cref="FormatException">Not an http URL with a host and port.</exception>
     public static Uri? ParseAddress(string text)
