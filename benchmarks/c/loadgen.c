@@ -139,7 +139,10 @@ static void watch(struct conn *c, uint32_t events, int op) {
     if (epoll_ctl(epfd, op, c->fd, &ev) < 0) fail("epoll_ctl");
 }
 
+static int alive; /* connections open (pingpong, stream, count) */
+
 static void drop(struct conn *c) {
+    alive--;
     epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;
@@ -224,6 +227,7 @@ static void run_events(struct conn *conns, double until) {
             else on_pingpong(c, evs[i].events);
         }
         if (target_msgs && (long)messages >= target_msgs) return;
+        if (alive <= 0) return; /* every connection failed: nothing left to measure */
     }
 }
 
@@ -362,6 +366,7 @@ int main(int argc, char **argv) {
 
     for (int i = 0; i < nconn; i++) {
         if (open_conn(&conns[i], 1) < 0) { conns[i].fd = -1; continue; }
+        alive++;
         if (mode == STREAM) watch(&conns[i], EPOLLIN | EPOLLOUT, EPOLL_CTL_ADD);
         else {
             watch(&conns[i], EPOLLIN, EPOLL_CTL_ADD);
