@@ -14,6 +14,8 @@ internal sealed class DatagramMatrixClient : MatrixClient
 
     public Socket Socket { get; }
 
+    public override Socket RawSocket => Socket;
+
     public override int? LocalPort => ((IPEndPoint)Socket.LocalEndPoint!).Port;
 
     public static DatagramMatrixClient Connect(ShoutEndpoint server, IPAddress from)

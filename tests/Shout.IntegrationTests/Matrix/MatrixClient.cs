@@ -32,6 +32,9 @@ internal abstract class MatrixClient : IAsyncDisposable
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
 
+    /// <summary>The client's socket (to shrink its receive buffer, or read its local address).</summary>
+    public abstract System.Net.Sockets.Socket RawSocket { get; }
+
     /// <summary>The local port the server sees (for matching the server's log lines); null on Unix.</summary>
     public abstract int? LocalPort { get; }
 

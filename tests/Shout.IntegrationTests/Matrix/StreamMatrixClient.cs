@@ -130,8 +130,7 @@ internal sealed class StreamMatrixClient : MatrixClient
 
     public override async Task SendRawAsync(ReadOnlyMemory<byte> bytes) => await _socket.SendAsync(bytes);
 
-    /// <summary>The client's receive buffer, made small by slow-reader tests.</summary>
-    public Socket Socket => _socket;
+    public override Socket RawSocket => _socket;
 
     public override async ValueTask DisposeAsync()
     {

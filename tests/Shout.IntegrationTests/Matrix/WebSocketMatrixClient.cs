@@ -24,6 +24,8 @@ internal sealed class WebSocketMatrixClient : MatrixClient
 
     public ClientWebSocket WebSocket { get; }
 
+    public override Socket RawSocket => _socket;
+
     public override int? LocalPort => (_socket.LocalEndPoint as IPEndPoint)?.Port;
 
     /// <summary>The <c>/ws</c> URI of the server's web endpoint, <c>ws://</c> or <c>wss://</c>.</summary>
