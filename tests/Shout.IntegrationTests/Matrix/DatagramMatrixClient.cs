@@ -86,6 +86,13 @@ internal sealed class DatagramMatrixClient : MatrixClient
         return count;
     }
 
+    public override async Task<byte[]?> ReceiveSomeAsync(CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        var read = await Socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+        return buffer[..read];
+    }
+
     public override Task CloseAsync() => Task.CompletedTask;
 
     public override void Reset() => Socket.Close();

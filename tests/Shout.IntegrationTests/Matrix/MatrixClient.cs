@@ -51,6 +51,9 @@ internal abstract class MatrixClient : IAsyncDisposable
     /// <summary>Receives until the server ends the connection; see <see cref="ReceiveAsync"/>.</summary>
     public Task<Ending> ReadToEndAsync(TimeSpan? timeout = null) => ReceiveAsync(int.MaxValue, timeout ?? Deadline);
 
+    /// <summary>What arrives next (a read, a message, a datagram); null when the server ended gracefully. Throws on a reset.</summary>
+    public abstract Task<byte[]?> ReceiveSomeAsync(CancellationToken cancellationToken);
+
     /// <summary>Ends the client's side gracefully (FIN / close_notify / close frame); UDP does nothing.</summary>
     public abstract Task CloseAsync();
 

@@ -22,20 +22,16 @@ internal sealed class StreamMatrixClient : MatrixClient
 
     public override int? LocalPort => (_socket.LocalEndPoint as IPEndPoint)?.Port;
 
-    public static async Task<MatrixClient> ConnectAsync(TestServer server, MatrixTransport transport, IPAddress from)
-    {
-        var endpoint = server.Server.Endpoints.First(e => e.Transport != ShoutTransport.Udp);
-        Socket socket;
-        if (endpoint.Transport == ShoutTransport.Unix)
-        {
-            socket = await RawClient.ConnectAsync(endpoint);
-        }
-        else
-        {
-            socket = await RawClient.ConnectFromAsync(endpoint, from);
-        }
+    public static Task<MatrixClient> ConnectAsync(TestServer server, MatrixTransport transport, IPAddress from) =>
+        ConnectAsync(server.Server.Endpoints.First(e => e.Transport != ShoutTransport.Udp), transport.IsTls ? Pinned(server) : null, from);
 
-        if (!transport.IsTls)
+    /// <summary>Dials <paramref name="endpoint"/>; with <paramref name="validate"/>, over TLS trusting what it trusts.</summary>
+    public static async Task<MatrixClient> ConnectAsync(ShoutEndpoint endpoint, RemoteCertificateValidationCallback? validate, IPAddress from)
+    {
+        var socket = endpoint.Transport == ShoutTransport.Unix
+            ? await RawClient.ConnectAsync(endpoint)
+            : await RawClient.ConnectFromAsync(endpoint, from);
+        if (validate is null)
         {
             return new StreamMatrixClient(socket, new NetworkStream(socket, ownsSocket: false));
         }
@@ -47,7 +43,7 @@ internal sealed class StreamMatrixClient : MatrixClient
             await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
             {
                 TargetHost = "localhost",
-                RemoteCertificateValidationCallback = Pinned(server),
+                RemoteCertificateValidationCallback = validate,
             }, timeout.Token);
         }
         catch (Exception e) when (e is IOException or AuthenticationException or SocketException or OperationCanceledException)
@@ -61,12 +57,13 @@ internal sealed class StreamMatrixClient : MatrixClient
     }
 
     /// <summary>Trusts exactly the server's certificate, by its SHA-256 fingerprint.</summary>
-    public static RemoteCertificateValidationCallback Pinned(TestServer server)
-    {
-        var expected = server.Server.TlsCertificate?.GetCertHash(HashAlgorithmName.SHA256)
-            ?? throw new Xunit.Sdk.XunitException("the server has no TLS certificate (ShoutServer.TlsCertificate is null)");
-        return (_, certificate, _, _) => certificate is not null && certificate.GetCertHash(HashAlgorithmName.SHA256).AsSpan().SequenceEqual(expected);
-    }
+    public static RemoteCertificateValidationCallback Pinned(TestServer server) =>
+        Pinned(server.Server.TlsCertificate?.GetCertHash(HashAlgorithmName.SHA256)
+            ?? throw new Xunit.Sdk.XunitException("the server has no TLS certificate (ShoutServer.TlsCertificate is null)"));
+
+    /// <summary>Trusts exactly the certificate whose SHA-256 hash is <paramref name="expected"/>.</summary>
+    public static RemoteCertificateValidationCallback Pinned(byte[] expected) =>
+        (_, certificate, _, _) => certificate is not null && certificate.GetCertHash(HashAlgorithmName.SHA256).AsSpan().SequenceEqual(expected);
 
     public override async Task SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
@@ -103,6 +100,13 @@ internal sealed class StreamMatrixClient : MatrixClient
         {
             return new Ending(output.ToArray(), EndKind.Reset, null, e.Message);
         }
+    }
+
+    public override async Task<byte[]?> ReceiveSomeAsync(CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        var read = await _stream.ReadAsync(buffer, cancellationToken);
+        return read == 0 ? null : buffer[..read];
     }
 
     public override async Task CloseAsync()

@@ -35,7 +35,11 @@ internal sealed class WebSocketMatrixClient : MatrixClient
         return new UriBuilder(web) { Scheme = secure ? "wss" : "ws", Path = "/ws" }.Uri;
     }
 
-    public static async Task<MatrixClient> ConnectAsync(TestServer server, bool secure, IPAddress from)
+    public static Task<MatrixClient> ConnectAsync(TestServer server, bool secure, IPAddress from) =>
+        ConnectAsync(Uri(server, secure), secure ? StreamMatrixClient.Pinned(server) : null, from);
+
+    /// <summary>Dials <paramref name="uri"/> (<c>ws://</c>, or <c>wss://</c> trusting what <paramref name="validate"/> trusts).</summary>
+    public static async Task<MatrixClient> ConnectAsync(Uri uri, System.Net.Security.RemoteCertificateValidationCallback? validate, IPAddress from)
     {
         Socket? socket = null;
         var handler = new SocketsHttpHandler
@@ -49,9 +53,9 @@ internal sealed class WebSocketMatrixClient : MatrixClient
                 return new NetworkStream(socket, ownsSocket: true);
             },
         };
-        if (secure)
+        if (validate is not null)
         {
-            handler.SslOptions.RemoteCertificateValidationCallback = StreamMatrixClient.Pinned(server);
+            handler.SslOptions.RemoteCertificateValidationCallback = validate;
         }
 
         var invoker = new HttpMessageInvoker(handler);
@@ -62,7 +66,7 @@ internal sealed class WebSocketMatrixClient : MatrixClient
         try
         {
             using var timeout = new CancellationTokenSource(Deadline);
-            await webSocket.ConnectAsync(Uri(server, secure), invoker, timeout.Token);
+            await webSocket.ConnectAsync(uri, invoker, timeout.Token);
         }
         catch (Exception e) when (e is WebSocketException or HttpRequestException or IOException or OperationCanceledException)
         {
@@ -109,6 +113,27 @@ internal sealed class WebSocketMatrixClient : MatrixClient
         catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException)
         {
             return new Ending(output.ToArray(), EndKind.Reset, (int?)WebSocket.CloseStatus, e.Message);
+        }
+    }
+
+    /// <summary>The next message, or null at the server's close frame (not answered: the caller closes when its sends are done).</summary>
+    public override async Task<byte[]?> ReceiveSomeAsync(CancellationToken cancellationToken)
+    {
+        var output = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            var result = await WebSocket.ReceiveAsync(buffer.AsMemory(), cancellationToken);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return null;
+            }
+
+            output.Write(buffer, 0, result.Count);
+            if (result.EndOfMessage)
+            {
+                return output.ToArray();
+            }
         }
     }
 
