@@ -14,14 +14,19 @@ internal sealed partial class ServedProcess : IAsyncDisposable
 {
     private readonly Func<IPAddress, Task<MatrixClient>> _dial;
 
-    private ServedProcess(ProcessHarness process, Func<IPAddress, Task<MatrixClient>> dial, string address)
+    private ServedProcess(ProcessHarness process, Func<IPAddress, Task<MatrixClient>> dial, string address,
+        System.Net.Security.RemoteCertificateValidationCallback? pin)
     {
         Process = process;
+        Pin = pin;
         _dial = dial;
         Address = address;
     }
 
     public ProcessHarness Process { get; }
+
+    /// <summary>Trusts the server's certificate only (TLS and WSS), by the fingerprint it logged.</summary>
+    public System.Net.Security.RemoteCertificateValidationCallback? Pin { get; }
 
     /// <summary>The address the clients dial, as the server logged it.</summary>
     public string Address { get; }
@@ -65,7 +70,7 @@ internal sealed partial class ServedProcess : IAsyncDisposable
             Func<IPAddress, Task<MatrixClient>> dial = transport.IsWebSocket
                 ? from => WebSocketMatrixClient.ConnectAsync(new UriBuilder(address) { Scheme = transport.IsTls ? "wss" : "ws", Path = "/ws" }.Uri, pin, from)
                 : from => StreamMatrixClient.ConnectAsync(ShoutEndpoint.Parse(address), pin, from);
-            return new ServedProcess(process, dial, address);
+            return new ServedProcess(process, dial, address, pin);
         }
         catch
         {
@@ -75,6 +80,24 @@ internal sealed partial class ServedProcess : IAsyncDisposable
     }
 
     public Task<MatrixClient> OpenAsync(IPAddress from) => _dial(from);
+
+    /// <summary>The web endpoint's address as logged (http or https), for <c>/metrics</c>; null when it serves none.</summary>
+    public Uri? WebAddress => Listening().Matches(Process.Stdout).Select(m => m.Groups[1].Value)
+        .Where(a => a.StartsWith("http", StringComparison.Ordinal)).Select(a => new Uri(a)).FirstOrDefault();
+
+    /// <summary>The server process's resident set size now, from /proc.</summary>
+    public long ResidentBytes()
+    {
+        var line = File.ReadLines($"/proc/{Process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+    }
+
+    /// <summary>The sum over every series of the metric whose name ends with <paramref name="suffix"/>, from <c>/metrics</c>.</summary>
+    public async Task<double> MetricAsync(HttpClient http, string suffix)
+    {
+        var text = await http.GetStringAsync(new Uri(WebAddress ?? throw new InvalidOperationException("no web endpoint"), "/metrics"));
+        return PrometheusText.Parse(text).Values.Where(f => f.Name.EndsWith(suffix, StringComparison.Ordinal)).SelectMany(f => f.Samples).Sum(s => s.Value);
+    }
 
     /// <summary>The connections of the process's log: id, transport, remote, and when closed its reason and bytes.</summary>
     public IReadOnlyList<LoggedConnection> Connections()
