@@ -141,6 +141,49 @@ public sealed class AdmissionMatrixTests
         }
     }
 
+    [Fact]
+    public async Task Row13_19_UDP_rate_limit_per_source_drops_the_excess_counts_it_and_spares_other_sources()
+    {
+        const int rate = 10;
+        var clock = new WatchedClock();
+        await using var server = await MatrixTransport.Udp.StartAsync(o => Knob.Set(o, "UdpRatePerSource", rate), clock: clock);
+        var endpoint = server.EndpointOf(Shout.Endpoints.ShoutTransport.Udp);
+        await using var flooder = DatagramMatrixClient.Connect(endpoint, IPAddress.Parse("127.0.0.2"));
+        await using var other = DatagramMatrixClient.Connect(endpoint, IPAddress.Parse("127.0.0.3"));
+
+        // The clock stands still: one second's allowance at most, however fast the datagrams come.
+        for (var i = 0; i < 3 * rate; i++)
+        {
+            await flooder.SendAsync(System.Text.Encoding.ASCII.GetBytes($"n{i}"));
+        }
+
+        // One receive loop answers in arrival order: once a later datagram from another source is
+        // answered, every datagram of the burst was handled, and its replies are already queued here.
+        await other.SendAsync("other"u8.ToArray());
+        Assert.Equal("OTHER"u8.ToArray(), await other.ReceiveDatagramAsync());
+        var answered = flooder.DrainQueued();
+        Assert.InRange(answered, 1, rate);
+        await Eventually.TrueAsync(() => server.Metrics.Snapshot().Any(s => s.Transport == "udp" && s.Rejected == 3 * rate - answered),
+            TimeSpan.FromSeconds(15), () => $"{3 * rate - answered} dropped datagrams not counted as udp rejections: {string.Join(", ", server.Metrics.Snapshot())}");
+
+        // A second later the source has a new allowance.
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await flooder.SendAsync("again"u8.ToArray());
+        Assert.Equal("AGAIN"u8.ToArray(), await flooder.ReceiveDatagramAsync());
+    }
+
+    [Fact]
+    public async Task Row13_UDP_rate_limit_zero_means_off()
+    {
+        await using var server = await MatrixTransport.Udp.StartAsync(o => Knob.Set(o, "UdpRatePerSource", 0));
+        await using var client = DatagramMatrixClient.Connect(server.EndpointOf(Shout.Endpoints.ShoutTransport.Udp), IPAddress.Loopback);
+        for (var i = 0; i < 200; i++)
+        {
+            await client.SendAsync(System.Text.Encoding.ASCII.GetBytes($"m{i}"));
+            Assert.Equal(System.Text.Encoding.ASCII.GetBytes($"M{i}"), await client.ReceiveDatagramAsync());
+        }
+    }
+
     private static async Task AssertRejectedEventAsync(TestServer server, MatrixTransport transport, CloseReason reason, IPAddress? from)
     {
         await Eventually.TrueAsync(() => server.Server.Services.GetEvents().Any(e => Matches(e, transport, reason, from)), TimeSpan.FromSeconds(15),
