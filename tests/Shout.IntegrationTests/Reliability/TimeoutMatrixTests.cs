@@ -11,7 +11,7 @@ namespace Shout.IntegrationTests.Reliability;
 /// from the same <see cref="ShoutServerOptions.IdleTimeout"/> and <see cref="ShoutServerOptions.WriteTimeout"/>,
 /// on a fake clock: one tick before the timeout the connection is served, at it it is closed.
 /// </summary>
-public sealed class TimeoutMatrixTests
+public sealed class TimeoutMatrixTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly TimeSpan Idle = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan Write = TimeSpan.FromSeconds(30);
@@ -139,8 +139,46 @@ public sealed class TimeoutMatrixTests
         Assert.Contains(server.Server.Services.GetEvents(), e => e.Kind == ConnectionEventKind.Closed && e.Reason == CloseReason.WriteTimeout
             && transport.EventNames.Contains(e.Transport));
 
+        output.WriteLine($"{transport}: {Interlocked.Read(ref accepted) / 1024} KiB sent by a client that never reads before the write timeout closed it");
+
         // Bounded: the server stopped taking input once its replies backed up.
         Assert.InRange(Interlocked.Read(ref accepted), 1, 256L * 1024 * 1024 - 1);
+    }
+
+    [Theory]
+    [InlineData("tcp4")]
+    [InlineData("tcp6")]
+    [InlineData("unix")]
+    [InlineData("tls")]
+    public async Task Row05_a_trickled_line_is_closed_at_the_line_timeout_though_each_byte_keeps_the_idle_timeout_away(string name)
+    {
+        var line = TimeSpan.FromSeconds(30);
+        var step = TimeSpan.FromSeconds(5);
+        var transport = MatrixTransport.Named(name);
+        var clock = new WatchedClock();
+        await using var server = await transport.StartAsync(o =>
+        {
+            o.Mode = ShoutMode.Line;
+            o.IdleTimeout = TimeSpan.FromSeconds(10);
+            o.LineTimeout = line;
+        }, clock: clock);
+        await using var client = await transport.OpenAsync(server);
+        for (var elapsed = TimeSpan.Zero; elapsed < line; elapsed += step)
+        {
+            // Timers of a fake clock fire inside Advance: none has fired before the line's 30 s are up.
+            Assert.Equal(0, server.Metrics.TimeoutsExpired);
+            var before = clock.Reads;
+            await client.SendAsync("z"u8.ToArray());
+            await clock.WaitForServerAsync(before);
+            clock.Advance(step);
+        }
+
+        var ending = await client.ReadToEndAsync();
+        Assert.Equal("ERR line timeout\n", System.Text.Encoding.ASCII.GetString(ending.Data));
+        Assert.Equal(EndKind.Closed, ending.Kind);
+        await server.WaitForNoConnectionsAsync();
+        Assert.Equal(1, server.Metrics.ClosedFor(CloseReason.LineTimeout));
+        Assert.Equal(0, server.Metrics.ClosedFor(CloseReason.IdleTimeout));
     }
 
     private static IEnumerable<ConnectionEvent> UdpEvents(TestServer server, string port, ConnectionEventKind kind) =>
