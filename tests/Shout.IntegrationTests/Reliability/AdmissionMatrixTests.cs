@@ -33,7 +33,8 @@ public sealed class AdmissionMatrixTests
         var logs = new LogCapture();
         await using var server = await transport.StartAsync(o => o.Access = AccessList.Create([], [transport.LoopbackNetwork]), logs);
 
-        await Probe.RefusedAsync(transport, server, null, "let me in");
+        var refused = await Probe.RefusedAsync(transport, server, null, "let me in");
+        AssertDeniedForm(transport, refused);
 
         await Eventually.TrueAsync(() => server.Metrics.ClosedFor(CloseReason.Denied) == 1, TimeSpan.FromSeconds(15),
             () => $"{server.Metrics.ClosedFor(CloseReason.Denied)} denials counted");
@@ -181,6 +182,30 @@ public sealed class AdmissionMatrixTests
         {
             await client.SendAsync(System.Text.Encoding.ASCII.GetBytes($"m{i}"));
             Assert.Equal(System.Text.Encoding.ASCII.GetBytes($"M{i}"), await client.ReceiveDatagramAsync());
+        }
+    }
+
+    /// <summary>
+    /// How a denial looks to the client: TCP closed with nothing sent (no busy line: nothing was
+    /// read), TLS a failed handshake, WebSocket refused before the upgrade (HTTP 403, or the
+    /// connection closed) or closed with 1008; UDP no answer (the probe already checked).
+    /// </summary>
+    private static void AssertDeniedForm(MatrixTransport transport, ProbeResult refused)
+    {
+        if (transport.IsWebSocket)
+        {
+            Assert.True(refused.Refusal!.StartsWith("HTTP 403", StringComparison.Ordinal)
+                || refused.Refusal.StartsWith("upgrade failed, no HTTP response", StringComparison.Ordinal)
+                || (refused.Refusal.StartsWith("TLS handshake", StringComparison.Ordinal) && transport.IsTls)
+                || refused.Ending?.CloseCode == 1008, $"a denied WebSocket gets 403, no upgrade, or close code 1008; got {refused.Refusal}");
+        }
+        else if (transport.IsTls)
+        {
+            Assert.True(refused.Ending is null || refused.Ending.Data.Length == 0, $"a denied TLS client gets no handshake; got {refused.Refusal}");
+        }
+        else if (!transport.IsDatagram)
+        {
+            Assert.True(refused.Ending is { Data.Length: 0, Kind: EndKind.Closed or EndKind.Reset }, $"a denied client is closed unread; got {refused.Refusal}");
         }
     }
 

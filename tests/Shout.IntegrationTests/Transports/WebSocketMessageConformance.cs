@@ -112,15 +112,3 @@ public abstract class WebSocketMessageConformance : MessageTransportConformance
     private static ConnectionEvent LastClosed(TestServer server) =>
         server.Server.Services.GetEvents().Last(e => e.Kind == ConnectionEventKind.Closed);
 }
-
-/// <summary><c>ws://</c>: the web endpoint over plain HTTP.</summary>
-public sealed class WsConformance : WebSocketMessageConformance
-{
-    internal override MatrixTransport Transport => MatrixTransport.Ws;
-}
-
-/// <summary><c>wss://</c>: the web endpoint over TLS (<c>--web https://…</c>), the server's certificate pinned.</summary>
-public sealed class WssConformance : WebSocketMessageConformance
-{
-    internal override MatrixTransport Transport => MatrixTransport.Wss;
-}

@@ -9,7 +9,7 @@ namespace Shout.IntegrationTests.Transports;
 /// largest IPv4 size (65,507) answered whole; a reply that outgrows it follows UdpReplyRule (cut at
 /// the last whole character, counted).
 /// </summary>
-public sealed class UdpConformance : MessageTransportConformance
+public sealed class UdpMessageTransportConformance : MessageTransportConformance
 {
     internal override MatrixTransport Transport => MatrixTransport.Udp;
 
