@@ -4,7 +4,7 @@ using Shout.Endpoints;
 namespace Shout.Client;
 
 /// <summary>Turns connection failures into the one-line messages the CLI prints.</summary>
-public static class ClientErrors
+internal static class ClientErrors
 {
     /// <summary>True for failures that are the network's or the server's, not a bug.</summary>
     public static bool IsConnectionFailure(Exception error) =>

@@ -7,7 +7,7 @@ namespace Shout.Load;
 /// Runs <c>shout bench</c>: opens the connections, drives the chosen mode, and measures replies,
 /// latency, errors, its own CPU and (for a local server) the server's CPU and memory.
 /// </summary>
-public static class BenchRunner
+internal static class BenchRunner
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(500);
 
