@@ -5,6 +5,7 @@ using Shout.IntegrationTests.Infrastructure;
 using Shout.IntegrationTests.Matrix;
 using Shout.IntegrationTests.Web;
 using Shout.Server;
+using Shout.Sessions;
 using Shout.Server.Admission;
 
 namespace Shout.IntegrationTests.Reliability;

@@ -5,6 +5,7 @@ using Shout.IntegrationTests.Infrastructure;
 using Shout.IntegrationTests.Matrix;
 using Shout.IntegrationTests.Web;
 using Shout.Server;
+using Shout.Sessions;
 
 namespace Shout.IntegrationTests.Reliability;
 

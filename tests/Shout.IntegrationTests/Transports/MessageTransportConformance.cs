@@ -2,6 +2,7 @@ using System.Text;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.IntegrationTests.Matrix;
 using Shout.Server;
+using Shout.Sessions;
 using Shout.Text;
 
 namespace Shout.IntegrationTests.Transports;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Shout.Client;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.Server;
+using Shout.Sessions;
 using Shout.Text;
 
 namespace Shout.IntegrationTests.Transports;
