@@ -148,7 +148,7 @@ public sealed class AdmissionMatrixTests
     {
         const int rate = 10;
         var clock = new WatchedClock();
-        await using var server = await MatrixTransport.Udp.StartAsync(o => Knob.Set(o, "UdpRatePerSource", rate), clock: clock);
+        await using var server = await MatrixTransport.Udp.StartAsync(o => o.UdpRatePerSource = rate, clock: clock);
         var endpoint = server.EndpointOf(Shout.Endpoints.ShoutTransport.Udp);
         await using var flooder = DatagramMatrixClient.Connect(endpoint, IPAddress.Parse("127.0.0.2"));
         await using var other = DatagramMatrixClient.Connect(endpoint, IPAddress.Parse("127.0.0.3"));
@@ -165,8 +165,8 @@ public sealed class AdmissionMatrixTests
         Assert.Equal("OTHER"u8.ToArray(), await other.ReceiveDatagramAsync());
         var answered = flooder.DrainQueued();
         Assert.InRange(answered, 1, rate);
-        await Eventually.TrueAsync(() => server.Metrics.Snapshot().Any(s => s.Transport == "udp" && s.Rejected == 3 * rate - answered),
-            TimeSpan.FromSeconds(15), () => $"{3 * rate - answered} dropped datagrams not counted as udp rejections: {string.Join(", ", server.Metrics.Snapshot())}");
+        await Eventually.TrueAsync(() => server.Metrics.DatagramsRateLimited == 3 * rate - answered,
+            TimeSpan.FromSeconds(15), () => $"{3 * rate - answered} datagrams dropped, {server.Metrics.DatagramsRateLimited} counted (shout.udp.rate_limited)");
 
         // A second later the source has a new allowance.
         clock.Advance(TimeSpan.FromSeconds(1));
@@ -177,7 +177,7 @@ public sealed class AdmissionMatrixTests
     [Fact]
     public async Task Row13_UDP_rate_limit_zero_means_off()
     {
-        await using var server = await MatrixTransport.Udp.StartAsync(o => Knob.Set(o, "UdpRatePerSource", 0));
+        await using var server = await MatrixTransport.Udp.StartAsync(o => o.UdpRatePerSource = 0);
         await using var client = DatagramMatrixClient.Connect(server.EndpointOf(Shout.Endpoints.ShoutTransport.Udp), IPAddress.Loopback);
         for (var i = 0; i < 200; i++)
         {
