@@ -27,7 +27,7 @@ public sealed class Row20NonReaderMemoryTests(ITestOutputHelper output)
     [InlineData("tcp4")]
     [InlineData("ws")]
     [InlineData("wss")]
-    public async Task Row20_clients_that_send_1_MiB_and_never_read_cost_a_bounded_amount_returned_when_they_close(string name)
+    public async Task Row20_clients_that_send_1_MiB_and_never_read_cost_a_bounded_amount_during_and_after(string name)
     {
         var transport = MatrixTransport.Named(name);
         string[] web = transport.IsWebSocket ? [] : ["--web", "http://127.0.0.1:0"];
