@@ -30,7 +30,8 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, Session
     /// <summary>Serves one admitted connection of <paramref name="transport"/> until it ends.</summary>
     public async Task OnConnectedAsync(ConnectionContext connection, TransportKind transport)
     {
-        var session = lifecycle.Open(connection.ConnectionId, transport, PeerAddress.Describe(connection.RemoteEndPoint));
+        var session = lifecycle.Open(connection.ConnectionId, transport, PeerAddress.Describe(connection.RemoteEndPoint),
+            connection.Features.Get<SessionAdmission.Ticket>());
         var input = connection.Transport.Input;
         var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
         using var drain = lifetime?.ConnectionClosedRequested.Register(static state => ((PipeReader)state!).CancelPendingRead(), input);

@@ -10,9 +10,10 @@ internal sealed class Session
     private readonly ShoutMetrics _metrics;
     private int _closed;
 
-    internal Session(ShoutMetrics metrics, string id, TransportKind transport, string remote, long started)
+    internal Session(ShoutMetrics metrics, string id, TransportKind transport, string remote, long started, SessionAdmission.Ticket? ticket)
     {
         _metrics = metrics;
+        Ticket = ticket;
         Id = id;
         Transport = transport;
         Remote = remote;
@@ -30,6 +31,9 @@ internal sealed class Session
 
     /// <summary>When it was admitted (<see cref="System.Diagnostics.Stopwatch"/> timestamp).</summary>
     public long Started { get; }
+
+    /// <summary>The admission slot it holds; freed when the session is recorded closed.</summary>
+    internal SessionAdmission.Ticket? Ticket { get; }
 
     /// <summary>Bytes received and answered.</summary>
     public long BytesIn { get; private set; }

@@ -11,10 +11,10 @@ namespace Shout.Sessions;
 /// </summary>
 internal sealed class SessionLifecycle(ShoutMetrics metrics, IConnectionEvents events, ILogger<SessionLifecycle> logger)
 {
-    /// <summary>Records an admitted session and returns it.</summary>
-    public Session Open(string id, TransportKind transport, string remote)
+    /// <summary>Records an admitted session, holding <paramref name="ticket"/>'s slot, and returns it.</summary>
+    public Session Open(string id, TransportKind transport, string remote, SessionAdmission.Ticket? ticket)
     {
-        var session = new Session(metrics, id, transport, remote, Stopwatch.GetTimestamp());
+        var session = new Session(metrics, id, transport, remote, Stopwatch.GetTimestamp(), ticket);
         metrics.ConnectionOpened(transport);
         events.Opened(id, transport.Name(), remote);
         SessionLog.Accepted(logger, id, transport.Name(), remote);
@@ -29,6 +29,8 @@ internal sealed class SessionLifecycle(ShoutMetrics metrics, IConnectionEvents e
             return;
         }
 
+        // The slot first: whoever sees the close recorded may connect again at once and be admitted.
+        session.Ticket?.Dispose();
         var elapsed = Stopwatch.GetElapsedTime(session.Started);
         // The event before the count: whoever sees the count drop finds the event already there.
         events.Closed(session.Id, session.Transport.Name(), session.Remote, reason, session.BytesIn, session.BytesOut, elapsed);

@@ -59,7 +59,7 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
                 KeepAliveInterval = options.KeepAliveInterval,
                 KeepAliveTimeout = options.KeepAliveTimeout,
             });
-            await ServeAsync(lifecycle.Open(id, transport, remote), socket, context.RequestAborted);
+            await ServeAsync(lifecycle.Open(id, transport, remote, ticket), socket, context.RequestAborted);
         }
         finally
         {

@@ -22,6 +22,8 @@ internal static partial class StreamAdmission
                 return;
             }
 
+            // The handler's session holds the slot and frees it as it records the close.
+            connection.Features.Set(ticket);
             await next(connection);
         };
 

@@ -96,7 +96,7 @@ internal sealed class UdpPeers : IDisposable
         var ticket = _admission.TryAdmit(id, TransportKind.Udp, endPoint.Address, remote, out _);
         var copy = new SocketAddress(source.Family, source.Size);
         source.Buffer.Span.CopyTo(copy.Buffer.Span);
-        var peer = new Peer(ticket, ticket is null ? null : _lifecycle.Open(id, TransportKind.Udp, remote), now, _settings.UdpRatePerSource);
+        var peer = new Peer(ticket, ticket is null ? null : _lifecycle.Open(id, TransportKind.Udp, remote, ticket), now, _settings.UdpRatePerSource);
         lock (_gate)
         {
             if (peer.Session is null)
