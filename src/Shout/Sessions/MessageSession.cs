@@ -146,7 +146,9 @@ internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
         var receive = pending.AsTask();
         var interrupt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _interrupt, interrupt);
-        if (_stopping.IsCancellationRequested && !_inMessage)
+
+        // A timeout or stop that fired before the wait was published must not be lost.
+        if (_timeouts.Expired is not null || (_stopping.IsCancellationRequested && !_inMessage))
         {
             interrupt.TrySetResult();
         }
