@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Shout.Cli.Commands;
+using Shout.Cli.Parsing;
 
 var root = new RootCommand("Shout: say something to the server and it shouts it back, uppercased. "
     + "A server for TCP, UDP, Unix sockets, TLS and WebSocket, with clients, a browser page and a load generator.")
@@ -11,5 +12,4 @@ var root = new RootCommand("Shout: say something to the server and it shouts it 
     StatesCommand.Create(),
 };
 
-// Signals belong to the commands (the server drains on SIGTERM), not to the parser's own handler.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+return await CliRunner.RunAsync(root, args);

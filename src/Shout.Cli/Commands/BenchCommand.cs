@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Shout.Cli.Parsing;
 using Shout.Client;
 using Shout.Load;
 using Shout.Server;
@@ -19,37 +20,74 @@ internal static class BenchCommand
         var mode = new Argument<BenchMode>("mode")
         {
             Description = "pingpong: C connections, P messages in flight each; stream: write continuously while reading; "
-                + "hold: open C connections at --rate, one message each, hold them, report server memory per connection.",
+                + "hold: open C connections at --connect-rate, one message each, hold them, report server memory per connection. Default pingpong.",
             Arity = ArgumentArity.ZeroOrOne,
+            HelpName = CliValues.EnumForm<BenchMode>(),
             DefaultValueFactory = _ => BenchMode.PingPong,
+            CustomParser = CliValues.Enum<BenchMode>,
         };
-        var expect = new Option<BenchExpect>("--expect") { Description = "upper: replies are the uppercase of what was sent (default); echo: replies are what was sent." };
-        var connections = new Option<int>("--connections", "-c") { Description = "Concurrent connections (hold: connections to hold). Default 1.", DefaultValueFactory = _ => 1 };
-        var pipeline = new Option<int>("--pipeline", "-p") { Description = "pingpong: messages in flight per connection. Default 1.", DefaultValueFactory = _ => 1 };
-        var size = new Option<int?>("--size", "-s") { Description = "Bytes per message (default 32) or, in stream mode, per write (default 16384)." };
+        var expect = new Option<BenchExpect>("--expect")
+        {
+            Description = "upper: replies are the uppercase of what was sent (default); echo: replies are what was sent.",
+            HelpName = CliValues.EnumForm<BenchExpect>(),
+            CustomParser = CliValues.Enum<BenchExpect>,
+        };
+        var connections = new Option<int>("--connections", "-c")
+        {
+            Description = "Concurrent connections (hold: connections to hold). Default 1.",
+            HelpName = "count",
+            DefaultValueFactory = _ => 1,
+            CustomParser = CliValues.Int(1),
+        };
+        var pipeline = new Option<int>("--pipeline", "-p")
+        {
+            Description = "pingpong: messages in flight per connection. Default 1.",
+            HelpName = "count",
+            DefaultValueFactory = _ => 1,
+            CustomParser = CliValues.Int(1),
+        };
+        var size = new Option<int?>("--size", "-s")
+        {
+            Description = "Bytes per message (default 32) or, in stream mode, per write (default 16384).",
+            HelpName = "bytes",
+            CustomParser = CliValues.OptionalInt(1),
+        };
         var duration = new Option<TimeSpan?>("--duration", "-d")
         {
             Description = "How long to measure (hold: how long to hold). Default 10s (hold 5s).",
-            CustomParser = r => CommonOptions.ParseDuration(r),
+            HelpName = "duration",
+            CustomParser = CliValues.OptionalDuration,
         };
         var warmup = new Option<TimeSpan?>("--warmup", "-w")
         {
             Description = "Load before measuring, not counted. Default 1s (hold: 0).",
-            CustomParser = r => CommonOptions.ParseDuration(r),
+            HelpName = "duration",
+            CustomParser = CliValues.OptionalDuration,
         };
-        var rate = new Option<int>("--rate") { Description = "hold: connections opened per second. Default 2000.", DefaultValueFactory = _ => 2000 };
-        var serverPid = new Option<int?>("--server-pid") { Description = "The server's process id, for its CPU and memory. Default: the local process listening on the address." };
+        var rate = new Option<int>("--rate")
+        {
+            Description = "hold: connections opened per second. Default 2000.",
+            HelpName = "per-second",
+            DefaultValueFactory = _ => 2000,
+            CustomParser = CliValues.Int(1),
+        };
+        var serverPid = new Option<int?>("--server-pid")
+        {
+            Description = "The server's process id, for its CPU and memory. Default: the local process listening on the address.",
+            HelpName = "pid",
+            CustomParser = CliValues.OptionalInt(1),
+        };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON (no live display)." };
 
         var command = new Command("bench", "Measure a server: messages/s, MB/s, latency percentiles, every reply checked.")
         {
             mode, address, expect, connections, pipeline, size, duration, warmup, rate, serverPid, json,
         };
-        client.AddTo(command);
+        client.AddTo(command, address);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var benchMode = parse.GetValue(mode);
-            var endpoint = parse.GetValue(address)!;
+            var endpoint = client.Endpoint(parse, address);
             var options = new BenchOptions
             {
                 Endpoint = endpoint,

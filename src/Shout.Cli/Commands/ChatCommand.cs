@@ -23,15 +23,17 @@ internal static class ChatCommand
         {
             address,
         };
-        client.AddTo(command);
+        client.AddTo(command, address);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var endpoint = parse.GetValue(address)!;
+            var endpoint = client.Endpoint(parse, address);
             try
             {
                 await using var connection = await ShoutConnection.ConnectAsync(endpoint, client.Read(parse), cancellationToken);
                 var console = new ChatConsole(interactive: !Console.IsInputRedirected && !Console.IsOutputRedirected);
-                console.Status($"connected to {endpoint}; type quit or press Ctrl+D to leave");
+                console.Status(client.Verbose(parse)
+                    ? $"connected to {endpoint} ({connection.RemoteEndPoint}); type quit or press Ctrl+D to leave"
+                    : $"connected to {endpoint}; type quit or press Ctrl+D to leave");
                 return await RunAsync(connection, console, cancellationToken);
             }
             catch (Exception e) when (ClientErrors.IsConnectionFailure(e))

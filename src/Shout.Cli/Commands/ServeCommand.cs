@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Shout.Cli.Parsing;
 using Shout.Server;
 using Shout.Server.Admission;
 
@@ -22,6 +23,7 @@ internal static class ServeCommand
     {
         var config = new Option<FileInfo>("--config")
         {
+            HelpName = "file",
             Description = $"JSON file whose \"Shout\" section holds settings (keys as in [config …] below). Default ./{DefaultConfigFile} when it exists.",
         };
         var command = new Command("serve", "Run the server (the tutorial's 2.1/2.3 concurrent server).") { config };
@@ -30,6 +32,8 @@ internal static class ServeCommand
             command.Options.Add(setting.Option);
         }
 
+        CliHelp.Group("Limits and timeouts", ServeSettings.All.Where(s => ServeSettings.LimitKeys.Contains(s.Key)).Select(s => s.Option));
+        CliHelp.Group("Tuning (docs/benchmarks.md)", ServeSettings.All.Where(s => ServeSettings.TuningKeys.Contains(s.Key)).Select(s => s.Option));
         command.SetAction(async (parse, cancellationToken) =>
         {
             var run = new ServeRun();
@@ -41,7 +45,7 @@ internal static class ServeCommand
                     await Console.Error.WriteLineAsync($"shout: {error}");
                 }
 
-                return 1;
+                return CliRunner.UsageError;
             }
 
             // Before the first socket of the process exists, or it has no effect.
@@ -131,7 +135,7 @@ internal static class ServeCommand
             }
             catch (IOException e)
             {
-                await Console.Error.WriteLineAsync($"shout: cannot listen: {e.Message}");
+                await Console.Error.WriteLineAsync($"shout: {BindErrors.Describe(e, options)}");
                 return 1;
             }
 
@@ -153,6 +157,9 @@ internal static class ServeCommand
             });
             logging.SetMinimumLevel(LogLevel.Information);
             logging.AddFilter("Microsoft", LogLevel.Warning);
+
+            // A start that fails is reported on stderr in one line (BindErrors), not as the host's stack trace.
+            logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
             logging.AddFilter("Shout", verbose ? LogLevel.Debug : LogLevel.Information);
         });
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Microsoft.Extensions.Configuration;
+using Shout.Endpoints;
 using Shout.Server;
 using Shout.Web;
 
@@ -60,7 +61,8 @@ internal sealed class ServeSetting<T> : ServeSetting
     private readonly Func<ParseResult, T[]> _readFlag;
 
     public ServeSetting(string key, string description, Func<string, (T? Value, string? Error)> parse,
-        Action<ServeRun, IReadOnlyList<T>> apply, bool repeatable = false, bool isSwitch = false, string[]? aliases = null)
+        Action<ServeRun, IReadOnlyList<T>> apply, bool repeatable = false, bool isSwitch = false, string[]? aliases = null,
+        string? helpName = null)
         : base(key)
     {
         _parse = parse;
@@ -81,6 +83,7 @@ internal sealed class ServeSetting<T> : ServeSetting
                 Arity = repeatable ? ArgumentArity.OneOrMore : ArgumentArity.ExactlyOne,
                 AllowMultipleArgumentsPerToken = false,
                 CustomParser = ParseTokens,
+                HelpName = helpName ?? DefaultHelpName(),
             };
             _option = values;
             _readFlag = p => p.GetValue(values) ?? [];
@@ -90,6 +93,17 @@ internal sealed class ServeSetting<T> : ServeSetting
     }
 
     public override Option Option => _option;
+
+    /// <summary>The value's form for help: what to write, never the .NET type.</summary>
+    private static string DefaultHelpName() =>
+        typeof(T) == typeof(TimeSpan) ? "duration"
+        : typeof(T) == typeof(int) ? "number"
+        : typeof(T) == typeof(bool) ? "true|false"
+        : typeof(T) == typeof(ShoutEndpoint) ? "endpoint"
+        : typeof(T) == typeof(System.Net.IPNetwork) ? "cidr"
+        : typeof(T) == typeof(UnixFileMode) ? "octal"
+        : typeof(T).IsEnum ? string.Join('|', Enum.GetNames(typeof(T)).Select(n => n.ToLowerInvariant()))
+        : "value";
 
     private bool Repeatable { get; }
 
@@ -149,7 +163,7 @@ internal sealed class ServeSetting<T> : ServeSetting
             var (value, error) = _parse(token.Value);
             if (error is not null)
             {
-                result.AddError($"{Flag} {token.Value}: {error}");
+                result.AddError($"{Flag}: {error}");
                 return [];
             }
 

@@ -36,10 +36,10 @@ internal static class ServeSettings
         new ServeSetting<string>("TlsCert",
             "TLS certificate: a PKCS#12 file (.pfx/.p12), or PEM (with its key inside or in --tls-key). "
             + $"Password, if any, from ${ServeCommand.TlsPasswordVariable}. Default: a self-signed certificate made at start; its SHA-256 fingerprint is printed.",
-            FilePath, (run, values) => run.Options.Tls.CertificatePath = values[^1]),
+            FilePath, (run, values) => run.Options.Tls.CertificatePath = values[^1], helpName: "file"),
         new ServeSetting<string>("TlsKey",
             "TLS: the PEM private key of a PEM --tls-cert.",
-            FilePath, (run, values) => run.Options.Tls.KeyPath = values[^1]),
+            FilePath, (run, values) => run.Options.Tls.KeyPath = values[^1], helpName: "file"),
         new ServeSetting<TimeSpan>("TlsHandshakeTimeout",
             "TLS: close a client that has not finished the handshake after this long. Default 10s.",
             Duration, (run, values) => run.Options.Tls.HandshakeTimeout = values[^1]),
@@ -63,7 +63,7 @@ internal static class ServeSettings
             Boolean, (run, values) => run.Options.ReusePort = values[^1], isSwitch: true),
         new ServeSetting<string>("Web",
             $"The browser page, WebSocket (/ws), live view, /healthz and /metrics: http://HOST:PORT, or none. Default {ShoutWebOptions.DefaultAddress}.",
-            WebAddress, (run, values) => run.Options.Web.Address = ShoutWebOptions.ParseAddress(values[^1])),
+            WebAddress, (run, values) => run.Options.Web.Address = ShoutWebOptions.ParseAddress(values[^1]), helpName: "url"),
 
         // Limits and safety (README): every one has a safe default in ShoutServerOptions.
         new ServeSetting<int>("MaxConnections",
@@ -83,13 +83,13 @@ internal static class ServeSettings
             Duration, (run, values) => run.Options.LineTimeout = values[^1]),
         new ServeSetting<string>("Allow",
             "Only these client addresses may connect: a CIDR block (10.0.0.0/8, 2001:db8::/32) or one address. Repeatable.",
-            Text, (run, values) => run.Allow.AddRange(values.OfType<string>()), repeatable: true),
+            Text, (run, values) => run.Allow.AddRange(values.OfType<string>()), repeatable: true, helpName: "cidr"),
         new ServeSetting<string>("Deny",
             "These client addresses may not connect (deny wins over allow). Repeatable.",
-            Text, (run, values) => run.Deny.AddRange(values.OfType<string>()), repeatable: true),
+            Text, (run, values) => run.Deny.AddRange(values.OfType<string>()), repeatable: true, helpName: "cidr"),
         new ServeSetting<string>("AccessFile",
             "Read more rules from a file: one 'allow CIDR' or 'deny CIDR' per line, '#' comments.",
-            FilePath, (run, values) => run.AccessFile = values[^1]),
+            FilePath, (run, values) => run.AccessFile = values[^1], helpName: "file"),
 
         // Transport tuning (docs/benchmarks.md measures each).
         new ServeSetting<bool>("InlineScheduling",
@@ -106,6 +106,12 @@ internal static class ServeSettings
             + "false saves a system call per message at one buffer block per idle connection).",
             Boolean, (run, values) => run.Options.Sockets.WaitForDataBeforeAllocatingBuffer = values[^1]),
     ];
+
+    /// <summary>The keys shown under their own headings in help, apart from the everyday options.</summary>
+    public static IReadOnlyList<string> LimitKeys { get; } =
+        ["MaxConnections", "MaxConnectionsPerIp", "IdleTimeout", "WriteTimeout", "LineTimeout", "MaxLine", "ProxyTimeout", "TlsHandshakeTimeout", "ShutdownTimeout"];
+
+    public static IReadOnlyList<string> TuningKeys { get; } = ["InlineScheduling", "IoQueues", "BlockSize", "WaitForData", "ReusePort"];
 
     private static (int, string?) Count(string text) =>
         int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= 0
@@ -150,7 +156,7 @@ internal static class ServeSettings
             : (0, $"'{text}' is not a whole number from {min} to {max}");
 
     private static (TimeSpan, string?) Duration(string text) =>
-        DurationParser.TryParse(text, out var value) ? (value, null) : (TimeSpan.Zero, DurationParser.Error(text));
+        DurationParser.TryParse(text, out var value, out var error) ? (value, null) : (TimeSpan.Zero, error);
 
     private static (bool, string?) Boolean(string text) =>
         bool.TryParse(text, out var value) ? (value, null)

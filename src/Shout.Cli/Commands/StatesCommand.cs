@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Shout.Cli.Parsing;
 using Shout.Diagnostics;
 using Spectre.Console;
 
@@ -17,23 +18,16 @@ internal static class StatesCommand
         {
             Description = "Show sockets whose local or remote port is this one (repeatable). Default: every TCP socket.",
             AllowMultipleArgumentsPerToken = false,
+            HelpName = "port",
+            CustomParser = CliValues.Ints(1, 65535),
         };
-        port.Validators.Add(r =>
-        {
-            foreach (var p in r.GetValueOrDefault<int[]>() ?? [])
-            {
-                if (p is < 1 or > 65535)
-                {
-                    r.AddError($"--port {p}: a port is 1 to 65535");
-                }
-            }
-        });
         var watch = new Option<bool>("--watch", "-w") { Description = "Refresh until Ctrl+C." };
         var interval = new Option<TimeSpan>("--interval")
         {
             Description = "With --watch, time between refreshes. Default 1s.",
             DefaultValueFactory = _ => TimeSpan.FromSeconds(1),
-            CustomParser = CommonOptions.ParseDuration,
+            HelpName = "duration",
+            CustomParser = CliValues.Duration,
         };
         var json = new Option<bool>("--json") { Description = "Print JSON (one object per refresh with --watch)." };
         var command = new Command("states", "Show the TCP state of connections on a port (LISTEN, ESTABLISHED, TIME_WAIT, …), like ss.")
