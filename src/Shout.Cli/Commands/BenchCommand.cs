@@ -48,7 +48,7 @@ internal static class BenchCommand
         };
         var size = new Option<int?>("--size", "-s")
         {
-            Description = "Bytes per message (default 32) or, in stream mode, per write (default 16384).",
+            Description = "Bytes per message or, in stream mode, per write. Default 32 (stream: 16384).",
             HelpName = "bytes",
             CustomParser = CliValues.OptionalInt(1),
         };
