@@ -50,7 +50,7 @@ internal static class ServeCommand
 
             // Before the first socket of the process exists, or it has no effect.
             run.Options.Sockets.ApplyToProcess();
-            return await RunAsync(run.Options, run.Verbose);
+            return await RunAsync(run.Options, run.Verbose, run.LogFormat);
         });
         return command;
     }
@@ -109,12 +109,12 @@ internal static class ServeCommand
         return errors;
     }
 
-    private static async Task<int> RunAsync(ShoutServerOptions options, bool verbose)
+    private static async Task<int> RunAsync(ShoutServerOptions options, bool verbose, ServeLogFormat format)
     {
         ShoutServer server;
         try
         {
-            server = CreateServer(options, verbose);
+            server = CreateServer(options, verbose, format);
         }
         catch (ArgumentException e)
         {
@@ -147,14 +147,24 @@ internal static class ServeCommand
         return 0;
     }
 
-    private static ShoutServer CreateServer(ShoutServerOptions options, bool verbose) =>
+    private static ShoutServer CreateServer(ShoutServerOptions options, bool verbose, ServeLogFormat format) =>
         ShoutServer.Create(options, logging =>
         {
-            logging.AddSimpleConsole(c =>
+            if (format == ServeLogFormat.Json)
             {
-                c.SingleLine = true;
-                c.TimestampFormat = "HH:mm:ss.fff ";
-            });
+                logging.AddJsonConsole(c =>
+                {
+                    c.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffzzz";
+                    c.UseUtcTimestamp = false;
+                    c.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+                });
+            }
+            else
+            {
+                logging.AddConsole(c => c.FormatterName = ServeLogFormatter.Name);
+                logging.AddConsoleFormatter<ServeLogFormatter, Microsoft.Extensions.Logging.Console.ConsoleFormatterOptions>();
+            }
+
             logging.SetMinimumLevel(LogLevel.Information);
             logging.AddFilter("Microsoft", LogLevel.Warning);
 

@@ -18,12 +18,21 @@ internal sealed class ServeRun
 
     public bool Verbose { get; set; }
 
+    public ServeLogFormat LogFormat { get; set; }
+
     /// <summary>Access rules, gathered from every source and compiled once all are read.</summary>
     public List<string> Allow { get; } = [];
 
     public List<string> Deny { get; } = [];
 
     public string? AccessFile { get; set; }
+}
+
+/// <summary>How <c>serve</c> writes its log: lines for people, or one JSON object per line for machines.</summary>
+internal enum ServeLogFormat
+{
+    Text,
+    Json,
 }
 
 /// <summary>

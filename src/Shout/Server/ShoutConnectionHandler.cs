@@ -66,7 +66,7 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
             events.Closed(connection.ConnectionId, transport, remote, reason, counters.BytesIn, counters.BytesOut, elapsed);
             metrics.ConnectionClosed(transport, reason, elapsed);
             ServerLog.Closed(logger, connection.ConnectionId, IConnectionEvents.ClosedByFor(reason), ShoutMetrics.ReasonName(reason),
-                counters.BytesIn, counters.BytesOut, elapsed.TotalMilliseconds);
+                counters.BytesIn, counters.BytesOut, elapsed.TotalMilliseconds, transport, remote);
         }
     }
 

@@ -255,7 +255,7 @@ public sealed class ShoutServer : IAsyncDisposable
     /// </remarks>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        var logger = _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Shout");
+        var logger = _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Shout.Server");
         var unixPaths = _requested.Where(e => e.Transport == ShoutTransport.Unix).Select(e => e.Path).ToList();
         foreach (var path in unixPaths)
         {
@@ -279,7 +279,7 @@ public sealed class ShoutServer : IAsyncDisposable
         if (TlsCertificate is { } certificate)
         {
             TransportLog.TlsCertificate(logger, certificate.Subject,
-                _options.Tls.CertificatePath is { Length: > 0 } path ? path : "self-signed, generated at start",
+                _options.Tls.CertificatePath is { Length: > 0 } path ? path : "generated at start",
                 ServerCertificates.Fingerprint(certificate));
         }
 

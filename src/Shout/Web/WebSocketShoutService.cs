@@ -101,7 +101,7 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, ShoutMetric
             events.Closed(id, Transport, remote, reason, session.BytesIn, session.BytesOut, elapsed);
             _metrics.ConnectionClosed(Transport, reason, elapsed);
             ServerLog.Closed(logger, id, IConnectionEvents.ClosedByFor(reason), ShoutMetrics.ReasonName(reason),
-                session.BytesIn, session.BytesOut, elapsed.TotalMilliseconds);
+                session.BytesIn, session.BytesOut, elapsed.TotalMilliseconds, Transport, remote);
         }
     }
 
