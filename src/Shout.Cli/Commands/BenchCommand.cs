@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using Shout.Cli.Parsing;
 using Shout.Client;
 using Shout.Load;
@@ -11,8 +10,6 @@ namespace Shout.Cli.Commands;
 /// <summary><c>shout bench</c>: a closed-loop load generator for any uppercase or echo server.</summary>
 internal static class BenchCommand
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public static Command Create()
     {
         var address = CommonOptions.Address();
@@ -64,12 +61,24 @@ internal static class BenchCommand
             HelpName = "duration",
             CustomParser = CliValues.OptionalDuration,
         };
-        var rate = new Option<int>("--rate")
+        var connectRate = new Option<int>("--connect-rate", "-R")
         {
-            Description = "hold: connections opened per second. Default 2000.",
+            Description = "hold: new connections opened per second, as tcpkali's --connect-rate. Default 2000.",
             HelpName = "per-second",
             DefaultValueFactory = _ => 2000,
             CustomParser = CliValues.Int(1),
+        };
+        var rate = new Option<int?>("--rate", "-r")
+        {
+            Description = "pingpong: most messages per second each connection sends, as tcpkali's --message-rate. Default: as fast as replies come.",
+            HelpName = "per-second",
+            CustomParser = CliValues.OptionalInt(1),
+        };
+        var interval = new Option<TimeSpan?>("--interval", "-i")
+        {
+            Description = "Also report every interval of the measurement (e.g. 1s), as iperf3 -i; in --json as \"intervals\".",
+            HelpName = "duration",
+            CustomParser = CliValues.OptionalDuration,
         };
         var serverPid = new Option<int?>("--server-pid")
         {
@@ -81,7 +90,7 @@ internal static class BenchCommand
 
         var command = new Command("bench", "Measure a server: messages/s, MB/s, latency percentiles, every reply checked.")
         {
-            mode, address, expect, connections, pipeline, size, duration, warmup, rate, serverPid, json,
+            mode, address, expect, connections, pipeline, size, duration, warmup, rate, connectRate, interval, serverPid, json,
         };
         client.AddTo(command, address);
         command.SetAction(async (parse, cancellationToken) =>
@@ -98,7 +107,8 @@ internal static class BenchCommand
                 Size = parse.GetValue(size) ?? (benchMode == BenchMode.Stream ? 16 * 1024 : 32),
                 Duration = parse.GetValue(duration) ?? TimeSpan.FromSeconds(benchMode == BenchMode.Hold ? 5 : 10),
                 Warmup = parse.GetValue(warmup) ?? (benchMode == BenchMode.Hold ? TimeSpan.Zero : TimeSpan.FromSeconds(1)),
-                Rate = parse.GetValue(rate),
+                Rate = parse.GetValue(connectRate),
+                MessageRate = parse.GetValue(rate),
                 ServerPid = parse.GetValue(serverPid),
                 Client = client.Read(parse),
             };
@@ -119,14 +129,23 @@ internal static class BenchCommand
                 Environment.SetEnvironmentVariable(SocketTuning.InlineCompletionsVariable, "1");
             }
 
-            return await RunAsync(options, parse.GetValue(json), cancellationToken);
+            if (options.MessageRate is not null && benchMode != BenchMode.PingPong)
+            {
+                await Console.Error.WriteLineAsync("shout bench: --rate paces pingpong only (stream writes as fast as the server reads; hold sends one message)");
+                return CliRunner.UsageError;
+            }
+
+            return await RunAsync(options, parse.GetValue(json), parse.GetValue(interval), cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(BenchOptions options, bool json, CancellationToken cancellationToken)
+    /// <summary>Exit code of a run stopped by Ctrl+C, as a shell reports a command killed by SIGINT (128 + 2).</summary>
+    public const int Interrupted = 130;
+
+    private static async Task<int> RunAsync(BenchOptions options, bool json, TimeSpan? interval, CancellationToken cancellationToken)
     {
-        // Ctrl+C ends the measurement early and still reports it.
+        // Ctrl+C ends the measurement early and still reports it, marked as interrupted.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
@@ -134,13 +153,18 @@ internal static class BenchCommand
             stop.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        var intervals = interval is { } every && every > TimeSpan.Zero
+            ? new BenchIntervals(every, json ? null : i => Console.Out.WriteLine(BenchIntervals.Format(i)))
+            : null;
         BenchResult result;
         try
         {
-            var live = !json && !Console.IsOutputRedirected;
+            // Interval lines are printed as they come, like iperf3, so no live line competes with them.
+            var live = !json && intervals is null && !Console.IsOutputRedirected;
             result = live
                 ? await BenchReport.RunWithLiveViewAsync(options, stop.Token)
-                : await BenchRunner.RunAsync(options, null, stop.Token);
+                : await BenchRunner.RunAsync(options, intervals is null ? null : intervals.OnProgress, stop.Token);
+            intervals?.Finish();
         }
         catch (Exception e) when (ClientErrors.IsConnectionFailure(e) || e is NotSupportedException)
         {
@@ -152,18 +176,24 @@ internal static class BenchCommand
             Console.CancelKeyPress -= onCancel;
         }
 
+        result = result with { Interrupted = stop.IsCancellationRequested };
         if (json)
         {
-            await Console.Out.WriteLineAsync(JsonSerializer.Serialize(result, Json));
+            await Console.Out.WriteLineAsync(BenchJson.Serialize(result, intervals?.All ?? []));
         }
         else
         {
-            BenchReport.Print(result);
+            BenchReport.Print(result, plain: Console.IsOutputRedirected);
         }
 
         if (result.Mismatches > 0)
         {
             return 2;
+        }
+
+        if (result.Interrupted)
+        {
+            return Interrupted;
         }
 
         return result.Messages > 0 ? 0 : 1;
