@@ -56,6 +56,7 @@ internal static class ChatCommand
         if (first == receive)
         {
             await receive;
+            console.EndPrompt();
             console.Status("the server closed the connection");
             return 0;
         }
@@ -72,7 +73,8 @@ internal static class ChatCommand
             await receive;
         }
 
-        return 0;
+        // Ctrl+C ends the session as cleanly as quit, with the exit code a shell expects of it.
+        return console.Interrupted ? BenchCommand.Interrupted : 0;
     }
 
     /// <summary>Sends typed lines until quit (true) or end of input (false).</summary>
