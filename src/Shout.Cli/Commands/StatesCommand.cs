@@ -95,11 +95,11 @@ internal static class StatesCommand
                 return 0;
             }
 
-            await AnsiConsole.Live(StatesRenderer.Render(StatesSnapshot.Take(ports), live: true)).StartAsync(async context =>
+            await AnsiConsole.Live(StatesRenderer.Render(StatesSnapshot.Take(ports), live: true, Console.WindowHeight)).StartAsync(async context =>
             {
                 while (await timer.WaitForNextTickAsync(stop.Token))
                 {
-                    context.UpdateTarget(StatesRenderer.Render(StatesSnapshot.Take(ports), live: true));
+                    context.UpdateTarget(StatesRenderer.Render(StatesSnapshot.Take(ports), live: true, Console.WindowHeight));
                 }
             });
         }
