@@ -129,6 +129,13 @@ internal static class BenchCommand
                 Environment.SetEnvironmentVariable(SocketTuning.InlineCompletionsVariable, "1");
             }
 
+            if (client.Verbose(parse))
+            {
+                var pid = options.ServerPid ?? ServerProcess.FindListener(endpoint);
+                await Console.Error.WriteLineAsync($"shout: bench {benchMode.ToString().ToLowerInvariant()} against {endpoint}, {options.Connections} connections; "
+                    + (pid is { } p ? $"server process {p} (its CPU and memory are read)" : "no local server process found (its CPU and memory stay unknown)"));
+            }
+
             if (options.MessageRate is not null && benchMode != BenchMode.PingPong)
             {
                 await Console.Error.WriteLineAsync("shout bench: --rate paces pingpong only (stream writes as fast as the server reads; hold sends one message)");

@@ -29,10 +29,11 @@ internal static class StatesCommand
             HelpName = "duration",
             CustomParser = CliValues.Duration,
         };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Say on stderr what was read (/proc/net/tcp, tcp6) and how many sockets matched." };
         var json = new Option<bool>("--json") { Description = "Print JSON (one object per refresh with --watch)." };
         var command = new Command("states", "Show the TCP state of connections on a port (LISTEN, ESTABLISHED, TIME_WAIT, …), like ss.")
         {
-            port, watch, interval, json,
+            port, watch, interval, verbose, json,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -43,6 +44,12 @@ internal static class StatesCommand
             }
 
             var ports = parse.GetValue(port) ?? [];
+            if (parse.GetValue(verbose))
+            {
+                var count = StatesSnapshot.Take(ports).Entries.Count;
+                await Console.Error.WriteLineAsync($"shout: read /proc/net/tcp and /proc/net/tcp6: {count} sockets on {(ports.Length == 0 ? "every port" : "port " + string.Join(", ", ports))}");
+            }
+
             var view = parse.GetValue(json) ? StatesView.Json
                 : Console.IsOutputRedirected ? StatesView.Plain
                 : StatesView.Table;

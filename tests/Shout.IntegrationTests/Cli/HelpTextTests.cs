@@ -22,6 +22,7 @@ public sealed partial class HelpTextTests
         Assert.DoesNotMatch(@"\d\d:\d\d:\d\d", help);
         Assert.DoesNotContain("System.", help, StringComparison.Ordinal);
         Assert.DoesNotMatch(@"<[A-Z][a-z]+\|", help);
+        Assert.Contains("-v, --verbose", help, StringComparison.Ordinal); // as nc -v, on every command
 
         // One option's text, wrapped or not, says "Default" at most once.
         foreach (var row in OptionRows(help))
