@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Shout.Cli.Parsing;
 using Shout.Server;
-using Shout.Server.Admission;
+using Shout.Sessions;
 
 namespace Shout.Cli.Commands;
 
@@ -15,6 +15,9 @@ namespace Shout.Cli.Commands;
 internal static class ServeCommand
 {
     public const string DefaultConfigFile = "appsettings.json";
+
+    // True while the host starts: its "Hosting failed to start" error is then ours to report.
+    private static bool _starting;
 
     /// <summary>A secret stays out of flags and files: the TLS key or PKCS#12 password comes only from here.</summary>
     public const string TlsPasswordVariable = "SHOUT_TLS_PASSWORD";
@@ -46,6 +49,17 @@ internal static class ServeCommand
                 }
 
                 return CliRunner.UsageError;
+            }
+
+            var problems = ListenCheck.Problems(run.Options);
+            if (problems.Count > 0)
+            {
+                foreach (var problem in problems)
+                {
+                    await Console.Error.WriteLineAsync($"shout: {problem}");
+                }
+
+                return 1;
             }
 
             // Before the first socket of the process exists, or it has no effect.
@@ -131,12 +145,17 @@ internal static class ServeCommand
         {
             try
             {
+                Volatile.Write(ref _starting, true);
                 await server.StartAsync();
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
             {
-                await Console.Error.WriteLineAsync($"shout: {BindErrors.Describe(e, options)}");
+                await Console.Error.WriteLineAsync($"shout: {ListenCheck.DescribeBindFailure(e, options)}");
                 return 1;
+            }
+            finally
+            {
+                Volatile.Write(ref _starting, false);
             }
 
             // The host drains on the first Ctrl+C/SIGTERM; a second one means "now".
@@ -168,8 +187,9 @@ internal static class ServeCommand
             logging.SetMinimumLevel(LogLevel.Information);
             logging.AddFilter("Microsoft", LogLevel.Warning);
 
-            // A start that fails is reported on stderr in one line (BindErrors), not as the host's stack trace.
-            logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+            // A failed start is told in one line by RunAsync; the host's own report of it is a stack trace.
+            logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", level => level >= LogLevel.Warning
+                && !(level == LogLevel.Error && Volatile.Read(ref _starting)));
             logging.AddFilter("Shout", verbose ? LogLevel.Debug : LogLevel.Information);
         });
 }

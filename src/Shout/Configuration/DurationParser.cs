@@ -6,7 +6,7 @@ namespace Shout.Configuration;
 /// Durations written as <c>500ms</c>, <c>30s</c>, <c>5m</c>, <c>1h</c>, <c>2d</c> (a bare number means
 /// seconds), from 0 to <see cref="Max"/>.
 /// </summary>
-public static class DurationParser
+internal static class DurationParser
 {
     /// <summary>
     /// The longest duration accepted: what a .NET timer can hold (2^32 − 2 ms, about 49.7 days).
