@@ -33,7 +33,7 @@ internal static class ChatCommand
                 await using var link = await ChatLink.ConnectAsync(endpoint, client.Read(parse), cancellationToken);
                 var console = new ChatConsole(interactive: !Console.IsInputRedirected && !Console.IsOutputRedirected);
                 console.Status(client.Verbose(parse)
-                    ? $"connected to {endpoint} ({link.RemoteEndPoint}); type quit or press Ctrl+D to leave"
+                    ? $"connected to {endpoint} over {endpoint.Transport.ToString().ToLowerInvariant()}; type quit or press Ctrl+D to leave"
                     : $"connected to {endpoint}; type quit or press Ctrl+D to leave");
                 return await RunAsync(link, console, cancellationToken);
             }

@@ -17,6 +17,7 @@ internal sealed class ServeLogFormatter() : ConsoleFormatter(Name)
     private static readonly Dictionary<string, string> Categories = new(StringComparer.Ordinal)
     {
         ["Shout.Server"] = "server",
+        ["Shout.Sessions.SessionLifecycle"] = "connection",
         ["Shout.Server.ShoutConnectionHandler"] = "connection",
         ["Shout.Web.WebSocketShoutService"] = "websocket",
         ["Shout.Server.Udp.UdpShoutService"] = "udp",
