@@ -74,7 +74,7 @@ internal static class CliRunner
     {
         switch (error.SymbolResult)
         {
-            case OptionResult { Tokens.Count: 0, Option.Arity.MinimumNumberOfValues: > 0 } option:
+            case OptionResult { Tokens.Count: 0, Implicit: false, Option.Arity.MinimumNumberOfValues: > 0 } option:
                 return $"{option.Option.Name} needs a value: {CliHelp.ValueForm(option.Option)}";
             case ArgumentResult { Tokens.Count: 0 } argument when argument.Parent is not OptionResult:
                 return $"<{argument.Argument.Name}> is missing";
