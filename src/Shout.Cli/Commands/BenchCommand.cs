@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text.Json;
+using Shout.Cli.Parsing;
 using Shout.Client;
 using Shout.Load;
 using Shout.Server;
@@ -10,8 +10,6 @@ namespace Shout.Cli.Commands;
 /// <summary><c>shout bench</c>: a closed-loop load generator for any uppercase or echo server.</summary>
 internal static class BenchCommand
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public static Command Create()
     {
         var address = CommonOptions.Address();
@@ -19,37 +17,86 @@ internal static class BenchCommand
         var mode = new Argument<BenchMode>("mode")
         {
             Description = "pingpong: C connections, P messages in flight each; stream: write continuously while reading; "
-                + "hold: open C connections at --rate, one message each, hold them, report server memory per connection.",
+                + "hold: open C connections at --connect-rate, one message each, hold them, report server memory per connection. Default pingpong.",
             Arity = ArgumentArity.ZeroOrOne,
+            HelpName = CliValues.EnumForm<BenchMode>(),
             DefaultValueFactory = _ => BenchMode.PingPong,
+            CustomParser = CliValues.Enum<BenchMode>,
         };
-        var expect = new Option<BenchExpect>("--expect") { Description = "upper: replies are the uppercase of what was sent (default); echo: replies are what was sent." };
-        var connections = new Option<int>("--connections", "-c") { Description = "Concurrent connections (hold: connections to hold). Default 1.", DefaultValueFactory = _ => 1 };
-        var pipeline = new Option<int>("--pipeline", "-p") { Description = "pingpong: messages in flight per connection. Default 1.", DefaultValueFactory = _ => 1 };
-        var size = new Option<int?>("--size", "-s") { Description = "Bytes per message (default 32) or, in stream mode, per write (default 16384)." };
+        var expect = new Option<BenchExpect>("--expect")
+        {
+            Description = "upper: replies are the uppercase of what was sent (default); echo: replies are what was sent.",
+            HelpName = CliValues.EnumForm<BenchExpect>(),
+            CustomParser = CliValues.Enum<BenchExpect>,
+        };
+        var connections = new Option<int>("--connections", "-c")
+        {
+            Description = "Concurrent connections (hold: connections to hold). Default 1.",
+            HelpName = "count",
+            DefaultValueFactory = _ => 1,
+            CustomParser = CliValues.Int(1),
+        };
+        var pipeline = new Option<int>("--pipeline", "-p")
+        {
+            Description = "pingpong: messages in flight per connection. Default 1.",
+            HelpName = "count",
+            DefaultValueFactory = _ => 1,
+            CustomParser = CliValues.Int(1),
+        };
+        var size = new Option<int?>("--size", "-s")
+        {
+            Description = "Bytes per message or, in stream mode, per write. Default 32 (stream: 16384).",
+            HelpName = "bytes",
+            CustomParser = CliValues.OptionalInt(1),
+        };
         var duration = new Option<TimeSpan?>("--duration", "-d")
         {
             Description = "How long to measure (hold: how long to hold). Default 10s (hold 5s).",
-            CustomParser = r => CommonOptions.ParseDuration(r),
+            HelpName = "duration",
+            CustomParser = CliValues.OptionalDuration,
         };
         var warmup = new Option<TimeSpan?>("--warmup", "-w")
         {
             Description = "Load before measuring, not counted. Default 1s (hold: 0).",
-            CustomParser = r => CommonOptions.ParseDuration(r),
+            HelpName = "duration",
+            CustomParser = CliValues.OptionalDuration,
         };
-        var rate = new Option<int>("--rate") { Description = "hold: connections opened per second. Default 2000.", DefaultValueFactory = _ => 2000 };
-        var serverPid = new Option<int?>("--server-pid") { Description = "The server's process id, for its CPU and memory. Default: the local process listening on the address." };
+        var connectRate = new Option<int>("--connect-rate", "-R")
+        {
+            Description = "hold: new connections opened per second, as tcpkali's --connect-rate. Default 2000.",
+            HelpName = "per-second",
+            DefaultValueFactory = _ => 2000,
+            CustomParser = CliValues.Int(1),
+        };
+        var rate = new Option<int?>("--rate", "-r")
+        {
+            Description = "pingpong: most messages per second each connection sends, as tcpkali's --message-rate. Default: as fast as replies come.",
+            HelpName = "per-second",
+            CustomParser = CliValues.OptionalInt(1),
+        };
+        var interval = new Option<TimeSpan?>("--interval", "-i")
+        {
+            Description = "Also report every interval of the measurement (e.g. 1s), as iperf3 -i; in --json as \"intervals\".",
+            HelpName = "duration",
+            CustomParser = CliValues.OptionalDuration,
+        };
+        var serverPid = new Option<int?>("--server-pid")
+        {
+            Description = "The server's process id, for its CPU and memory. Default: the local process listening on the address.",
+            HelpName = "pid",
+            CustomParser = CliValues.OptionalInt(1),
+        };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON (no live display)." };
 
         var command = new Command("bench", "Measure a server: messages/s, MB/s, latency percentiles, every reply checked.")
         {
-            mode, address, expect, connections, pipeline, size, duration, warmup, rate, serverPid, json,
+            mode, address, expect, connections, pipeline, size, duration, warmup, rate, connectRate, interval, serverPid, json,
         };
-        client.AddTo(command);
+        client.AddTo(command, address);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var benchMode = parse.GetValue(mode);
-            var endpoint = parse.GetValue(address)!;
+            var endpoint = client.Endpoint(parse, address);
             var options = new BenchOptions
             {
                 Endpoint = endpoint,
@@ -60,7 +107,8 @@ internal static class BenchCommand
                 Size = parse.GetValue(size) ?? (benchMode == BenchMode.Stream ? 16 * 1024 : 32),
                 Duration = parse.GetValue(duration) ?? TimeSpan.FromSeconds(benchMode == BenchMode.Hold ? 5 : 10),
                 Warmup = parse.GetValue(warmup) ?? (benchMode == BenchMode.Hold ? TimeSpan.Zero : TimeSpan.FromSeconds(1)),
-                Rate = parse.GetValue(rate),
+                Rate = parse.GetValue(connectRate),
+                MessageRate = parse.GetValue(rate),
                 ServerPid = parse.GetValue(serverPid),
                 Client = client.Read(parse),
             };
@@ -81,14 +129,30 @@ internal static class BenchCommand
                 Environment.SetEnvironmentVariable(SocketTuning.InlineCompletionsVariable, "1");
             }
 
-            return await RunAsync(options, parse.GetValue(json), cancellationToken);
+            if (client.Verbose(parse))
+            {
+                var pid = options.ServerPid ?? ServerProcess.FindListener(endpoint);
+                await Console.Error.WriteLineAsync($"shout: bench {benchMode.ToString().ToLowerInvariant()} against {endpoint}, {options.Connections} connections; "
+                    + (pid is { } p ? $"server process {p} (its CPU and memory are read)" : "no local server process found (its CPU and memory stay unknown)"));
+            }
+
+            if (options.MessageRate is not null && benchMode != BenchMode.PingPong)
+            {
+                await Console.Error.WriteLineAsync("shout bench: --rate paces pingpong only (stream writes as fast as the server reads; hold sends one message)");
+                return CliRunner.UsageError;
+            }
+
+            return await RunAsync(options, parse.GetValue(json), parse.GetValue(interval), cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(BenchOptions options, bool json, CancellationToken cancellationToken)
+    /// <summary>Exit code of a run stopped by Ctrl+C, as a shell reports a command killed by SIGINT (128 + 2).</summary>
+    public const int Interrupted = 130;
+
+    private static async Task<int> RunAsync(BenchOptions options, bool json, TimeSpan? interval, CancellationToken cancellationToken)
     {
-        // Ctrl+C ends the measurement early and still reports it.
+        // Ctrl+C ends the measurement early and still reports it, marked as interrupted.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
@@ -96,13 +160,18 @@ internal static class BenchCommand
             stop.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        var intervals = interval is { } every && every > TimeSpan.Zero
+            ? new BenchIntervals(every, json ? null : i => Console.Out.WriteLine(BenchIntervals.Format(i)))
+            : null;
         BenchResult result;
         try
         {
-            var live = !json && !Console.IsOutputRedirected;
+            // Interval lines are printed as they come, like iperf3, so no live line competes with them.
+            var live = !json && intervals is null && !Console.IsOutputRedirected;
             result = live
                 ? await BenchReport.RunWithLiveViewAsync(options, stop.Token)
-                : await BenchRunner.RunAsync(options, null, stop.Token);
+                : await BenchRunner.RunAsync(options, intervals is null ? null : intervals.OnProgress, stop.Token);
+            intervals?.Finish();
         }
         catch (Exception e) when (ClientErrors.IsConnectionFailure(e) || e is NotSupportedException)
         {
@@ -114,18 +183,24 @@ internal static class BenchCommand
             Console.CancelKeyPress -= onCancel;
         }
 
+        result = result with { Interrupted = stop.IsCancellationRequested };
         if (json)
         {
-            await Console.Out.WriteLineAsync(JsonSerializer.Serialize(result, Json));
+            await Console.Out.WriteLineAsync(BenchJson.Serialize(result, intervals?.All ?? []));
         }
         else
         {
-            BenchReport.Print(result);
+            BenchReport.Print(result, plain: Console.IsOutputRedirected);
         }
 
         if (result.Mismatches > 0)
         {
             return 2;
+        }
+
+        if (result.Interrupted)
+        {
+            return Interrupted;
         }
 
         return result.Messages > 0 ? 0 : 1;

@@ -24,15 +24,17 @@ internal static class ChatCommand
         {
             address,
         };
-        client.AddTo(command);
+        client.AddTo(command, address);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var endpoint = parse.GetValue(address)!;
+            var endpoint = client.Endpoint(parse, address);
             try
             {
                 await using var link = await ChatLink.ConnectAsync(endpoint, client.Read(parse), cancellationToken);
                 var console = new ChatConsole(interactive: !Console.IsInputRedirected && !Console.IsOutputRedirected);
-                console.Status($"connected to {endpoint}; type quit or press Ctrl+D to leave");
+                console.Status(client.Verbose(parse)
+                    ? $"connected to {endpoint} over {endpoint.Transport.ToString().ToLowerInvariant()}; type quit or press Ctrl+D to leave"
+                    : $"connected to {endpoint}; type quit or press Ctrl+D to leave");
                 return await RunAsync(link, console, cancellationToken);
             }
             catch (Exception e) when (ClientErrors.IsConnectionFailure(e))
@@ -55,6 +57,7 @@ internal static class ChatCommand
         if (first == receive)
         {
             await receive;
+            console.EndPrompt();
             console.Status("the server closed the connection");
             return 0;
         }
@@ -71,7 +74,8 @@ internal static class ChatCommand
             await receive;
         }
 
-        return 0;
+        // Ctrl+C ends the session as cleanly as quit, with the exit code a shell expects of it.
+        return console.Interrupted ? BenchCommand.Interrupted : 0;
     }
 
     /// <summary>Sends typed lines until quit (true) or end of input (false).</summary>

@@ -1,18 +1,20 @@
-using System.Text;
-
 namespace Shout.Cli.Commands;
 
 /// <summary>
 /// The chat terminal: one lock around every write, so a reply printed while the user types is
-/// drawn above the prompt and the half-typed line is redrawn after it. When stdin or stdout is
-/// redirected it degrades to plain lines (no prompt, no escape codes).
+/// drawn above the prompt and the half-typed line (<see cref="ChatLineBuffer"/>, with its cursor)
+/// is redrawn after it. Ctrl+C ends the session with the shell's prompt on a line of its own.
+/// When stdin or stdout is redirected it degrades to plain lines (no prompt, no escape codes).
 /// </summary>
 internal sealed class ChatConsole(bool interactive)
 {
     private const string Prompt = "> ";
     private readonly Lock _gate = new();
-    private readonly StringBuilder _typed = new();
+    private readonly ChatLineBuffer _line = new();
     private bool _prompting;
+
+    /// <summary>True once the user pressed Ctrl+C.</summary>
+    public bool Interrupted { get; private set; }
 
     /// <summary>Prints a reply line from the server.</summary>
     public void Reply(string line)
@@ -40,8 +42,10 @@ internal sealed class ChatConsole(bool interactive)
             if (interactive)
             {
                 Console.Out.Write("\r\u001b[2K");
+                Console.Out.Flush();
                 Console.Error.WriteLine($"\u001b[2m{message}\u001b[0m");
                 Console.Out.Write(PromptLine);
+                Console.Out.Flush();
             }
             else
             {
@@ -50,18 +54,41 @@ internal sealed class ChatConsole(bool interactive)
         }
     }
 
-    /// <summary>What the prompt line shows now: nothing unless a line is being read.</summary>
-    private string PromptLine => _prompting ? Prompt + _typed : "";
+    /// <summary>The conversation is over (the server closed): the prompt is not drawn again.</summary>
+    public void EndPrompt()
+    {
+        lock (_gate)
+        {
+            _prompting = false;
+        }
+    }
 
-    /// <summary>Reads one line; null at end of input (Ctrl+D on an empty line, or EOF).</summary>
+    /// <summary>What the prompt line shows now, with the cursor put back where it is in the text.</summary>
+    private string PromptLine
+    {
+        get
+        {
+            if (!_prompting)
+            {
+                return "";
+            }
+
+            var back = _line.Text.Length - _line.Cursor;
+            return Prompt + _line.Text + (back > 0 ? $"\u001b[{back}D" : "");
+        }
+    }
+
+    /// <summary>Reads one line; null at end of input (Ctrl+D on an empty line, Ctrl+C, or EOF).</summary>
     public string? ReadLine() => interactive ? ReadInteractive() : Console.In.ReadLine();
 
     private string? ReadInteractive()
     {
         lock (_gate)
         {
+            // Ctrl+C arrives as a key, so the session can end cleanly instead of the process dying mid-line.
+            Console.TreatControlCAsInput = true;
             _prompting = true;
-            Console.Out.Write(Prompt);
+            Redraw();
         }
 
         while (true)
@@ -69,39 +96,107 @@ internal sealed class ChatConsole(bool interactive)
             var key = Console.ReadKey(intercept: true);
             lock (_gate)
             {
+                if (!_prompting)
+                {
+                    return null;
+                }
+
+                var control = key.Modifiers.HasFlag(ConsoleModifiers.Control);
                 switch (key.Key)
                 {
                     case ConsoleKey.Enter:
-                        var line = _typed.ToString();
-                        _typed.Clear();
+                        var line = _line.Submit();
                         _prompting = false;
                         Console.Out.Write("\r\u001b[2K" + Prompt + line + "\n");
+                        Console.Out.Flush();
                         return line;
-                    case ConsoleKey.Backspace when _typed.Length > 0:
-                        _typed.Length--;
-                        Console.Out.Write("\b \b");
-                        break;
-                    case ConsoleKey.D when key.Modifiers.HasFlag(ConsoleModifiers.Control) && _typed.Length == 0:
-                        _prompting = false;
-                        Console.Out.Write("\n");
-                        return null;
-                    default:
-                        if (key.KeyChar == '\u0004' && _typed.Length == 0)
+                    case ConsoleKey.C when control:
+                        return Leave(interrupted: true);
+                    case ConsoleKey.D when control:
+                        if (_line.Text.Length == 0)
                         {
-                            _prompting = false;
-                            Console.Out.Write("\n");
-                            return null;
+                            return Leave(interrupted: false);
+                        }
+
+                        _line.Delete();
+                        break;
+                    case ConsoleKey.Backspace:
+                        _line.Backspace();
+                        break;
+                    case ConsoleKey.Delete:
+                        _line.Delete();
+                        break;
+                    case ConsoleKey.LeftArrow:
+                    case ConsoleKey.B when control:
+                        _line.Left();
+                        break;
+                    case ConsoleKey.RightArrow:
+                    case ConsoleKey.F when control:
+                        _line.Right();
+                        break;
+                    case ConsoleKey.Home:
+                    case ConsoleKey.A when control:
+                        _line.Home();
+                        break;
+                    case ConsoleKey.End:
+                    case ConsoleKey.E when control:
+                        _line.End();
+                        break;
+                    case ConsoleKey.UpArrow:
+                    case ConsoleKey.P when control:
+                        _line.Previous();
+                        break;
+                    case ConsoleKey.DownArrow:
+                    case ConsoleKey.N when control:
+                        _line.Next();
+                        break;
+                    case ConsoleKey.U when control:
+                        _line.DeleteToStart();
+                        break;
+                    case ConsoleKey.K when control:
+                        _line.DeleteToEnd();
+                        break;
+                    case ConsoleKey.W when control:
+                        _line.DeleteWordBefore();
+                        break;
+                    default:
+                        if (key.KeyChar == '\u0003')
+                        {
+                            return Leave(interrupted: true);
+                        }
+
+                        if (key.KeyChar == '\u0004' && _line.Text.Length == 0)
+                        {
+                            return Leave(interrupted: false);
                         }
 
                         if (!char.IsControl(key.KeyChar))
                         {
-                            _typed.Append(key.KeyChar);
-                            Console.Out.Write(key.KeyChar);
+                            _line.Insert(key.KeyChar);
                         }
 
                         break;
                 }
+
+                Redraw();
             }
         }
+    }
+
+    /// <summary>Ends input: the prompt line keeps what was typed (with ^C after it) and the shell gets a fresh line.</summary>
+    private string? Leave(bool interrupted)
+    {
+        Interrupted = interrupted;
+        _prompting = false;
+        Console.Out.Write("\r\u001b[2K" + Prompt + _line.Text + (interrupted ? "^C" : "") + "\n");
+        Console.Out.Flush();
+        _line.Clear();
+        return null;
+    }
+
+    private void Redraw()
+    {
+        Console.Out.Write("\r\u001b[2K" + PromptLine);
+        Console.Out.Flush();
     }
 }

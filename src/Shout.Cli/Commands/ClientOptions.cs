@@ -1,15 +1,27 @@
 using System.CommandLine;
+using Shout.Cli.Parsing;
 using Shout.Client;
+using Shout.Endpoints;
 
 namespace Shout.Cli.Commands;
 
 /// <summary>
 /// The dialing options every client command shares (connect timeout, TLS verification, UDP
-/// retries, WebSocket message type), added to a command as a group and read back as one <see cref="ShoutClientOptions"/>.
+/// retries, WebSocket message type, <c>-u</c>, <c>-v</c>), added to a command as a group and read back as one <see cref="ShoutClientOptions"/>.
 /// </summary>
 internal sealed class ClientOptions
 {
     private readonly Option<TimeSpan> _connectTimeout = CommonOptions.ConnectTimeout();
+
+    private readonly Option<bool> _udp = new("--udp", "-u")
+    {
+        Description = "Use UDP, as nc -u: a bare HOST:PORT address means udp://HOST:PORT.",
+    };
+
+    private readonly Option<bool> _verbose = new("--verbose", "-v")
+    {
+        Description = "Say on stderr what is dialed, who answered and how many bytes went each way.",
+    };
 
     private readonly Option<bool> _insecure = new("--insecure", "-k")
     {
@@ -19,15 +31,16 @@ internal sealed class ClientOptions
     private readonly Option<CertificatePin?> _pin = new("--pin")
     {
         Description = "TLS and wss: accept only the certificate with this SHA-256 fingerprint (shout serve prints it), e.g. AB:CD:…",
+        HelpName = "sha256",
         CustomParser = result =>
         {
-            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            var text = CliValues.LastToken(result);
             if (CertificatePin.TryParse(text, out var pin, out var error))
             {
                 return pin;
             }
 
-            result.AddError(error);
+            result.AddError($"--pin: {error}");
             return null;
         },
     };
@@ -35,15 +48,17 @@ internal sealed class ClientOptions
     private readonly Option<TimeSpan> _handshakeTimeout = new("--tls-handshake-timeout")
     {
         Description = "TLS: give up the handshake after this long. Default 10s.",
+        HelpName = "duration",
         DefaultValueFactory = _ => TimeSpan.FromSeconds(10),
-        CustomParser = CommonOptions.ParseDuration,
+        CustomParser = CliValues.Duration,
     };
 
     private readonly Option<TimeSpan> _timeout = new("--timeout")
     {
         Description = "UDP: wait this long for each reply before sending the datagram again (and, at the end, for late replies). Default 1s.",
+        HelpName = "duration",
         DefaultValueFactory = _ => TimeSpan.FromSeconds(1),
-        CustomParser = CommonOptions.ParseDuration,
+        CustomParser = CliValues.Duration,
     };
 
     private readonly Option<bool> _binary = new("--binary")
@@ -54,20 +69,15 @@ internal sealed class ClientOptions
     private readonly Option<int> _retries = new("--retries")
     {
         Description = "UDP: send a datagram again this many times when no reply comes. Default 2.",
+        HelpName = "count",
         DefaultValueFactory = _ => 2,
+        CustomParser = CliValues.Int(0),
     };
 
-    public ClientOptions() => _retries.Validators.Add(r =>
+    public void AddTo(Command command, Option<ShoutEndpoint> address)
     {
-        if (r.GetValueOrDefault<int>() < 0)
-        {
-            r.AddError("--retries must be 0 or more");
-        }
-    });
-
-    public void AddTo(Command command)
-    {
-        foreach (var option in (Option[])[_connectTimeout, _insecure, _pin, _handshakeTimeout, _timeout, _retries, _binary])
+        Validate(command, address);
+        foreach (var option in (Option[])[_udp, _verbose, _connectTimeout, _insecure, _pin, _handshakeTimeout, _timeout, _retries, _binary])
         {
             command.Options.Add(option);
         }
@@ -83,4 +93,25 @@ internal sealed class ClientOptions
         Retries = parse.GetValue(_retries),
         BinaryMessages = parse.GetValue(_binary),
     };
+
+    public bool Verbose(ParseResult parse) => parse.GetValue(_verbose);
+
+    /// <summary>The address to dial: <paramref name="address"/>, made UDP by <c>-u</c>.</summary>
+    public ShoutEndpoint Endpoint(ParseResult parse, Option<ShoutEndpoint> address)
+    {
+        var endpoint = parse.GetValue(address)!;
+        return parse.GetValue(_udp) && endpoint.Transport == ShoutTransport.Tcp
+            ? ShoutEndpoint.Parse($"udp://{(endpoint.Host.Contains(':', StringComparison.Ordinal) ? $"[{endpoint.Host}]" : endpoint.Host)}:{endpoint.Port}")
+            : endpoint;
+    }
+
+    /// <summary>What is wrong with the combination, if anything (checked before anything is sent).</summary>
+    private void Validate(Command command, Option<ShoutEndpoint> address) => command.Validators.Add(result =>
+    {
+        if (result.GetResult(_udp) is { Implicit: false } && result.GetValue(_udp)
+            && result.GetValue(address) is { Transport: not (ShoutTransport.Tcp or ShoutTransport.Udp) } other)
+        {
+            result.AddError($"--udp: the address {other} is not a HOST:PORT that UDP can dial");
+        }
+    });
 }

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Shout.Configuration;
+using Shout.Cli.Parsing;
 using Shout.Endpoints;
 
 namespace Shout.Cli.Commands;
@@ -25,6 +25,7 @@ internal static class CommonOptions
             result.AddError($"${AddressVariable}: {error}");
             return null!;
         },
+        HelpName = "address",
         CustomParser = result => ParseEndpoint(result),
     };
 
@@ -32,7 +33,8 @@ internal static class CommonOptions
     {
         Description = "Give up connecting after this long (e.g. 500ms, 5s). Default 5s.",
         DefaultValueFactory = _ => TimeSpan.FromSeconds(5),
-        CustomParser = result => ParseDuration(result),
+        HelpName = "duration",
+        CustomParser = CliValues.Duration,
     };
 
     public static ShoutEndpoint ParseEndpoint(System.CommandLine.Parsing.ArgumentResult result)
@@ -43,19 +45,7 @@ internal static class CommonOptions
             return endpoint!;
         }
 
-        result.AddError(error);
+        result.AddError($"{CliValues.NameOf(result)}: {error}");
         return null!;
-    }
-
-    public static TimeSpan ParseDuration(System.CommandLine.Parsing.ArgumentResult result)
-    {
-        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-        if (DurationParser.TryParse(text, out var value))
-        {
-            return value;
-        }
-
-        result.AddError(DurationParser.Error(text));
-        return TimeSpan.Zero;
     }
 }

@@ -19,17 +19,18 @@ internal static class SendCommand
         var client = new ClientOptions();
         var message = new Argument<string[]>("message")
         {
-            Description = "Words to send, joined by spaces. Without any, stdin is sent (binary-safe) and replies go to stdout.",
+            Description = "Words to send, joined by spaces (after -- when the first starts with -). Without any, stdin is sent (binary-safe) and replies go to stdout.",
             Arity = ArgumentArity.ZeroOrMore,
+            HelpName = "message",
         };
         var command = new Command("send", "Send a message (or stdin) and print the server's answer.")
         {
             address, message,
         };
-        client.AddTo(command);
+        client.AddTo(command, address);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var endpoint = parse.GetValue(address)!;
+            var endpoint = client.Endpoint(parse, address);
             var words = parse.GetValue(message) ?? [];
             var options = client.Read(parse);
             try
@@ -47,6 +48,11 @@ internal static class SendCommand
                 }
 
                 await using var connection = await ShoutConnection.ConnectAsync(endpoint, options, cancellationToken);
+                if (client.Verbose(parse))
+                {
+                    await Console.Error.WriteLineAsync($"shout: connected to {endpoint} ({connection.RemoteEndPoint})");
+                }
+
                 if (words.Length > 0)
                 {
                     await SendMessageAsync(connection, string.Join(' ', words), cancellationToken);

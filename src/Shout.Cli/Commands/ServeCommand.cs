@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Shout.Cli.Parsing;
 using Shout.Server;
 using Shout.Sessions;
 
@@ -25,6 +26,7 @@ internal static class ServeCommand
     {
         var config = new Option<FileInfo>("--config")
         {
+            HelpName = "file",
             Description = $"JSON file whose \"Shout\" section holds settings (keys as in [config …] below). Default ./{DefaultConfigFile} when it exists.",
         };
         var command = new Command("serve", "Run the server (the tutorial's 2.1/2.3 concurrent server).") { config };
@@ -33,6 +35,8 @@ internal static class ServeCommand
             command.Options.Add(setting.Option);
         }
 
+        CliHelp.Group("Limits and timeouts", ServeSettings.All.Where(s => ServeSettings.LimitKeys.Contains(s.Key)).Select(s => s.Option));
+        CliHelp.Group("Tuning (docs/benchmarks.md)", ServeSettings.All.Where(s => ServeSettings.TuningKeys.Contains(s.Key)).Select(s => s.Option));
         command.SetAction(async (parse, cancellationToken) =>
         {
             // Before anything slow: SIGHUP's default action would end the process during start-up.
@@ -47,7 +51,7 @@ internal static class ServeCommand
                     await Console.Error.WriteLineAsync($"shout: {error}");
                 }
 
-                return 1;
+                return CliRunner.UsageError;
             }
 
             var problems = ListenCheck.Problems(run.Options);
@@ -63,7 +67,7 @@ internal static class ServeCommand
 
             // Before the first socket of the process exists, or it has no effect.
             run.Options.Sockets.ApplyToProcess();
-            return await RunAsync(run.Options, reloads, () => Reread(parse, configFile));
+            return await RunAsync(run.Options, reloads, () => Reread(parse, configFile), run.LogFormat);
         });
         return command;
     }
@@ -132,12 +136,13 @@ internal static class ServeCommand
         return errors.Count == 0 ? run.Options : throw new FormatException(string.Join("; ", errors));
     }
 
-    private static async Task<int> RunAsync(ShoutServerOptions options, ReloadSignal reloads, Func<ShoutServerOptions> reread)
+    private static async Task<int> RunAsync(ShoutServerOptions options, ReloadSignal reloads, Func<ShoutServerOptions> reread,
+        ServeLogFormat format)
     {
         ShoutServer server;
         try
         {
-            server = CreateServer(options);
+            server = CreateServer(options, format);
         }
         catch (ArgumentException e)
         {
@@ -178,23 +183,29 @@ internal static class ServeCommand
         return 0;
     }
 
-    private static ShoutServer CreateServer(ShoutServerOptions options)
+    private static ShoutServer CreateServer(ShoutServerOptions options, ServeLogFormat format)
     {
         ShoutServer? server = null;
         server = ShoutServer.Create(options, logging =>
         {
-            if (Environment.GetEnvironmentVariable("JOURNAL_STREAM") is { Length: > 0 })
+            if (format == ServeLogFormat.Json)
+            {
+                logging.AddJsonConsole(c =>
+                {
+                    c.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffzzz";
+                    c.UseUtcTimestamp = false;
+                    c.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+                });
+            }
+            else if (Environment.GetEnvironmentVariable("JOURNAL_STREAM") is { Length: > 0 })
             {
                 // journald stamps every line itself and reads the <N> priority prefix this formatter writes.
                 logging.AddSystemdConsole();
             }
             else
             {
-                logging.AddSimpleConsole(c =>
-                {
-                    c.SingleLine = true;
-                    c.TimestampFormat = "HH:mm:ss.fff ";
-                });
+                logging.AddConsole(c => c.FormatterName = ServeLogFormatter.Name);
+                logging.AddConsoleFormatter<ServeLogFormatter, Microsoft.Extensions.Logging.Console.ConsoleFormatterOptions>();
             }
 
             logging.SetMinimumLevel(LogLevel.Information);

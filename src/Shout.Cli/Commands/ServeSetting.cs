@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Microsoft.Extensions.Configuration;
+using Shout.Endpoints;
 using Shout.Server;
 using Shout.Web;
 
@@ -17,12 +18,21 @@ internal sealed class ServeRun
 
     public bool Verbose { get; set; }
 
+    public ServeLogFormat LogFormat { get; set; }
+
     /// <summary>Access rules, gathered from every source and compiled once all are read.</summary>
     public List<string> Allow { get; } = [];
 
     public List<string> Deny { get; } = [];
 
     public string? AccessFile { get; set; }
+}
+
+/// <summary>How <c>serve</c> writes its log: lines for people, or one JSON object per line for machines.</summary>
+internal enum ServeLogFormat
+{
+    Text,
+    Json,
 }
 
 /// <summary>
@@ -60,7 +70,8 @@ internal sealed class ServeSetting<T> : ServeSetting
     private readonly Func<ParseResult, T[]> _readFlag;
 
     public ServeSetting(string key, string description, Func<string, (T? Value, string? Error)> parse,
-        Action<ServeRun, IReadOnlyList<T>> apply, bool repeatable = false, bool isSwitch = false, string[]? aliases = null)
+        Action<ServeRun, IReadOnlyList<T>> apply, bool repeatable = false, bool isSwitch = false, string[]? aliases = null,
+        string? helpName = null)
         : base(key)
     {
         _parse = parse;
@@ -81,6 +92,7 @@ internal sealed class ServeSetting<T> : ServeSetting
                 Arity = repeatable ? ArgumentArity.OneOrMore : ArgumentArity.ExactlyOne,
                 AllowMultipleArgumentsPerToken = false,
                 CustomParser = ParseTokens,
+                HelpName = helpName ?? DefaultHelpName(),
             };
             _option = values;
             _readFlag = p => p.GetValue(values) ?? [];
@@ -90,6 +102,17 @@ internal sealed class ServeSetting<T> : ServeSetting
     }
 
     public override Option Option => _option;
+
+    /// <summary>The value's form for help: what to write, never the .NET type.</summary>
+    private static string DefaultHelpName() =>
+        typeof(T) == typeof(TimeSpan) ? "duration"
+        : typeof(T) == typeof(int) ? "number"
+        : typeof(T) == typeof(bool) ? "true|false"
+        : typeof(T) == typeof(ShoutEndpoint) ? "endpoint"
+        : typeof(T) == typeof(System.Net.IPNetwork) ? "cidr"
+        : typeof(T) == typeof(UnixFileMode) ? "octal"
+        : typeof(T).IsEnum ? string.Join('|', Enum.GetNames(typeof(T)).Select(n => n.ToLowerInvariant()))
+        : "value";
 
     private bool Repeatable { get; }
 
@@ -149,7 +172,7 @@ internal sealed class ServeSetting<T> : ServeSetting
             var (value, error) = _parse(token.Value);
             if (error is not null)
             {
-                result.AddError($"{Flag} {token.Value}: {error}");
+                result.AddError($"{Flag}: {error}");
                 return [];
             }
 

@@ -36,10 +36,10 @@ internal static class ServeSettings
         new ServeSetting<string>("TlsCert",
             "TLS certificate: a PKCS#12 file (.pfx/.p12), or PEM (with its key inside or in --tls-key). "
             + $"Password, if any, from ${ServeCommand.TlsPasswordVariable}. Default: a self-signed certificate made at start; its SHA-256 fingerprint is printed.",
-            FilePath, (run, values) => run.Options.Tls.CertificatePath = values[^1]),
+            FilePath, (run, values) => run.Options.Tls.CertificatePath = values[^1], helpName: "file"),
         new ServeSetting<string>("TlsKey",
             "TLS: the PEM private key of a PEM --tls-cert.",
-            FilePath, (run, values) => run.Options.Tls.KeyPath = values[^1]),
+            FilePath, (run, values) => run.Options.Tls.KeyPath = values[^1], helpName: "file"),
         new ServeSetting<TimeSpan>("TlsHandshakeTimeout",
             "TLS: close a client that has not finished the handshake after this long. Default 10s.",
             Duration, (run, values) => run.Options.Tls.HandshakeTimeout = values[^1]),
@@ -49,6 +49,9 @@ internal static class ServeSettings
         new ServeSetting<bool>("Verbose",
             "Log each connection's life: accepted, peer closed its side, who closed and why, bytes each way, duration.",
             Boolean, (run, values) => run.Verbose = values[^1], isSwitch: true, aliases: ["-v"]),
+        new ServeSetting<ServeLogFormat>("LogFormat",
+            "text: one line per event for people (the default); json: one JSON object per line (Microsoft.Extensions.Logging's JSON console format).",
+            Enum<ServeLogFormat>, (run, values) => run.LogFormat = values[^1]),
         new ServeSetting<bool>("ProxyProtocol",
             "Expect a PROXY protocol v1/v2 header from a load balancer on every stream connection and use the client address in it. Needs --trusted-proxy.",
             Boolean, (run, values) => run.Options.ProxyProtocol = values[^1], isSwitch: true),
@@ -63,7 +66,7 @@ internal static class ServeSettings
             Boolean, (run, values) => run.Options.ReusePort = values[^1], isSwitch: true),
         new ServeSetting<string>("Web",
             $"The browser page, WebSocket (/ws), live view, /healthz and /metrics: http://HOST:PORT, https://HOST:PORT (the tls:// certificate), or none. Default {ShoutWebOptions.DefaultAddress}.",
-            WebAddress, (run, values) => run.Options.Web.Address = ShoutWebOptions.ParseAddress(values[^1])),
+            WebAddress, (run, values) => run.Options.Web.Address = ShoutWebOptions.ParseAddress(values[^1]), helpName: "url"),
         new ServeSetting<bool>("ReloadEndpoint",
             "Serve POST /reload on the web endpoint, which reloads settings like SIGHUP. Off by default: anyone reaching the web port could call it.",
             Boolean, (run, values) => run.Options.Web.ReloadEndpoint = values[^1], isSwitch: true),
@@ -92,13 +95,13 @@ internal static class ServeSettings
             Duration, (run, values) => run.Options.LineTimeout = values[^1]),
         new ServeSetting<string>("Allow",
             "Only these client addresses may connect: a CIDR block (10.0.0.0/8, 2001:db8::/32) or one address. Repeatable.",
-            Text, (run, values) => run.Allow.AddRange(values.OfType<string>()), repeatable: true),
+            Text, (run, values) => run.Allow.AddRange(values.OfType<string>()), repeatable: true, helpName: "cidr"),
         new ServeSetting<string>("Deny",
             "These client addresses may not connect (deny wins over allow). Repeatable.",
-            Text, (run, values) => run.Deny.AddRange(values.OfType<string>()), repeatable: true),
+            Text, (run, values) => run.Deny.AddRange(values.OfType<string>()), repeatable: true, helpName: "cidr"),
         new ServeSetting<string>("AccessFile",
             "Read more rules from a file: one 'allow CIDR' or 'deny CIDR' per line, '#' comments.",
-            FilePath, (run, values) => run.AccessFile = values[^1]),
+            FilePath, (run, values) => run.AccessFile = values[^1], helpName: "file"),
 
         // Transport tuning (docs/benchmarks.md measures each).
         new ServeSetting<bool>("InlineScheduling",
@@ -115,6 +118,12 @@ internal static class ServeSettings
             + "false saves a system call per message at one buffer block per idle connection).",
             Boolean, (run, values) => run.Options.Sockets.WaitForDataBeforeAllocatingBuffer = values[^1]),
     ];
+
+    /// <summary>The keys shown under their own headings in help, apart from the everyday options.</summary>
+    public static IReadOnlyList<string> LimitKeys { get; } =
+        ["MaxConnections", "MaxConnectionsPerIp", "IdleTimeout", "WriteTimeout", "LineTimeout", "MaxLine", "ProxyTimeout", "TlsHandshakeTimeout", "ShutdownTimeout"];
+
+    public static IReadOnlyList<string> TuningKeys { get; } = ["InlineScheduling", "IoQueues", "BlockSize", "WaitForData", "ReusePort"];
 
     private static (int, string?) Count(string text) =>
         int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= 0
@@ -159,7 +168,7 @@ internal static class ServeSettings
             : (0, $"'{text}' is not a whole number from {min} to {max}");
 
     private static (TimeSpan, string?) Duration(string text) =>
-        DurationParser.TryParse(text, out var value) ? (value, null) : (TimeSpan.Zero, DurationParser.Error(text));
+        DurationParser.TryParse(text, out var value, out var error) ? (value, null) : (TimeSpan.Zero, error);
 
     private static (bool, string?) Boolean(string text) =>
         bool.TryParse(text, out var value) ? (value, null)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Shout.Cli.Parsing;
 using Shout.Diagnostics;
 using Spectre.Console;
 
@@ -17,28 +18,22 @@ internal static class StatesCommand
         {
             Description = "Show sockets whose local or remote port is this one (repeatable). Default: every TCP socket.",
             AllowMultipleArgumentsPerToken = false,
+            HelpName = "port",
+            CustomParser = CliValues.Ints(1, 65535),
         };
-        port.Validators.Add(r =>
-        {
-            foreach (var p in r.GetValueOrDefault<int[]>() ?? [])
-            {
-                if (p is < 1 or > 65535)
-                {
-                    r.AddError($"--port {p}: a port is 1 to 65535");
-                }
-            }
-        });
         var watch = new Option<bool>("--watch", "-w") { Description = "Refresh until Ctrl+C." };
         var interval = new Option<TimeSpan>("--interval")
         {
             Description = "With --watch, time between refreshes. Default 1s.",
             DefaultValueFactory = _ => TimeSpan.FromSeconds(1),
-            CustomParser = CommonOptions.ParseDuration,
+            HelpName = "duration",
+            CustomParser = CliValues.Duration,
         };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Say on stderr what was read (/proc/net/tcp, tcp6) and how many sockets matched." };
         var json = new Option<bool>("--json") { Description = "Print JSON (one object per refresh with --watch)." };
         var command = new Command("states", "Show the TCP state of connections on a port (LISTEN, ESTABLISHED, TIME_WAIT, …), like ss.")
         {
-            port, watch, interval, json,
+            port, watch, interval, verbose, json,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -49,6 +44,12 @@ internal static class StatesCommand
             }
 
             var ports = parse.GetValue(port) ?? [];
+            if (parse.GetValue(verbose))
+            {
+                var count = StatesSnapshot.Take(ports).Entries.Count;
+                await Console.Error.WriteLineAsync($"shout: read /proc/net/tcp and /proc/net/tcp6: {count} sockets on {(ports.Length == 0 ? "every port" : "port " + string.Join(", ", ports))}");
+            }
+
             var view = parse.GetValue(json) ? StatesView.Json
                 : Console.IsOutputRedirected ? StatesView.Plain
                 : StatesView.Table;
@@ -101,11 +102,11 @@ internal static class StatesCommand
                 return 0;
             }
 
-            await AnsiConsole.Live(StatesRenderer.Render(StatesSnapshot.Take(ports), live: true)).StartAsync(async context =>
+            await AnsiConsole.Live(StatesRenderer.Render(StatesSnapshot.Take(ports), live: true, Console.WindowHeight)).StartAsync(async context =>
             {
                 while (await timer.WaitForNextTickAsync(stop.Token))
                 {
-                    context.UpdateTarget(StatesRenderer.Render(StatesSnapshot.Take(ports), live: true));
+                    context.UpdateTarget(StatesRenderer.Render(StatesSnapshot.Take(ports), live: true, Console.WindowHeight));
                 }
             });
         }

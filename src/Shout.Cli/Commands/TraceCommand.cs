@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Net;
 using System.Threading.Channels;
+using Shout.Cli.Parsing;
 using Shout.Endpoints;
 using Shout.Trace;
 using Spectre.Console;
@@ -39,7 +40,7 @@ internal static class TraceCommand
         {
             Description = "With a command: after it exits, wait at most this long for its connections to end. Default 5s.",
             DefaultValueFactory = _ => TimeSpan.FromSeconds(5),
-            CustomParser = CommonOptions.ParseDuration,
+            CustomParser = CliValues.Duration,
         };
         var run = new Argument<string[]>("command")
         {

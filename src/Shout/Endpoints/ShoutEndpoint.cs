@@ -160,6 +160,12 @@ public sealed record ShoutEndpoint
         else
         {
             var colon = hostPort.LastIndexOf(':');
+            if (colon < 0 && int.TryParse(hostPort, NumberStyles.None, CultureInfo.InvariantCulture, out var bare))
+            {
+                // "-a 9000", as nc takes a bare port: say what is missing, the host.
+                throw new FormatException($"'{text}': missing host; expected HOST:PORT, e.g. 127.0.0.1:{bare}");
+            }
+
             if (colon < 0)
             {
                 throw new FormatException($"'{text}': missing port; expected HOST:PORT, e.g. 127.0.0.1:8080");

@@ -56,6 +56,12 @@ internal sealed record BenchOptions
     /// <summary>Hold: connections opened per second while ramping. Default 2000.</summary>
     public int Rate { get; init; } = 2000;
 
+    /// <summary>
+    /// Pingpong: most messages per second each connection sends (tcpkali's <c>--message-rate</c>);
+    /// null: as fast as replies come back. Default null.
+    /// </summary>
+    public int? MessageRate { get; init; }
+
     /// <summary>How to dial: connect timeout, TLS verification (pin or insecure), UDP reply timeout.</summary>
     public ShoutClientOptions Client { get; init; } = new();
 
@@ -92,6 +98,11 @@ internal sealed record BenchOptions
         }
 
         if (Rate < 1)
+        {
+            throw new ArgumentException("--connect-rate must be at least 1");
+        }
+
+        if (MessageRate is < 1)
         {
             throw new ArgumentException("--rate must be at least 1");
         }

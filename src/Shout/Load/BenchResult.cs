@@ -73,6 +73,12 @@ internal sealed record BenchResult
     /// <summary>Hold: the server's memory.</summary>
     public BenchServerMemory? ServerMemory { get; init; }
 
+    /// <summary>Hold: seconds the ramp took to start every connection (their connect rate is <see cref="Connections"/> over this).</summary>
+    public double? RampSeconds { get; init; }
+
+    /// <summary>The run was stopped early (Ctrl+C): the numbers cover less than the duration asked for.</summary>
+    public bool Interrupted { get; init; }
+
     /// <summary>True when every reply was right and nothing failed.</summary>
     public bool Clean => Mismatches == 0 && Errors.Count == 0;
 }

@@ -96,6 +96,8 @@ internal static class BenchRunner
             await Task.Delay(10, CancellationToken.None);
         }
 
+        var rampSeconds = ramp.Elapsed.TotalSeconds;
+
         // Every connection answered (or failed) before memory is read.
         var answered = Stopwatch.StartNew();
         while (Volatile.Read(ref counters.Messages) + run.Errors.Values.Sum() < workers.Count && answered.Elapsed < options.ConnectTimeout * 2
@@ -111,7 +113,7 @@ internal static class BenchRunner
         run.Stop();
         await FinishAsync(run, [.. workers]);
         var memory = baseline is { } b && held is { } h ? new BenchServerMemory(b, h, open) : null;
-        return Result(run, start, end, serverPid, memory);
+        return Result(run, start, end, serverPid, memory) with { RampSeconds = rampSeconds };
     }
 
     private static async Task WarmUpHoldAsync(LoadRun run, ILoadDialer dialer, BenchPayload payload, int count, CancellationToken cancellationToken)

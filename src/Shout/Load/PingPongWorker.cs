@@ -14,12 +14,13 @@ internal sealed class PingPongWorker(LoadRun run, LoadChannel channel, BenchPayl
     private ReplyChecker _checker;
     private long _sent;
     private long _done;
+    private long _first;
 
     public async Task RunAsync()
     {
         try
         {
-            await SendAsync(run.Options.Pipeline, Stopwatch.GetTimestamp());
+            await SendAsync(run.Options.Pipeline, _first = Stopwatch.GetTimestamp());
             while (_done < _sent)
             {
                 var received = await channel.ReceiveAsync(_receive);
@@ -38,7 +39,7 @@ internal sealed class PingPongWorker(LoadRun run, LoadChannel channel, BenchPayl
 
                 if (completed > 0 && !run.Stopping)
                 {
-                    await SendAsync(completed, now);
+                    await SendAsync(completed, await PaceAsync(now));
                 }
             }
         }
@@ -54,6 +55,24 @@ internal sealed class PingPongWorker(LoadRun run, LoadChannel channel, BenchPayl
             await channel.DisposeAsync();
             run.Closed();
         }
+    }
+
+    /// <summary>With a message rate, waits until the next message is due; returns the send time.</summary>
+    private async ValueTask<long> PaceAsync(long now)
+    {
+        if (run.Options.MessageRate is not { } rate)
+        {
+            return now;
+        }
+
+        var due = _first + (long)(_sent * (double)Stopwatch.Frequency / rate);
+        if (due <= now)
+        {
+            return now;
+        }
+
+        await Task.Delay(Stopwatch.GetElapsedTime(now, due));
+        return Stopwatch.GetTimestamp();
     }
 
     private ValueTask SendAsync(int count, long now)

@@ -323,7 +323,7 @@ public sealed class ShoutServer : IAsyncDisposable
     /// </remarks>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        var logger = _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Shout");
+        var logger = _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Shout.Server");
         // A passed Unix socket's file belongs to whoever passed it: neither claimed nor removed here.
         var unixPaths = _requested.Take(_passedFrom).Where(e => e.Transport == ShoutTransport.Unix).Select(e => e.Path).ToList();
         foreach (var path in unixPaths)
@@ -348,7 +348,7 @@ public sealed class ShoutServer : IAsyncDisposable
         if (TlsCertificate is { } certificate)
         {
             TransportLog.TlsCertificate(logger, certificate.Subject,
-                _options.Tls.CertificatePath is { Length: > 0 } path ? path : "self-signed, generated at start",
+                _options.Tls.CertificatePath is { Length: > 0 } path ? path : "generated at start",
                 ServerCertificates.Fingerprint(certificate));
         }
 

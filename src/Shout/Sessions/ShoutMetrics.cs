@@ -45,8 +45,8 @@ public sealed class ShoutMetrics
         var meter = meterFactory.Create(MeterName);
         meter.CreateObservableCounter("shout.connections.accepted", () => Observe(t => t.Accepted), "{connection}", "Connections accepted");
         meter.CreateObservableUpDownCounter("shout.connections.active", () => Observe(t => t.Active), "{connection}", "Connections open now");
-        meter.CreateObservableCounter("shout.bytes.received", () => Observe(t => t.BytesIn), "By", "Bytes received from clients");
-        meter.CreateObservableCounter("shout.bytes.sent", () => Observe(t => t.BytesOut), "By", "Bytes answered to clients");
+        meter.CreateObservableCounter("shout.received", () => Observe(t => t.BytesIn), "By", "Bytes received from clients");
+        meter.CreateObservableCounter("shout.sent", () => Observe(t => t.BytesOut), "By", "Bytes answered to clients");
         meter.CreateObservableCounter("shout.messages", () => Observe(t => t.Messages), "{message}",
             "Reads answered (stream), lines, datagrams or WebSocket messages");
         _closed = meter.CreateCounter<long>("shout.connections.closed", "{connection}", "Connections closed, by reason");

@@ -124,7 +124,7 @@ public sealed class ServeConfigurationTests
 
         await File.WriteAllTextAsync(file, """{ "Shout": { "Mode": "shouty" } }""");
         var refused = await CliRunner.ShoutAsync(["serve", "--config", file]);
-        Assert.Equal(1, refused.ExitCode);
+        Assert.Equal(2, refused.ExitCode);
         Assert.Contains("config Shout:Mode: 'shouty' is not one of stream, line", refused.Stderr, StringComparison.Ordinal);
     }
 }

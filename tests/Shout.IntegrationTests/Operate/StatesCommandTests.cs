@@ -86,7 +86,7 @@ public sealed class StatesCommandTests
     {
         var result = await CliRunner.ShoutAsync(["states", "--port", "70000"]);
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("a port is 1 to 65535", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--port: '70000' is not a whole number from 1 to 65535", result.Stderr, StringComparison.Ordinal);
     }
 
     private static HashSet<(string State, string Side, int LocalPort, int RemotePort)> Connections(string json)

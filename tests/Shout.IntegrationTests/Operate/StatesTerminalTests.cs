@@ -38,6 +38,39 @@ public sealed class StatesTerminalTests
         Assert.Equal("0", await terminal.ExitCodeAsync());
     }
 
+    [Fact]
+    public async Task Watch_on_a_small_terminal_keeps_the_counts_and_cuts_the_rows()
+    {
+        await using var server = await TestServer.StartAsync();
+        var port = server.Endpoint.Port.ToString(CultureInfo.InvariantCulture);
+        var clients = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                clients.Add(await RawClient.ConnectAsync(server.Endpoint));
+            }
+
+            await Eventually.TrueAsync(() => server.Metrics.ActiveConnections == 40, TimeSpan.FromSeconds(30), () => "not all connected");
+            await using var terminal = await TmuxSession.StartAsync($"dotnet '{Repo.CliDll}' states --port {port} --watch --interval 200ms", 120, 30);
+
+            // Both ends of each loopback connection: 80 ESTABLISHED, 1 LISTEN, far more rows than 30 lines hold.
+            var screen = await terminal.WaitForScreenAsync(s => s.Contains("ESTABLISHED 80", StringComparison.Ordinal)
+                && s.Contains("Ctrl+C to stop", StringComparison.Ordinal));
+            Assert.Contains("LISTEN 1", screen, StringComparison.Ordinal);
+            Assert.Contains("total 81", screen, StringComparison.Ordinal);
+            Assert.Matches(@"… \d+ more", screen);
+            Assert.Contains("TCP sockets on port", screen, StringComparison.Ordinal);
+            Assert.DoesNotContain("The side that closes first", screen, StringComparison.Ordinal);
+            await terminal.KeysAsync("C-c");
+            Assert.Equal("0", await terminal.ExitCodeAsync());
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
+    }
+
     /// <summary>The table's row (between the box's │ borders) naming <paramref name="state"/>, not the legend's mention.</summary>
     private static string? TableRow(string screen, string state) =>
         screen.Split('\n').FirstOrDefault(l => l.TrimStart().StartsWith('│') && l.Contains(state, StringComparison.Ordinal));

@@ -10,7 +10,7 @@ public sealed class TransportOptionErrorTests
     [InlineData(new[] { "serve", "--tls-key", "/tmp/key.pem" }, "--tls-key needs --tls-cert")]
     [InlineData(new[] { "serve", "--unix-mode", "9z" }, "not an octal file mode")]
     [InlineData(new[] { "send", "--pin", "AB:CD", "x" }, "64 hex digits")]
-    [InlineData(new[] { "send", "--retries", "-1", "x" }, "--retries must be 0 or more")]
+    [InlineData(new[] { "send", "--retries", "-1", "x" }, "--retries: '-1' is not a whole number, 0 or more")]
     [InlineData(new[] { "serve", "--listen", "udp://example.com:8080" }, "listen on an IP address")]
     [InlineData(new[] { "serve", "--listen", "tls://example.com:8443" }, "listen on an IP address")]
     public async Task Bad_transport_options_are_refused_with_a_message(string[] args, string message)

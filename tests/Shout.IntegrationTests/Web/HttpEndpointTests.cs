@@ -48,19 +48,19 @@ public sealed class HttpEndpointTests
         double Value(string family, params (string Label, string Value)[] labels) =>
             families[family].Samples.Single(s => s.Name == family && labels.All(l => s.Labels.GetValueOrDefault(l.Label) == l.Value)).Value;
 
-        Assert.Equal(1, Value("shout_shout_connections_accepted", ("transport", "tcp")));
-        Assert.Equal(1, Value("shout_shout_connections_accepted", ("transport", "ws")));
-        Assert.Equal(0, Value("shout_shout_connections_active", ("transport", "tcp")));
-        Assert.Equal(1, Value("shout_shout_connections_active", ("transport", "ws")));
-        Assert.Equal(1, Value("shout_shout_connections_closed", ("transport", "tcp"), ("reason", "client_closed")));
-        Assert.Equal(1, Value("shout_shout_connections_rejected", ("transport", "ws"), ("reason", "limit")));
-        Assert.Equal(5, Value("shout_shout_bytes_received", ("transport", "tcp")));
-        Assert.Equal(5, Value("shout_shout_bytes_sent", ("transport", "tcp")));
-        Assert.Equal(3, Value("shout_shout_bytes_received", ("transport", "ws")));
-        Assert.Equal(1, Value("shout_shout_messages", ("transport", "ws")));
-        Assert.Equal("histogram", families["shout_shout_connection_duration"].Type);
-        Assert.Equal(1, families["shout_shout_connection_duration"].Samples
-            .Single(s => s.Name == "shout_shout_connection_duration_count" && s.Labels["transport"] == "tcp").Value);
+        Assert.Equal(1, Value("shout_connections_accepted_total", ("transport", "tcp")));
+        Assert.Equal(1, Value("shout_connections_accepted_total", ("transport", "ws")));
+        Assert.Equal(0, Value("shout_connections_active", ("transport", "tcp")));
+        Assert.Equal(1, Value("shout_connections_active", ("transport", "ws")));
+        Assert.Equal(1, Value("shout_connections_closed_total", ("transport", "tcp"), ("reason", "client_closed")));
+        Assert.Equal(1, Value("shout_connections_rejected_total", ("transport", "ws"), ("reason", "limit")));
+        Assert.Equal(5, Value("shout_received_bytes_total", ("transport", "tcp")));
+        Assert.Equal(5, Value("shout_sent_bytes_total", ("transport", "tcp")));
+        Assert.Equal(3, Value("shout_received_bytes_total", ("transport", "ws")));
+        Assert.Equal(1, Value("shout_messages_total", ("transport", "ws")));
+        Assert.Equal("histogram", families["shout_connection_duration_seconds"].Type);
+        Assert.Equal(1, families["shout_connection_duration_seconds"].Samples
+            .Single(s => s.Name == "shout_connection_duration_seconds_count" && s.Labels["transport"] == "tcp").Value);
     }
 
     [Fact]
@@ -77,7 +77,7 @@ public sealed class HttpEndpointTests
 
         using var http = second.Http();
         var families = PrometheusText.Parse(await http.GetStringAsync("/metrics"));
-        Assert.False(families.ContainsKey("shout_shout_bytes_received"), "the second server reported the first one's traffic");
+        Assert.False(families.ContainsKey("shout_received_bytes_total"), "the second server reported the first one's traffic");
     }
 
     [Fact]

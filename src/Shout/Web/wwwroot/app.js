@@ -90,14 +90,23 @@ const bytes = v => {
 };
 const clock = ms => new Date(ms).toLocaleTimeString("en-GB", { hour12: false });
 
+// Tick labels: whole numbers as such ("80,000"), bytes in decimal units ("2.5 MB").
+const tick = v => Number.isInteger(v) ? v.toLocaleString("en") : number(v);
 const messagesChart = new LineChart($("chart-messages"), [
   { key: "messages", color: "--msg", axis: "left" },
   { key: "active", color: "--conn", axis: "right", fill: false },
-], { format: number, formatRight: v => String(Math.round(v)), integerRight: true });
+], { format: tick, formatRight: tick, integerLeft: true, integerRight: true, titleLeft: "messages/s", titleRight: "open connections" });
 const bytesChart = new LineChart($("chart-bytes"), [
   { key: "bytesIn", color: "--in" },
   { key: "bytesOut", color: "--out", fill: false, dash: [6, 4] },
-], { format: v => bytes(v).replace(" ", "") });
+], { format: v => bytes(v) + "/s", integerLeft: true, titleLeft: "bytes/s (in, out)" });
+
+// While /live is down the figures are the last ones seen: say so instead of showing them as current.
+function setStale(stale) {
+  document.querySelector(".live").dataset.stale = stale;
+  messagesChart.setStale(stale);
+  bytesChart.setStale(stale);
+}
 
 function showFrame(frame) {
   const s = frame.sample;
@@ -167,6 +176,8 @@ function duration(ms) {
   return ms < 1000 ? `${ms.toFixed(ms < 10 ? 1 : 0)} ms` : ms < 60000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60000)} min ${Math.round(ms % 60000 / 1000)} s`;
 }
 
+let lastFrame = 0;
+
 function watch() {
   const live = new EventSource("/live");
   const badge = $("live-status");
@@ -177,15 +188,18 @@ function watch() {
   });
   live.onmessage = event => {
     const frame = JSON.parse(event.data);
+    lastFrame = Date.now();
     badge.dataset.state = "open";
     badge.textContent = "live";
+    setStale(false);
     messagesChart.push(frame.sample);
     bytesChart.push(frame.sample);
     showFrame(frame);
   };
   live.onerror = () => {
     badge.dataset.state = "closed";
-    badge.textContent = "reconnecting";
+    badge.textContent = lastFrame ? `stale since ${clock(lastFrame)} · reconnecting` : "reconnecting";
+    setStale(true);
   };
 }
 
