@@ -38,7 +38,7 @@ internal sealed class ConnectionTimeouts : IDisposable
         _connection = connection;
         _input = input;
         _idle = Units(options.IdleTimeout);
-        _line = options.Mode == ShoutMode.Line ? Units(options.LineTimeout) : 0;
+        _line = options.Mode is ShoutMode.Line or ShoutMode.Room ? Units(options.LineTimeout) : 0;
         _write = Units(options.WriteTimeout);
         _slack = Units(TimeSpan.FromSeconds(1));
         if (_idle == 0 && _line == 0 && _write == 0)

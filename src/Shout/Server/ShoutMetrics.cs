@@ -137,6 +137,9 @@ public sealed class ShoutMetrics
         Interlocked.Add(ref totals.BytesOut, sent);
     }
 
+    /// <summary>Records bytes sent that answer no single read (room mode: lines from other members).</summary>
+    internal void Sent(string transport, long sent) => Interlocked.Add(ref Totals(transport).BytesOut, sent);
+
     /// <summary>The totals of every transport seen so far, read now (each value atomically, not all together).</summary>
     public IReadOnlyList<TransportStats> Snapshot() =>
         [.. _transports.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value.Read(p.Key))];
@@ -176,6 +179,7 @@ public sealed class ShoutMetrics
         CloseReason.ProtocolError => "protocol_error",
         CloseReason.KeepAliveTimeout => "keepalive_timeout",
         CloseReason.MessageTooBig => "message_too_big",
+        CloseReason.SlowMember => "slow_member",
         _ => "unknown",
     };
 

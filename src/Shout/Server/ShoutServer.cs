@@ -13,6 +13,7 @@ using Shout.Diagnostics;
 using Shout.Endpoints;
 using Shout.Server.Admission;
 using Shout.Proxy;
+using Shout.Rooms;
 using Shout.Server.Tls;
 using Shout.Server.Udp;
 using Shout.Server.Unix;
@@ -91,6 +92,11 @@ public sealed class ShoutServer : IAsyncDisposable
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<ShoutMetrics>();
         builder.Services.AddSingleton<ConnectionAdmission>();
+        if (options.Mode == ShoutMode.Room)
+        {
+            RoomServices.Add(builder.Services, options.Rooms);
+        }
+
         configureServices?.Invoke(builder.Services);
         // Every timeout runs on this clock; tests put a fake one in first.
         builder.Services.TryAddSingleton(TimeProvider.System);
@@ -202,7 +208,14 @@ public sealed class ShoutServer : IAsyncDisposable
                 listen.UseTlsCloseNotify();
             }
 
-            listen.UseConnectionHandler<ShoutConnectionHandler>();
+            if (options.Mode == ShoutMode.Room)
+            {
+                listen.UseConnectionHandler<RoomConnectionHandler>();
+            }
+            else
+            {
+                listen.UseConnectionHandler<ShoutConnectionHandler>();
+            }
             bound(listen);
         }
 
@@ -222,7 +235,7 @@ public sealed class ShoutServer : IAsyncDisposable
 
     /// <summary>The input pipe's limit: 64 KiB, or room for a whole line plus one read in line mode.</summary>
     internal static long ReadBufferLimit(ShoutServerOptions options) =>
-        options.Mode == ShoutMode.Line ? options.MaxLineLength + (64L * 1024) : 64L * 1024;
+        options.Mode is ShoutMode.Line or ShoutMode.Room ? options.MaxLineLength + (64L * 1024) : 64L * 1024;
 
     /// <summary>The IP address a listen host names: an IP literal, <c>localhost</c> (loopback) or <c>*</c> (any).</summary>
     internal static IPAddress ResolveListenAddress(ShoutEndpoint endpoint)
