@@ -63,6 +63,14 @@ internal sealed class RoomConnectionHandler(ShoutServerOptions options, ShoutMet
                 member.Complete();
             }
 
+            // What is left goes out within the write timeout; a client that does not take it is cut off.
+            if (ShoutServerOptions.IsOn(options.WriteTimeout) && !writer.IsCompleted
+                && await Task.WhenAny(writer, Task.Delay(options.WriteTimeout, clock)) != writer)
+            {
+                connection.Abort(new ConnectionAbortedException("The room member did not read its last lines within the write timeout."));
+                reason = CloseReason.WriteTimeout;
+            }
+
             var bytesOut = await writer;
             if (member.Kicked)
             {
@@ -170,7 +178,9 @@ internal sealed class RoomConnectionHandler(ShoutServerOptions options, ShoutMet
                 member.Drained();
                 total += batch;
                 metrics.Sent(transport, batch);
-                var flush = await timeouts.FlushAsync(output);
+                // No write timeout on this flush: while it waits, the member's queue fills, and the
+                // slow-member policy (kick after the write timeout, or drop the oldest) decides.
+                var flush = await output.FlushAsync();
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
                     break;
