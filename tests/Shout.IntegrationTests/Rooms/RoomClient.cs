@@ -1,4 +1,5 @@
 using System.Text;
+using System.Threading.Channels;
 using Shout.Client;
 using Shout.Endpoints;
 
@@ -12,11 +13,34 @@ internal sealed class RoomClient : IAsyncDisposable
     private readonly ShoutConnection _connection;
     private readonly StreamReader _reader;
     private readonly List<string> _seen = [];
+    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
+    private readonly Task _pump;
 
     private RoomClient(ShoutConnection connection)
     {
         _connection = connection;
         _reader = new StreamReader(connection.Stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: false, bufferSize: 4096, leaveOpen: true);
+
+        // One reader of the connection, so a read that times out loses nothing.
+        _pump = Task.Run(PumpAsync);
+    }
+
+    private async Task PumpAsync()
+    {
+        try
+        {
+            while (await _reader.ReadLineAsync() is { } line)
+            {
+                _lines.Writer.TryWrite(line);
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
+        {
+        }
+        finally
+        {
+            _lines.Writer.TryComplete();
+        }
     }
 
     /// <summary>Every line read so far.</summary>
@@ -48,25 +72,35 @@ internal sealed class RoomClient : IAsyncDisposable
     /// <summary>The next line; fails at the deadline or if the server closes first.</summary>
     public async Task<string> ReadLineAsync(TimeSpan? timeout = null)
     {
-        using var cts = new CancellationTokenSource(timeout ?? DefaultTimeout);
-        string? line;
+        var line = await TryReadLineAsync(timeout ?? DefaultTimeout, closed: () => Assert.Fail($"the server closed the connection; seen so far:\n{string.Join('\n', _seen)}"));
+        if (line is null)
+        {
+            Assert.Fail($"no line within {(timeout ?? DefaultTimeout).TotalSeconds:0.#} s; seen so far:\n{string.Join('\n', _seen)}");
+        }
+
+        return line!;
+    }
+
+    /// <summary>The next line, or null when none arrives within <paramref name="timeout"/>.</summary>
+    public async Task<string?> TryReadLineAsync(TimeSpan timeout, Action? closed = null)
+    {
+        using var cts = new CancellationTokenSource(timeout);
         try
         {
-            line = await _reader.ReadLineAsync(cts.Token);
+            if (!await _lines.Reader.WaitToReadAsync(cts.Token))
+            {
+                closed?.Invoke();
+                return null;
+            }
         }
         catch (OperationCanceledException)
         {
-            Assert.Fail($"no line within {(timeout ?? DefaultTimeout).TotalSeconds:0.#} s; seen so far:\n{string.Join('\n', _seen)}");
-            throw;
+            return null;
         }
 
-        if (line is null)
-        {
-            Assert.Fail($"the server closed the connection; seen so far:\n{string.Join('\n', _seen)}");
-        }
-
+        _lines.Reader.TryRead(out var line);
         _seen.Add(line!);
-        return line!;
+        return line;
     }
 
     /// <summary>Reads until <paramref name="expected"/> arrives; returns the lines before it.</summary>
@@ -93,18 +127,25 @@ internal sealed class RoomClient : IAsyncDisposable
         return line;
     }
 
-    /// <summary>Reads what is left until the server closes; fails at the deadline.</summary>
+    /// <summary>Reads what is left until the server closes, lines joined by newlines; fails at the deadline.</summary>
     public async Task<string> ReadToEndAsync(TimeSpan? timeout = null)
     {
         using var cts = new CancellationTokenSource(timeout ?? DefaultTimeout);
-        return await _reader.ReadToEndAsync(cts.Token);
+        var rest = new List<string>();
+        await foreach (var line in _lines.Reader.ReadAllAsync(cts.Token))
+        {
+            rest.Add(line);
+        }
+
+        return string.Join('\n', rest);
     }
 
     public ValueTask HalfCloseAsync() => _connection.HalfCloseAsync();
 
     public async ValueTask DisposeAsync()
     {
-        _reader.Dispose();
         await _connection.DisposeAsync();
+        await _pump.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _reader.Dispose();
     }
 }

@@ -30,7 +30,9 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
     private readonly SenderSequences _sequences = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _loops = [];
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IRoomBusListener? _listener;
+    private int _disposed;
 
     public NatsRoomBus(ShoutRoomOptions options, RoomMetrics metrics, ILogger<NatsRoomBus> logger)
     {
@@ -109,13 +111,16 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         return nicks;
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Completes once the first connection is open and both subscriptions are in place at the server.</summary>
+    public Task Ready => _ready.Task;
+
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        // Returns at once when NATS is down (RetryOnInitialConnect): the instance serves its own members meanwhile.
-        await _nats.ConnectAsync();
-        _loops.Add(Task.Run(ReceiveLinesAsync, CancellationToken.None));
-        _loops.Add(Task.Run(AnswerWhoAsync, CancellationToken.None));
+        // In the background: while NATS is down the client keeps trying (RetryOnInitialConnect), and
+        // the instance serves its own members meanwhile.
+        _loops.Add(Task.Run(RunAsync, CancellationToken.None));
         _loops.Add(Task.Run(PublishLoopAsync, CancellationToken.None));
+        return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -123,6 +128,25 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         _outgoing.Writer.TryComplete();
         await _stopping.CancelAsync();
         await Task.WhenAll(_loops).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            await _nats.ConnectAsync().AsTask().WaitAsync(_stopping.Token);
+            await using var lines = await _nats.SubscribeCoreAsync<byte[]>(RoomSubjects + ">", cancellationToken: _stopping.Token);
+            await using var who = await _nats.SubscribeCoreAsync<byte[]>(WhoSubjects + "*", cancellationToken: _stopping.Token);
+
+            // A round trip after the SUBs: the server has them, so what is published from now on reaches us.
+            await _nats.PingAsync(_stopping.Token);
+            _ready.TrySetResult();
+            await Task.WhenAll(ReceiveLinesAsync(lines), AnswerWhoAsync(who));
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or NatsException)
+        {
+            _ready.TrySetCanceled();
+        }
     }
 
     private async Task PublishLoopAsync()
@@ -141,11 +165,11 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         }
     }
 
-    private async Task ReceiveLinesAsync()
+    private async Task ReceiveLinesAsync(INatsSub<byte[]> subscription)
     {
         try
         {
-            await foreach (var message in _nats.SubscribeAsync<byte[]>(RoomSubjects + ">", cancellationToken: _stopping.Token))
+            await foreach (var message in subscription.Msgs.ReadAllAsync(_stopping.Token))
             {
                 if (message.Data is not { } data || !BusMessage.TryDecode(data, out var line) || line.Instance == Instance)
                 {
@@ -176,11 +200,11 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         }
     }
 
-    private async Task AnswerWhoAsync()
+    private async Task AnswerWhoAsync(INatsSub<byte[]> subscription)
     {
         try
         {
-            await foreach (var request in _nats.SubscribeAsync<byte[]>(WhoSubjects + "*", cancellationToken: _stopping.Token))
+            await foreach (var request in subscription.Msgs.ReadAllAsync(_stopping.Token))
             {
                 var room = request.Subject[WhoSubjects.Length..];
                 var nicks = _listener?.LocalNicks(room) ?? [];
@@ -204,7 +228,13 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
 
     public async ValueTask DisposeAsync()
     {
-        _stopping.Cancel();
+        // The container may dispose it twice: it is registered as itself and as IRoomBus.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync();
         await _nats.DisposeAsync();
         _stopping.Dispose();
     }
