@@ -2,7 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Shout.Server;
-using Shout.Server.Admission;
+using Shout.Sessions;
 
 namespace Shout.Cli.Commands;
 

@@ -2,10 +2,11 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Shout.Server;
+using Shout.Sessions;
 
 namespace Shout.Proxy;
 
@@ -118,9 +119,9 @@ internal sealed class ProxyProtocolMiddleware(ConnectionDelegate next, ShoutServ
 
 internal static partial class ProxyLog
 {
-    [LoggerMessage(20, LogLevel.Debug, "{ConnectionId} PROXY v{Version} header from {Proxy}: client {Client}")]
+    [LoggerMessage(LogEvents.ProxyHeader, LogLevel.Debug, "{ConnectionId} PROXY v{Version} header from {Proxy}: client {Client}", EventName = "ProxyHeader")]
     public static partial void Accepted(ILogger logger, string connectionId, int version, string proxy, string client);
 
-    [LoggerMessage(21, LogLevel.Debug, "{ConnectionId} closed before serving, from {Remote}: {Message}")]
+    [LoggerMessage(LogEvents.ProxyRejected, LogLevel.Debug, "{ConnectionId} closed before serving, from {Remote}: {Message}", EventName = "ProxyRejected")]
     public static partial void Rejected(ILogger logger, string connectionId, string remote, string message);
 }

@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using Shout.Server;
+using Shout.Sessions;
 
 namespace Shout.Rooms;
 

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
+using Shout.Sessions;
 
 namespace Shout.Server;
 
@@ -13,8 +14,11 @@ namespace Shout.Server;
 /// the server's send queue: the row 8 test measured ~40 KB lost per run before this. So, before
 /// Kestrel closes: wait until the peer's kernel has acknowledged every byte written (TCP_INFO
 /// <c>tcpi_bytes_acked</c>), send FIN (half-close), then read and discard until the peer's FIN or
-/// the linger bound, so the close finds nothing unread. Unix sockets need none of it: their replies
-/// are in the peer's queue as soon as they are written.
+/// the linger bound, so the close finds nothing unread. TLS gets the same after its close_notify; as
+/// its bytes on the wire are more than the plaintext counted, it also waits for the socket's send
+/// queue to be empty and acknowledged (TCP_INFO <c>tcpi_unacked</c>, <c>tcpi_notsent_bytes</c>),
+/// seen twice in a row so that a record still on its way from TLS to the socket is not missed.
+/// Unix sockets need none of it: their replies are in the peer's queue as soon as they are written.
 /// </summary>
 internal static class GracefulClose
 {
@@ -23,14 +27,17 @@ internal static class GracefulClose
 
     private const int SolTcp = 6;
     private const int TcpInfo = 11;
+    private const int UnackedOffset = 24;
     private const int BytesAckedOffset = 120;
+    private const int NotSentOffset = 144;
 
     /// <summary><c>tcpi_state</c> values in which the peer can still acknowledge data.</summary>
     private const byte Established = 1;
     private const byte CloseWait = 8;
 
     /// <summary>True for the ends where the server closes first and the peer may still be sending.</summary>
-    public static bool Applies(CloseReason reason, string transport) => transport == "tcp" && OperatingSystem.IsLinux()
+    public static bool Applies(CloseReason reason, TransportKind transport) =>
+        transport is TransportKind.Tcp or TransportKind.Tls && OperatingSystem.IsLinux()
         && reason is CloseReason.ServerDrain or CloseReason.Quit or CloseReason.ProtocolError
             or CloseReason.IdleTimeout or CloseReason.LineTimeout;
 
@@ -90,10 +97,12 @@ internal static class GracefulClose
     {
         var started = clock.GetTimestamp();
         var poll = TimeSpan.FromMilliseconds(1);
+        var settled = 0;
         while (true)
         {
-            var (state, acked) = Info(socket);
-            if (acked >= bytesWritten)
+            var (state, acked, queued) = Info(socket);
+            settled = acked >= bytesWritten && !queued ? settled + 1 : 0;
+            if (settled >= 2)
             {
                 return true;
             }
@@ -109,13 +118,15 @@ internal static class GracefulClose
         }
     }
 
-    /// <summary>The connection's TCP state and the bytes the peer has acknowledged (TCP_INFO).</summary>
-    private static (byte State, long Acked) Info(Socket socket)
+    /// <summary>The connection's TCP state, the bytes the peer has acknowledged, and whether any sent or
+    /// unsent byte still waits in the socket (TCP_INFO).</summary>
+    private static (byte State, long Acked, bool Queued) Info(Socket socket)
     {
         Span<byte> info = stackalloc byte[256];
         var length = socket.GetRawSocketOption(SolTcp, TcpInfo, info);
-        return length >= BytesAckedOffset + 8
-            ? (info[0], BinaryPrimitives.ReadInt64LittleEndian(info[BytesAckedOffset..]))
-            : (Established, long.MaxValue);
+        return length >= NotSentOffset + 4
+            ? (info[0], BinaryPrimitives.ReadInt64LittleEndian(info[BytesAckedOffset..]),
+                BinaryPrimitives.ReadUInt32LittleEndian(info[UnackedOffset..]) != 0 || BinaryPrimitives.ReadUInt32LittleEndian(info[NotSentOffset..]) != 0)
+            : (Established, long.MaxValue, false);
     }
 }

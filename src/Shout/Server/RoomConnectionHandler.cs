@@ -1,27 +1,25 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.IO.Pipelines;
-using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
-using Microsoft.Extensions.Logging;
-using Shout.Diagnostics;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Shout.Framing;
 using Shout.Rooms;
+using Shout.Sessions;
 
 namespace Shout.Server;
 
 /// <summary>
-/// Room mode on a stream transport (TCP, TLS, Unix): a read loop hands lines to the member's
+/// Room mode on the stream seam (TCP, TLS, Unix): a read loop hands lines to the member's
 /// <see cref="RoomSession"/>, and a writer drains the member's queue to the client, so what other
-/// members say arrives while this one types. The same lifecycle as <see cref="ShoutConnectionHandler"/>:
-/// one <see cref="CloseReason"/>, logged and counted; the same idle, line and write timeouts; drain
-/// on shutdown (<c>QUIT</c>). A member kicked for not reading closes with <see cref="CloseReason.SlowMember"/>.
+/// members say arrives while this one types. The session core's lifecycle and timeouts, as in
+/// <see cref="ShoutConnectionHandler"/>: one <see cref="CloseReason"/>, the idle and line timeouts,
+/// drain on shutdown (<c>QUIT</c>). A member kicked for not reading closes with
+/// <see cref="CloseReason.SlowMember"/>.
 /// </summary>
-internal sealed class RoomConnectionHandler(ShoutServerOptions options, ShoutMetrics metrics, TimeProvider clock,
-    IConnectionEvents events, RoomHub hub, ILogger<RoomConnectionHandler> logger)
-    : ConnectionHandler
+internal sealed class RoomConnectionHandler(ShoutServerOptions options, SessionRules rules, SessionLifecycle lifecycle,
+    ShoutMetrics metrics, TimeProvider clock, RoomHub hub)
 {
     /// <summary>Most bytes of queued lines written before one flush.</summary>
     private const int MaxWriteBatch = 64 * 1024;
@@ -30,78 +28,78 @@ internal sealed class RoomConnectionHandler(ShoutServerOptions options, ShoutMet
 
     private readonly LineFramer _framer = new(options.MaxLineLength);
 
-    public override async Task OnConnectedAsync(ConnectionContext connection)
+    /// <summary>Serves one admitted connection of <paramref name="transport"/> as a room member until it ends.</summary>
+    public async Task OnConnectedAsync(ConnectionContext connection, TransportKind transport)
     {
-        var transport = TransportName(connection);
-        var started = Stopwatch.GetTimestamp();
-        var remote = Describe(connection.RemoteEndPoint);
-        metrics.ConnectionOpened(transport);
-        events.Opened(connection.ConnectionId, transport, remote);
-        ServerLog.Accepted(logger, connection.ConnectionId, transport, remote);
-
+        var session = lifecycle.Open(connection.ConnectionId, transport, PeerAddress.Describe(connection.RemoteEndPoint));
         var input = connection.Transport.Input;
         var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
         using var drain = lifetime?.ConnectionClosedRequested.Register(static state => ((PipeReader)state!).CancelPendingRead(), input);
-        using var timeouts = new ConnectionTimeouts(options, clock, metrics, connection, input);
-        using var member = new RoomMember(hub.NextId(), transport, options.Rooms, options.WriteTimeout, clock, hub.Metrics,
+        var settings = rules.Current;
+        using var timeouts = new SessionTimeouts(settings, clock, metrics, new StreamTimeoutTarget(connection, input));
+        using var member = new RoomMember(hub.NextId(), transport.Name(), options.Rooms, settings.WriteTimeout, clock, hub.Metrics,
             _ => connection.Abort(new ConnectionAbortedException("The room member did not read its lines within the write timeout.")));
         hub.Enter(member);
-        var session = new RoomSession(hub, member, _framer);
-        var bytesIn = 0L;
-        var writer = WriteAsync(member, connection.Transport.Output, timeouts, transport);
+        var writer = WriteAsync(member, connection.Transport.Output, timeouts, session);
         var reason = CloseReason.Reset;
         try
         {
             try
             {
-                reason = await ReadAsync(connection, input, session, timeouts, transport, count => bytesIn += count);
+                reason = await ReadAsync(input, new RoomSession(hub, member, _framer), timeouts, session);
             }
             finally
             {
-                // Gone from the room first, so nothing more is queued; then what is queued is sent.
+                // Out of the room first, so nothing more is queued; then what is queued is sent.
                 hub.Leave(member);
                 member.Complete();
             }
 
             // What is left goes out within the write timeout; a client that does not take it is cut off.
-            if (ShoutServerOptions.IsOn(options.WriteTimeout) && !writer.IsCompleted
-                && await Task.WhenAny(writer, Task.Delay(options.WriteTimeout, clock)) != writer)
+            if (SessionSettings.IsOn(settings.WriteTimeout) && !writer.IsCompleted
+                && await Task.WhenAny(writer, Task.Delay(settings.WriteTimeout, clock)) != writer)
             {
                 connection.Abort(new ConnectionAbortedException("The room member did not read its last lines within the write timeout."));
                 reason = CloseReason.WriteTimeout;
             }
 
-            var bytesOut = await writer;
+            await writer;
             if (member.Kicked)
             {
                 reason = CloseReason.SlowMember;
             }
             else if (GracefulClose.Applies(reason, transport))
             {
-                await GracefulClose.RunAsync(connection, input, bytesOut,
-                    ShoutServerOptions.IsOn(options.WriteTimeout) ? options.WriteTimeout : GracefulClose.Linger, clock);
+                await CloseGracefullyAsync(connection, input, session, transport, settings);
             }
         }
         catch (Exception e) when (e is ConnectionResetException or ConnectionAbortedException or IOException or SocketException or OperationCanceledException)
         {
             reason = member.Kicked ? CloseReason.SlowMember : timeouts.Expired ?? CloseReason.Reset;
-            ServerLog.ConnectionError(logger, connection.ConnectionId, e.Message);
+            lifecycle.Failed(session, e.Message);
         }
         finally
         {
-            var bytesOut = writer.IsCompletedSuccessfully ? writer.Result : 0;
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            events.Closed(connection.ConnectionId, transport, remote, reason, bytesIn, bytesOut, elapsed);
-            metrics.ConnectionClosed(transport, reason, elapsed);
-            ServerLog.Closed(logger, connection.ConnectionId, IConnectionEvents.ClosedByFor(reason), ShoutMetrics.ReasonName(reason),
-                bytesIn, bytesOut, elapsed.TotalMilliseconds);
+            lifecycle.Close(session, reason);
         }
     }
 
-    private async Task<CloseReason> ReadAsync(ConnectionContext connection, PipeReader input, RoomSession session,
-        ConnectionTimeouts timeouts, string transport, Action<long> received)
+    /// <summary>As <see cref="ShoutConnectionHandler"/> closes: TLS close_notify, then TCP's graceful close.</summary>
+    private async Task CloseGracefullyAsync(ConnectionContext connection, PipeReader input, Session session, TransportKind transport,
+        SessionSettings settings)
     {
-        var member = session.Member;
+        if (transport == TransportKind.Tls && connection.Features.Get<ISslStreamFeature>()?.SslStream is { } ssl)
+        {
+            await ssl.ShutdownAsync();
+        }
+
+        await GracefulClose.RunAsync(connection, input, session.BytesOut,
+            SessionSettings.IsOn(settings.WriteTimeout) ? settings.WriteTimeout : GracefulClose.Linger, clock);
+    }
+
+    private async Task<CloseReason> ReadAsync(PipeReader input, RoomSession room, SessionTimeouts timeouts, Session session)
+    {
+        var member = room.Member;
         while (true)
         {
             var result = await input.ReadAsync();
@@ -127,7 +125,7 @@ internal sealed class RoomConnectionHandler(ShoutServerOptions options, ShoutMet
             }
 
             var buffer = result.Buffer;
-            var frame = await session.ProcessAsync(buffer, result.IsCompleted || draining);
+            var frame = await room.ProcessAsync(buffer, result.IsCompleted || draining);
             if (draining && expired is null && frame.Action == FrameAction.Continue)
             {
                 await member.AnswerAsync(RoomLines.QuitLine);
@@ -137,8 +135,7 @@ internal sealed class RoomConnectionHandler(ShoutServerOptions options, ShoutMet
             input.AdvanceTo(buffer.GetPosition(frame.Consumed), buffer.End);
             if (frame.Consumed > 0)
             {
-                received(frame.Consumed);
-                metrics.Answered(transport, frame.Consumed, 0);
+                session.Answered(frame.Consumed, 0);
             }
 
             if (frame.Action != FrameAction.Continue)
@@ -153,16 +150,15 @@ internal sealed class RoomConnectionHandler(ShoutServerOptions options, ShoutMet
 
             if (result.IsCompleted)
             {
-                ServerLog.PeerHalfClosed(logger, connection.ConnectionId);
+                lifecycle.PeerHalfClosed(session);
                 return CloseReason.ClientClosed;
             }
         }
     }
 
-    /// <summary>Sends the member's queue until it is completed or the client is gone; returns the bytes written.</summary>
-    private async Task<long> WriteAsync(RoomMember member, PipeWriter output, ConnectionTimeouts timeouts, string transport)
+    /// <summary>Sends the member's queue until it is completed or the client is gone.</summary>
+    private static async Task WriteAsync(RoomMember member, PipeWriter output, SessionTimeouts timeouts, Session session)
     {
-        var total = 0L;
         var queue = member.Outgoing;
         try
         {
@@ -176,8 +172,8 @@ internal sealed class RoomConnectionHandler(ShoutServerOptions options, ShoutMet
                 }
 
                 member.Drained();
-                total += batch;
-                metrics.Sent(transport, batch);
+                session.Sent(batch);
+
                 // No write timeout on this flush: while it waits, the member's queue fills, and the
                 // slow-member policy (kick after the write timeout, or drop the oldest) decides.
                 var flush = await output.FlushAsync();
@@ -196,19 +192,13 @@ internal sealed class RoomConnectionHandler(ShoutServerOptions options, ShoutMet
             // The client is gone (reset, kicked, write timeout): the read side records why.
             member.Complete();
         }
-
-        return total;
     }
 
-    private static string TransportName(ConnectionContext connection) =>
-        connection.LocalEndPoint is UnixDomainSocketEndPoint ? "unix"
-        : connection.Features.Get<ITlsHandshakeFeature>() is not null ? "tls"
-        : "tcp";
-
-    private static string Describe(EndPoint? endPoint) => endPoint switch
+    /// <summary>Idle and line timeouts stop the pending read; the write timeout aborts the connection.</summary>
+    private sealed class StreamTimeoutTarget(ConnectionContext connection, PipeReader input) : ISessionTimeoutTarget
     {
-        null => "?",
-        UnixDomainSocketEndPoint => "unix peer",
-        _ => endPoint.ToString() ?? "?",
-    };
+        public void Interrupt() => input.CancelPendingRead();
+
+        public void Abort() => connection.Abort(new ConnectionAbortedException("The client did not read its replies within the write timeout."));
+    }
 }

@@ -1,25 +1,23 @@
-using System.Diagnostics;
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
-using Microsoft.Extensions.Logging;
-using Shout.Diagnostics;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Shout.Framing;
+using Shout.Sessions;
 
 namespace Shout.Server;
 
 /// <summary>
-/// The one receive loop of every stream transport (TCP, TLS, Unix): read what arrived, let the
-/// framer answer it, flush, repeat. Half-close, quit, drain, reset and protocol errors all end here
-/// with one recorded <see cref="CloseReason"/>.
+/// The stream seam: the one receive loop of every stream transport (TCP, TLS, Unix). Read what
+/// arrived, let the framer answer it, flush, repeat. Half-close, quit, drain, reset and protocol
+/// errors all end here with one recorded <see cref="CloseReason"/>, through the session core's one
+/// lifecycle and one timeout engine. The framer owns its protocol (the drain notice, the timeout
+/// reply, the line limit); this loop owns only the pipe.
 /// </summary>
-internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMetrics metrics, TimeProvider clock,
-    IConnectionEvents events,
-    ILogger<ShoutConnectionHandler> logger)
-    : ConnectionHandler
+internal sealed class ShoutConnectionHandler(ShoutServerOptions options, SessionRules rules, SessionLifecycle lifecycle,
+    ShoutMetrics metrics, TimeProvider clock)
 {
     /// <summary>Kestrel's default write-buffer limit: a flush past it waits for the client to read.</summary>
     private const int MaxAnswerChunk = 64 * 1024;
@@ -29,49 +27,53 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
 
     private readonly IShoutFramer _framer = options.Mode == ShoutMode.Line ? new LineFramer(options.MaxLineLength) : StreamFramer.Instance;
 
-    public override async Task OnConnectedAsync(ConnectionContext connection)
+    /// <summary>Serves one admitted connection of <paramref name="transport"/> until it ends.</summary>
+    public async Task OnConnectedAsync(ConnectionContext connection, TransportKind transport)
     {
-        var transport = TransportName(connection);
-        var started = Stopwatch.GetTimestamp();
-        var remote = Describe(connection.RemoteEndPoint);
-        metrics.ConnectionOpened(transport);
-        events.Opened(connection.ConnectionId, transport, remote);
-        ServerLog.Accepted(logger, connection.ConnectionId, transport, remote);
-
+        var session = lifecycle.Open(connection.ConnectionId, transport, PeerAddress.Describe(connection.RemoteEndPoint));
         var input = connection.Transport.Input;
         var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
         using var drain = lifetime?.ConnectionClosedRequested.Register(static state => ((PipeReader)state!).CancelPendingRead(), input);
-        using var timeouts = new ConnectionTimeouts(options, clock, metrics, connection, input);
+        var settings = rules.Current;
+        using var timeouts = new SessionTimeouts(settings, clock, metrics, new StreamTimeoutTarget(connection, input));
 
-        var counters = new Counters();
         var reason = CloseReason.Reset;
         try
         {
-            reason = await ServeAsync(connection, input, connection.Transport.Output, transport, counters, timeouts);
+            reason = await ServeAsync(connection, input, connection.Transport.Output, session, timeouts);
             if (GracefulClose.Applies(reason, transport))
             {
-                await GracefulClose.RunAsync(connection, input, counters.BytesOut,
-                    ShoutServerOptions.IsOn(options.WriteTimeout) ? options.WriteTimeout : GracefulClose.Linger, clock);
+                await CloseGracefullyAsync(connection, input, session, transport, settings);
             }
         }
         catch (Exception e) when (e is ConnectionResetException or ConnectionAbortedException or IOException or SocketException or OperationCanceledException)
         {
             // A write timeout aborts the connection, which surfaces here as an abort.
             reason = timeouts.Expired ?? CloseReason.Reset;
-            ServerLog.ConnectionError(logger, connection.ConnectionId, e.Message);
+            lifecycle.Failed(session, e.Message);
         }
         finally
         {
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            events.Closed(connection.ConnectionId, transport, remote, reason, counters.BytesIn, counters.BytesOut, elapsed);
-            metrics.ConnectionClosed(transport, reason, elapsed);
-            ServerLog.Closed(logger, connection.ConnectionId, IConnectionEvents.ClosedByFor(reason), ShoutMetrics.ReasonName(reason),
-                counters.BytesIn, counters.BytesOut, elapsed.TotalMilliseconds);
+            lifecycle.Close(session, reason);
         }
     }
 
+    private async Task CloseGracefullyAsync(ConnectionContext connection, PipeReader input, Session session, TransportKind transport,
+        SessionSettings settings)
+    {
+        if (transport == TransportKind.Tls && connection.Features.Get<ISslStreamFeature>()?.SslStream is { } ssl)
+        {
+            // close_notify right after the last reply, so the client reads a complete stream; then the
+            // same wait as TCP: delivered, FIN, the rest of the client's input read and dropped.
+            await ssl.ShutdownAsync();
+        }
+
+        await GracefulClose.RunAsync(connection, input, session.BytesOut,
+            SessionSettings.IsOn(settings.WriteTimeout) ? settings.WriteTimeout : GracefulClose.Linger, clock);
+    }
+
     private async Task<CloseReason> ServeAsync(ConnectionContext connection, PipeReader input, PipeWriter output,
-        string transport, Counters counters, ConnectionTimeouts timeouts)
+        Session session, SessionTimeouts timeouts)
     {
         while (true)
         {
@@ -84,7 +86,7 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
                 // The unfinished line is refused like an over-long one, not answered.
                 input.AdvanceTo(result.Buffer.End);
                 output.Write(LineTimedOut);
-                counters.BytesOut += LineTimedOut.Length;
+                session.Sent(LineTimedOut.Length);
                 await timeouts.FlushAsync(output);
                 return CloseReason.LineTimeout;
             }
@@ -116,9 +118,7 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
             var written = output.UnflushedBytes;
             if (frame.Consumed > 0 || written > 0)
             {
-                counters.BytesIn += frame.Consumed;
-                counters.BytesOut += written;
-                metrics.Answered(transport, frame.Consumed, written);
+                session.Answered(frame.Consumed, written);
                 var flush = await timeouts.FlushAsync(output);
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
@@ -138,28 +138,17 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, ShoutMe
 
             if (result.IsCompleted)
             {
-                ServerLog.PeerHalfClosed(logger, connection.ConnectionId);
+                lifecycle.PeerHalfClosed(session);
                 return CloseReason.ClientClosed;
             }
         }
     }
 
-    private static string TransportName(ConnectionContext connection) =>
-        connection.LocalEndPoint is UnixDomainSocketEndPoint ? "unix"
-        : connection.Features.Get<ITlsHandshakeFeature>() is not null ? "tls"
-        : "tcp";
-
-    private static string Describe(EndPoint? endPoint) => endPoint switch
+    /// <summary>Idle and line timeouts stop the pending read; the write timeout aborts the connection.</summary>
+    private sealed class StreamTimeoutTarget(ConnectionContext connection, PipeReader input) : ISessionTimeoutTarget
     {
-        null => "?",
-        UnixDomainSocketEndPoint => "unix peer",
-        _ => endPoint.ToString() ?? "?",
-    };
+        public void Interrupt() => input.CancelPendingRead();
 
-    private sealed class Counters
-    {
-        public long BytesIn { get; set; }
-
-        public long BytesOut { get; set; }
+        public void Abort() => connection.Abort(new ConnectionAbortedException("The client did not read its replies within the write timeout."));
     }
 }

@@ -9,11 +9,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Shout.Diagnostics;
 using Shout.Endpoints;
 using Shout.Server.Admission;
 using Shout.Proxy;
 using Shout.Rooms;
+using Shout.Sessions;
 using Shout.Server.Tls;
 using Shout.Server.Udp;
 using Shout.Server.Unix;
@@ -66,7 +66,7 @@ public sealed class ShoutServer : IAsyncDisposable
     /// The web endpoint's address after <see cref="StartAsync"/> (port 0 resolved), e.g.
     /// <c>http://127.0.0.1:8081/</c>; null when <see cref="ShoutServerOptions.Web"/> has no address.
     /// </summary>
-    public Uri? WebAddress => _web() is { } web ? ShoutWeb.Address(web) : null;
+    public Uri? WebAddress => _web() is { } web && _options.Web.Address is { } requested ? ShoutWeb.Address(web, requested) : null;
 
     /// <summary>The server's metrics.</summary>
     public ShoutMetrics Metrics => _app.Services.GetRequiredService<ShoutMetrics>();
@@ -91,10 +91,14 @@ public sealed class ShoutServer : IAsyncDisposable
         configureLogging?.Invoke(builder.Logging);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<ShoutMetrics>();
-        builder.Services.AddSingleton<ConnectionAdmission>();
+        builder.Services.AddSingleton(new SessionRules(options.ToSessionSettings()));
+        builder.Services.AddSingleton<SessionLifecycle>();
+        builder.Services.AddSingleton<SessionAdmission>();
+        builder.Services.AddSingleton<ShoutConnectionHandler>();
         if (options.Mode == ShoutMode.Room)
         {
             RoomServices.Add(builder.Services, options.Rooms);
+            builder.Services.AddSingleton<RoomConnectionHandler>();
         }
 
         configureServices?.Invoke(builder.Services);
@@ -124,7 +128,13 @@ public sealed class ShoutServer : IAsyncDisposable
         }
 
         IReadOnlyList<ShoutEndpoint> endpoints = options.Listen.Count > 0 ? [.. options.Listen] : [ShoutEndpoint.Parse(ShoutServerOptions.DefaultListen)];
-        foreach (var endpoint in endpoints.Where(e => e.Transport is not (ShoutTransport.Unix or ShoutTransport.WebSocket)))
+        if (endpoints.FirstOrDefault(e => e.Transport == ShoutTransport.WebSocket) is { } webSocket)
+        {
+            throw new FormatException($"{webSocket}: WebSocket is served on the web endpoint; use --web http://HOST:PORT "
+                + "(or https://HOST:PORT) and dial ws://HOST:PORT/ws (wss://)");
+        }
+
+        foreach (var endpoint in endpoints.Where(e => e.Transport != ShoutTransport.Unix))
         {
             // Now, not when Kestrel is configured at start, so a bad address is a FormatException here.
             ResolveListenAddress(endpoint);
@@ -136,7 +146,10 @@ public sealed class ShoutServer : IAsyncDisposable
         }
 
         var bindings = new ListenOptions?[endpoints.Count];
-        var certificate = endpoints.Any(e => e.Transport == ShoutTransport.Tls) ? ServerCertificates.Load(options.Tls) : null;
+        var certificate = endpoints.Any(e => e.Transport == ShoutTransport.Tls) || options.Web.Address?.Scheme == Uri.UriSchemeHttps
+            ? ServerCertificates.Load(options.Tls) : null;
+        var webAddress = options.Web.Address is { } requestedWeb
+            ? ResolveListenAddress(ShoutEndpoint.ForTcp(requestedWeb.Host.Trim('[', ']'), requestedWeb.Port)) : null;
         ListenOptions? web = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -151,15 +164,19 @@ public sealed class ShoutServer : IAsyncDisposable
 
             if (options.Web.Address is { } address)
             {
-                web = ShoutWeb.Listen(kestrel, address);
+                web = ShoutWeb.Listen(kestrel, address, webAddress!, certificate, options.Tls.HandshakeTimeout);
+
+                // An upgraded WebSocket holds no more of its client's input than a TCP connection does.
+                kestrel.Limits.MaxRequestBufferSize = ReadBufferLimit(options);
             }
         });
 
         var udp = endpoints.Where(e => e.Transport == ShoutTransport.Udp).ToList();
         if (udp.Count > 0)
         {
-            builder.Services.AddSingleton(sp => new UdpShoutService(udp, sp.GetRequiredService<ShoutMetrics>(),
-                sp.GetRequiredService<ILogger<UdpShoutService>>()));
+            builder.Services.AddSingleton(sp => new UdpShoutService(udp, sp.GetRequiredService<SessionRules>(),
+                sp.GetRequiredService<SessionAdmission>(), sp.GetRequiredService<SessionLifecycle>(), sp.GetRequiredService<ShoutMetrics>(),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<UdpShoutService>>()));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<UdpShoutService>());
             if (udp.Count == endpoints.Count && options.Web.Address is null)
             {
@@ -181,19 +198,26 @@ public sealed class ShoutServer : IAsyncDisposable
     {
         void Configure(ListenOptions listen)
         {
+            var services = listen.ApplicationServices;
+
             // PROXY first, before TLS (the header precedes the handshake), limits and access lists:
             // every later layer sees the real client as the connection's RemoteEndPoint.
             if (options.ProxyProtocol)
             {
-                var services = listen.ApplicationServices;
                 var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger<ProxyProtocolMiddleware>();
                 listen.Use(next => new ProxyProtocolMiddleware(next, options, services.GetRequiredService<ShoutMetrics>(),
                     services.GetRequiredService<TimeProvider>(), logger).OnConnectedAsync);
             }
 
             // Then admission: a denied or surplus client costs no handshake and no handler.
-            var admission = listen.ApplicationServices.GetRequiredService<ConnectionAdmission>();
-            listen.Use(admission.Middleware(endpoint.Transport.ToString().ToLowerInvariant()));
+            var transport = endpoint.Transport switch
+            {
+                ShoutTransport.Tls => TransportKind.Tls,
+                ShoutTransport.Unix => TransportKind.Unix,
+                _ => TransportKind.Tcp,
+            };
+            listen.Use(StreamAdmission.Middleware(services.GetRequiredService<SessionAdmission>(), transport,
+                services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StreamAdmission))));
             if (endpoint.Transport == ShoutTransport.Tls)
             {
                 // Kestrel's TLS middleware runs the handshake (with its timeout) before the handler
@@ -210,11 +234,13 @@ public sealed class ShoutServer : IAsyncDisposable
 
             if (options.Mode == ShoutMode.Room)
             {
-                listen.UseConnectionHandler<RoomConnectionHandler>();
+                var rooms = services.GetRequiredService<RoomConnectionHandler>();
+                listen.Run(connection => rooms.OnConnectedAsync(connection, transport));
             }
             else
             {
-                listen.UseConnectionHandler<ShoutConnectionHandler>();
+                var handler = services.GetRequiredService<ShoutConnectionHandler>();
+                listen.Run(connection => handler.OnConnectedAsync(connection, transport));
             }
             bound(listen);
         }

@@ -2,7 +2,7 @@ using System.Net;
 using Shout.Endpoints;
 using Shout.Framing;
 using Shout.Rooms;
-using Shout.Server.Admission;
+using Shout.Sessions;
 using Shout.Server.Tls;
 using Shout.Web;
 
@@ -52,7 +52,7 @@ public sealed class ShoutServerOptions
     /// <summary>How long a stop waits for connections to drain before aborting them. Default 5 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Most connections open at once over every stream endpoint; the next one is told
+    /// <summary>Most sessions open at once over every endpoint (a WebSocket and a UDP source count as one); the next one is told
     /// <c>ERR server busy</c> and closed. Default 10,000; 0 means no limit.</summary>
     public int MaxConnections { get; set; } = DefaultMaxConnections;
 
@@ -71,12 +71,30 @@ public sealed class ShoutServerOptions
     /// (a client trickling bytes forever). Default 1 minute.</summary>
     public TimeSpan LineTimeout { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Which client addresses may connect (TCP and TLS; Unix sockets are governed by file
-    /// permissions). Empty means everyone.</summary>
+    /// <summary>Which client addresses may connect, on every transport (TCP, TLS, WebSocket, UDP; Unix
+    /// sockets are governed by file permissions). Empty means everyone.</summary>
     public AccessList Access { get; set; } = AccessList.Everyone;
 
     /// <summary>True when <paramref name="timeout"/> is a real timeout rather than "off".</summary>
-    internal static bool IsOn(TimeSpan timeout) => timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan;
+    internal static bool IsOn(TimeSpan timeout) => SessionSettings.IsOn(timeout);
+
+    /// <summary>
+    /// UDP: most datagrams per second one source address and port may send; the rest are dropped
+    /// unanswered and counted (<c>shout.udp.rate_limited</c>). Default 0, no limit.
+    /// </summary>
+    public int UdpRatePerSource { get; set; }
+
+    /// <summary>The rules of the session core, as these options set them.</summary>
+    internal SessionSettings ToSessionSettings() => new()
+    {
+        Access = Access,
+        MaxConnections = MaxConnections,
+        MaxConnectionsPerAddress = MaxConnectionsPerAddress,
+        IdleTimeout = IdleTimeout,
+        WriteTimeout = WriteTimeout,
+        LineTimeout = Mode is ShoutMode.Line or ShoutMode.Room ? LineTimeout : TimeSpan.Zero,
+        UdpRatePerSource = UdpRatePerSource,
+    };
 
     /// <summary>The web endpoint (page, WebSocket, live view, health, metrics). Off until its address is set.</summary>
     public ShoutWebOptions Web { get; } = new();

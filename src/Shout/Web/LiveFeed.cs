@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Shout.Diagnostics;
 using Shout.Server;
+using Shout.Sessions;
 
 namespace Shout.Web;
 

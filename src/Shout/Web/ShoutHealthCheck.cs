@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Shout.Server;
+using Shout.Sessions;
 
 namespace Shout.Web;
 

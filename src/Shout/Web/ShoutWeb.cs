@@ -1,11 +1,13 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Prometheus;
-using Shout.Endpoints;
-using Shout.Server;
 
 namespace Shout.Web;
 
@@ -28,20 +30,26 @@ internal static class ShoutWeb
     }
 
     /// <summary>Listens for HTTP at the options' address; returns the binding to read the bound port from.</summary>
-    public static ListenOptions Listen(KestrelServerOptions kestrel, Uri address)
+    public static ListenOptions Listen(KestrelServerOptions kestrel, Uri address, IPAddress ip, X509Certificate2? certificate, TimeSpan handshakeTimeout)
     {
         ListenOptions? bound = null;
-        var host = address.Host.Trim('[', ']');
-        kestrel.Listen(ShoutServer.ResolveListenAddress(ShoutEndpoint.ForTcp(host, address.Port)), address.Port, l => bound = l);
+        kestrel.Listen(ip, address.Port, l =>
+        {
+            bound = l;
+            if (address.Scheme == Uri.UriSchemeHttps)
+            {
+                l.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificate = certificate, HandshakeTimeout = handshakeTimeout });
+            }
+        });
         return bound!;
     }
 
     /// <summary>The bound address as a URL (port 0 resolved to the real port).</summary>
-    public static Uri Address(ListenOptions listen)
+    public static Uri Address(ListenOptions listen, Uri requested)
     {
         var endPoint = listen.IPEndPoint!;
         var host = endPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]" : endPoint.Address.ToString();
-        return new Uri($"http://{host}:{endPoint.Port}/");
+        return new Uri($"{requested.Scheme}://{host}:{endPoint.Port}/");
     }
 
     public static void Map(WebApplication app)

@@ -11,7 +11,8 @@ public sealed class ShoutWebOptions
 
     /// <summary>
     /// Where to serve HTTP, e.g. <c>http://0.0.0.0:8081</c>, <c>http://[::]:8081</c>,
-    /// <c>http://localhost:0</c> (port 0: the system chooses). Null (the default) serves no web endpoint.
+    /// <c>http://localhost:0</c> (port 0: the system chooses), or HTTPS (<c>https://0.0.0.0:8443</c>:
+    /// the page and <c>wss://</c> with the certificate of <c>tls://</c> endpoints). Null (the default) serves no web endpoint.
     /// </summary>
     public Uri? Address { get; set; }
 
@@ -33,7 +34,7 @@ public sealed class ShoutWebOptions
     /// <summary>A WebSocket that sends no message for this long is closed (pongs do not count). Default 5 minutes.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Parses <c>--web</c>: an <c>http://HOST:PORT</c> URL, or <c>none</c> (null).</summary>
+    /// <summary>Parses <c>--web</c>: an <c>http://HOST:PORT</c> or <c>https://HOST:PORT</c> URL, or <c>none</c> (null).</summary>
     /// <exception cref="FormatException">Not an http URL with a host and port.</exception>
     public static Uri? ParseAddress(string text)
     {
@@ -44,9 +45,9 @@ public sealed class ShoutWebOptions
             return null;
         }
 
-        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp)
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
-            throw new FormatException($"'{text}': the web address is http://HOST:PORT (e.g. {DefaultAddress}) or none");
+            throw new FormatException($"'{text}': the web address is http://HOST:PORT or https://HOST:PORT (e.g. {DefaultAddress}) or none");
         }
 
         if (uri.AbsolutePath != "/" || uri.Query.Length > 0)

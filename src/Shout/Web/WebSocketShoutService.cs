@@ -1,31 +1,22 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Shout.Diagnostics;
-using Shout.Server;
+using Shout.Sessions;
 
 namespace Shout.Web;
 
 /// <summary>
-/// <c>/ws</c>: each text message answered with its uppercase as text, each binary message with its
-/// uppercase as binary (bytes that are not UTF-8 unchanged, as on every transport). Fragmented
-/// messages are joined (up to <see cref="ShoutWebOptions.MaxMessageBytes"/>) and answered whole;
-/// invalid UTF-8 in a text message closes with 1007; keep-alive pings abort dead peers; an idle
-/// socket is closed by Shout's own timer, since Kestrel's HTTP timeouts stop at the upgrade.
+/// <c>/ws</c>: the WebSocket transport's adapter. The upgrade request goes through the session
+/// core's admission first (a denied client gets HTTP 403 and a client over a limit 503, before any
+/// upgrade; both recorded like a refused TCP client); an admitted socket is one session of the core,
+/// served by <see cref="MessageSession"/>: each text message answered with its uppercase as text,
+/// each binary message as binary, with the core's idle and write timeouts. Keep-alive pings abort
+/// dead peers; invalid UTF-8 in a text message closes with 1007.
 /// </summary>
-internal sealed class WebSocketShoutService(ShoutWebOptions options, ShoutMetrics metrics, IConnectionEvents events,
-    IHostApplicationLifetime lifetime, TimeProvider time, ILogger<WebSocketShoutService> logger)
+internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRules rules, SessionAdmission admission,
+    SessionLifecycle lifecycle, ShoutMetrics metrics, IHostApplicationLifetime lifetime, TimeProvider clock)
 {
-    public const string Transport = "ws";
-
-    private readonly ShoutWebOptions _options = options;
-    private readonly ShoutMetrics _metrics = metrics;
-    private readonly IHostApplicationLifetime _lifetime = lifetime;
-    private readonly TimeProvider _time = time;
-
     // How long a connection whose frame was refused stays open so the close frame reaches the client.
     private static readonly TimeSpan ProtocolErrorLinger = TimeSpan.FromSeconds(1);
 
@@ -40,14 +31,24 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, ShoutMetric
             return;
         }
 
-        var remote = $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}";
-        if (Interlocked.Increment(ref _open) > _options.MaxWebSockets)
+        var transport = context.Request.IsHttps ? TransportKind.Wss : TransportKind.Ws;
+        var id = context.Connection.Id;
+        var address = context.Connection.RemoteIpAddress;
+        var remote = address is null ? "?" : PeerAddress.Describe(new System.Net.IPEndPoint(address, context.Connection.RemotePort));
+        using var ticket = admission.TryAdmit(id, transport, address, remote, out var refusal);
+        if (ticket is null)
+        {
+            await RefuseAsync(context, refusal.Reason == CloseReason.Denied ? StatusCodes.Status403Forbidden : StatusCodes.Status503ServiceUnavailable,
+                refusal.Message);
+            return;
+        }
+
+        if (Interlocked.Increment(ref _open) > options.MaxWebSockets)
         {
             Interlocked.Decrement(ref _open);
-            _metrics.ConnectionRejected(Transport, CloseReason.Limit);
-            events.Rejected(context.Connection.Id, Transport, remote, CloseReason.Limit);
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            await context.Response.WriteAsync($"busy: {_options.MaxWebSockets} WebSockets are open\n");
+            var message = $"busy: {options.MaxWebSockets} WebSockets are open";
+            lifecycle.Rejected(id, transport, remote, CloseReason.Limit, message);
+            await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, message);
             return;
         }
 
@@ -55,10 +56,10 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, ShoutMetric
         {
             using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
             {
-                KeepAliveInterval = _options.KeepAliveInterval,
-                KeepAliveTimeout = _options.KeepAliveTimeout,
+                KeepAliveInterval = options.KeepAliveInterval,
+                KeepAliveTimeout = options.KeepAliveTimeout,
             });
-            await ServeAsync(context.Connection.Id, remote, socket, context.RequestAborted);
+            await ServeAsync(lifecycle.Open(id, transport, remote), socket, context.RequestAborted);
         }
         finally
         {
@@ -66,24 +67,27 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, ShoutMetric
         }
     }
 
-    private async Task ServeAsync(string id, string remote, WebSocket socket, CancellationToken aborted)
+    private static async Task RefuseAsync(HttpContext context, int status, string message)
     {
-        var started = Stopwatch.GetTimestamp();
-        _metrics.ConnectionOpened(Transport);
-        events.Opened(id, Transport, remote);
-        ServerLog.Accepted(logger, id, Transport, remote);
-        var session = new WebSocketSession(_options, _metrics, _lifetime, _time, socket, aborted);
+        context.Response.StatusCode = status;
+        await context.Response.WriteAsync($"ERR {message}\n");
+    }
+
+    private async Task ServeAsync(Session session, WebSocket socket, CancellationToken aborted)
+    {
+        using var messages = new MessageSession(socket, session, rules.Current, options.MaxMessageBytes, metrics, clock,
+            lifetime.ApplicationStopping);
         var reason = CloseReason.Reset;
         try
         {
-            reason = await session.RunAsync();
+            reason = await messages.RunAsync();
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
         {
-            reason = _lifetime.ApplicationStopping.IsCancellationRequested ? CloseReason.ServerDrain
+            reason = messages.Expired ?? (lifetime.ApplicationStopping.IsCancellationRequested ? CloseReason.ServerDrain
                 : PeerHungUp(e) ? CloseReason.Reset
-                : CloseReason.KeepAliveTimeout;
-            ServerLog.ConnectionError(logger, id, e.Message);
+                : CloseReason.KeepAliveTimeout);
+            lifecycle.Failed(session, e.Message);
             if (Refused(e))
             {
                 // The runtime refused a frame (invalid UTF-8 in text: 1007; a malformed frame: 1002), sent
@@ -95,13 +99,7 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, ShoutMetric
         }
         finally
         {
-            session.Dispose();
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            // The event before the count: whoever sees the count drop finds the event already there.
-            events.Closed(id, Transport, remote, reason, session.BytesIn, session.BytesOut, elapsed);
-            _metrics.ConnectionClosed(Transport, reason, elapsed);
-            ServerLog.Closed(logger, id, IConnectionEvents.ClosedByFor(reason), ShoutMetrics.ReasonName(reason),
-                session.BytesIn, session.BytesOut, elapsed.TotalMilliseconds);
+            lifecycle.Close(session, reason);
         }
     }
 
@@ -109,7 +107,7 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, ShoutMetric
     {
         try
         {
-            await Task.Delay(ProtocolErrorLinger, _time, aborted);
+            await Task.Delay(ProtocolErrorLinger, clock, aborted);
         }
         catch (OperationCanceledException)
         {
@@ -134,7 +132,7 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, ShoutMetric
 
     // A peer that resets or hangs up without a close frame shows as an I/O error (or the runtime's
     // "closed prematurely"). Every other abort that reaches here is the runtime's own, taken when a
-    // pong was overdue: this service's aborts return their reasons, and shutdown is checked first.
+    // pong was overdue: this service's aborts are timeouts (Expired) and shutdown is checked first.
     private static bool PeerHungUp(Exception e)
     {
         for (var inner = e; inner is not null; inner = inner.InnerException)

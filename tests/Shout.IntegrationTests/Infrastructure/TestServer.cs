@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Shout.Endpoints;
 using Shout.Server;
+using Shout.Sessions;
 
 namespace Shout.IntegrationTests.Infrastructure;
 

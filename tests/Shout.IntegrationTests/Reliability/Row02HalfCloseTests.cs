@@ -3,6 +3,7 @@ using System.Text;
 using Shout.Endpoints;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.Server;
+using Shout.Sessions;
 
 namespace Shout.IntegrationTests.Reliability;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.Server;
+using Shout.Sessions;
 using Xunit.Abstractions;
 
 namespace Shout.IntegrationTests.Reliability;

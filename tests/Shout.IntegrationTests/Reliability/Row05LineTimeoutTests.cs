@@ -1,6 +1,7 @@
 using System.Text;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.Server;
+using Shout.Sessions;
 
 namespace Shout.IntegrationTests.Reliability;
 

@@ -4,7 +4,7 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.Server;
-using Shout.Server.Admission;
+using Shout.Sessions;
 
 namespace Shout.IntegrationTests.Reliability;
 
@@ -17,7 +17,7 @@ public sealed class Row06ConnectionLimitTests
     public async Task Row06_flood_past_the_limit_serves_N_tells_extras_busy_and_reuses_a_freed_slot()
     {
         await using var server = await TestServer.StartAsync(o => o.MaxConnections = Limit);
-        var admission = server.Server.Services.GetRequiredService<ConnectionAdmission>();
+        var admission = server.Server.Services.GetRequiredService<SessionAdmission>();
 
         var served = new List<Socket>();
         for (var i = 0; i < Limit; i++)

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 using Shout.Endpoints;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.Server;
-using Shout.Server.Admission;
+using Shout.Sessions;
 
 namespace Shout.IntegrationTests.Reliability;
 

@@ -3,6 +3,7 @@ using Shout.Endpoints;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.Rooms;
 using Shout.Server;
+using Shout.Sessions;
 
 namespace Shout.IntegrationTests.Rooms;
 

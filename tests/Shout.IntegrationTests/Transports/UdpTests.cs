@@ -5,8 +5,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Shout.Client;
 using Shout.Endpoints;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server;
 using Shout.Server.Udp;
+using Shout.Server;
+using Shout.Sessions;
 using Shout.Text;
 
 namespace Shout.IntegrationTests.Transports;
@@ -130,8 +131,14 @@ public sealed class UdpTests
         // The loop is not started, so every datagram is still queued when the stop comes: only the
         // drain can answer them.
         var metrics = new ShoutMetrics(new DummyMeterFactory());
-        await using var responder = UdpResponder.Bind(ShoutEndpoint.Parse("udp://127.0.0.1:0"), IPAddress.Loopback, metrics,
-            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var lifecycle = new SessionLifecycle(metrics, new ConnectionEventLog(TimeProvider.System),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<SessionLifecycle>.Instance);
+        var settings = new SessionSettings();
+        var admission = new SessionAdmission(new SessionRules(settings), lifecycle);
+        await using var responder = UdpResponder.Bind(ShoutEndpoint.Parse("udp://127.0.0.1:0"), IPAddress.Loopback,
+            name => new UdpPeers(name, settings, admission, lifecycle, metrics, TimeProvider.System,
+                Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance),
+            metrics, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         using var client = Connect(responder.Bound);
         for (var i = 0; i < 50; i++)
         {

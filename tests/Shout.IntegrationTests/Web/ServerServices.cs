@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Shout.Diagnostics;
+using Shout.Sessions;
 
 namespace Shout.IntegrationTests.Web;
 

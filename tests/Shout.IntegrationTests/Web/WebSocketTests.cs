@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using Shout.IntegrationTests.Infrastructure;
+using Shout.Sessions;
 using Shout.Text;
 
 namespace Shout.IntegrationTests.Web;
@@ -65,7 +66,7 @@ public sealed class WebSocketTests
         Assert.Equal(1007, await socket.ReadCloseAsync());
         socket.Dispose();
         await server.WaitForNoConnectionsAsync();
-        Assert.Equal(Shout.Server.CloseReason.ProtocolError, server.Server.Services.GetEvents()[^1].Reason);
+        Assert.Equal(CloseReason.ProtocolError, server.Server.Services.GetEvents()[^1].Reason);
     }
 
     [Fact]
@@ -127,7 +128,7 @@ public sealed class WebSocketTests
         await server.WaitForNoConnectionsAsync();
         var closed = server.Server.Services.GetEvents()[^1];
         Assert.Equal("client", closed.ClosedBy);
-        Assert.Equal(Shout.Server.CloseReason.ClientClosed, closed.Reason);
+        Assert.Equal(CloseReason.ClientClosed, closed.Reason);
         Assert.Equal(2, closed.BytesIn);
     }
 
@@ -141,7 +142,7 @@ public sealed class WebSocketTests
         Assert.Equal("idle timeout", socket.CloseStatusDescription);
         await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
         await server.WaitForNoConnectionsAsync();
-        Assert.Equal(Shout.Server.CloseReason.IdleTimeout, server.Server.Services.GetEvents()[^1].Reason);
+        Assert.Equal(CloseReason.IdleTimeout, server.Server.Services.GetEvents()[^1].Reason);
     }
 
     [Fact]
@@ -157,7 +158,7 @@ public sealed class WebSocketTests
         using var socket = await server.ConnectWebSocketAsync();
         await Eventually.TrueAsync(() => server.Metrics.AcceptedConnections == 1, TimeSpan.FromSeconds(15), () => "not accepted");
         await server.WaitForNoConnectionsAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal(Shout.Server.CloseReason.KeepAliveTimeout, server.Server.Services.GetEvents()[^1].Reason);
+        Assert.Equal(CloseReason.KeepAliveTimeout, server.Server.Services.GetEvents()[^1].Reason);
     }
 
     [Fact]
@@ -170,7 +171,7 @@ public sealed class WebSocketTests
         socket.Reset();
         await server.WaitForNoConnectionsAsync();
         var closed = server.Server.Services.GetEvents()[^1];
-        Assert.Equal(Shout.Server.CloseReason.Reset, closed.Reason);
+        Assert.Equal(CloseReason.Reset, closed.Reason);
         Assert.Equal("client", closed.ClosedBy);
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using Shout.Diagnostics;
 using Shout.Server;
+using Shout.Sessions;
 
 namespace Shout.Tests.Diagnostics;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using Shout.Server.Admission;
+using Shout.Sessions;
 
 namespace Shout.Tests.Server;
 

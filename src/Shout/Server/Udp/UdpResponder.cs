@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Shout.Endpoints;
+using Shout.Sessions;
 
 namespace Shout.Server.Udp;
 
@@ -10,15 +11,17 @@ namespace Shout.Server.Udp;
 /// One bound UDP socket and its receive loop: each datagram is answered with one reply datagram to
 /// its sender (<see cref="UdpReplyRule"/>). The loop survives every socket error (an ICMP error
 /// reported on a later receive, a send refused by a full buffer or an unreachable peer): the error
-/// is logged at Debug, counted, and the next datagram is read. On stop it answers what the kernel
-/// has already queued, then closes the socket.
+/// is logged at Debug, counted, and the next datagram is read. Each source is a session of the core
+/// (<see cref="UdpPeers"/>): admitted, rate-limited and timed out like any connection; a datagram
+/// from a refused source is not answered. On stop it answers what the kernel has already queued,
+/// then closes the socket and ends every source's session.
 /// </summary>
 internal sealed class UdpResponder : IAsyncDisposable
 {
-    private const string TransportName = "udp";
     private const int MaxDrain = 100_000;
 
     private readonly Socket _socket;
+    private readonly UdpPeers _peers;
     private readonly ShoutMetrics _metrics;
     private readonly ILogger _logger;
     private readonly string _name;
@@ -26,10 +29,11 @@ internal sealed class UdpResponder : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private int _disposed;
 
-    private UdpResponder(Socket socket, ShoutEndpoint bound, ShoutMetrics metrics, ILogger logger)
+    private UdpResponder(Socket socket, ShoutEndpoint bound, UdpPeers peers, ShoutMetrics metrics, ILogger logger)
     {
         _socket = socket;
         Bound = bound;
+        _peers = peers;
         _metrics = metrics;
         _logger = logger;
         _name = bound.ToString();
@@ -39,7 +43,7 @@ internal sealed class UdpResponder : IAsyncDisposable
     public ShoutEndpoint Bound { get; }
 
     /// <summary>Binds <paramref name="address"/>; <c>[::]</c> is dual-stack. Throws <see cref="IOException"/> when the bind fails.</summary>
-    public static UdpResponder Bind(ShoutEndpoint requested, IPAddress address, ShoutMetrics metrics, ILogger logger)
+    public static UdpResponder Bind(ShoutEndpoint requested, IPAddress address, Func<string, UdpPeers> peers, ShoutMetrics metrics, ILogger logger)
     {
         var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
@@ -58,7 +62,7 @@ internal sealed class UdpResponder : IAsyncDisposable
         }
 
         var bound = ShoutEndpoint.For(ShoutTransport.Udp, (IPEndPoint)socket.LocalEndPoint!);
-        return new UdpResponder(socket, bound, metrics, logger);
+        return new UdpResponder(socket, bound, peers(bound.ToString()), metrics, logger);
     }
 
     /// <summary>
@@ -79,6 +83,7 @@ internal sealed class UdpResponder : IAsyncDisposable
         {
             // Out of shutdown time: no drain, just close.
             _socket.Close();
+            _peers.CloseAll(CloseReason.ServerDrain);
             return;
         }
 
@@ -101,6 +106,7 @@ internal sealed class UdpResponder : IAsyncDisposable
 
         UdpLog.Drained(_logger, _name, drained);
         _socket.Close();
+        _peers.CloseAll(CloseReason.ServerDrain);
     }
 
     private async Task ReceiveLoopAsync()
@@ -141,12 +147,17 @@ internal sealed class UdpResponder : IAsyncDisposable
 
     private async ValueTask AnswerAsync(Buffers buffers, int received)
     {
+        if (_peers.Admit(buffers.Peer) is not { } session)
+        {
+            return;
+        }
+
         var written = Compose(buffers, received);
         try
         {
             // Not cancelled by stop: a reply under way is finished, like a stream reply on drain.
             await _socket.SendToAsync(buffers.Reply[..written], SocketFlags.None, buffers.Peer, CancellationToken.None);
-            _metrics.Answered(TransportName, received, written);
+            session.Answered(received, written);
         }
         catch (SocketException e)
         {
@@ -156,11 +167,16 @@ internal sealed class UdpResponder : IAsyncDisposable
 
     private void Answer(Buffers buffers, int received)
     {
+        if (_peers.Admit(buffers.Peer) is not { } session)
+        {
+            return;
+        }
+
         var written = Compose(buffers, received);
         try
         {
             _socket.SendTo(buffers.Reply.Span[..written], SocketFlags.None, buffers.Peer);
-            _metrics.Answered(TransportName, received, written);
+            session.Answered(received, written);
         }
         catch (SocketException e)
         {
@@ -203,6 +219,7 @@ internal sealed class UdpResponder : IAsyncDisposable
         _socket.Dispose();
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stopping.Dispose();
+        _peers.Dispose();
     }
 
     /// <summary>One loop's buffers, rented for its lifetime: nothing is allocated per datagram.</summary>

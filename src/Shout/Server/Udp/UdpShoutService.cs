@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Shout.Endpoints;
+using Shout.Sessions;
 
 namespace Shout.Server.Udp;
 
@@ -9,7 +10,8 @@ namespace Shout.Server.Udp;
 /// <c>udp://</c> endpoint at start (so bound ports are known when the host has started), runs one
 /// <see cref="UdpResponder"/> per endpoint, and drains them at stop.
 /// </summary>
-internal sealed class UdpShoutService(IReadOnlyList<ShoutEndpoint> endpoints, ShoutMetrics metrics, ILogger<UdpShoutService> logger)
+internal sealed class UdpShoutService(IReadOnlyList<ShoutEndpoint> endpoints, SessionRules rules, SessionAdmission admission,
+    SessionLifecycle lifecycle, ShoutMetrics metrics, TimeProvider clock, ILogger<UdpShoutService> logger)
     : IHostedService, IAsyncDisposable
 {
     private readonly List<UdpResponder> _responders = [];
@@ -28,7 +30,8 @@ internal sealed class UdpShoutService(IReadOnlyList<ShoutEndpoint> endpoints, Sh
         // On failure the sockets bound so far are closed when the host disposes this service.
         foreach (var endpoint in endpoints)
         {
-            _responders.Add(UdpResponder.Bind(endpoint, ShoutServer.ResolveListenAddress(endpoint), metrics, logger));
+            _responders.Add(UdpResponder.Bind(endpoint, ShoutServer.ResolveListenAddress(endpoint),
+                name => new UdpPeers(name, rules.Current, admission, lifecycle, metrics, clock, logger), metrics, logger));
         }
     }
 

@@ -1,6 +1,5 @@
-using Shout.Server;
 
-namespace Shout.Diagnostics;
+namespace Shout.Sessions;
 
 /// <summary>What happened to a connection.</summary>
 public enum ConnectionEventKind

@@ -1,24 +1,33 @@
 using System.IO.Pipelines;
-using Microsoft.AspNetCore.Connections;
 
-namespace Shout.Server;
+namespace Shout.Sessions;
+
+/// <summary>What a transport does when one of its session's timeouts fires.</summary>
+internal interface ISessionTimeoutTarget
+{
+    /// <summary>Idle or line timeout: stop waiting for input so the session closes gracefully with <see cref="SessionTimeouts.Expired"/>.</summary>
+    void Interrupt();
+
+    /// <summary>Write timeout: the client does not take its replies, so the session is aborted.</summary>
+    void Abort();
+}
 
 /// <summary>
-/// One connection's idle, line-completion and write timeouts on one timer of the injected
+/// The one timeout engine of every transport: a session's idle, line-completion and write timeouts on one timer of the injected
 /// <see cref="TimeProvider"/> (tests drive it with a fake clock). The timer is created once per
 /// connection and its due time is moved to the earliest live deadline whenever one changes (a read,
 /// a line left unfinished, a flush that waits): no allocation per read. Idle and line timeouts cancel
-/// the pending read, so the handler closes gracefully and records the reason; the write timeout
-/// aborts the connection, since a flush to a client that never reads cannot finish.
+/// the pending read (<see cref="ISessionTimeoutTarget.Interrupt"/>), so the transport closes
+/// gracefully and records the reason; the write timeout aborts the session, since a write to a
+/// client that never reads cannot finish.
 /// </summary>
-internal sealed class ConnectionTimeouts : IDisposable
+internal sealed class SessionTimeouts : IDisposable
 {
     private const long None = long.MaxValue;
 
     private readonly TimeProvider _clock;
     private readonly ShoutMetrics _metrics;
-    private readonly ConnectionContext _connection;
-    private readonly PipeReader _input;
+    private readonly ISessionTimeoutTarget _target;
     private readonly long _idle;
     private readonly long _line;
     private readonly long _write;
@@ -31,22 +40,25 @@ internal sealed class ConnectionTimeouts : IDisposable
     private long _dueAt = None;
     private CloseReason? _expired;
 
-    public ConnectionTimeouts(ShoutServerOptions options, TimeProvider clock, ShoutMetrics metrics, ConnectionContext connection, PipeReader input)
+    /// <param name="settings">The timeouts (read once: a reload does not change an open session's).</param>
+    /// <param name="clock">The clock of every deadline.</param>
+    /// <param name="metrics">Counts expiries and writes waiting.</param>
+    /// <param name="target">What to do when one fires.</param>
+    public SessionTimeouts(SessionSettings settings, TimeProvider clock, ShoutMetrics metrics, ISessionTimeoutTarget target)
     {
         _clock = clock;
         _metrics = metrics;
-        _connection = connection;
-        _input = input;
-        _idle = Units(options.IdleTimeout);
-        _line = options.Mode is ShoutMode.Line or ShoutMode.Room ? Units(options.LineTimeout) : 0;
-        _write = Units(options.WriteTimeout);
+        _target = target;
+        _idle = Units(settings.IdleTimeout);
+        _line = Units(settings.LineTimeout);
+        _write = Units(settings.WriteTimeout);
         _slack = Units(TimeSpan.FromSeconds(1));
         if (_idle == 0 && _line == 0 && _write == 0)
         {
             return;
         }
 
-        _timer = clock.CreateTimer(static s => ((ConnectionTimeouts)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _timer = clock.CreateTimer(static s => ((SessionTimeouts)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         Received();
     }
 
@@ -113,6 +125,28 @@ internal sealed class ConnectionTimeouts : IDisposable
 
     private async ValueTask<FlushResult> WaitForReaderAsync(ValueTask<FlushResult> flush)
     {
+        WriteWaiting();
+        try
+        {
+            return await flush;
+        }
+        finally
+        {
+            WriteDone();
+        }
+    }
+
+    /// <summary>
+    /// A write is waiting for the client to take data: only the write timeout applies until
+    /// <see cref="WriteDone"/>. Call only for a write that did not complete at once.
+    /// </summary>
+    public void WriteWaiting()
+    {
+        if (_write == 0)
+        {
+            return;
+        }
+
         lock (_gate)
         {
             _writeDeadline = _clock.GetTimestamp() + _write;
@@ -120,21 +154,24 @@ internal sealed class ConnectionTimeouts : IDisposable
         }
 
         _metrics.WriteWaiting(1);
-        try
-        {
-            return await flush;
-        }
-        finally
-        {
-            _metrics.WriteWaiting(-1);
-            lock (_gate)
-            {
-                _writeDeadline = None;
+    }
 
-                // Waiting for the client to read is not idleness: the idle clock restarts now.
-                _idleDeadline = _idle > 0 ? _clock.GetTimestamp() + _idle : None;
-                Rearm();
-            }
+    /// <summary>The write that <see cref="WriteWaiting"/> announced has finished (or failed).</summary>
+    public void WriteDone()
+    {
+        if (_write == 0)
+        {
+            return;
+        }
+
+        _metrics.WriteWaiting(-1);
+        lock (_gate)
+        {
+            _writeDeadline = None;
+
+            // Waiting for the client to read is not idleness: the idle clock restarts now.
+            _idleDeadline = _idle > 0 ? _clock.GetTimestamp() + _idle : None;
+            Rearm();
         }
     }
 
@@ -195,11 +232,11 @@ internal sealed class ConnectionTimeouts : IDisposable
 
         if (reason == CloseReason.WriteTimeout)
         {
-            _connection.Abort(new ConnectionAbortedException("The client did not read its replies within the write timeout."));
+            _target.Abort();
         }
         else
         {
-            _input.CancelPendingRead();
+            _target.Interrupt();
         }
     }
 
@@ -228,7 +265,7 @@ internal sealed class ConnectionTimeouts : IDisposable
         return TimeSpan.FromMilliseconds(Math.Max(1, milliseconds));
     }
 
-    private long Units(TimeSpan timeout) => ShoutServerOptions.IsOn(timeout)
+    private long Units(TimeSpan timeout) => SessionSettings.IsOn(timeout)
         ? (long)Math.Ceiling(timeout.Ticks * (double)_clock.TimestampFrequency / TimeSpan.TicksPerSecond)
         : 0;
 

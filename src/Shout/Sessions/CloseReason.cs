@@ -1,4 +1,4 @@
-namespace Shout.Server;
+namespace Shout.Sessions;
 
 /// <summary>Why a connection ended; every connection records exactly one, in logs and metrics.</summary>
 public enum CloseReason

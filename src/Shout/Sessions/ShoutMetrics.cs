@@ -1,7 +1,6 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 
-namespace Shout.Server;
+namespace Shout.Sessions;
 
 /// <summary>
 /// Shout's meters (meter name <c>Shout</c>): connections accepted, active, closed by reason and
@@ -18,7 +17,8 @@ public sealed class ShoutMetrics
     /// <summary>The meter name that exporters subscribe to.</summary>
     public const string MeterName = "Shout";
 
-    private readonly ConcurrentDictionary<string, TransportTotals> _transports = new(StringComparer.Ordinal);
+    // One slot per transport, indexed by kind: the hot path finds its totals with no lookup.
+    private readonly TransportTotals[] _transports = [.. TransportKinds.All.Select(_ => new TransportTotals())];
     private readonly Counter<long> _closed;
     private readonly Counter<long> _rejected;
     private readonly Histogram<double> _duration;
@@ -35,6 +35,8 @@ public sealed class ShoutMetrics
     private long _proxyRejectedTotal;
     private long _datagramsTruncatedTotal;
     private long _datagramErrorsTotal;
+    private readonly Counter<long> _datagramsRateLimited;
+    private long _datagramsRateLimitedTotal;
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
     public ShoutMetrics(IMeterFactory meterFactory)
@@ -55,6 +57,8 @@ public sealed class ShoutMetrics
         _proxyRejected = meter.CreateCounter<long>("shout.proxy.rejected", "{connection}", "Connections closed before serving for a missing, bad, slow or untrusted PROXY header");
         _datagramsTruncated = meter.CreateCounter<long>("shout.udp.replies.truncated", "{datagram}",
             "UDP replies cut at a character boundary because they exceeded the datagram size limit");
+        _datagramsRateLimited = meter.CreateCounter<long>("shout.udp.rate_limited", "{datagram}",
+            "UDP datagrams dropped unanswered because their source sent more than its rate");
         _datagramErrors = meter.CreateCounter<long>("shout.udp.errors", "{error}",
             "UDP socket errors survived by the receive loop (a failed send is a reply dropped), by operation");
     }
@@ -96,7 +100,7 @@ public sealed class ShoutMetrics
     }
 
     /// <summary>Records an accepted connection.</summary>
-    public void ConnectionOpened(string transport)
+    public void ConnectionOpened(TransportKind transport)
     {
         Interlocked.Increment(ref _activeTotal);
         Interlocked.Increment(ref _acceptedTotal);
@@ -106,7 +110,7 @@ public sealed class ShoutMetrics
     }
 
     /// <summary>Records a closed connection with its reason and lifetime.</summary>
-    public void ConnectionClosed(string transport, CloseReason reason, TimeSpan duration)
+    public void ConnectionClosed(TransportKind transport, CloseReason reason, TimeSpan duration)
     {
         Interlocked.Decrement(ref _activeTotal);
         Interlocked.Increment(ref _closedTotal);
@@ -114,22 +118,22 @@ public sealed class ShoutMetrics
         var totals = Totals(transport);
         Interlocked.Decrement(ref totals.Active);
         Interlocked.Increment(ref totals.Closed);
-        var t = new KeyValuePair<string, object?>("transport", transport);
+        var t = new KeyValuePair<string, object?>("transport", transport.Name());
         _closed.Add(1, t, new KeyValuePair<string, object?>("reason", ReasonName(reason)));
         _duration.Record(duration.TotalSeconds, t);
     }
 
     /// <summary>Records a connection refused before it was served (it is not counted as accepted).</summary>
-    public void ConnectionRejected(string transport, CloseReason reason)
+    public void ConnectionRejected(TransportKind transport, CloseReason reason)
     {
         Interlocked.Increment(ref _rejectedTotal);
         Interlocked.Increment(ref _closedByReason[(int)reason]);
         Interlocked.Increment(ref Totals(transport).Rejected);
-        _rejected.Add(1, new KeyValuePair<string, object?>("transport", transport), new KeyValuePair<string, object?>("reason", ReasonName(reason)));
+        _rejected.Add(1, new KeyValuePair<string, object?>("transport", transport.Name()), new KeyValuePair<string, object?>("reason", ReasonName(reason)));
     }
 
     /// <summary>Records one answered read, line, datagram or message.</summary>
-    public void Answered(string transport, long received, long sent)
+    public void Answered(TransportKind transport, long received, long sent)
     {
         var totals = Totals(transport);
         Interlocked.Increment(ref totals.Messages);
@@ -137,12 +141,10 @@ public sealed class ShoutMetrics
         Interlocked.Add(ref totals.BytesOut, sent);
     }
 
-    /// <summary>Records bytes sent that answer no single read (room mode: lines from other members).</summary>
-    internal void Sent(string transport, long sent) => Interlocked.Add(ref Totals(transport).BytesOut, sent);
-
-    /// <summary>The totals of every transport seen so far, read now (each value atomically, not all together).</summary>
+    /// <summary>The totals of every transport seen so far, by name, read now (each value atomically, not all together).</summary>
     public IReadOnlyList<TransportStats> Snapshot() =>
-        [.. _transports.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value.Read(p.Key))];
+        [.. TransportKinds.All.Select(k => _transports[(int)k].Read(k.Name())).Where(t => t.Accepted + t.Rejected + t.Messages > 0)
+            .OrderBy(t => t.Transport, StringComparer.Ordinal)];
 
     /// <summary>UDP replies truncated by the datagram size rule since start.</summary>
     public long DatagramRepliesTruncated => Interlocked.Read(ref _datagramsTruncatedTotal);
@@ -155,6 +157,16 @@ public sealed class ShoutMetrics
     {
         Interlocked.Increment(ref _datagramsTruncatedTotal);
         _datagramsTruncated.Add(1);
+    }
+
+    /// <summary>UDP datagrams dropped unanswered because their source was over its rate, since start.</summary>
+    public long DatagramsRateLimited => Interlocked.Read(ref _datagramsRateLimitedTotal);
+
+    /// <summary>Records a datagram dropped by the per-source rate limit.</summary>
+    internal void DatagramRateLimited()
+    {
+        Interlocked.Increment(ref _datagramsRateLimitedTotal);
+        _datagramsRateLimited.Add(1);
     }
 
     /// <summary>Records a UDP socket error that the receive loop survived.</summary>
@@ -183,11 +195,14 @@ public sealed class ShoutMetrics
         _ => "unknown",
     };
 
-    private TransportTotals Totals(string transport) =>
-        _transports.TryGetValue(transport, out var totals) ? totals : _transports.GetOrAdd(transport, static _ => new TransportTotals());
+    private TransportTotals Totals(TransportKind transport) => _transports[(int)transport];
 
     private IEnumerable<Measurement<long>> Observe(Func<TransportTotals, long> read) =>
-        _transports.Select(p => new Measurement<long>(read(p.Value), new KeyValuePair<string, object?>("transport", p.Key)));
+        TransportKinds.All.Where(k => Seen(_transports[(int)k]))
+            .Select(k => new Measurement<long>(read(_transports[(int)k]), new KeyValuePair<string, object?>("transport", k.Name())));
+
+    private static bool Seen(TransportTotals t) =>
+        Interlocked.Read(ref t.Accepted) + Interlocked.Read(ref t.Rejected) + Interlocked.Read(ref t.Messages) > 0;
 
     private sealed class TransportTotals
     {
@@ -207,7 +222,7 @@ public sealed class ShoutMetrics
 }
 
 /// <summary>Totals of one transport since the server started.</summary>
-/// <param name="Transport">tcp, tls, unix, udp or ws.</param>
+/// <param name="Transport">tcp, tls, unix, udp, ws or wss (<see cref="TransportKinds.Name"/>).</param>
 /// <param name="Active">Connections open now.</param>
 /// <param name="Accepted">Connections accepted.</param>
 /// <param name="Closed">Connections closed.</param>

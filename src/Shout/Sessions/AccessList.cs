@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace Shout.Server.Admission;
+namespace Shout.Sessions;
 
 /// <summary>
 /// Which client addresses may connect: CIDR allow and deny lists, IPv4 and IPv6. Deny wins; an

@@ -1,0 +1,33 @@
+namespace Shout;
+
+/// <summary>
+/// Every log event id of the library, in one place so that none is used twice. Each
+/// <c>[LoggerMessage]</c> takes its id from here and names its event (<c>EventName</c>), so a
+/// log pipeline can filter on either. Ranges: 1–19 sessions, 20–29 admission, 30–39 PROXY,
+/// 40–59 hosting, 200s stream transports, 300s UDP, 400s web, 500s trace, 600s rooms, 700s operations.
+/// </summary>
+internal static class LogEvents
+{
+    public const int SessionAccepted = 1;
+    public const int SessionHalfClosed = 2;
+    public const int SessionClosed = 3;
+    public const int SessionError = 4;
+    public const int SessionRefused = 5;
+
+    public const int RefusalNotSent = 22;
+
+    public const int ProxyHeader = 30;
+    public const int ProxyRejected = 31;
+
+    public const int Listening = 40;
+    public const int Draining = 41;
+
+    public const int TlsCertificate = 201;
+    public const int StaleUnixSocketRemoved = 202;
+
+    public const int UdpSocketError = 301;
+    public const int UdpReplyTruncated = 302;
+    public const int UdpDrained = 303;
+    public const int UdpUnexpected = 304;
+    public const int UdpRateLimited = 305;
+}

@@ -1,0 +1,235 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using Shout.Text;
+
+namespace Shout.Sessions;
+
+/// <summary>
+/// The message seam: one session whose unit is a message (a WebSocket message here; a UDP
+/// datagram is the same seam with one message per datagram, answered in the UDP loop). Each
+/// message is answered as it arrives, chunk by chunk: a chunk is uppercased (a character split
+/// between chunks waits for the rest) and sent as a fragment of the answer, so a session holds
+/// two small buffers whatever the message size, and a client that never reads holds back the
+/// server's reads exactly as on TCP. Timeouts come from the core's engine; limits from the core.
+/// Used by one loop; not thread-safe.
+/// </summary>
+internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
+{
+    /// <summary>Bytes read per chunk: small enough that a stalled client costs little, large enough for few calls.</summary>
+    internal const int ChunkSize = 16 * 1024;
+
+    // How long a closing handshake may take before the socket is simply aborted.
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly WebSocket _socket;
+    private readonly Session _session;
+    private readonly SessionTimeouts _timeouts;
+    private readonly int _maxMessageBytes;
+    private readonly CancellationToken _stopping;
+    private readonly TimeProvider _clock;
+    private readonly CancellationTokenRegistration _stopRegistration;
+    private TaskCompletionSource? _interrupt;
+    private byte[]? _input;
+    private byte[]? _output;
+    private bool _inMessage;
+
+    public MessageSession(WebSocket socket, Session session, SessionSettings settings, int maxMessageBytes, ShoutMetrics metrics,
+        TimeProvider clock, CancellationToken stopping)
+    {
+        _socket = socket;
+        _session = session;
+        _maxMessageBytes = maxMessageBytes;
+        _stopping = stopping;
+        _clock = clock;
+        _timeouts = new SessionTimeouts(settings, clock, metrics, this);
+        _stopRegistration = stopping.Register(static s => ((MessageSession)s!).OnStopping(), this);
+    }
+
+    /// <summary>The timeout that ended the session, if one did.</summary>
+    public CloseReason? Expired => _timeouts.Expired;
+
+    /// <summary>Serves messages until the session ends; returns why.</summary>
+    public async Task<CloseReason> RunAsync()
+    {
+        while (true)
+        {
+            if (_stopping.IsCancellationRequested)
+            {
+                return await CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "server shutting down", CloseReason.ServerDrain);
+            }
+
+            var carry = 0;
+            long total = 0;
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                // Idle between messages: no buffer is held while nothing arrives.
+                _input ??= ArrayPool<byte>.Shared.Rent(ChunkSize);
+                var received = await ReceiveAsync(_input.AsMemory(carry, ChunkSize - carry));
+                if (received is not { } r)
+                {
+                    var reason = _stopping.IsCancellationRequested ? CloseReason.ServerDrain : _timeouts.Expired ?? CloseReason.IdleTimeout;
+                    return await CloseAsync(reason == CloseReason.ServerDrain ? WebSocketCloseStatus.EndpointUnavailable : WebSocketCloseStatus.NormalClosure,
+                        reason == CloseReason.ServerDrain ? "server shutting down" : "idle timeout", reason);
+                }
+
+                result = r;
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    await CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "");
+                    return CloseReason.ClientClosed;
+                }
+
+                _timeouts.Received();
+                total += result.Count;
+                if (total > _maxMessageBytes)
+                {
+                    return await CloseAsync(WebSocketCloseStatus.MessageTooBig, $"message larger than {_maxMessageBytes} bytes", CloseReason.MessageTooBig);
+                }
+
+                _inMessage = !result.EndOfMessage;
+                carry = await AnswerAsync(carry + result.Count, result.MessageType, result.EndOfMessage);
+            }
+            while (!result.EndOfMessage);
+
+            Release();
+        }
+    }
+
+    // Uppercases what is in the input buffer and sends it as the next fragment of the answer; a
+    // character cut at the chunk's end is moved to the front to be completed by the next chunk.
+    private async Task<int> AnswerAsync(int length, WebSocketMessageType type, bool endOfMessage)
+    {
+        _output ??= ArrayPool<byte>.Shared.Rent(ShoutCase.MaxOutputLength(ChunkSize));
+        ShoutCase.ToUpper(_input.AsSpan(0, length), _output, isFinalBlock: endOfMessage, out var consumed, out var written);
+        var send = _socket.SendAsync(_output.AsMemory(0, written), type, endOfMessage, CancellationToken.None);
+        if (!send.IsCompleted)
+        {
+            // The client is not taking its answers: only the write timeout applies while this waits.
+            _timeouts.WriteWaiting();
+            try
+            {
+                await send;
+            }
+            finally
+            {
+                _timeouts.WriteDone();
+            }
+        }
+        else
+        {
+            await send;
+        }
+
+        _session.Answered(consumed, written);
+        var left = length - consumed;
+        _input.AsSpan(consumed, left).CopyTo(_input);
+        return left;
+    }
+
+    // Null when the idle timeout or the server's stop came first (the receive is still pending then).
+    private async Task<ValueWebSocketReceiveResult?> ReceiveAsync(Memory<byte> buffer)
+    {
+        var pending = _socket.ReceiveAsync(buffer, CancellationToken.None);
+        if (pending.IsCompleted)
+        {
+            return await pending;
+        }
+
+        // A ValueTask is awaited once: the Task form lets the timeout race it.
+        var receive = pending.AsTask();
+        var interrupt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _interrupt, interrupt);
+        if (_stopping.IsCancellationRequested && !_inMessage)
+        {
+            interrupt.TrySetResult();
+        }
+
+        var winner = await Task.WhenAny(receive, interrupt.Task);
+        Volatile.Write(ref _interrupt, null);
+        if (winner == receive)
+        {
+            return await receive;
+        }
+
+        _pendingReceive = receive;
+        return null;
+    }
+
+    private Task<ValueWebSocketReceiveResult>? _pendingReceive;
+
+    /// <summary>Closes on the server's initiative, then reads (and drops) what the client still sends
+    /// until its close frame: closing with unread data would reset the connection, and a reset can
+    /// destroy the close frame, with its status code, before the client reads it.</summary>
+    private async Task<CloseReason> CloseAsync(WebSocketCloseStatus status, string description, CloseReason reason)
+    {
+        await CloseOutputAsync(status, description);
+        var drain = DrainAsync();
+        if (await Task.WhenAny(drain, Task.Delay(CloseTimeout, _clock)) != drain)
+        {
+            _socket.Abort();
+        }
+
+        await drain.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        return reason;
+    }
+
+    private async Task DrainAsync()
+    {
+        if (Interlocked.Exchange(ref _pendingReceive, null) is { } pending)
+        {
+            await pending;
+        }
+
+        _input ??= ArrayPool<byte>.Shared.Rent(ChunkSize);
+        while (_socket.State == WebSocketState.CloseSent)
+        {
+            await _socket.ReceiveAsync(_input.AsMemory(), CancellationToken.None);
+        }
+    }
+
+    private async Task CloseOutputAsync(WebSocketCloseStatus status, string description)
+    {
+        if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            using var timeout = new CancellationTokenSource(CloseTimeout, _clock);
+            await _socket.CloseOutputAsync(status, description, timeout.Token);
+        }
+    }
+
+    private void OnStopping()
+    {
+        if (!_inMessage)
+        {
+            Interrupt();
+        }
+    }
+
+    /// <inheritdoc />
+    public void Interrupt() => Volatile.Read(ref _interrupt)?.TrySetResult();
+
+    /// <inheritdoc />
+    public void Abort() => _socket.Abort();
+
+    private void Release()
+    {
+        if (_input is { } input)
+        {
+            _input = null;
+            ArrayPool<byte>.Shared.Return(input);
+        }
+
+        if (_output is { } output)
+        {
+            _output = null;
+            ArrayPool<byte>.Shared.Return(output);
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopRegistration.Dispose();
+        _timeouts.Dispose();
+        Release();
+    }
+}
