@@ -19,7 +19,8 @@ internal static class BenchCommand
         var mode = new Argument<BenchMode>("mode")
         {
             Description = "pingpong: C connections, P messages in flight each; stream: write continuously while reading; "
-                + "hold: open C connections at --rate, one message each, hold them, report server memory per connection.",
+                + "hold: open C connections at --rate, one message each, hold them, report server memory per connection; "
+                + "room: --members in --rooms, --senders of them sending --rate lines/s each, every delivery checked (docs/rooms.md).",
             Arity = ArgumentArity.ZeroOrOne,
             DefaultValueFactory = _ => BenchMode.PingPong,
         };
@@ -40,15 +41,22 @@ internal static class BenchCommand
         var rate = new Option<int>("--rate") { Description = "hold: connections opened per second. Default 2000.", DefaultValueFactory = _ => 2000 };
         var serverPid = new Option<int?>("--server-pid") { Description = "The server's process id, for its CPU and memory. Default: the local process listening on the address." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON (no live display)." };
+        var room = new RoomBenchCommandOptions();
 
         var command = new Command("bench", "Measure a server: messages/s, MB/s, latency percentiles, every reply checked.")
         {
             mode, address, expect, connections, pipeline, size, duration, warmup, rate, serverPid, json,
         };
         client.AddTo(command);
+        room.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var benchMode = parse.GetValue(mode);
+            if (benchMode == BenchMode.Room)
+            {
+                return await room.RunAsync(parse, address, expect, rate, duration, serverPid, json, cancellationToken);
+            }
+
             var endpoint = parse.GetValue(address)!;
             var options = new BenchOptions
             {
