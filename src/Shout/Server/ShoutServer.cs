@@ -176,7 +176,7 @@ public sealed class ShoutServer : IAsyncDisposable
         {
             builder.Services.AddSingleton(sp => new UdpShoutService(udp, sp.GetRequiredService<SessionRules>(),
                 sp.GetRequiredService<SessionAdmission>(), sp.GetRequiredService<SessionLifecycle>(), sp.GetRequiredService<ShoutMetrics>(),
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<UdpShoutService>>()));
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<UdpShoutService>>(), sp.GetService<UdpRooms>()));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<UdpShoutService>());
             if (udp.Count == endpoints.Count && options.Web.Address is null)
             {

@@ -11,7 +11,7 @@ namespace Shout.Server.Udp;
 /// <see cref="UdpResponder"/> per endpoint, and drains them at stop.
 /// </summary>
 internal sealed class UdpShoutService(IReadOnlyList<ShoutEndpoint> endpoints, SessionRules rules, SessionAdmission admission,
-    SessionLifecycle lifecycle, ShoutMetrics metrics, TimeProvider clock, ILogger<UdpShoutService> logger)
+    SessionLifecycle lifecycle, ShoutMetrics metrics, TimeProvider clock, ILogger<UdpShoutService> logger, UdpRooms? rooms = null)
     : IHostedService, IAsyncDisposable
 {
     private readonly List<UdpResponder> _responders = [];
@@ -30,8 +30,14 @@ internal sealed class UdpShoutService(IReadOnlyList<ShoutEndpoint> endpoints, Se
         // On failure the sockets bound so far are closed when the host disposes this service.
         foreach (var endpoint in endpoints)
         {
-            _responders.Add(UdpResponder.Bind(endpoint, ShoutServer.ResolveListenAddress(endpoint),
-                name => new UdpPeers(name, rules.Current, admission, lifecycle, metrics, clock, logger), metrics, logger));
+            var responder = UdpResponder.Bind(endpoint, ShoutServer.ResolveListenAddress(endpoint),
+                name => new UdpPeers(name, rules.Current, admission, lifecycle, metrics, clock, logger), metrics, logger);
+            if (rooms is not null)
+            {
+                responder.UseRooms(rooms, rules.Current);
+            }
+
+            _responders.Add(responder);
         }
     }
 
