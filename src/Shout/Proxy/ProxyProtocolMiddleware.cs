@@ -5,7 +5,6 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
-using Shout.Server;
 using Shout.Sessions;
 
 namespace Shout.Proxy;
@@ -17,7 +16,7 @@ namespace Shout.Proxy;
 /// sees the client, and the bytes after the header reach the handler untouched. Anything else closes
 /// the connection before a byte is answered. Registered first on a listener (before TLS).
 /// </summary>
-internal sealed class ProxyProtocolMiddleware(ConnectionDelegate next, ShoutServerOptions options, ShoutMetrics metrics,
+internal sealed class ProxyProtocolMiddleware(ConnectionDelegate next, ProxyProtocolOptions options, ShoutMetrics metrics,
     TimeProvider clock, ILogger logger)
 {
     public async Task OnConnectedAsync(ConnectionContext connection)
@@ -48,7 +47,7 @@ internal sealed class ProxyProtocolMiddleware(ConnectionDelegate next, ShoutServ
     private async Task<ProxyHeader?> ReadHeaderAsync(ConnectionContext connection)
     {
         var input = connection.Transport.Input;
-        using var timeout = new CancellationTokenSource(options.ProxyHeaderTimeout, clock);
+        using var timeout = new CancellationTokenSource(options.HeaderTimeout, clock);
         var drain = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
         // Not ConnectionClosed: Kestrel raises it on the client's FIN, and a header followed by a
         // half-close is a valid connection.
@@ -85,7 +84,7 @@ internal sealed class ProxyProtocolMiddleware(ConnectionDelegate next, ShoutServ
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
-            Reject(connection, "timeout", $"no whole PROXY header within {options.ProxyHeaderTimeout.TotalSeconds:0.###} s");
+            Reject(connection, "timeout", $"no whole PROXY header within {options.HeaderTimeout.TotalSeconds:0.###} s");
         }
         catch (Exception e) when (e is OperationCanceledException or ConnectionResetException or ConnectionAbortedException or IOException or SocketException)
         {
@@ -125,3 +124,8 @@ internal static partial class ProxyLog
     [LoggerMessage(LogEvents.ProxyRejected, LogLevel.Debug, "{ConnectionId} closed before serving, from {Remote}: {Message}", EventName = "ProxyRejected")]
     public static partial void Rejected(ILogger logger, string connectionId, string remote, string message);
 }
+
+/// <summary>What the PROXY step needs: who may send a header, and how long it may take.</summary>
+/// <param name="TrustedProxies">Networks allowed to send a PROXY header.</param>
+/// <param name="HeaderTimeout">How long a connection may take to send its whole header.</param>
+internal sealed record ProxyProtocolOptions(IReadOnlyList<IPNetwork> TrustedProxies, TimeSpan HeaderTimeout);

@@ -205,7 +205,8 @@ public sealed class ShoutServer : IAsyncDisposable
             if (options.ProxyProtocol)
             {
                 var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger<ProxyProtocolMiddleware>();
-                listen.Use(next => new ProxyProtocolMiddleware(next, options, services.GetRequiredService<ShoutMetrics>(),
+                var proxy = new ProxyProtocolOptions([.. options.TrustedProxies], options.ProxyHeaderTimeout);
+                listen.Use(next => new ProxyProtocolMiddleware(next, proxy, services.GetRequiredService<ShoutMetrics>(),
                     services.GetRequiredService<TimeProvider>(), logger).OnConnectedAsync);
             }
 

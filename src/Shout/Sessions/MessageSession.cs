@@ -102,6 +102,12 @@ internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
     {
         _output ??= ArrayPool<byte>.Shared.Rent(ShoutCase.MaxOutputLength(ChunkSize));
         ShoutCase.ToUpper(_input.AsSpan(0, length), _output, isFinalBlock: endOfMessage, out var consumed, out var written);
+        if (written == 0 && !endOfMessage)
+        {
+            // Only part of a character so far: nothing to send until the rest arrives.
+            return length;
+        }
+
         var send = _socket.SendAsync(_output.AsMemory(0, written), type, endOfMessage, CancellationToken.None);
         if (!send.IsCompleted)
         {

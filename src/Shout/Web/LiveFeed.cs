@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Shout.Diagnostics;
-using Shout.Server;
+using Shout.Endpoints;
 using Shout.Sessions;
 
 namespace Shout.Web;

@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 using Prometheus;
-using Shout.Server;
 using Shout.Sessions;
 
 namespace Shout.Web;

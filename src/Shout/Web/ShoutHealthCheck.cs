@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
-using Shout.Server;
+using Shout.Endpoints;
 using Shout.Sessions;
 
 namespace Shout.Web;

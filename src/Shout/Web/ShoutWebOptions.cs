@@ -31,9 +31,6 @@ public sealed class ShoutWebOptions
     /// <summary>How long a ping may stay unanswered before the peer is taken for dead and aborted. Default 15 s.</summary>
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>A WebSocket that sends no message for this long is closed (pongs do not count). Default 5 minutes.</summary>
-    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
-
     /// <summary>Parses <c>--web</c>: an <c>http://HOST:PORT</c> or <c>https://HOST:PORT</c> URL, or <c>none</c> (null).</summary>
     /// <exception cref="FormatException">Not an http URL with a host and port.</exception>
     public static Uri? ParseAddress(string text)

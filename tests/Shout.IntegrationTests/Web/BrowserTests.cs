@@ -29,7 +29,7 @@ public sealed class BrowserTests(Browser browser) : IClassFixture<Browser>
     [Fact]
     public async Task The_page_reconnects_after_the_server_closes_its_socket()
     {
-        await using var server = await WebServer.StartAsync(w => w.IdleTimeout = TimeSpan.FromSeconds(2));
+        await using var server = await WebServer.StartServerAsync(o => o.IdleTimeout = TimeSpan.FromSeconds(2));
         var page = await browser.NewPageAsync();
         await page.GotoAsync(server.Web().ToString());
 

@@ -10,10 +10,14 @@ namespace Shout.IntegrationTests.Web;
 internal static class WebServer
 {
     public static Task<TestServer> StartAsync(Action<ShoutWebOptions>? configure = null) =>
+        StartServerAsync(o => configure?.Invoke(o.Web));
+
+    /// <summary>A server with its web endpoint, configured as a whole (the session rules are the server's).</summary>
+    public static Task<TestServer> StartServerAsync(Action<Shout.Server.ShoutServerOptions> configure) =>
         TestServer.StartAsync(o =>
         {
             o.Web.Address = new Uri("http://127.0.0.1:0");
-            configure?.Invoke(o.Web);
+            configure(o);
         });
 
     public static Uri Web(this TestServer server) => server.Server.WebAddress ?? throw new InvalidOperationException("no web endpoint");

@@ -8,6 +8,7 @@ public sealed class ShoutWebOptionsTests
     [InlineData("http://0.0.0.0:8081", "0.0.0.0", 8081)]
     [InlineData("http://[::]:8081/", "[::]", 8081)]
     [InlineData("http://localhost:0", "localhost", 0)]
+    [InlineData("https://127.0.0.1:8443", "127.0.0.1", 8443)]
     public void Parses_http_addresses(string text, string host, int port)
     {
         var uri = ShoutWebOptions.ParseAddress(text)!;
@@ -21,7 +22,7 @@ public sealed class ShoutWebOptionsTests
     public void None_turns_the_web_endpoint_off(string text) => Assert.Null(ShoutWebOptions.ParseAddress(text));
 
     [Theory]
-    [InlineData("https://0.0.0.0:8081")]
+    [InlineData("ftp://0.0.0.0:8081")]
     [InlineData("0.0.0.0:8081")]
     [InlineData("http://0.0.0.0:8081/page")]
     [InlineData("ws://0.0.0.0:8081")]

@@ -1,8 +1,8 @@
-namespace Shout.Server;
+namespace Shout.Endpoints;
 
 /// <summary>
 /// What the server is listening on, known only after it started (port 0 becomes a real port):
-/// set once by <see cref="ShoutServer.StartAsync"/>, read by the live view. Thread-safe.
+/// set once by the server when it has started, read by the live view. Thread-safe.
 /// </summary>
 internal sealed class BoundAddresses
 {
