@@ -23,9 +23,5 @@ internal static class RoomServices
         }
 
         services.AddSingleton<RoomHub>();
-        services.AddSingleton<Server.Udp.UdpRooms>();
-        services.AddSingleton(s => new Web.RoomWebSocketSession(s.GetRequiredService<RoomHub>(), options,
-            s.GetRequiredService<Server.ShoutServerOptions>().MaxLineLength, s.GetRequiredService<Sessions.ShoutMetrics>(),
-            s.GetRequiredService<TimeProvider>()));
     }
 }

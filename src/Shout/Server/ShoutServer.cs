@@ -97,8 +97,12 @@ public sealed class ShoutServer : IAsyncDisposable
         builder.Services.AddSingleton<ShoutConnectionHandler>();
         if (options.Mode == ShoutMode.Room)
         {
+            // Rooms knows no transport: each transport's room member is registered here.
             RoomServices.Add(builder.Services, options.Rooms);
             builder.Services.AddSingleton<RoomConnectionHandler>();
+            builder.Services.AddSingleton<UdpRooms>();
+            builder.Services.AddSingleton(s => new RoomWebSocketSession(s.GetRequiredService<RoomHub>(), options.Rooms,
+                options.MaxLineLength, s.GetRequiredService<ShoutMetrics>(), s.GetRequiredService<TimeProvider>()));
         }
 
         configureServices?.Invoke(builder.Services);
