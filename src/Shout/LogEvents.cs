@@ -30,4 +30,17 @@ internal static class LogEvents
     public const int UdpDrained = 303;
     public const int UdpUnexpected = 304;
     public const int UdpRateLimited = 305;
+
+    public const int TraceStarted = 501;
+    public const int TraceStopped = 502;
+    public const int TraceUnavailable = 503;
+
+    public const int ReusePortLeft = 701;
+    public const int SynFilterFailed = 702;
+    public const int PassedSocketsReleased = 703;
+    public const int ConnectionsStillOpen = 704;
+
+    public const int ReloadChanged = 710;
+    public const int ReloadFailed = 711;
+    public const int ReloadDone = 712;
 }

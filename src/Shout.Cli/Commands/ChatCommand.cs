@@ -8,7 +8,8 @@ namespace Shout.Cli.Commands;
 /// <c>shout chat</c>: the tutorial's 2.4 client. Typing and replies run concurrently; a reply that
 /// arrives while the user types is printed above the prompt, which is then redrawn with the
 /// unfinished input. <c>quit</c> waits for the server's <c>QUIT</c> and exits 0; Ctrl+D or the
-/// server closing end it cleanly. With stdin piped, each line is sent in turn.
+/// server closing end it cleanly. With stdin piped, each line is sent in turn. Over WebSocket each
+/// line is one message and each reply message one line; a close code that is not a normal end fails.
 /// </summary>
 internal static class ChatCommand
 {
@@ -29,10 +30,10 @@ internal static class ChatCommand
             var endpoint = parse.GetValue(address)!;
             try
             {
-                await using var connection = await ShoutConnection.ConnectAsync(endpoint, client.Read(parse), cancellationToken);
+                await using var link = await ChatLink.ConnectAsync(endpoint, client.Read(parse), cancellationToken);
                 var console = new ChatConsole(interactive: !Console.IsInputRedirected && !Console.IsOutputRedirected);
                 console.Status($"connected to {endpoint}; type quit or press Ctrl+D to leave");
-                return await RunAsync(connection, console, cancellationToken);
+                return await RunAsync(link, console, cancellationToken);
             }
             catch (Exception e) when (ClientErrors.IsConnectionFailure(e))
             {
@@ -43,13 +44,13 @@ internal static class ChatCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(ShoutConnection connection, ChatConsole console, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ChatLink link, ChatConsole console, CancellationToken cancellationToken)
     {
         var quitAnswered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var receive = ReceiveAsync(connection, console, quitAnswered, cancellationToken);
+        var receive = ReceiveAsync(link, console, quitAnswered, cancellationToken);
 
         // Console input blocks a thread; keep it off the receive path.
-        var typing = Task.Run(() => TypeAsync(connection, console, cancellationToken), cancellationToken);
+        var typing = Task.Run(() => TypeAsync(link, console, cancellationToken), cancellationToken);
         var first = await Task.WhenAny(receive, typing);
         if (first == receive)
         {
@@ -64,7 +65,7 @@ internal static class ChatCommand
         }
 
         // Half-close and print every reply still coming, so the close is a clean FIN, never a reset.
-        await connection.HalfCloseAsync();
+        await link.HalfCloseAsync();
         if (await Task.WhenAny(receive, Task.Delay(DrainWait, cancellationToken)) == receive)
         {
             await receive;
@@ -74,12 +75,11 @@ internal static class ChatCommand
     }
 
     /// <summary>Sends typed lines until quit (true) or end of input (false).</summary>
-    private static async Task<bool> TypeAsync(ShoutConnection connection, ChatConsole console, CancellationToken cancellationToken)
+    private static async Task<bool> TypeAsync(ChatLink link, ChatConsole console, CancellationToken cancellationToken)
     {
         while (console.ReadLine() is { } line)
         {
-            await connection.Stream.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), cancellationToken);
-            await connection.Stream.FlushAsync(cancellationToken);
+            await link.SendLineAsync(line, cancellationToken);
             if (line.Trim() == "quit")
             {
                 return true;
@@ -89,54 +89,16 @@ internal static class ChatCommand
         return false;
     }
 
-    private static async Task ReceiveAsync(ShoutConnection connection, ChatConsole console, TaskCompletionSource quitAnswered,
+    private static async Task ReceiveAsync(ChatLink link, ChatConsole console, TaskCompletionSource quitAnswered,
         CancellationToken cancellationToken)
     {
-        var decoder = Encoding.UTF8.GetDecoder();
-        var bytes = new byte[16 * 1024];
-        var chars = new char[Encoding.UTF8.GetMaxCharCount(bytes.Length)];
-        var pending = new StringBuilder();
-        try
+        await foreach (var line in link.RepliesAsync(cancellationToken))
         {
-            int read;
-            while ((read = await connection.Stream.ReadAsync(bytes, cancellationToken)) > 0)
+            console.Reply(line);
+            if (line == "QUIT")
             {
-                var count = decoder.GetChars(bytes, 0, read, chars, 0);
-                pending.Append(chars, 0, count);
-                int newline;
-                while ((newline = IndexOf(pending, '\n')) >= 0)
-                {
-                    var line = pending.ToString(0, newline).TrimEnd('\r');
-                    pending.Remove(0, newline + 1);
-                    console.Reply(line);
-                    if (line == "QUIT")
-                    {
-                        quitAnswered.TrySetResult();
-                    }
-                }
+                quitAnswered.TrySetResult();
             }
         }
-        catch (IOException)
-        {
-            // A reset ends the conversation like a close does; the status line says so.
-        }
-
-        if (pending.Length > 0)
-        {
-            console.Reply(pending.ToString());
-        }
-    }
-
-    private static int IndexOf(StringBuilder text, char value)
-    {
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (text[i] == value)
-            {
-                return i;
-            }
-        }
-
-        return -1;
     }
 }

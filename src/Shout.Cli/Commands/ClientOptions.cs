@@ -5,7 +5,7 @@ namespace Shout.Cli.Commands;
 
 /// <summary>
 /// The dialing options every client command shares (connect timeout, TLS verification, UDP
-/// retries), added to a command as a group and read back as one <see cref="ShoutClientOptions"/>.
+/// retries, WebSocket message type), added to a command as a group and read back as one <see cref="ShoutClientOptions"/>.
 /// </summary>
 internal sealed class ClientOptions
 {
@@ -13,12 +13,12 @@ internal sealed class ClientOptions
 
     private readonly Option<bool> _insecure = new("--insecure", "-k")
     {
-        Description = "TLS: accept any server certificate (self-signed servers on a trusted network only; prefer --pin).",
+        Description = "TLS and wss: accept any server certificate (self-signed servers on a trusted network only; prefer --pin).",
     };
 
     private readonly Option<CertificatePin?> _pin = new("--pin")
     {
-        Description = "TLS: accept only the certificate with this SHA-256 fingerprint (shout serve prints it), e.g. AB:CD:…",
+        Description = "TLS and wss: accept only the certificate with this SHA-256 fingerprint (shout serve prints it), e.g. AB:CD:…",
         CustomParser = result =>
         {
             var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
@@ -46,6 +46,11 @@ internal sealed class ClientOptions
         CustomParser = CommonOptions.ParseDuration,
     };
 
+    private readonly Option<bool> _binary = new("--binary")
+    {
+        Description = "WebSocket: send binary messages instead of text ones (text must be valid UTF-8).",
+    };
+
     private readonly Option<int> _retries = new("--retries")
     {
         Description = "UDP: send a datagram again this many times when no reply comes. Default 2.",
@@ -62,7 +67,7 @@ internal sealed class ClientOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in (Option[])[_connectTimeout, _insecure, _pin, _handshakeTimeout, _timeout, _retries])
+        foreach (var option in (Option[])[_connectTimeout, _insecure, _pin, _handshakeTimeout, _timeout, _retries, _binary])
         {
             command.Options.Add(option);
         }
@@ -76,5 +81,6 @@ internal sealed class ClientOptions
         TlsHandshakeTimeout = parse.GetValue(_handshakeTimeout),
         ReplyTimeout = parse.GetValue(_timeout),
         Retries = parse.GetValue(_retries),
+        BinaryMessages = parse.GetValue(_binary),
     };
 }

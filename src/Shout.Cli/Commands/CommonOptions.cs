@@ -12,8 +12,19 @@ internal static class CommonOptions
 
     public static Option<ShoutEndpoint> Address() => new("--address", "-a")
     {
-        Description = $"The server: tcp://HOST:PORT, tls://HOST:PORT, udp://HOST:PORT, unix:///PATH, or a bare HOST:PORT (TCP); [::1] for IPv6. Default {DefaultAddress}, or ${AddressVariable}.",
-        DefaultValueFactory = _ => ShoutEndpoint.Parse(Environment.GetEnvironmentVariable(AddressVariable) is { Length: > 0 } env ? env : DefaultAddress),
+        Description = $"The server: tcp://HOST:PORT, tls://HOST:PORT, udp://HOST:PORT, unix:///PATH, ws://HOST:PORT/PATH, wss://HOST:PORT/PATH, or a bare HOST:PORT (TCP); [::1] for IPv6. Default {DefaultAddress}, or ${AddressVariable}.",
+        DefaultValueFactory = result =>
+        {
+            var env = Environment.GetEnvironmentVariable(AddressVariable);
+            if (ShoutEndpoint.TryParse(env is { Length: > 0 } ? env : DefaultAddress, out var endpoint, out var error))
+            {
+                return endpoint!;
+            }
+
+            // A bad $SHOUT_ADDRESS is a usage error like a bad --address, not a crash.
+            result.AddError($"${AddressVariable}: {error}");
+            return null!;
+        },
         CustomParser = result => ParseEndpoint(result),
     };
 

@@ -8,7 +8,8 @@ namespace Shout.Cli.Commands;
 /// <summary>
 /// <c>shout send</c>: the tutorial's 2.2 client. With a message, prints the reply; without one,
 /// streams stdin to the server, half-closes at EOF and copies every reply to stdout (like <c>nc -N</c>).
-/// Over UDP each line of stdin is one datagram (<see cref="SendDatagrams"/>).
+/// Over UDP each line of stdin is one datagram (<see cref="SendDatagrams"/>), over WebSocket one
+/// message (<see cref="SendMessages"/>).
 /// </summary>
 internal static class SendCommand
 {
@@ -36,6 +37,12 @@ internal static class SendCommand
                 if (endpoint.Transport == ShoutTransport.Udp)
                 {
                     return await SendDatagrams.RunAsync(endpoint, options, words.Length > 0 ? Encoding.UTF8.GetBytes(string.Join(' ', words)) : null,
+                        cancellationToken);
+                }
+
+                if (endpoint.Transport == ShoutTransport.WebSocket)
+                {
+                    return await SendMessages.RunAsync(endpoint, options, words.Length > 0 ? Encoding.UTF8.GetBytes(string.Join(' ', words)) : null,
                         cancellationToken);
                 }
 

@@ -15,7 +15,7 @@ internal static class SendDatagrams
         using var client = await ShoutDatagramClient.ConnectAsync(endpoint, options, cancellationToken);
         await using var stdout = Console.OpenStandardOutput();
         var unanswered = 0;
-        await foreach (var datagram in Datagrams(message, cancellationToken))
+        await foreach (var datagram in StdinLines.ReadAsync(message, cancellationToken))
         {
             if (await client.RequestAsync(datagram, cancellationToken) is { } reply)
             {
@@ -33,44 +33,4 @@ internal static class SendDatagrams
 
         return unanswered == 0 ? 0 : 1;
     }
-
-    /// <summary>The message, or stdin split at '\n' (the newline, and a '\r' before it, not sent).</summary>
-    private static async IAsyncEnumerable<byte[]> Datagrams(byte[]? message, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        if (message is not null)
-        {
-            yield return message;
-            yield break;
-        }
-
-        await using var stdin = Console.OpenStandardInput();
-        var pending = new MemoryStream();
-        var buffer = new byte[64 * 1024];
-        int read;
-        while ((read = await stdin.ReadAsync(buffer, cancellationToken)) > 0)
-        {
-            var start = 0;
-            for (var i = 0; i < read; i++)
-            {
-                if (buffer[i] != '\n')
-                {
-                    continue;
-                }
-
-                pending.Write(buffer, start, i - start);
-                start = i + 1;
-                yield return TrimCarriageReturn(pending.ToArray());
-                pending.SetLength(0);
-            }
-
-            pending.Write(buffer, start, read - start);
-        }
-
-        if (pending.Length > 0)
-        {
-            yield return TrimCarriageReturn(pending.ToArray());
-        }
-    }
-
-    private static byte[] TrimCarriageReturn(byte[] line) => line is [.., (byte)'\r'] ? line[..^1] : line;
 }

@@ -15,6 +15,9 @@ internal static class ServeCommand
 {
     public const string DefaultConfigFile = "appsettings.json";
 
+    // True while the host starts: its "Hosting failed to start" error is then ours to report.
+    private static bool _starting;
+
     /// <summary>A secret stays out of flags and files: the TLS key or PKCS#12 password comes only from here.</summary>
     public const string TlsPasswordVariable = "SHOUT_TLS_PASSWORD";
 
@@ -32,8 +35,11 @@ internal static class ServeCommand
 
         command.SetAction(async (parse, cancellationToken) =>
         {
+            // Before anything slow: SIGHUP's default action would end the process during start-up.
+            using var reloads = new ReloadSignal();
             var run = new ServeRun();
-            var errors = Resolve(parse, parse.GetValue(config), run);
+            var configFile = parse.GetValue(config);
+            var errors = Resolve(parse, configFile, run);
             if (errors.Count > 0)
             {
                 foreach (var error in errors)
@@ -44,9 +50,20 @@ internal static class ServeCommand
                 return 1;
             }
 
+            var problems = ListenCheck.Problems(run.Options);
+            if (problems.Count > 0)
+            {
+                foreach (var problem in problems)
+                {
+                    await Console.Error.WriteLineAsync($"shout: {problem}");
+                }
+
+                return 1;
+            }
+
             // Before the first socket of the process exists, or it has no effect.
             run.Options.Sockets.ApplyToProcess();
-            return await RunAsync(run.Options, run.Verbose);
+            return await RunAsync(run.Options, reloads, () => Reread(parse, configFile));
         });
         return command;
     }
@@ -95,6 +112,8 @@ internal static class ServeCommand
             errors.Add(e.Message);
         }
 
+        run.Options.LogLevel = run.Verbose ? LogLevel.Debug : LogLevel.Information;
+        run.Options.Systemd = true;
         var tls = run.Options.Tls;
         tls.Password = Environment.GetEnvironmentVariable(TlsPasswordVariable) is { Length: > 0 } password ? password : null;
         if (tls.KeyPath is not null && tls.CertificatePath is null)
@@ -105,12 +124,20 @@ internal static class ServeCommand
         return errors;
     }
 
-    private static async Task<int> RunAsync(ShoutServerOptions options, bool verbose)
+    /// <summary>The settings as the sources say now, for a reload; a wrong one is a one-line <see cref="FormatException"/>.</summary>
+    private static ShoutServerOptions Reread(ParseResult parse, FileInfo? configFile)
+    {
+        var run = new ServeRun();
+        var errors = Resolve(parse, configFile, run);
+        return errors.Count == 0 ? run.Options : throw new FormatException(string.Join("; ", errors));
+    }
+
+    private static async Task<int> RunAsync(ShoutServerOptions options, ReloadSignal reloads, Func<ShoutServerOptions> reread)
     {
         ShoutServer server;
         try
         {
-            server = CreateServer(options, verbose);
+            server = CreateServer(options);
         }
         catch (ArgumentException e)
         {
@@ -127,13 +154,21 @@ internal static class ServeCommand
         {
             try
             {
+                Volatile.Write(ref _starting, true);
                 await server.StartAsync();
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
             {
-                await Console.Error.WriteLineAsync($"shout: cannot listen: {e.Message}");
+                await Console.Error.WriteLineAsync($"shout: {ListenCheck.DescribeBindFailure(e, options)}");
                 return 1;
             }
+            finally
+            {
+                Volatile.Write(ref _starting, false);
+            }
+
+            server.ReloadSource = reread;
+            reloads.Attach(server);
 
             // The host drains on the first Ctrl+C/SIGTERM; a second one means "now".
             using var impatience = SecondSignal.ExitAtOnce();
@@ -143,16 +178,35 @@ internal static class ServeCommand
         return 0;
     }
 
-    private static ShoutServer CreateServer(ShoutServerOptions options, bool verbose) =>
-        ShoutServer.Create(options, logging =>
+    private static ShoutServer CreateServer(ShoutServerOptions options)
+    {
+        ShoutServer? server = null;
+        server = ShoutServer.Create(options, logging =>
         {
-            logging.AddSimpleConsole(c =>
+            if (Environment.GetEnvironmentVariable("JOURNAL_STREAM") is { Length: > 0 })
             {
-                c.SingleLine = true;
-                c.TimestampFormat = "HH:mm:ss.fff ";
-            });
+                // journald stamps every line itself and reads the <N> priority prefix this formatter writes.
+                logging.AddSystemdConsole();
+            }
+            else
+            {
+                logging.AddSimpleConsole(c =>
+                {
+                    c.SingleLine = true;
+                    c.TimestampFormat = "HH:mm:ss.fff ";
+                });
+            }
+
             logging.SetMinimumLevel(LogLevel.Information);
             logging.AddFilter("Microsoft", LogLevel.Warning);
-            logging.AddFilter("Shout", verbose ? LogLevel.Debug : LogLevel.Information);
+
+            // A failed start is told in one line by RunAsync; the host's own report of it is a stack trace.
+            logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", level => level >= LogLevel.Warning
+                && !(level == LogLevel.Error && Volatile.Read(ref _starting)));
+
+            // Read per message, so a reload that turns --verbose on or off applies at once.
+            logging.AddFilter("Shout", level => level >= (server?.LogLevel ?? options.LogLevel));
         });
+        return server;
+    }
 }

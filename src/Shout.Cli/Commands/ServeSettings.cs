@@ -76,6 +76,12 @@ internal static class ServeSettings
         new ServeSetting<string>("Web",
             $"The browser page, WebSocket (/ws), live view, /healthz and /metrics: http://HOST:PORT, https://HOST:PORT (the tls:// certificate), or none. Default {ShoutWebOptions.DefaultAddress}.",
             WebAddress, (run, values) => run.Options.Web.Address = ShoutWebOptions.ParseAddress(values[^1])),
+        new ServeSetting<bool>("ReloadEndpoint",
+            "Serve POST /reload on the web endpoint, which reloads settings like SIGHUP. Off by default: anyone reaching the web port could call it.",
+            Boolean, (run, values) => run.Options.Web.ReloadEndpoint = values[^1], isSwitch: true),
+        new ServeSetting<bool>("Trace",
+            "Draw the latest connections' packets (handshake, data, close) on the page's live view, like `shout trace`. Needs CAP_NET_RAW.",
+            Boolean, (run, values) => run.Options.Web.Trace = values[^1], isSwitch: true),
 
         // Limits and safety (README): every one has a safe default in ShoutServerOptions.
         new ServeSetting<int>("MaxConnections",

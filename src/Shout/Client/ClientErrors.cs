@@ -4,7 +4,7 @@ using Shout.Endpoints;
 namespace Shout.Client;
 
 /// <summary>Turns connection failures into the one-line messages the CLI prints.</summary>
-public static class ClientErrors
+internal static class ClientErrors
 {
     /// <summary>True for failures that are the network's or the server's, not a bug.</summary>
     public static bool IsConnectionFailure(Exception error) =>
@@ -14,9 +14,12 @@ public static class ClientErrors
     public static string Describe(Exception error, ShoutEndpoint endpoint)
     {
         ArgumentNullException.ThrowIfNull(error);
+        ArgumentNullException.ThrowIfNull(endpoint);
         var socketError = error as SocketException ?? error.InnerException as SocketException;
         var what = socketError?.SocketErrorCode switch
         {
+            // The runtime reports a missing socket file (ENOENT) as "address not available".
+            SocketError.AddressNotAvailable when endpoint.Transport == ShoutTransport.Unix => MissingSocketFile(endpoint.Path),
             SocketError.ConnectionRefused => "connection refused",
             SocketError.ConnectionReset => "connection reset by the server",
             SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => "host not found",
@@ -28,5 +31,13 @@ public static class ClientErrors
             _ => socketError.Message,
         };
         return $"{what} ({endpoint})";
+    }
+
+    private static string MissingSocketFile(string path)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        return directory is { Length: > 0 } && !Directory.Exists(directory)
+            ? $"no such directory {directory}"
+            : "no socket file there (is the server running?)";
     }
 }

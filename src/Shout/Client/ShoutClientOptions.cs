@@ -1,6 +1,6 @@
 namespace Shout.Client;
 
-/// <summary>How a client dials: timeouts, TLS verification, UDP retries. Immutable once built; thread-safe to share.</summary>
+/// <summary>How a client dials: timeouts, TLS verification, UDP retries, WebSocket message type. Immutable once built; thread-safe to share.</summary>
 public sealed record ShoutClientOptions
 {
     /// <summary>Give up a TCP/Unix connect after this long, per address tried. Default 5 s.</summary>
@@ -20,6 +20,15 @@ public sealed record ShoutClientOptions
     /// whatever its chain or names. Null: normal verification.
     /// </summary>
     public CertificatePin? Pin { get; init; }
+
+    /// <summary>
+    /// WebSocket: send binary messages instead of text ones. Default false (text, which must be
+    /// valid UTF-8; the server answers a message in the type it came in).
+    /// </summary>
+    public bool BinaryMessages { get; init; }
+
+    /// <summary>WebSocket: the largest reply message a client joins from its fragments. Default 16 MiB.</summary>
+    public int MaxMessageBytes { get; init; } = 16 * 1024 * 1024;
 
     /// <summary>UDP: how long to wait for each reply before sending again. Default 1 s.</summary>
     public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromSeconds(1);

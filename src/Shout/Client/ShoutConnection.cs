@@ -7,7 +7,8 @@ namespace Shout.Client;
 
 /// <summary>
 /// A client's open connection to a Shout (or any uppercase/echo) server over TCP, TLS, a Unix
-/// socket, or UDP seen as a stream (each write one datagram, see <see cref="ShoutDatagramClient"/>).
+/// socket, or a message transport seen as a stream: UDP (each write one datagram, see
+/// <see cref="ShoutDatagramClient"/>) or WebSocket (each write one message, see <see cref="ShoutWebSocketClient"/>).
 /// Reading and writing may run concurrently (one reader, one writer); not otherwise thread-safe.
 /// </summary>
 public sealed class ShoutConnection : IAsyncDisposable
@@ -69,6 +70,9 @@ public sealed class ShoutConnection : IAsyncDisposable
             case ShoutTransport.Udp:
                 var datagrams = await ShoutDatagramClient.ConnectAsync(endpoint, options, cancellationToken);
                 return new ShoutConnection(null, new DatagramStream(datagrams, options.ReplyTimeout), datagrams.RemoteEndPoint);
+            case ShoutTransport.WebSocket:
+                var messages = await ShoutWebSocketClient.ConnectAsync(endpoint, options, cancellationToken);
+                return new ShoutConnection(null, new WebSocketMessageStream(messages), messages.RemoteEndPoint);
             default:
                 throw new NotSupportedException($"{endpoint}: the client cannot dial {endpoint.Transport}");
         }
@@ -78,7 +82,7 @@ public sealed class ShoutConnection : IAsyncDisposable
     internal static Task<ShoutConnection> ConnectToAnyAsync(IPEndPoint[] candidates, TimeSpan connectTimeout, CancellationToken cancellationToken) =>
         ConnectToAsync(candidates, ProtocolType.Tcp, connectTimeout, cancellationToken);
 
-    private static async Task<EndPoint[]> IPEndPointsAsync(ShoutEndpoint endpoint, CancellationToken cancellationToken) =>
+    internal static async Task<EndPoint[]> IPEndPointsAsync(ShoutEndpoint endpoint, CancellationToken cancellationToken) =>
         [.. (await ResolveAsync(endpoint, cancellationToken)).Select(a => new IPEndPoint(a, endpoint.Port))];
 
     /// <summary>Every address of <paramref name="endpoint"/>'s host: the literal itself, or what DNS answers.</summary>
@@ -97,6 +101,17 @@ public sealed class ShoutConnection : IAsyncDisposable
     private static async Task<ShoutConnection> ConnectToAsync(EndPoint[] candidates, ProtocolType protocol,
         TimeSpan timeout, CancellationToken cancellationToken)
     {
+        var (socket, remote) = await ConnectSocketAsync(candidates, protocol, timeout, cancellationToken);
+        return new ShoutConnection(socket, new NetworkStream(socket, ownsSocket: false), remote);
+    }
+
+    /// <summary>
+    /// Connects a stream socket to the first of <paramref name="candidates"/> that accepts, each
+    /// within <paramref name="timeout"/>; the last failure is thrown when none does.
+    /// </summary>
+    internal static async Task<(Socket Socket, EndPoint Remote)> ConnectSocketAsync(EndPoint[] candidates, ProtocolType protocol,
+        TimeSpan timeout, CancellationToken cancellationToken)
+    {
         Exception? last = null;
         foreach (var candidate in candidates)
         {
@@ -111,7 +126,7 @@ public sealed class ShoutConnection : IAsyncDisposable
                     socket.NoDelay = true;
                 }
 
-                return new ShoutConnection(socket, new NetworkStream(socket, ownsSocket: false), candidate);
+                return (socket, candidate);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -129,8 +144,8 @@ public sealed class ShoutConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Tells the server no more data will come (TLS close_notify, then TCP FIN); replies can still
-    /// be read. Over UDP, reads then end once no reply has come for the reply timeout.
+    /// Tells the server no more data will come (TLS close_notify, then TCP FIN; a WebSocket close
+    /// frame); replies can still be read. Over UDP, reads then end once no reply has come for the reply timeout.
     /// </summary>
     public async ValueTask HalfCloseAsync()
     {
@@ -138,6 +153,9 @@ public sealed class ShoutConnection : IAsyncDisposable
         {
             case DatagramStream datagrams:
                 datagrams.CompleteWrites();
+                return;
+            case WebSocketMessageStream messages:
+                await messages.CompleteWritesAsync();
                 return;
             case SslStream ssl:
                 await ssl.ShutdownAsync();
@@ -152,6 +170,11 @@ public sealed class ShoutConnection : IAsyncDisposable
     {
         if (_socket is null)
         {
+            if (Stream is WebSocketMessageStream messages)
+            {
+                messages.Abort();
+            }
+
             Stream.Dispose();
             return;
         }

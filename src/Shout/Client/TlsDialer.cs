@@ -47,7 +47,8 @@ internal static class TlsDialer
         }
     }
 
-    private static bool Accept(X509Certificate? certificate, SslPolicyErrors errors, ShoutClientOptions options)
+    /// <summary>Whether the options accept this certificate: the pin, or --insecure, or a clean verification.</summary>
+    public static bool Accept(X509Certificate? certificate, SslPolicyErrors errors, ShoutClientOptions options)
     {
         if (options.Pin is { } pin)
         {
@@ -57,7 +58,8 @@ internal static class TlsDialer
         return options.Insecure || errors == SslPolicyErrors.None;
     }
 
-    private static string Explain(AuthenticationException e, SslPolicyErrors errors, ShoutClientOptions options) =>
+    /// <summary>Why a handshake failed, in the words of the options the user gave.</summary>
+    public static string Explain(AuthenticationException e, SslPolicyErrors errors, ShoutClientOptions options) =>
         options.Pin is { } pin ? $"the server's certificate is not the pinned one ({pin})"
         : errors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors) ? "the server's certificate is not trusted (self-signed? use --pin FINGERPRINT, or --insecure)"
         : errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch) ? "the server's certificate is for another host name"

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Shout.Configuration;
 
 /// <summary>Durations written as <c>500ms</c>, <c>30s</c>, <c>5m</c>, <c>1h</c> (a bare number means seconds).</summary>
-public static class DurationParser
+internal static class DurationParser
 {
     /// <summary>The message for text that is not a duration.</summary>
     public static string Error(string text) => $"'{text}' is not a duration; write e.g. 500ms, 30s, 5m or 1h";

@@ -4,7 +4,7 @@ namespace Shout.Diagnostics;
 /// The Linux kernel's TCP states, with the numbers <c>/proc/net/tcp</c> prints in its <c>st</c>
 /// column (include/net/tcp_states.h).
 /// </summary>
-public enum TcpState
+internal enum TcpState
 {
     /// <summary>Both sides may send: after the handshake, before either side closes.</summary>
     Established = 0x01,

@@ -8,7 +8,7 @@ namespace Shout.Diagnostics;
 /// <param name="Local">This socket's address.</param>
 /// <param name="Remote">The peer's address (<c>0.0.0.0:0</c> or <c>[::]:0</c> for a listener).</param>
 /// <param name="State">The TCP state.</param>
-public sealed record TcpSocketEntry(IPEndPoint Local, IPEndPoint Remote, TcpState State)
+internal sealed record TcpSocketEntry(IPEndPoint Local, IPEndPoint Remote, TcpState State)
 {
     /// <summary>True when the local port is one of <paramref name="serverPorts"/>: the server's end, not a client's.</summary>
     public bool IsServerSide(IReadOnlyCollection<int> serverPorts)
@@ -23,7 +23,7 @@ public sealed record TcpSocketEntry(IPEndPoint Local, IPEndPoint Remote, TcpStat
 /// (Linux only): what <c>ss -tan</c> shows. <see cref="Parse"/> is pure, so it is tested on fixed
 /// text; <see cref="Read"/> reads the live files. Thread-safe (no state).
 /// </summary>
-public static class TcpStateTable
+internal static class TcpStateTable
 {
     /// <summary>Where the kernel publishes the tables of the calling process's network namespace.</summary>
     public const string DefaultProcNet = "/proc/net";

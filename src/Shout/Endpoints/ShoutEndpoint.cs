@@ -30,6 +30,9 @@ public enum ShoutTransport
 /// </summary>
 public sealed record ShoutEndpoint
 {
+    /// <summary>The longest Unix socket path Linux takes (<c>sockaddr_un.sun_path</c>), in bytes.</summary>
+    public const int MaxUnixPathBytes = 108;
+
     private ShoutEndpoint(ShoutTransport transport, string host, int port, string path, bool secure)
     {
         Transport = transport;
@@ -87,7 +90,7 @@ public sealed record ShoutEndpoint
             "unix" => ShoutTransport.Unix,
             "tls" => ShoutTransport.Tls,
             "ws" or "wss" => ShoutTransport.WebSocket,
-            _ => throw new FormatException($"'{text}': unknown scheme '{scheme}://'; use tcp, udp, unix, tls or ws"),
+            _ => throw new FormatException($"'{text}': unknown scheme '{scheme}://'; use tcp, udp, unix, tls, ws or wss"),
         };
 
         if (transport == ShoutTransport.Unix)
@@ -95,6 +98,12 @@ public sealed record ShoutEndpoint
             if (rest.Length == 0)
             {
                 throw new FormatException($"'{text}': a Unix socket address needs a path, e.g. unix:///tmp/shout.sock");
+            }
+
+            // The kernel's sockaddr_un holds 108 bytes; a longer path fails deep in the socket layer otherwise.
+            if (System.Text.Encoding.UTF8.GetByteCount(rest) > MaxUnixPathBytes)
+            {
+                throw new FormatException($"'{text}': a Unix socket path is at most {MaxUnixPathBytes} bytes, this one has {System.Text.Encoding.UTF8.GetByteCount(rest)}");
             }
 
             return ForUnix(rest);

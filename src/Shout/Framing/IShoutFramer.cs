@@ -3,7 +3,7 @@ using System.Buffers;
 namespace Shout.Framing;
 
 /// <summary>What a connection should do after a framer has processed its input.</summary>
-public enum FrameAction
+internal enum FrameAction
 {
     /// <summary>Keep reading.</summary>
     Continue,
@@ -18,13 +18,13 @@ public enum FrameAction
 /// <summary>The outcome of one <see cref="IShoutFramer.Process"/> call.</summary>
 /// <param name="Consumed">Input bytes answered; the rest must be offered again with more data.</param>
 /// <param name="Action">What the connection does next.</param>
-public readonly record struct FrameResult(long Consumed, FrameAction Action);
+internal readonly record struct FrameResult(long Consumed, FrameAction Action);
 
 /// <summary>
 /// Turns received bytes into answers. Implementations are pure (no I/O) and stateless, so one
 /// instance serves every connection of every transport concurrently.
 /// </summary>
-public interface IShoutFramer
+internal interface IShoutFramer
 {
     /// <summary>Answers what can be answered of <paramref name="input"/>.</summary>
     /// <param name="input">Everything received and not yet consumed.</param>

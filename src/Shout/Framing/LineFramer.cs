@@ -12,7 +12,7 @@ namespace Shout.Framing;
 /// <c>ERR line too long (max N bytes)</c> and the connection closes; the line <c>quit</c> is answered
 /// with <c>QUIT</c> and the connection closes gracefully. Thread-safe and stateless.
 /// </summary>
-public sealed class LineFramer : IShoutFramer
+internal sealed class LineFramer : IShoutFramer
 {
     /// <summary>The default line limit: 64 KiB.</summary>
     public const int DefaultMaxLineLength = 64 * 1024;

@@ -7,7 +7,7 @@ namespace Shout.Framing;
 /// The tutorial's behaviour: every byte is answered as soon as it is read, with no framing at all.
 /// Only an incomplete UTF-8 character at the end of the input waits for its remaining bytes.
 /// </summary>
-public sealed class StreamFramer : IShoutFramer
+internal sealed class StreamFramer : IShoutFramer
 {
     /// <summary>The shared instance.</summary>
     public static StreamFramer Instance { get; } = new();

@@ -4,7 +4,7 @@ using Shout.Endpoints;
 namespace Shout.Load;
 
 /// <summary>What a load run does.</summary>
-public enum BenchMode
+internal enum BenchMode
 {
     /// <summary>Each connection keeps <see cref="BenchOptions.Pipeline"/> messages in flight and sends a new one per reply.</summary>
     PingPong,
@@ -20,7 +20,7 @@ public enum BenchMode
 }
 
 /// <summary>What the server is expected to answer.</summary>
-public enum BenchExpect
+internal enum BenchExpect
 {
     /// <summary>The uppercase of what was sent (a Shout server, the tutorial's server).</summary>
     Upper,
@@ -30,7 +30,7 @@ public enum BenchExpect
 }
 
 /// <summary>Settings of one load run. Immutable.</summary>
-public sealed record BenchOptions
+internal sealed record BenchOptions
 {
     /// <summary>The server.</summary>
     public required ShoutEndpoint Endpoint { get; init; }

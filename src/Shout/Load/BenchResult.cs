@@ -1,17 +1,17 @@
 namespace Shout.Load;
 
 /// <summary>Reply latency percentiles, in microseconds.</summary>
-public sealed record BenchLatency(double P50, double P90, double P99, double P999, double Max, double Mean);
+internal sealed record BenchLatency(double P50, double P90, double P99, double P999, double Max, double Mean);
 
 /// <summary>The local server's resident memory (VmRSS) before and while holding connections.</summary>
-public sealed record BenchServerMemory(long BaselineBytes, long HeldBytes, long Connections)
+internal sealed record BenchServerMemory(long BaselineBytes, long HeldBytes, long Connections)
 {
     /// <summary>Growth per held connection, in bytes.</summary>
     public double BytesPerConnection => Connections > 0 ? (HeldBytes - BaselineBytes) / (double)Connections : 0;
 }
 
 /// <summary>The outcome of a load run. Rates are over the measured interval only (after warmup).</summary>
-public sealed record BenchResult
+internal sealed record BenchResult
 {
     /// <summary>The settings that were run.</summary>
     public required string Mode { get; init; }
@@ -87,5 +87,5 @@ public sealed record BenchResult
 /// <param name="OpenConnections">Connections open now.</param>
 /// <param name="Mismatches">Wrong replies so far.</param>
 /// <param name="Errors">Errors so far.</param>
-public sealed record BenchProgress(string Phase, TimeSpan Elapsed, TimeSpan PhaseLength, long Messages, double MessagesPerSecond,
+internal sealed record BenchProgress(string Phase, TimeSpan Elapsed, TimeSpan PhaseLength, long Messages, double MessagesPerSecond,
     double MegabytesPerSecond, long OpenConnections, long Mismatches, long Errors);

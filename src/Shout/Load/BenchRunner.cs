@@ -7,14 +7,18 @@ namespace Shout.Load;
 /// Runs <c>shout bench</c>: opens the connections, drives the chosen mode, and measures replies,
 /// latency, errors, its own CPU and (for a local server) the server's CPU and memory.
 /// </summary>
-public static class BenchRunner
+internal static class BenchRunner
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(500);
 
     /// <summary>How long workers get to finish what is in flight after the stop before they are reset.</summary>
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(5);
 
-    /// <summary>Runs the load. Cancelling ends the measurement early and reports what was measured.</summary>
+    /// <summary>
+    /// Runs the load. Cancelling ends the measurement early and reports what was measured. When a
+    /// first connection cannot be opened, its failure is thrown (<see cref="System.Net.Sockets.SocketException"/>,
+    /// <see cref="TimeoutException"/>, <see cref="IOException"/>, <see cref="System.Security.Authentication.AuthenticationException"/>).
+    /// </summary>
     /// <param name="options">What to run.</param>
     /// <param name="progress">Called about twice a second from the runner's loop (not a worker).</param>
     /// <param name="cancellationToken">Stops the run early.</param>
@@ -23,7 +27,11 @@ public static class BenchRunner
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var dialer = await LoadDialers.CreateAsync(options.Endpoint, options.Client, cancellationToken);
+        var dialer = await LoadDialers.CreateAsync(options.Endpoint, options.Client, options.Size, cancellationToken);
+
+        // One connection first: a server that cannot be reached (refused, no such socket, TLS or
+        // upgrade refused) is one error thrown to the caller, not a run full of failed connects.
+        await (await dialer.ConnectAsync(cancellationToken)).DisposeAsync();
         var serverPid = options.ServerPid ?? ServerProcess.FindListener(options.Endpoint);
         var run = new LoadRun(options);
         var ticker = new Ticker(run, progress);

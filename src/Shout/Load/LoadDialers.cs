@@ -9,10 +9,16 @@ namespace Shout.Load;
 /// </summary>
 internal static class LoadDialers
 {
-    public static async Task<ILoadDialer> CreateAsync(ShoutEndpoint endpoint, ShoutClientOptions client, CancellationToken cancellationToken) => endpoint.Transport switch
+    /// <param name="endpoint">The server.</param>
+    /// <param name="client">How to dial.</param>
+    /// <param name="messageSize">Bytes per bench message: a message transport (WebSocket) sends each as one message.</param>
+    /// <param name="cancellationToken">Stops a name lookup.</param>
+    public static async Task<ILoadDialer> CreateAsync(ShoutEndpoint endpoint, ShoutClientOptions client, int messageSize,
+        CancellationToken cancellationToken) => endpoint.Transport switch
     {
         ShoutTransport.Tcp or ShoutTransport.Unix => await SocketLoadDialer.CreateAsync(endpoint, client.ConnectTimeout, cancellationToken),
         ShoutTransport.Tls or ShoutTransport.Udp => new ConnectionLoadDialer(endpoint, client),
-        _ => throw new NotSupportedException($"{endpoint}: shout bench cannot drive {endpoint.Transport} yet (tcp, unix, tls and udp work)"),
+        ShoutTransport.WebSocket => new WebSocketLoadDialer(endpoint, client, messageSize),
+        _ => throw new NotSupportedException($"{endpoint}: shout bench cannot drive {endpoint.Transport}"),
     };
 }

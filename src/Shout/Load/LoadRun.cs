@@ -158,6 +158,7 @@ internal sealed class LoadRun
             null => error switch
             {
                 TimeoutException => "connect_timeout",
+                Shout.Client.WebSocketClosedException closed => $"ws_close_{(int)closed.Status}",
                 ObjectDisposedException => "aborted",
                 _ => error.GetType().Name,
             },

@@ -3,7 +3,7 @@ using System.Net;
 namespace Shout.Proxy;
 
 /// <summary>What a parse of a PROXY protocol header found.</summary>
-public enum ProxyParseStatus
+internal enum ProxyParseStatus
 {
     /// <summary>Everything so far is a valid beginning; read more and parse again from the start.</summary>
     NeedMoreData,
@@ -23,14 +23,14 @@ public enum ProxyParseStatus
 /// <param name="Version">1 or 2.</param>
 /// <param name="Source">The client's address as the proxy saw it, or null.</param>
 /// <param name="Destination">The address the client connected to on the proxy, or null.</param>
-public sealed record ProxyHeader(int Version, IPEndPoint? Source, IPEndPoint? Destination);
+internal sealed record ProxyHeader(int Version, IPEndPoint? Source, IPEndPoint? Destination);
 
 /// <summary>The outcome of <see cref="ProxyProtocolParser.Parse"/>.</summary>
 /// <param name="Status">Done, NeedMoreData or Invalid.</param>
 /// <param name="Consumed">With Done, the header's length in bytes; otherwise 0.</param>
 /// <param name="Header">With Done, the header.</param>
 /// <param name="Error">With Invalid, why (for logs).</param>
-public readonly record struct ProxyParseResult(ProxyParseStatus Status, long Consumed, ProxyHeader? Header, string? Error)
+internal readonly record struct ProxyParseResult(ProxyParseStatus Status, long Consumed, ProxyHeader? Header, string? Error)
 {
     internal static ProxyParseResult More => new(ProxyParseStatus.NeedMoreData, 0, null, null);
 

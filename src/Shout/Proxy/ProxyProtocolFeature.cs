@@ -6,7 +6,7 @@ namespace Shout.Proxy;
 /// Set on a connection that arrived through a load balancer speaking the PROXY protocol. The
 /// connection's <c>RemoteEndPoint</c> is already the real client; this keeps the proxy's own address.
 /// </summary>
-public interface IProxyProtocolFeature
+internal interface IProxyProtocolFeature
 {
     /// <summary>The parsed header.</summary>
     ProxyHeader Header { get; }

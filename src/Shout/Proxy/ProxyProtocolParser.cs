@@ -10,7 +10,7 @@ namespace Shout.Proxy;
 /// still become a valid header (so a v1 line is rejected at 107 bytes without CRLF). Thread-safe.
 /// </summary>
 /// <remarks>Spec: https://www.haproxy.org/download/2.9/doc/proxy-protocol.txt</remarks>
-public static class ProxyProtocolParser
+internal static class ProxyProtocolParser
 {
     /// <summary>The longest v1 header, CRLF included.</summary>
     public const int MaxV1Length = 107;

@@ -9,7 +9,7 @@ namespace Shout.Rooms;
 /// received, lost and duplicate lines. Plain totals behind observable instruments, like
 /// <see cref="ShoutMetrics"/>: the hot path is an interlocked add. Thread-safe.
 /// </summary>
-public sealed class RoomMetrics
+internal sealed class RoomMetrics
 {
     private long _members;
     private long _rooms;

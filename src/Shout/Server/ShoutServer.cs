@@ -14,6 +14,8 @@ using Shout.Server.Admission;
 using Shout.Proxy;
 using Shout.Rooms;
 using Shout.Sessions;
+using Shout.Server.Reload;
+using Shout.Server.Systemd;
 using Shout.Server.Tls;
 using Shout.Server.Udp;
 using Shout.Server.Unix;
@@ -34,16 +36,17 @@ public sealed class ShoutServer : IAsyncDisposable
     private readonly ListenOptions?[] _bindings;
     private readonly ShoutServerOptions _options;
     private readonly Func<ListenOptions?> _web;
+    private readonly int _passedFrom;
 
     private ShoutServer(WebApplication app, IReadOnlyList<ShoutEndpoint> requested, ListenOptions?[] bindings,
-        ShoutServerOptions options, X509Certificate2? certificate, Func<ListenOptions?> web)
+        ShoutServerOptions options, Func<ListenOptions?> web, int passedFrom)
     {
         _app = app;
         _requested = requested;
         _bindings = bindings;
         _options = options;
         _web = web;
-        TlsCertificate = certificate;
+        _passedFrom = passedFrom;
     }
 
     /// <summary>The bound endpoints in the order given, after <see cref="StartAsync"/> (port 0 becomes the real port).</summary>
@@ -59,8 +62,28 @@ public sealed class ShoutServer : IAsyncDisposable
         }
     }
 
-    /// <summary>The certificate served on <c>tls://</c> endpoints (loaded or self-signed); null without one.</summary>
-    public X509Certificate2? TlsCertificate { get; }
+    /// <summary>The certificate new <c>tls://</c> handshakes get (loaded, self-signed or reloaded); null without one.</summary>
+    public X509Certificate2? TlsCertificate => _app.Services.GetRequiredService<LiveSettings>().Current.Certificate;
+
+    /// <summary>The least level of Shout's own log messages now (<see cref="ShoutServerOptions.LogLevel"/>, or as reloaded).</summary>
+    public LogLevel LogLevel => _app.Services.GetRequiredService<LiveSettings>().Current.LogLevel;
+
+    /// <summary>
+    /// Reads the settings anew for <see cref="Reload"/> (e.g. the CLI's flags, variables and files);
+    /// throws <see cref="FormatException"/> or <see cref="IOException"/> with a one-line message when they are wrong.
+    /// </summary>
+    public Func<ShoutServerOptions>? ReloadSource
+    {
+        get => _app.Services.GetRequiredService<SettingsReloader>().Source;
+        set => _app.Services.GetRequiredService<SettingsReloader>().Source = value;
+    }
+
+    /// <summary>
+    /// Applies the TLS certificate and key, access lists, connection limits and log level from
+    /// <see cref="ReloadSource"/>; open connections keep going. A certificate that fails to load keeps the
+    /// old one. Each change and error is logged in one line and returned. Thread-safe.
+    /// </summary>
+    public ReloadResult Reload() => _app.Services.GetRequiredService<SettingsReloader>().Reload();
 
     /// <summary>
     /// The web endpoint's address after <see cref="StartAsync"/> (port 0 resolved), e.g.
@@ -105,6 +128,7 @@ public sealed class ShoutServer : IAsyncDisposable
                 options.MaxLineLength, s.GetRequiredService<ShoutMetrics>(), s.GetRequiredService<TimeProvider>()));
         }
 
+        IReadOnlyList<InheritedSocket> passed = options.Systemd ? InheritedSockets.FromEnvironment() : [];
         configureServices?.Invoke(builder.Services);
         // Every timeout runs on this clock; tests put a fake one in first.
         builder.Services.TryAddSingleton(TimeProvider.System);
@@ -131,27 +155,36 @@ public sealed class ShoutServer : IAsyncDisposable
             builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(new BlockMemoryPoolFactory(options.Sockets.BlockSize));
         }
 
-        IReadOnlyList<ShoutEndpoint> endpoints = options.Listen.Count > 0 ? [.. options.Listen] : [ShoutEndpoint.Parse(ShoutServerOptions.DefaultListen)];
+        // Passed sockets come after the requested endpoints; with passed sockets only, there is no default.
+        IReadOnlyList<ShoutEndpoint> requested = options.Listen.Count > 0 ? [.. options.Listen]
+            : passed.Count > 0 ? [] : [ShoutEndpoint.Parse(ShoutServerOptions.DefaultListen)];
+        IReadOnlyList<ShoutEndpoint> endpoints = [.. requested, .. passed.Select(p => p.Endpoint)];
         if (endpoints.FirstOrDefault(e => e.Transport == ShoutTransport.WebSocket) is { } webSocket)
         {
             throw new FormatException($"{webSocket}: WebSocket is served on the web endpoint; use --web http://HOST:PORT "
                 + "(or https://HOST:PORT) and dial ws://HOST:PORT/ws (wss://)");
         }
 
-        foreach (var endpoint in endpoints.Where(e => e.Transport != ShoutTransport.Unix))
+        foreach (var endpoint in requested.Where(e => e.Transport != ShoutTransport.Unix))
         {
             // Now, not when Kestrel is configured at start, so a bad address is a FormatException here.
             ResolveListenAddress(endpoint);
         }
 
-        if (options.ReusePort)
-        {
-            builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = ReusePortSocket.CreateBound);
-        }
+        var listenSockets = new ListenSockets(passed, options.ReusePort);
+        builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = listenSockets.Create);
+        builder.Services.AddSingleton(listenSockets);
+        builder.Services.AddHostedService<ListenerHandover>();
 
         var bindings = new ListenOptions?[endpoints.Count];
-        var certificate = endpoints.Any(e => e.Transport == ShoutTransport.Tls) || options.Web.Address?.Scheme == Uri.UriSchemeHttps
-            ? ServerCertificates.Load(options.Tls) : null;
+        var servesTls = endpoints.Any(e => e.Transport == ShoutTransport.Tls) || options.Web.Address?.Scheme == Uri.UriSchemeHttps;
+        var certificate = servesTls ? ServerCertificates.Load(options.Tls) : null;
+        var live = new LiveSettings(ReloadableSettings.From(options, certificate));
+        builder.Services.AddSingleton(live);
+        builder.Services.AddSingleton<SystemdNotify>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<SystemdNotify>());
+        builder.Services.AddSingleton(s => new SettingsReloader(live, s.GetRequiredService<SessionRules>(), servesTls, s.GetRequiredService<SystemdNotify>(),
+            s.GetRequiredService<ILogger<SettingsReloader>>()));
         var webAddress = options.Web.Address is { } requestedWeb
             ? ResolveListenAddress(ShoutEndpoint.ForTcp(requestedWeb.Host.Trim('[', ']'), requestedWeb.Port)) : null;
         ListenOptions? web = null;
@@ -162,20 +195,22 @@ public sealed class ShoutServer : IAsyncDisposable
                 if (endpoints[i].Transport != ShoutTransport.Udp)
                 {
                     var index = i;
-                    Bind(kestrel, endpoints[i], options, certificate, listen => bindings[index] = listen);
+                    var socket = i >= requested.Count ? passed[i - requested.Count] : null;
+                    Bind(kestrel, endpoints[i], socket, options, live, listen => bindings[index] = listen);
                 }
             }
 
             if (options.Web.Address is { } address)
             {
-                web = ShoutWeb.Listen(kestrel, address, webAddress!, certificate, options.Tls.HandshakeTimeout);
+                web = ShoutWeb.Listen(kestrel, address, webAddress!, () => live.Current.Certificate, options.Tls.HandshakeTimeout);
 
                 // An upgraded WebSocket holds no more of its client's input than a TCP connection does.
                 kestrel.Limits.MaxRequestBufferSize = ReadBufferLimit(options);
             }
         });
 
-        var udp = endpoints.Where(e => e.Transport == ShoutTransport.Udp).ToList();
+        var udp = endpoints.Select((e, i) => (Endpoint: e, Passed: i >= requested.Count ? passed[i - requested.Count].Socket : null))
+            .Where(e => e.Endpoint.Transport == ShoutTransport.Udp).ToList();
         if (udp.Count > 0)
         {
             builder.Services.AddSingleton(sp => new UdpShoutService(udp, sp.GetRequiredService<SessionRules>(),
@@ -194,11 +229,11 @@ public sealed class ShoutServer : IAsyncDisposable
             ShoutWeb.Map(app);
         }
 
-        return new ShoutServer(app, endpoints, bindings, options, certificate, () => web);
+        return new ShoutServer(app, endpoints, bindings, options, () => web, requested.Count);
     }
 
-    private static void Bind(KestrelServerOptions kestrel, ShoutEndpoint endpoint, ShoutServerOptions options,
-        X509Certificate2? certificate, Action<ListenOptions> bound)
+    private static void Bind(KestrelServerOptions kestrel, ShoutEndpoint endpoint, InheritedSocket? passed, ShoutServerOptions options,
+        LiveSettings live, Action<ListenOptions> bound)
     {
         void Configure(ListenOptions listen)
         {
@@ -231,7 +266,8 @@ public sealed class ShoutServer : IAsyncDisposable
                 listen.Protocols = HttpProtocols.None;
                 listen.UseHttps(new HttpsConnectionAdapterOptions
                 {
-                    ServerCertificate = certificate,
+                    // Read per handshake, so a reloaded certificate serves the next client and open ones keep theirs.
+                    ServerCertificateSelector = (_, _) => live.Current.Certificate,
                     HandshakeTimeout = options.Tls.HandshakeTimeout,
                 });
                 listen.UseTlsCloseNotify();
@@ -248,6 +284,13 @@ public sealed class ShoutServer : IAsyncDisposable
                 listen.Run(connection => handler.OnConnectedAsync(connection, transport));
             }
             bound(listen);
+        }
+
+        if (passed is not null)
+        {
+            // ListenSockets hands Kestrel the adopted socket for this descriptor.
+            kestrel.ListenHandle((ulong)passed.Fd, Configure);
+            return;
         }
 
         switch (endpoint.Transport)
@@ -300,7 +343,8 @@ public sealed class ShoutServer : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         var logger = _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Shout");
-        var unixPaths = _requested.Where(e => e.Transport == ShoutTransport.Unix).Select(e => e.Path).ToList();
+        // A passed Unix socket's file belongs to whoever passed it: neither claimed nor removed here.
+        var unixPaths = _requested.Take(_passedFrom).Where(e => e.Transport == ShoutTransport.Unix).Select(e => e.Path).ToList();
         foreach (var path in unixPaths)
         {
             if (await UnixSocketFiles.ClaimAsync(path, UnixProbeTimeout, cancellationToken))
@@ -353,7 +397,8 @@ public sealed class ShoutServer : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        var certificate = TlsCertificate;
         await _app.DisposeAsync();
-        TlsCertificate?.Dispose();
+        certificate?.Dispose();
     }
 }

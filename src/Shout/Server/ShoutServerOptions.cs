@@ -114,6 +114,20 @@ public sealed class ShoutServerOptions
     /// <summary>Bind TCP listeners with SO_REUSEPORT so several processes can share a port (Linux). Default off.</summary>
     public bool ReusePort { get; set; }
 
+    /// <summary>
+    /// Serve the sockets passed by systemd socket activation (<c>LISTEN_FDS</c>) besides <see cref="Listen"/>,
+    /// and send readiness, reload and stop notifications to <c>NOTIFY_SOCKET</c> when it is set.
+    /// Default off (<c>shout serve</c> turns it on). With passed sockets and no <see cref="Listen"/>,
+    /// only the passed sockets are served.
+    /// </summary>
+    public bool Systemd { get; set; }
+
+    /// <summary>
+    /// The least level of Shout's own log messages (Debug logs every connection). The CLI applies it;
+    /// a reload (<see cref="ShoutServer.Reload"/>) changes <see cref="ShoutServer.LogLevel"/>. Default Information.
+    /// </summary>
+    public Microsoft.Extensions.Logging.LogLevel LogLevel { get; set; } = Microsoft.Extensions.Logging.LogLevel.Information;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that cannot work.</summary>
     internal void Validate()
     {

@@ -2,7 +2,7 @@
 namespace Shout.Sessions;
 
 /// <summary>What happened to a connection.</summary>
-public enum ConnectionEventKind
+internal enum ConnectionEventKind
 {
     /// <summary>Accepted and being served.</summary>
     Opened,
@@ -26,11 +26,11 @@ public enum ConnectionEventKind
 /// <param name="BytesIn">Bytes received (closed only).</param>
 /// <param name="BytesOut">Bytes answered (closed only).</param>
 /// <param name="Duration">Lifetime (closed only).</param>
-public sealed record ConnectionEvent(long Sequence, DateTimeOffset Time, ConnectionEventKind Kind, string ConnectionId,
+internal sealed record ConnectionEvent(long Sequence, DateTimeOffset Time, ConnectionEventKind Kind, string ConnectionId,
     string Transport, string Remote, CloseReason? Reason, string? ClosedBy, long BytesIn, long BytesOut, TimeSpan Duration);
 
 /// <summary>The latest connection events of a server, for the live view. Thread-safe.</summary>
-public interface IConnectionEvents
+internal interface IConnectionEvents
 {
     /// <summary>Records an accepted connection.</summary>
     void Opened(string connectionId, string transport, string remote);

@@ -8,7 +8,7 @@ namespace Shout.Sessions;
 /// dual-stack socket (<c>::ffff:10.1.2.3</c>) is the IPv4 address it is, for the access lists, the
 /// per-address limit, logs and the live view alike.
 /// </summary>
-public static class PeerAddress
+internal static class PeerAddress
 {
     /// <summary>The address rules are applied to; null for a peer without one (a Unix socket).</summary>
     public static IPAddress? Of(EndPoint? endPoint) => endPoint is IPEndPoint ip ? Normalize(ip.Address) : null;

@@ -105,7 +105,7 @@ internal sealed class SessionAdmission(SessionRules rules, SessionLifecycle life
     }
 
     /// <summary>An admitted session's slot; disposing it frees the slot (once).</summary>
-    public sealed class Ticket : IDisposable
+    internal sealed class Ticket : IDisposable
     {
         private SessionAdmission? _owner;
         private readonly IPAddress? _counted;

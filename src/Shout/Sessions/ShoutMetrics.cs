@@ -66,6 +66,9 @@ public sealed class ShoutMetrics
     /// <summary>Connections open now, over every transport.</summary>
     public long ActiveConnections => Interlocked.Read(ref _activeTotal);
 
+    /// <summary>Stream connections (TCP, TLS, Unix) open now: the ones a listener handover waits for.</summary>
+    internal long ActiveStreamConnections => TransportKinds.All.Where(k => k.IsStream()).Sum(k => Interlocked.Read(ref _transports[(int)k].Active));
+
     /// <summary>Connections accepted since start.</summary>
     public long AcceptedConnections => Interlocked.Read(ref _acceptedTotal);
 
@@ -93,14 +96,14 @@ public sealed class ShoutMetrics
     public long ProxyRejectedConnections => Interlocked.Read(ref _proxyRejectedTotal);
 
     /// <summary>Records a connection closed for its PROXY header (reason: untrusted, invalid, incomplete, timeout, reset).</summary>
-    public void ProxyRejected(string reason)
+    internal void ProxyRejected(string reason)
     {
         Interlocked.Increment(ref _proxyRejectedTotal);
         _proxyRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
     }
 
     /// <summary>Records an accepted connection.</summary>
-    public void ConnectionOpened(TransportKind transport)
+    internal void ConnectionOpened(TransportKind transport)
     {
         Interlocked.Increment(ref _activeTotal);
         Interlocked.Increment(ref _acceptedTotal);
@@ -110,7 +113,7 @@ public sealed class ShoutMetrics
     }
 
     /// <summary>Records a closed connection with its reason and lifetime.</summary>
-    public void ConnectionClosed(TransportKind transport, CloseReason reason, TimeSpan duration)
+    internal void ConnectionClosed(TransportKind transport, CloseReason reason, TimeSpan duration)
     {
         Interlocked.Decrement(ref _activeTotal);
         Interlocked.Increment(ref _closedTotal);
@@ -124,7 +127,7 @@ public sealed class ShoutMetrics
     }
 
     /// <summary>Records a connection refused before it was served (it is not counted as accepted).</summary>
-    public void ConnectionRejected(TransportKind transport, CloseReason reason)
+    internal void ConnectionRejected(TransportKind transport, CloseReason reason)
     {
         Interlocked.Increment(ref _rejectedTotal);
         Interlocked.Increment(ref _closedByReason[(int)reason]);
@@ -133,7 +136,7 @@ public sealed class ShoutMetrics
     }
 
     /// <summary>Records one answered read, line, datagram or message.</summary>
-    public void Answered(TransportKind transport, long received, long sent)
+    internal void Answered(TransportKind transport, long received, long sent)
     {
         var totals = Totals(transport);
         Interlocked.Increment(ref totals.Messages);
@@ -153,7 +156,7 @@ public sealed class ShoutMetrics
     public long DatagramSocketErrors => Interlocked.Read(ref _datagramErrorsTotal);
 
     /// <summary>Records a UDP reply cut by the datagram size rule.</summary>
-    public void DatagramReplyTruncated()
+    internal void DatagramReplyTruncated()
     {
         Interlocked.Increment(ref _datagramsTruncatedTotal);
         _datagramsTruncated.Add(1);
@@ -170,7 +173,7 @@ public sealed class ShoutMetrics
     }
 
     /// <summary>Records a UDP socket error that the receive loop survived.</summary>
-    public void DatagramSocketError(string operation)
+    internal void DatagramSocketError(string operation)
     {
         Interlocked.Increment(ref _datagramErrorsTotal);
         _datagramErrors.Add(1, new KeyValuePair<string, object?>("operation", operation));

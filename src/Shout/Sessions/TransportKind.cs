@@ -5,7 +5,7 @@ namespace Shout.Sessions;
 /// entry carries. Its <see cref="TransportKinds.Name"/> is the label (<c>tcp</c>, <c>tls</c>,
 /// <c>unix</c>, <c>udp</c>, <c>ws</c>, <c>wss</c>).
 /// </summary>
-public enum TransportKind
+internal enum TransportKind
 {
     /// <summary>TCP, IPv4 or IPv6.</summary>
     Tcp,
@@ -27,7 +27,7 @@ public enum TransportKind
 }
 
 /// <summary>Names and traits of <see cref="TransportKind"/>.</summary>
-public static class TransportKinds
+internal static class TransportKinds
 {
     private static readonly string[] Names = ["tcp", "tls", "unix", "udp", "ws", "wss"];
 

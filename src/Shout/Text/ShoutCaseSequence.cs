@@ -4,7 +4,7 @@ using System.Text;
 namespace Shout.Text;
 
 /// <summary>Uppercasing over buffer sequences (pipe buffers), on top of the span transform.</summary>
-public static class ShoutCaseSequence
+internal static class ShoutCaseSequence
 {
     /// <summary>
     /// Uppercases <paramref name="source"/> into <paramref name="destination"/>, joining characters

@@ -14,7 +14,7 @@ namespace Shout.Web;
 /// whatever the number of viewers; the TCP table is read only while someone watches.
 /// </summary>
 internal sealed class LiveFeed(ShoutMetrics metrics, IConnectionEvents events, BoundAddresses addresses, ShoutWebOptions options,
-    IHostApplicationLifetime lifetime, TimeProvider time) : BackgroundService
+    IHostApplicationLifetime lifetime, TimeProvider time, TraceFeed trace) : BackgroundService
 {
     public const int HistorySeconds = 300;
     private const int EventsShown = 30;
@@ -145,7 +145,7 @@ internal sealed class LiveFeed(ShoutMetrics metrics, IConnectionEvents events, B
             e.Kind.ToString().ToLowerInvariant(), e.Transport, e.Remote, e.Reason is { } r ? ShoutMetrics.ReasonName(r) : null,
             e.ClosedBy, e.BytesIn, e.BytesOut, e.Duration.TotalMilliseconds)).ToList();
         var frame = new LiveFrame(sample, transports, ReadTcpStates(), shown, addresses.Endpoints,
-            time.GetElapsedTime(_started).TotalSeconds);
+            time.GetElapsedTime(_started).TotalSeconds, trace.Snapshot());
         return JsonSerializer.SerializeToUtf8Bytes(frame, LiveJsonContext.Default.LiveFrame);
     }
 

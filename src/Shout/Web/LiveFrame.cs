@@ -24,9 +24,25 @@ internal sealed record LiveFrame(
     IReadOnlyList<LiveTcpState>? TcpStates,
     IReadOnlyList<LiveEvent> Events,
     IReadOnlyList<string> Endpoints,
-    double UptimeSeconds);
+    double UptimeSeconds,
+    LiveTrace Trace);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(LiveFrame))]
 [JsonSerializable(typeof(IReadOnlyList<LiveSample>))]
 internal sealed partial class LiveJsonContext : JsonSerializerContext;
+
+/// <summary>The page's wire trace: <c>off</c>, <c>starting</c>, <c>on</c>, <c>denied</c> (no CAP_NET_RAW) or <c>unavailable</c>.</summary>
+internal sealed record LiveTrace(string State, string Message, IReadOnlyList<int> Ports, IReadOnlyList<LiveTraceConnection> Connections);
+
+/// <summary>One traced connection (or UDP peer): its packets in order, how many more were not kept, and its summary once ended.</summary>
+internal sealed record LiveTraceConnection(int Number, string Kind, string Client, string Server, IReadOnlyList<LiveTracePacket> Packets,
+    int More, LiveTraceSummary? Summary);
+
+/// <summary>One arrow of a sequence diagram.</summary>
+internal sealed record LiveTracePacket(string From, string Flags, string? Seq, string? Ack, int Length, string? Preview,
+    string? ClientState, string? ServerState, bool Retransmission, double ElapsedMs);
+
+/// <summary>How a traced connection ended.</summary>
+internal sealed record LiveTraceSummary(string? ClosedFirst, string? ResetBy, string? TimeWait, double? HandshakeRttMs,
+    long BytesClientToServer, long BytesServerToClient, int Retransmissions, int Packets);

@@ -22,6 +22,13 @@ internal static class ShoutWeb
         services.AddSingleton(options);
         services.AddSingleton<EmbeddedAssets>();
         services.AddSingleton<WebSocketShoutService>();
+        services.AddSingleton<TraceFeed>();
+        if (options.Trace)
+        {
+            // Off, the trace is a constant in the frame: no capture, no hosted work.
+            services.AddHostedService(s => s.GetRequiredService<TraceFeed>());
+        }
+
         services.AddSingleton<LiveFeed>();
         services.AddHostedService(s => s.GetRequiredService<LiveFeed>());
         services.AddSingleton<PrometheusExport>();
@@ -30,7 +37,7 @@ internal static class ShoutWeb
     }
 
     /// <summary>Listens for HTTP at the options' address; returns the binding to read the bound port from.</summary>
-    public static ListenOptions Listen(KestrelServerOptions kestrel, Uri address, IPAddress ip, X509Certificate2? certificate, TimeSpan handshakeTimeout)
+    public static ListenOptions Listen(KestrelServerOptions kestrel, Uri address, IPAddress ip, Func<X509Certificate2?> certificate, TimeSpan handshakeTimeout)
     {
         ListenOptions? bound = null;
         kestrel.Listen(ip, address.Port, l =>
@@ -38,7 +45,8 @@ internal static class ShoutWeb
             bound = l;
             if (address.Scheme == Uri.UriSchemeHttps)
             {
-                l.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificate = certificate, HandshakeTimeout = handshakeTimeout });
+                // Read per handshake, so a reloaded certificate serves the next client.
+                l.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificateSelector = (_, _) => certificate(), HandshakeTimeout = handshakeTimeout });
             }
         });
         return bound!;
@@ -66,5 +74,10 @@ internal static class ShoutWeb
         app.MapGet("/live", app.Services.GetRequiredService<LiveFeed>().StreamAsync);
         app.MapHealthChecks("/healthz");
         app.MapMetrics("/metrics", app.Services.GetRequiredService<PrometheusExport>().Registry);
+        if (app.Services.GetRequiredService<ShoutWebOptions>().ReloadEndpoint)
+        {
+            var reloader = app.Services.GetRequiredService<Server.Reload.SettingsReloader>();
+            app.MapPost("/reload", context => ReloadEndpoint.WriteAsync(context, reloader.Reload()));
+        }
     }
 }

@@ -31,6 +31,19 @@ public sealed class ShoutWebOptions
     /// <summary>How long a ping may stay unanswered before the peer is taken for dead and aborted. Default 15 s.</summary>
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Serve <c>POST /reload</c>, which reloads the server's settings like SIGHUP does. Default off:
+    /// anyone who reaches the web endpoint could call it.
+    /// </summary>
+    public bool ReloadEndpoint { get; set; }
+
+    /// <summary>
+    /// Draw the latest connections' packets on the page (sequence diagrams of the handshake, data and
+    /// close). Captures the server's ports through libpcap, so it needs CAP_NET_RAW; without it the page
+    /// says so. Default false: nothing is captured.
+    /// </summary>
+    public bool Trace { get; set; }
+
     /// <summary>Parses <c>--web</c>: an <c>http://HOST:PORT</c> or <c>https://HOST:PORT</c> URL, or <c>none</c> (null).</summary>
     /// <exception cref="FormatException">Not an http URL with a host and port.</exception>
     public static Uri? ParseAddress(string text)

@@ -22,7 +22,7 @@ public sealed class SlowMemberTests
         await using var server = await TestServer.StartAsync(o =>
         {
             o.Mode = ShoutMode.Room;
-            o.WriteTimeout = TimeSpan.FromMilliseconds(500);
+            o.WriteTimeout = TimeSpan.FromSeconds(1);
             o.Rooms.QueueLength = 64;
         });
         using var stalled = await ConnectNonReaderAsync(server);
@@ -33,7 +33,7 @@ public sealed class SlowMemberTests
         await SendAllAsync(sender);
 
         Assert.Equal(Lines, await reading);
-        await Eventually.TrueAsync(() => server.Metrics.ClosedFor(CloseReason.SlowMember) == 1, TimeSpan.FromSeconds(15),
+        await Eventually.TrueAsync(() => server.Metrics.ClosedFor(CloseReason.SlowMember) == 1, TimeSpan.FromSeconds(30),
             () => $"kicks {server.Server.Services.GetRoomMetrics().Kicks}, closed for slow_member {server.Metrics.ClosedFor(CloseReason.SlowMember)}");
         var rooms = server.Server.Services.GetRoomMetrics();
         Assert.Equal(1, rooms.Kicks);

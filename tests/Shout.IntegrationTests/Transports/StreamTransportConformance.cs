@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Shout.Client;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.Server;
+using Shout.Sessions;
 using Shout.Text;
 
 namespace Shout.IntegrationTests.Transports;
@@ -71,6 +72,62 @@ public abstract class StreamTransportConformance
 
         await client.HalfCloseAsync();
         Assert.Equal(ShoutCase.ToUpper(input), await ReadToEndAsync(client));
+    }
+
+    [Fact]
+    public async Task Every_Unicode_sample_comes_back_uppercased_as_the_tutorial_answers()
+    {
+        await using var server = await StartAsync();
+        await using var client = await ConnectAsync(server);
+        foreach (var (input, expected) in UnicodeSamples.Table)
+        {
+            await client.Stream.WriteAsync(Encoding.UTF8.GetBytes(input));
+            await client.Stream.FlushAsync();
+            Assert.Equal(expected, Encoding.UTF8.GetString(await ReadExactlyAsync(client, Encoding.UTF8.GetByteCount(expected))));
+        }
+    }
+
+    [Fact]
+    public async Task Bytes_that_are_not_UTF8_pass_through_unchanged()
+    {
+        await using var server = await StartAsync();
+        await using var client = await ConnectAsync(server);
+        foreach (var invalid in UnicodeSamples.Invalid)
+        {
+            byte[] message = [(byte)'x', .. invalid, (byte)'y'];
+            await client.Stream.WriteAsync(message);
+            await client.Stream.FlushAsync();
+
+            // Every byte here that is not an ASCII letter is part of no valid character: unchanged.
+            Assert.Equal(message.Select(b => b is >= (byte)'a' and <= (byte)'z' ? (byte)(b - 32) : b).ToArray(), await ReadExactlyAsync(client, message.Length));
+        }
+    }
+
+    [Fact]
+    public async Task Line_mode_a_line_at_the_limit_is_answered_and_one_past_it_gets_the_error_and_the_close()
+    {
+        const int limit = 1000;
+        await using var server = await StartAsync(o =>
+        {
+            o.Mode = ShoutMode.Line;
+            o.MaxLineLength = limit;
+        });
+        await using (var client = await ConnectAsync(server))
+        {
+            await client.Stream.WriteAsync(Encoding.ASCII.GetBytes(new string('a', limit) + "\n"));
+            await client.Stream.FlushAsync();
+            Assert.Equal(new string('A', limit) + "\n", Encoding.ASCII.GetString(await ReadExactlyAsync(client, limit + 1)));
+        }
+
+        await using (var client = await ConnectAsync(server))
+        {
+            await client.Stream.WriteAsync(Encoding.ASCII.GetBytes(new string('a', limit + 1) + "\n"));
+            await client.Stream.FlushAsync();
+            Assert.Equal($"ERR line too long (max {limit} bytes)\n", Encoding.ASCII.GetString(await ReadToEndAsync(client)));
+        }
+
+        await server.WaitForNoConnectionsAsync();
+        Assert.Equal(1, server.Metrics.ClosedFor(CloseReason.ProtocolError));
     }
 
     [Fact]

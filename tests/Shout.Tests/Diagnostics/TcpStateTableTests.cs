@@ -66,11 +66,11 @@ public sealed class TcpStateTableTests
     }
 
     [Theory]
-    [InlineData(TcpState.TimeWait, "TIME_WAIT")]
-    [InlineData(TcpState.FinWait2, "FIN_WAIT_2")]
-    [InlineData(TcpState.CloseWait, "CLOSE_WAIT")]
-    [InlineData((TcpState)0x42, "UNKNOWN")]
-    public void Names_states_as_netstat_does(TcpState state, string name) => Assert.Equal(name, TcpStateTable.StateName(state));
+    [InlineData((int)TcpState.TimeWait, "TIME_WAIT")]
+    [InlineData((int)TcpState.FinWait2, "FIN_WAIT_2")]
+    [InlineData((int)TcpState.CloseWait, "CLOSE_WAIT")]
+    [InlineData(0x42, "UNKNOWN")]
+    public void Names_states_as_netstat_does(int state, string name) => Assert.Equal(name, TcpStateTable.StateName((TcpState)state));
 
     [Fact]
     public void Reads_fixture_files_filtered_by_port_and_tells_server_from_client()

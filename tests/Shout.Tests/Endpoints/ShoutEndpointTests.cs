@@ -33,6 +33,15 @@ public sealed class ShoutEndpointTests
         Assert.Equal("unix:///tmp/shout.sock", endpoint.ToString());
     }
 
+    [Fact]
+    public void A_unix_path_may_have_108_bytes_and_no_more()
+    {
+        var longest = "/tmp/" + new string('s', ShoutEndpoint.MaxUnixPathBytes - 5);
+        Assert.Equal(longest, ShoutEndpoint.Parse("unix://" + longest).Path);
+        var error = Assert.Throws<FormatException>(() => ShoutEndpoint.Parse("unix://" + longest + "s"));
+        Assert.Contains("at most 108 bytes, this one has 109", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("", "empty address")]
     [InlineData("localhost", "missing port")]

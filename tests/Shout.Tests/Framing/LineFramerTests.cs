@@ -67,11 +67,12 @@ public sealed class LineFramerTests
     }
 
     [Theory]
-    [InlineData(7, FrameAction.Continue)]
-    [InlineData(8, FrameAction.Continue)]
-    [InlineData(9, FrameAction.ProtocolError)]
-    public void Line_limit_is_exact(int length, FrameAction expected)
+    [InlineData(7, true)]
+    [InlineData(8, true)]
+    [InlineData(9, false)]
+    public void Line_limit_is_exact(int length, bool accepted)
     {
+        var expected = accepted ? FrameAction.Continue : FrameAction.ProtocolError;
         var framer = new LineFramer(8);
         var (output, result) = Run(framer, new string('x', length) + "\n");
         Assert.Equal(expected, result.Action);

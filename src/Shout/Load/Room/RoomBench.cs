@@ -15,7 +15,7 @@ namespace Shout.Load.Room;
 /// of its room (so a broker that registers connections late is not charged a loss). After the
 /// senders stop, the run waits for what is owed, up to a drain limit; what never came is lost.
 /// </summary>
-public static class RoomBench
+internal static class RoomBench
 {
     private static readonly TimeSpan ReadyLimit = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(10);

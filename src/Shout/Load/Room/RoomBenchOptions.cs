@@ -3,7 +3,7 @@ using Shout.Endpoints;
 namespace Shout.Load.Room;
 
 /// <summary>Settings of one room fan-out run (<c>shout bench room</c>). Immutable.</summary>
-public sealed record RoomBenchOptions
+internal sealed record RoomBenchOptions
 {
     /// <summary>The instances; members are spread over them in turn (TCP or Unix).</summary>
     public required IReadOnlyList<ShoutEndpoint> Endpoints { get; init; }
@@ -71,7 +71,7 @@ public sealed record RoomBenchOptions
 /// <param name="Seconds">From the first line sent to the last delivery.</param>
 /// <param name="Latency">Fan-out latency, sender's write to each member's read, in microseconds.</param>
 /// <param name="ServerMemory">The server's resident memory before the members connected and with all of them in.</param>
-public sealed record RoomBenchResult(int Members, int Rooms, int Senders, long Sent, long Expected, long Delivered, long Lost,
+internal sealed record RoomBenchResult(int Members, int Rooms, int Senders, long Sent, long Expected, long Delivered, long Lost,
     long Duplicated, long Reordered, double Seconds, BenchLatency Latency, BenchServerMemory? ServerMemory)
 {
     /// <summary>Deliveries per second.</summary>

@@ -73,6 +73,13 @@ internal sealed class UdpResponder : IAsyncDisposable
         _peers.Ending = _rooms.Ended;
     }
 
+    /// <summary>Serves a socket bound elsewhere (passed by systemd socket activation).</summary>
+    public static UdpResponder Adopt(Socket socket, Func<string, UdpPeers> peers, ShoutMetrics metrics, ILogger logger)
+    {
+        var bound = ShoutEndpoint.For(ShoutTransport.Udp, (IPEndPoint)socket.LocalEndPoint!);
+        return new(socket, bound, peers(bound.ToString()), metrics, logger);
+    }
+
     /// <summary>
     /// Starts the receive loop. One per socket: a second loop on the same socket measured no gain
     /// on two cores (docs/transports.md).

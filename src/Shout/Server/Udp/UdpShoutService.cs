@@ -8,10 +8,12 @@ namespace Shout.Server.Udp;
 /// <summary>
 /// The UDP side of the server, which Kestrel does not have: a hosted service that binds every
 /// <c>udp://</c> endpoint at start (so bound ports are known when the host has started), runs one
-/// <see cref="UdpResponder"/> per endpoint, and drains them at stop.
+/// <see cref="UdpResponder"/> per endpoint, and drains them at stop. Each endpoint comes with the
+/// socket systemd passed for it, or null to bind it here.
 /// </summary>
-internal sealed class UdpShoutService(IReadOnlyList<ShoutEndpoint> endpoints, SessionRules rules, SessionAdmission admission,
-    SessionLifecycle lifecycle, ShoutMetrics metrics, TimeProvider clock, ILogger<UdpShoutService> logger, UdpRooms? rooms = null)
+internal sealed class UdpShoutService(IReadOnlyList<(ShoutEndpoint Endpoint, System.Net.Sockets.Socket? Passed)> endpoints, SessionRules rules,
+    SessionAdmission admission, SessionLifecycle lifecycle, ShoutMetrics metrics, TimeProvider clock, ILogger<UdpShoutService> logger,
+    UdpRooms? rooms = null)
     : IHostedService, IAsyncDisposable
 {
     private readonly List<UdpResponder> _responders = [];
@@ -28,10 +30,12 @@ internal sealed class UdpShoutService(IReadOnlyList<ShoutEndpoint> endpoints, Se
         }
 
         // On failure the sockets bound so far are closed when the host disposes this service.
-        foreach (var endpoint in endpoints)
+        foreach (var (endpoint, passed) in endpoints)
         {
-            var responder = UdpResponder.Bind(endpoint, ShoutServer.ResolveListenAddress(endpoint),
-                name => new UdpPeers(name, rules.Current, admission, lifecycle, metrics, clock, logger), metrics, logger);
+            UdpPeers Peers(string name) => new(name, rules.Current, admission, lifecycle, metrics, clock, logger);
+            var responder = passed is not null
+                ? UdpResponder.Adopt(passed, Peers, metrics, logger)
+                : UdpResponder.Bind(endpoint, ShoutServer.ResolveListenAddress(endpoint), Peers, metrics, logger);
             if (rooms is not null)
             {
                 responder.UseRooms(rooms, rules.Current);

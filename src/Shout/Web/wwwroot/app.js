@@ -160,6 +160,7 @@ function showFrame(frame) {
   }
 
   $("endpoints").textContent = frame.endpoints.join("  ·  ");
+  TraceDiagram.show(frame.trace, $("trace-status"), $("trace-diagrams"));
 }
 
 function duration(ms) {

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Shout.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// Clients that connect over and over (connect, send a line, half-close, read the reply to the end)
+/// until stopped, counting what happened to every connection: answered right, reset, refused, or
+/// lost (closed without the right reply, or no reply within the deadline). Each step has a deadline.
+/// </summary>
+internal sealed class ContinuousClients
+{
+    private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly IPEndPoint _target;
+    private volatile bool _stopping;
+    private readonly List<Task> _loops = [];
+    private readonly Lock _gate = new();
+    private readonly List<string> _failures = [];
+    private int _answered;
+    private int _resets;
+    private int _refused;
+    private int _lost;
+    private int _slowConnects;
+
+    private ContinuousClients(IPEndPoint target) => _target = target;
+
+    public int Answered => Volatile.Read(ref _answered);
+
+    public int Resets => Volatile.Read(ref _resets);
+
+    public int Refused => Volatile.Read(ref _refused);
+
+    public int Lost => Volatile.Read(ref _lost);
+
+    /// <summary>Connections whose handshake took over 900 ms: a SYN was dropped and sent again.</summary>
+    public int SlowConnects => Volatile.Read(ref _slowConnects);
+
+    public string Summary
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return $"answered {Answered}, reset {Resets}, refused {Refused}, lost {Lost}, slow connects {SlowConnects}"
+                    + (_failures.Count > 0 ? "; first failures: " + string.Join(" | ", _failures) : "");
+            }
+        }
+    }
+
+    public static ContinuousClients Start(IPEndPoint target, int concurrency)
+    {
+        var clients = new ContinuousClients(target);
+        for (var i = 0; i < concurrency; i++)
+        {
+            var id = i;
+            clients._loops.Add(Task.Run(() => clients.LoopAsync(id)));
+        }
+
+        return clients;
+    }
+
+    /// <summary>Waits until at least <paramref name="count"/> connections have been answered.</summary>
+    public Task WaitForAnsweredAsync(int count, TimeSpan timeout) =>
+        Eventually.TrueAsync(() => Answered >= count, timeout, () => Summary);
+
+    /// <summary>Stops starting connections and waits for those under way to finish (each within its deadline).</summary>
+    public async Task StopAsync()
+    {
+        _stopping = true;
+        await Task.WhenAll(_loops);
+    }
+
+    private async Task LoopAsync(int id)
+    {
+        for (var sequence = 0; !_stopping; sequence++)
+        {
+            var message = $"client {id} message {sequence}\n";
+            try
+            {
+                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                var started = Stopwatch.GetTimestamp();
+                using (var connect = new CancellationTokenSource(StepTimeout))
+                {
+                    await socket.ConnectAsync(_target, connect.Token);
+                }
+
+                if (Stopwatch.GetElapsedTime(started) > TimeSpan.FromMilliseconds(900))
+                {
+                    Interlocked.Increment(ref _slowConnects);
+                }
+
+                await socket.SendAsync(Encoding.ASCII.GetBytes(message));
+                socket.Shutdown(SocketShutdown.Send);
+                var reply = Encoding.ASCII.GetString(await RawClient.ReadToEndAsync(socket, StepTimeout));
+                if (string.Equals(reply, message.ToUpperInvariant(), StringComparison.Ordinal))
+                {
+                    Interlocked.Increment(ref _answered);
+                }
+                else
+                {
+                    Fail(ref _lost, $"'{message.Trim()}' got '{reply.Trim()}'");
+                }
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
+            {
+                Fail(ref _resets, $"'{message.Trim()}': {e.SocketErrorCode}");
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
+            {
+                Fail(ref _refused, $"'{message.Trim()}': refused");
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException or IOException)
+            {
+                Fail(ref _lost, $"'{message.Trim()}': {e.GetType().Name} {e.Message}");
+            }
+        }
+    }
+
+    private void Fail(ref int counter, string description)
+    {
+        Interlocked.Increment(ref counter);
+        lock (_gate)
+        {
+            if (_failures.Count < 10)
+            {
+                _failures.Add(description);
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+using System.Net.Security;
+using Shout.IntegrationTests.Matrix;
+using Xunit.Abstractions;
+
+namespace Shout.IntegrationTests.Reliability;
+
+/// <summary>
+/// RELIABILITY row 20 (row 3 on the message seam): 300 clients each send about 1 MiB and never read.
+/// A real <c>shout serve</c> process, so its resident memory is the server's alone; measured before
+/// the clients come, once every one of them has stalled (the server says all their replies wait
+/// for their reader), and 10 s after they are gone. A WebSocket that never reads may cost no more
+/// than a TCP one: the bound is row 3's, 1 MiB per client, during and after.
+/// </summary>
+[Collection(HeavyTests.Name)]
+public sealed class Row20NonReaderMemoryTests(ITestOutputHelper output)
+{
+    private const int Clients = 300;
+
+    /// <summary>Just under the default WebSocket message limit (1 MiB): one message the server must take.</summary>
+    private const int Message = 1_000_000;
+
+    private const long MaxGrowth = Clients * 1024L * 1024;
+
+    private const long MiB = 1024 * 1024;
+
+    [Theory]
+    [InlineData("tcp4")]
+    [InlineData("ws")]
+    [InlineData("wss")]
+    public async Task Row20_clients_that_send_1_MiB_and_never_read_cost_a_bounded_amount_during_and_after(string name)
+    {
+        var transport = MatrixTransport.Named(name);
+        string[] web = transport.IsWebSocket ? [] : ["--web", "http://127.0.0.1:0"];
+        await using var server = await ServedProcess.StartAsync(transport, [.. web, "--write-timeout", "10m", "--idle-timeout", "10m"]);
+        // The metrics of a wss server are served over its TLS, with the certificate its clients pin.
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = server.Pin },
+        }) { Timeout = TimeSpan.FromSeconds(30) };
+
+        await using (var warm = await server.OpenAsync(transport.Loopback))
+        {
+            await warm.SendAsync("warm up"u8.ToArray());
+            Assert.Equal("WARM UP"u8.ToArray(), (await warm.ReceiveAsync(7)).Data);
+        }
+
+        var before = server.ResidentBytes();
+        var clients = new MatrixClient[Clients];
+        var accepted = new long[Clients];
+        for (var i = 0; i < Clients; i++)
+        {
+            clients[i] = await server.OpenAsync(transport.Sources[i % transport.Sources.Count]);
+            clients[i].RawSocket.ReceiveBufferSize = 4096;
+        }
+
+        var payload = new byte[Message];
+        Array.Fill(payload, (byte)'m');
+        var senders = Enumerable.Range(0, Clients).Select(i => Task.Run(async () =>
+        {
+            try
+            {
+                while (accepted[i] < 8L * Message)
+                {
+                    await clients[i].SendAsync(payload);
+                    accepted[i] += Message;
+                }
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or System.Net.WebSockets.WebSocketException
+                or ObjectDisposedException or OperationCanceledException)
+            {
+                // Reset at the end of the test.
+            }
+        })).ToArray();
+
+        var stalled = false;
+        var waiting = 0.0;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        while (DateTime.UtcNow < deadline && !(stalled = (waiting = await server.MetricAsync(http, "connections_write_waiting")) >= Clients))
+        {
+            await Task.Delay(500);
+        }
+
+        var during = server.ResidentBytes();
+        foreach (var client in clients)
+        {
+            client.Reset();
+        }
+
+        await Task.WhenAll(senders).WaitAsync(TimeSpan.FromSeconds(60));
+        var active = double.NaN;
+        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline && (active = await server.MetricAsync(http, "connections_active")) > 0)
+        {
+            await Task.Delay(500);
+        }
+
+        // Measured, not waited for: an idle server runs no GC, so on no transport does the runtime
+        // give the heap it grew back to the system within minutes (docs/reliability.md).
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        var after = server.ResidentBytes();
+
+        output.WriteLine($"{transport}: {Clients} clients sending {Message / 1000} kB messages, never reading; "
+            + $"{waiting} reported waiting on their reader ({(stalled ? "all stalled" : "not all stalled within 120 s")}); "
+            + $"sent per client before the stall {accepted.Min() / MiB}–{accepted.Max() / MiB} MiB");
+        output.WriteLine($"server RSS: before {before / MiB} MiB, during {during / MiB} MiB (+{(during - before) / MiB} MiB, "
+            + $"{(during - before) / (double)Clients / MiB:F2} MiB per client), after {after / MiB} MiB (+{(after - before) / MiB} MiB; {active} still open)");
+        foreach (var client in clients)
+        {
+            await client.DisposeAsync();
+        }
+
+        Assert.True(stalled, $"only {waiting} of {Clients} connections were reported waiting for their reader");
+        Assert.InRange(during - before, long.MinValue, MaxGrowth);
+        Assert.Equal(0, active);
+        // What stays after they are gone is held to the same bound: no connection keeps its buffers.
+        Assert.InRange(after - before, long.MinValue, MaxGrowth);
+    }
+}
