@@ -17,7 +17,8 @@ internal static class BenchCommand
         var mode = new Argument<BenchMode>("mode")
         {
             Description = "pingpong: C connections, P messages in flight each; stream: write continuously while reading; "
-                + "hold: open C connections at --connect-rate, one message each, hold them, report server memory per connection. Default pingpong.",
+                + "hold: open C connections at --connect-rate, one message each, hold them, report server memory per connection; "
+                + "room: --members in --rooms, --senders of them sending --rate lines/s each, every delivery checked (docs/rooms.md). Default pingpong.",
             Arity = ArgumentArity.ZeroOrOne,
             HelpName = CliValues.EnumForm<BenchMode>(),
             DefaultValueFactory = _ => BenchMode.PingPong,
@@ -70,7 +71,7 @@ internal static class BenchCommand
         };
         var rate = new Option<int?>("--rate", "-r")
         {
-            Description = "pingpong: most messages per second each connection sends, as tcpkali's --message-rate. Default: as fast as replies come.",
+            Description = "pingpong: most messages per second each connection sends, as tcpkali's --message-rate (default: as fast as replies come); room: lines per second each sender sends (default 100).",
             HelpName = "per-second",
             CustomParser = CliValues.OptionalInt(1),
         };
@@ -87,15 +88,22 @@ internal static class BenchCommand
             CustomParser = CliValues.OptionalInt(1),
         };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON (no live display)." };
+        var room = new RoomBenchCommandOptions();
 
         var command = new Command("bench", "Measure a server: messages/s, MB/s, latency percentiles, every reply checked.")
         {
             mode, address, expect, connections, pipeline, size, duration, warmup, rate, connectRate, interval, serverPid, json,
         };
         client.AddTo(command, address);
+        room.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var benchMode = parse.GetValue(mode);
+            if (benchMode == BenchMode.Room)
+            {
+                return await room.RunAsync(parse, address, expect, rate, duration, serverPid, json, cancellationToken);
+            }
+
             var endpoint = client.Endpoint(parse, address);
             var options = new BenchOptions
             {

@@ -3,6 +3,7 @@ using System.Net;
 using Shout.Configuration;
 using Shout.Endpoints;
 using Shout.Framing;
+using Shout.Rooms;
 using Shout.Server;
 using Shout.Web;
 
@@ -25,8 +26,19 @@ internal static class ServeSettings
             + $"([::] listens on IPv6 and IPv4). Default {ShoutServerOptions.DefaultListen}.",
             Endpoint, (run, values) => AddAll(run.Options.Listen, values), repeatable: true, aliases: ["-l"]),
         new ServeSetting<ShoutMode>("Mode",
-            "stream: answer every byte as it arrives (the tutorial's behaviour, the default); line: answer whole lines, 'quit' closes.",
+            "stream: answer every byte as it arrives (the tutorial's behaviour, the default); line: answer whole lines, 'quit' closes; "
+            + "room: every line goes to everyone in the sender's room (/nick, /join, /who; docs/rooms.md).",
             Enum<ShoutMode>, (run, values) => run.Options.Mode = values[^1]),
+        new ServeSetting<SlowMemberPolicy>("SlowMember",
+            "Room mode: a member that does not read is kicked (closed, reason slow_member, once its queue stays full for the write timeout) "
+            + "or drop (its oldest lines are dropped and counted). Default kick.",
+            Enum<SlowMemberPolicy>, (run, values) => run.Options.Rooms.SlowMember = values[^1]),
+        new ServeSetting<int>("RoomQueue",
+            $"Room mode: most lines waiting for one member. Default {ShoutRoomOptions.DefaultQueueLength}.",
+            text => Integer(text, 1, 1_000_000), (run, values) => run.Options.Rooms.QueueLength = values[^1]),
+        new ServeSetting<string>("Bus",
+            "Room mode: share rooms with other instances through a NATS server, nats://HOST:PORT. Default none (this instance alone).",
+            BusAddress, (run, values) => run.Options.Rooms.Bus = ShoutRoomOptions.ParseBus(values[^1]!)),
         new ServeSetting<int>("MaxLine",
             $"Line mode: most bytes in one line, not counting its newline. Default {LineFramer.DefaultMaxLineLength}.",
             text => Integer(text, 1, int.MaxValue), (run, values) => run.Options.MaxLineLength = values[^1]),
@@ -131,6 +143,19 @@ internal static class ServeSettings
             : (0, $"'{text}' must be 0 (no limit) or more");
 
     private static (string?, string?) Text(string text) => (text, null);
+
+    private static (string?, string?) BusAddress(string text)
+    {
+        try
+        {
+            ShoutRoomOptions.ParseBus(text);
+            return (text, null);
+        }
+        catch (FormatException e)
+        {
+            return (null, e.Message);
+        }
+    }
 
     private static (string?, string?) WebAddress(string text)
     {

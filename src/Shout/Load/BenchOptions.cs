@@ -14,6 +14,9 @@ internal enum BenchMode
 
     /// <summary>Open many connections (ramped), answer one message on each, hold them; report server memory.</summary>
     Hold,
+
+    /// <summary>Room fan-out: members in rooms, some sending at a rate; every delivery checked (<see cref="Room.RoomBench"/>).</summary>
+    Room,
 }
 
 /// <summary>What the server is expected to answer.</summary>

@@ -12,6 +12,7 @@ using Microsoft.Extensions.Logging;
 using Shout.Endpoints;
 using Shout.Server.Admission;
 using Shout.Proxy;
+using Shout.Rooms;
 using Shout.Sessions;
 using Shout.Server.Reload;
 using Shout.Server.Systemd;
@@ -117,6 +118,16 @@ public sealed class ShoutServer : IAsyncDisposable
         builder.Services.AddSingleton<SessionLifecycle>();
         builder.Services.AddSingleton<SessionAdmission>();
         builder.Services.AddSingleton<ShoutConnectionHandler>();
+        if (options.Mode == ShoutMode.Room)
+        {
+            // Rooms knows no transport: each transport's room member is registered here.
+            RoomServices.Add(builder.Services, options.Rooms);
+            builder.Services.AddSingleton<RoomConnectionHandler>();
+            builder.Services.AddSingleton<UdpRooms>();
+            builder.Services.AddSingleton(s => new RoomWebSocketSession(s.GetRequiredService<RoomHub>(), options.Rooms,
+                options.MaxLineLength, s.GetRequiredService<ShoutMetrics>(), s.GetRequiredService<TimeProvider>()));
+        }
+
         IReadOnlyList<InheritedSocket> passed = options.Systemd ? InheritedSockets.FromEnvironment() : [];
         configureServices?.Invoke(builder.Services);
         // Every timeout runs on this clock; tests put a fake one in first.
@@ -204,7 +215,7 @@ public sealed class ShoutServer : IAsyncDisposable
         {
             builder.Services.AddSingleton(sp => new UdpShoutService(udp, sp.GetRequiredService<SessionRules>(),
                 sp.GetRequiredService<SessionAdmission>(), sp.GetRequiredService<SessionLifecycle>(), sp.GetRequiredService<ShoutMetrics>(),
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<UdpShoutService>>()));
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<UdpShoutService>>(), sp.GetService<UdpRooms>()));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<UdpShoutService>());
             if (udp.Count == endpoints.Count && options.Web.Address is null)
             {
@@ -262,8 +273,16 @@ public sealed class ShoutServer : IAsyncDisposable
                 listen.UseTlsCloseNotify();
             }
 
-            var handler = services.GetRequiredService<ShoutConnectionHandler>();
-            listen.Run(connection => handler.OnConnectedAsync(connection, transport));
+            if (options.Mode == ShoutMode.Room)
+            {
+                var rooms = services.GetRequiredService<RoomConnectionHandler>();
+                listen.Run(connection => rooms.OnConnectedAsync(connection, transport));
+            }
+            else
+            {
+                var handler = services.GetRequiredService<ShoutConnectionHandler>();
+                listen.Run(connection => handler.OnConnectedAsync(connection, transport));
+            }
             bound(listen);
         }
 
@@ -290,7 +309,7 @@ public sealed class ShoutServer : IAsyncDisposable
 
     /// <summary>The input pipe's limit: 64 KiB, or room for a whole line plus one read in line mode.</summary>
     internal static long ReadBufferLimit(ShoutServerOptions options) =>
-        options.Mode == ShoutMode.Line ? options.MaxLineLength + (64L * 1024) : 64L * 1024;
+        options.Mode is ShoutMode.Line or ShoutMode.Room ? options.MaxLineLength + (64L * 1024) : 64L * 1024;
 
     /// <summary>The IP address a listen host names: an IP literal, <c>localhost</c> (loopback) or <c>*</c> (any).</summary>
     internal static IPAddress ResolveListenAddress(ShoutEndpoint endpoint)

@@ -1,6 +1,7 @@
 using System.Net;
 using Shout.Endpoints;
 using Shout.Framing;
+using Shout.Rooms;
 using Shout.Sessions;
 using Shout.Server.Tls;
 using Shout.Web;
@@ -15,6 +16,9 @@ public enum ShoutMode
 
     /// <summary>Whole lines answered; <c>quit</c> closes; over-long lines are refused.</summary>
     Line,
+
+    /// <summary>Line framing; every line goes to every member of the sender's room (docs/rooms.md).</summary>
+    Room,
 }
 
 /// <summary>
@@ -38,6 +42,9 @@ public sealed class ShoutServerOptions
 
     /// <summary>Line mode: most bytes per line, not counting <c>\n</c>. Default 64 KiB.</summary>
     public int MaxLineLength { get; set; } = LineFramer.DefaultMaxLineLength;
+
+    /// <summary>Room mode: slow-member policy, queue length, the bus between instances.</summary>
+    public ShoutRoomOptions Rooms { get; } = new();
 
     /// <summary>Socket transport settings (inline scheduling, I/O queues, buffers).</summary>
     public SocketTuning Sockets { get; } = new();
@@ -85,7 +92,7 @@ public sealed class ShoutServerOptions
         MaxConnectionsPerAddress = MaxConnectionsPerAddress,
         IdleTimeout = IdleTimeout,
         WriteTimeout = WriteTimeout,
-        LineTimeout = Mode == ShoutMode.Line ? LineTimeout : TimeSpan.Zero,
+        LineTimeout = Mode is ShoutMode.Line or ShoutMode.Room ? LineTimeout : TimeSpan.Zero,
         UdpRatePerSource = UdpRatePerSource,
     };
 

@@ -38,4 +38,7 @@ public enum CloseReason
 
     /// <summary>A WebSocket message was larger than the limit (closed with 1009).</summary>
     MessageTooBig,
+
+    /// <summary>A room member whose queue stayed full for the write timeout (it does not read); room mode's kick policy.</summary>
+    SlowMember,
 }

@@ -9,6 +9,8 @@ internal sealed class Session
 {
     private readonly ShoutMetrics _metrics;
     private int _closed;
+    private long _bytesIn;
+    private long _bytesOut;
 
     internal Session(ShoutMetrics metrics, string id, TransportKind transport, string remote, long started, SessionAdmission.Ticket? ticket)
     {
@@ -36,23 +38,24 @@ internal sealed class Session
     internal SessionAdmission.Ticket? Ticket { get; }
 
     /// <summary>Bytes received and answered.</summary>
-    public long BytesIn { get; private set; }
+    public long BytesIn => Interlocked.Read(ref _bytesIn);
 
     /// <summary>Bytes sent.</summary>
-    public long BytesOut { get; private set; }
+    public long BytesOut => Interlocked.Read(ref _bytesOut);
 
     /// <summary>Records one answered read, line, message or datagram.</summary>
     public void Answered(long received, long sent)
     {
-        BytesIn += received;
-        BytesOut += sent;
+        // Interlocked: a room member's reader and writer record from two loops.
+        Interlocked.Add(ref _bytesIn, received);
+        Interlocked.Add(ref _bytesOut, sent);
         _metrics.Answered(Transport, received, sent);
     }
 
     /// <summary>Records bytes sent that answer nothing the client sent (an error line, a notice).</summary>
     public void Sent(long sent)
     {
-        BytesOut += sent;
+        Interlocked.Add(ref _bytesOut, sent);
         _metrics.Answered(Transport, 0, sent);
     }
 

@@ -194,6 +194,7 @@ public sealed class ShoutMetrics
         CloseReason.ProtocolError => "protocol_error",
         CloseReason.KeepAliveTimeout => "keepalive_timeout",
         CloseReason.MessageTooBig => "message_too_big",
+        CloseReason.SlowMember => "slow_member",
         _ => "unknown",
     };
 

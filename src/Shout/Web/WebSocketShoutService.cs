@@ -15,7 +15,8 @@ namespace Shout.Web;
 /// dead peers; invalid UTF-8 in a text message closes with 1007.
 /// </summary>
 internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRules rules, SessionAdmission admission,
-    SessionLifecycle lifecycle, ShoutMetrics metrics, IHostApplicationLifetime lifetime, TimeProvider clock)
+    SessionLifecycle lifecycle, ShoutMetrics metrics, IHostApplicationLifetime lifetime, TimeProvider clock,
+    RoomWebSocketSession? rooms = null)
 {
     // How long a connection whose frame was refused stays open so the close frame reaches the client.
     private static readonly TimeSpan ProtocolErrorLinger = TimeSpan.FromSeconds(1);
@@ -75,6 +76,12 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
 
     private async Task ServeAsync(Session session, WebSocket socket, CancellationToken aborted)
     {
+        if (rooms is not null)
+        {
+            await ServeRoomAsync(session, socket);
+            return;
+        }
+
         using var messages = new MessageSession(socket, session, rules.Current, options.MaxMessageBytes, metrics, clock,
             lifetime.ApplicationStopping);
         var reason = CloseReason.Reset;
@@ -96,6 +103,25 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
                 reason = CloseReason.ProtocolError;
                 await LingerAsync(aborted);
             }
+        }
+        finally
+        {
+            lifecycle.Close(session, reason);
+        }
+    }
+
+    /// <summary>Room mode: the socket is a room member (<see cref="RoomWebSocketSession"/>).</summary>
+    private async Task ServeRoomAsync(Session session, WebSocket socket)
+    {
+        var reason = CloseReason.Reset;
+        try
+        {
+            reason = await rooms!.RunAsync(session, socket, rules.Current, lifetime.ApplicationStopping);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
+        {
+            reason = PeerHungUp(e) ? CloseReason.Reset : CloseReason.ProtocolError;
+            lifecycle.Failed(session, e.Message);
         }
         finally
         {

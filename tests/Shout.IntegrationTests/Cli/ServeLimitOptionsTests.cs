@@ -27,6 +27,9 @@ public sealed class ServeLimitOptionsTests
     [InlineData("--allow", "not-a-network", "not an IP address or CIDR block")]
     [InlineData("--idle-timeout", "soon", "is not a duration")]
     [InlineData("--max-connections", "-1", "0 (no limit) or more")]
+    [InlineData("--bus", "http://127.0.0.1:4222", "is not a bus address: use nats://HOST:PORT")]
+    [InlineData("--slow-member", "maybe", "is not one of kick, drop")]
+    [InlineData("--room-queue", "0", "is not a whole number from 1 to 1000000")]
     public async Task A_bad_value_is_a_clear_error(string option, string value, string expected)
     {
         var result = await CliRunner.ShoutAsync(["serve", "-l", "tcp://127.0.0.1:0", option, value], timeout: TimeSpan.FromSeconds(60));

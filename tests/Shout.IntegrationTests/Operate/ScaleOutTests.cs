@@ -81,13 +81,13 @@ public sealed partial class ScaleOutTests
         Assert.True(Accepted(a).Count > 0 && Accepted(b).Count > 0, $"a served {Accepted(a).Count}, b {Accepted(b).Count}");
     }
 
-    private static async Task<int> ListeningPortAsync(ProcessHarness process) => (await process.WaitForTcpListeningAsync(Startup)).Port;
+    internal static async Task<int> ListeningPortAsync(ProcessHarness process) => (await process.WaitForTcpListeningAsync(Startup)).Port;
 
     private static List<string> Accepted(ProcessHarness process) =>
         [.. AcceptedLine().Matches(process.Stdout).Select(m => m.Groups[1].Value)];
 
     /// <summary>Starts HAProxy with deploy/haproxy.cfg on a free loopback port and waits until it accepts.</summary>
-    private static async Task<(ProcessHarness Process, int Port)> StartHaproxyAsync(string haproxy, int portA, int portB)
+    internal static async Task<(ProcessHarness Process, int Port)> StartHaproxyAsync(string haproxy, int portA, int portB)
     {
         var config = Path.Combine(Repo.Root, "deploy", "haproxy.cfg");
         for (var attempt = 0; ; attempt++)

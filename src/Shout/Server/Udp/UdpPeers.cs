@@ -52,6 +52,9 @@ internal sealed class UdpPeers : IDisposable
         }
     }
 
+    /// <summary>Called as a source's session ends (room mode: the member leaves its room).</summary>
+    public Action<Session>? Ending { get; set; }
+
     /// <summary>Sources that are sessions now (refused ones not counted).</summary>
     public int Count
     {
@@ -160,7 +163,7 @@ internal sealed class UdpPeers : IDisposable
             }
         }
 
-        idle?.ForEach(p => p.End(_lifecycle, CloseReason.IdleTimeout));
+        idle?.ForEach(p => p.End(_lifecycle, CloseReason.IdleTimeout, Ending));
     }
 
     /// <summary>Ends every session (the server stops): each is recorded with <paramref name="reason"/>.</summary>
@@ -174,7 +177,7 @@ internal sealed class UdpPeers : IDisposable
             _refused = 0;
         }
 
-        all.ForEach(p => p.End(_lifecycle, reason));
+        all.ForEach(p => p.End(_lifecycle, reason, Ending));
     }
 
     public void Dispose()
@@ -195,10 +198,11 @@ internal sealed class UdpPeers : IDisposable
 
         public bool Limited { get; set; }
 
-        public void End(SessionLifecycle lifecycle, CloseReason reason)
+        public void End(SessionLifecycle lifecycle, CloseReason reason, Action<Session>? ending)
         {
             if (Session is not null)
             {
+                ending?.Invoke(Session);
                 lifecycle.Close(Session, reason);
             }
 

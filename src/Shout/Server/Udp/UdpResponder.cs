@@ -28,6 +28,7 @@ internal sealed class UdpResponder : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Task _loop = Task.CompletedTask;
     private int _disposed;
+    private UdpRoomMembers? _rooms;
 
     private UdpResponder(Socket socket, ShoutEndpoint bound, UdpPeers peers, ShoutMetrics metrics, ILogger logger)
     {
@@ -63,6 +64,13 @@ internal sealed class UdpResponder : IAsyncDisposable
 
         var bound = ShoutEndpoint.For(ShoutTransport.Udp, (IPEndPoint)socket.LocalEndPoint!);
         return new UdpResponder(socket, bound, peers(bound.ToString()), metrics, logger);
+    }
+
+    /// <summary>Room mode: datagrams go to the sources' room members instead of being answered here.</summary>
+    public void UseRooms(UdpRooms rooms, SessionSettings settings)
+    {
+        _rooms = rooms.For(_socket, settings);
+        _peers.Ending = _rooms.Ended;
     }
 
     /// <summary>Serves a socket bound elsewhere (passed by systemd socket activation).</summary>
@@ -159,6 +167,12 @@ internal sealed class UdpResponder : IAsyncDisposable
             return;
         }
 
+        if (_rooms is not null)
+        {
+            await _rooms.OnDatagramAsync(session, buffers.Peer, buffers.Receive[..received]);
+            return;
+        }
+
         var written = Compose(buffers, received);
         try
         {
@@ -176,6 +190,13 @@ internal sealed class UdpResponder : IAsyncDisposable
     {
         if (_peers.Admit(buffers.Peer) is not { } session)
         {
+            return;
+        }
+
+        if (_rooms is not null)
+        {
+            // Draining: a room line is handled at once (it waits only for a full queue, which a stop empties).
+            _rooms.OnDatagramAsync(session, buffers.Peer, buffers.Receive[..received]).AsTask().GetAwaiter().GetResult();
             return;
         }
 

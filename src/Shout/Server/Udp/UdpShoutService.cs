@@ -12,7 +12,8 @@ namespace Shout.Server.Udp;
 /// socket systemd passed for it, or null to bind it here.
 /// </summary>
 internal sealed class UdpShoutService(IReadOnlyList<(ShoutEndpoint Endpoint, System.Net.Sockets.Socket? Passed)> endpoints, SessionRules rules,
-    SessionAdmission admission, SessionLifecycle lifecycle, ShoutMetrics metrics, TimeProvider clock, ILogger<UdpShoutService> logger)
+    SessionAdmission admission, SessionLifecycle lifecycle, ShoutMetrics metrics, TimeProvider clock, ILogger<UdpShoutService> logger,
+    UdpRooms? rooms = null)
     : IHostedService, IAsyncDisposable
 {
     private readonly List<UdpResponder> _responders = [];
@@ -32,9 +33,15 @@ internal sealed class UdpShoutService(IReadOnlyList<(ShoutEndpoint Endpoint, Sys
         foreach (var (endpoint, passed) in endpoints)
         {
             UdpPeers Peers(string name) => new(name, rules.Current, admission, lifecycle, metrics, clock, logger);
-            _responders.Add(passed is not null
+            var responder = passed is not null
                 ? UdpResponder.Adopt(passed, Peers, metrics, logger)
-                : UdpResponder.Bind(endpoint, ShoutServer.ResolveListenAddress(endpoint), Peers, metrics, logger));
+                : UdpResponder.Bind(endpoint, ShoutServer.ResolveListenAddress(endpoint), Peers, metrics, logger);
+            if (rooms is not null)
+            {
+                responder.UseRooms(rooms, rules.Current);
+            }
+
+            _responders.Add(responder);
         }
     }
 

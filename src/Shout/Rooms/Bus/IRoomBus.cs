@@ -1,0 +1,48 @@
+namespace Shout.Rooms.Bus;
+
+/// <summary>What a bus needs from the instance it serves: delivery to local members, and their names.</summary>
+internal interface IRoomBusListener
+{
+    /// <summary>A line or notice from a member of another instance (already de-duplicated and in order).</summary>
+    void OnRemote(string room, ReadOnlyMemory<byte> payload);
+
+    /// <summary>The nicknames of this instance's members of <paramref name="room"/>.</summary>
+    IReadOnlyList<string> LocalNicks(string room);
+}
+
+/// <summary>
+/// Carries lines between instances. The local instance always delivers its own members' lines
+/// itself; a bus only reaches the others. At most once: <see cref="Publish"/> never waits, and a
+/// message it cannot send is counted as lost, never retried.
+/// </summary>
+internal interface IRoomBus
+{
+    /// <summary>This instance's id on the bus.</summary>
+    Guid Instance { get; }
+
+    /// <summary>Called once by the hub before any message flows.</summary>
+    void Attach(IRoomBusListener listener);
+
+    /// <summary>Sends to every other instance; never waits.</summary>
+    void Publish(in BusMessage message);
+
+    /// <summary>The nicknames in <paramref name="room"/> on every other instance that answers in time.</summary>
+    Task<IReadOnlyList<string>> RemoteNicksAsync(string room, CancellationToken cancellationToken);
+}
+
+/// <summary>One instance alone: nothing to send, no one else to ask.</summary>
+internal sealed class InProcessRoomBus : IRoomBus
+{
+    public Guid Instance { get; } = Guid.NewGuid();
+
+    public void Attach(IRoomBusListener listener)
+    {
+    }
+
+    public void Publish(in BusMessage message)
+    {
+    }
+
+    public Task<IReadOnlyList<string>> RemoteNicksAsync(string room, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>([]);
+}

@@ -1,0 +1,197 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Shout.Rooms.Bus;
+
+namespace Shout.Rooms;
+
+/// <summary>
+/// Who is in which room on this instance, and delivery to them. Membership changes (enter, leave,
+/// rename, move) take one lock; delivery reads each room's member array without one (the array is
+/// replaced, never changed), so a line fans out with one queue write per member and a member that
+/// does not read costs the sender nothing. Every line and notice of a local member is delivered
+/// locally and published once on the bus for the other instances, numbered in the member's sequence.
+/// Thread-safe.
+/// </summary>
+internal sealed class RoomHub : IRoomBusListener
+{
+    private static readonly RoomMember[] Nobody = [];
+
+    private readonly ConcurrentDictionary<string, RoomMember[]> _rooms = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RoomMember> _nicks = new(StringComparer.Ordinal);
+    private readonly Lock _membership = new();
+    private readonly IRoomBus _bus;
+    private readonly RoomMetrics _metrics;
+    private long _lastId;
+
+    public RoomHub(IRoomBus bus, RoomMetrics metrics)
+    {
+        _bus = bus;
+        _metrics = metrics;
+        bus.Attach(this);
+    }
+
+    public RoomMetrics Metrics => _metrics;
+
+    /// <summary>A new member id, unique in this instance.</summary>
+    public long NextId() => Interlocked.Increment(ref _lastId);
+
+    /// <summary>Puts a new member in the default room under a free guest name; tells the room.</summary>
+    public void Enter(RoomMember member)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        lock (_membership)
+        {
+            var nick = member.Nick;
+            for (var n = 2; _nicks.ContainsKey(nick); n++)
+            {
+                nick = member.Nick + "-" + n.ToString(CultureInfo.InvariantCulture);
+            }
+
+            member.Nick = nick;
+            _nicks[nick] = member;
+            Add(member.Room, member);
+        }
+
+        _metrics.MemberJoined();
+        Announce(member, member.Room, RoomLines.Joined(member.Nick, member.Room), BusKind.Line);
+    }
+
+    /// <summary>Takes the member out of its room; tells the room. Safe to call twice.</summary>
+    public void Leave(RoomMember member)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        lock (_membership)
+        {
+            if (!_nicks.TryGetValue(member.Nick, out var holder) || !ReferenceEquals(holder, member))
+            {
+                return;
+            }
+
+            _nicks.Remove(member.Nick);
+            Remove(member.Room, member);
+        }
+
+        _metrics.MemberLeft();
+        Announce(member, member.Room, RoomLines.Left(member.Nick, member.Room), BusKind.Final);
+    }
+
+    /// <summary>Renames the member; false when another member of this instance has the name.</summary>
+    public bool Rename(RoomMember member, string nick)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        string before;
+        lock (_membership)
+        {
+            before = member.Nick;
+            if (before == nick)
+            {
+                return true;
+            }
+
+            if (!_nicks.TryAdd(nick, member))
+            {
+                return false;
+            }
+
+            _nicks.Remove(before);
+            member.Nick = nick;
+        }
+
+        Announce(member, member.Room, RoomLines.Renamed(before, nick), BusKind.Line);
+        return true;
+    }
+
+    /// <summary>Moves the member to another room: a leave notice in the old one, a join notice in the new.</summary>
+    public void Move(RoomMember member, string room)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        string before;
+        lock (_membership)
+        {
+            before = member.Room;
+            if (before == room)
+            {
+                return;
+            }
+
+            Remove(before, member);
+            member.Room = room;
+            Add(room, member);
+        }
+
+        Announce(member, before, RoomLines.Left(member.Nick, before), BusKind.Line);
+        Announce(member, room, RoomLines.Joined(member.Nick, room), BusKind.Line);
+    }
+
+    /// <summary>Delivers a member's uppercased line (terminator included) to the rest of its room, here and elsewhere.</summary>
+    public void Say(RoomMember member, ReadOnlySpan<byte> shouted)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        Announce(member, member.Room, RoomLines.Said(member.Nick, shouted), BusKind.Line);
+    }
+
+    /// <summary>Everyone in the room, on every instance that answers in time, sorted.</summary>
+    public async Task<IReadOnlyList<string>> WhoAsync(string room, CancellationToken cancellationToken)
+    {
+        var remote = await _bus.RemoteNicksAsync(room, cancellationToken);
+        return [.. LocalNicks(room).Concat(remote).Order(StringComparer.Ordinal)];
+    }
+
+    public IReadOnlyList<string> LocalNicks(string room) =>
+        _rooms.TryGetValue(room, out var members) ? [.. members.Select(m => m.Nick)] : [];
+
+    public void OnRemote(string room, ReadOnlyMemory<byte> payload)
+    {
+        foreach (var member in Members(room))
+        {
+            member.Deliver(payload);
+        }
+    }
+
+    private RoomMember[] Members(string room) => _rooms.TryGetValue(room, out var members) ? members : Nobody;
+
+    private void Announce(RoomMember sender, string room, byte[] payload, BusKind kind)
+    {
+        foreach (var member in Members(room))
+        {
+            if (!ReferenceEquals(member, sender))
+            {
+                member.Deliver(payload);
+            }
+        }
+
+        _bus.Publish(new BusMessage(_bus.Instance, sender.Id, sender.NextSequence(), kind, room, payload));
+    }
+
+    /// <summary>Under the membership lock.</summary>
+    private void Add(string room, RoomMember member)
+    {
+        var members = Members(room);
+        _rooms[room] = [.. members, member];
+        if (members.Length == 0)
+        {
+            _metrics.RoomOpened();
+        }
+    }
+
+    /// <summary>Under the membership lock.</summary>
+    private void Remove(string room, RoomMember member)
+    {
+        var members = Members(room);
+        var left = Array.FindAll(members, m => !ReferenceEquals(m, member));
+        if (left.Length == members.Length)
+        {
+            return;
+        }
+
+        if (left.Length == 0)
+        {
+            _rooms.TryRemove(room, out _);
+            _metrics.RoomClosed();
+        }
+        else
+        {
+            _rooms[room] = left;
+        }
+    }
+}

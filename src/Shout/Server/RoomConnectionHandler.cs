@@ -1,0 +1,205 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Shout.Framing;
+using Shout.Rooms;
+using Shout.Sessions;
+
+namespace Shout.Server;
+
+/// <summary>
+/// Room mode on the stream seam (TCP, TLS, Unix): a read loop hands lines to the member's
+/// <see cref="RoomSession"/>, and a writer drains the member's queue to the client, so what other
+/// members say arrives while this one types. The session core's lifecycle and timeouts, as in
+/// <see cref="ShoutConnectionHandler"/>: one <see cref="CloseReason"/>, the idle and line timeouts,
+/// drain on shutdown (<c>QUIT</c>). A member kicked for not reading closes with
+/// <see cref="CloseReason.SlowMember"/>.
+/// </summary>
+internal sealed class RoomConnectionHandler(ShoutServerOptions options, SessionRules rules, SessionLifecycle lifecycle,
+    ShoutMetrics metrics, TimeProvider clock, RoomHub hub)
+{
+    /// <summary>Most bytes of queued lines written before one flush.</summary>
+    private const int MaxWriteBatch = 64 * 1024;
+
+    private static readonly byte[] LineTimedOut = "ERR line timeout\n"u8.ToArray();
+
+    private readonly LineFramer _framer = new(options.MaxLineLength);
+
+    /// <summary>Serves one admitted connection of <paramref name="transport"/> as a room member until it ends.</summary>
+    public async Task OnConnectedAsync(ConnectionContext connection, TransportKind transport)
+    {
+        var session = lifecycle.Open(connection.ConnectionId, transport, PeerAddress.Describe(connection.RemoteEndPoint),
+            connection.Features.Get<SessionAdmission.Ticket>());
+        var input = connection.Transport.Input;
+        var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
+        using var drain = lifetime?.ConnectionClosedRequested.Register(static state => ((PipeReader)state!).CancelPendingRead(), input);
+        var settings = rules.Current;
+        using var timeouts = new SessionTimeouts(settings, clock, metrics, new StreamTimeoutTarget(connection, input));
+        using var member = new RoomMember(hub.NextId(), transport.Name(), options.Rooms, settings.WriteTimeout, clock, hub.Metrics,
+            _ => connection.Abort(new ConnectionAbortedException("The room member did not read its lines within the write timeout.")));
+        hub.Enter(member);
+        var writer = WriteAsync(member, connection.Transport.Output, timeouts, session);
+        var reason = CloseReason.Reset;
+        try
+        {
+            try
+            {
+                reason = await ReadAsync(input, new RoomSession(hub, member, _framer), timeouts, session);
+            }
+            finally
+            {
+                // Out of the room first, so nothing more is queued; then what is queued is sent.
+                hub.Leave(member);
+                member.Complete();
+            }
+
+            // What is left goes out within the write timeout; a client that does not take it is cut off.
+            if (SessionSettings.IsOn(settings.WriteTimeout) && !writer.IsCompleted
+                && await Task.WhenAny(writer, Task.Delay(settings.WriteTimeout, clock)) != writer)
+            {
+                connection.Abort(new ConnectionAbortedException("The room member did not read its last lines within the write timeout."));
+                reason = CloseReason.WriteTimeout;
+            }
+
+            await writer;
+            if (member.Kicked)
+            {
+                reason = CloseReason.SlowMember;
+            }
+            else if (GracefulClose.Applies(reason, transport))
+            {
+                await CloseGracefullyAsync(connection, input, session, transport, settings);
+            }
+        }
+        catch (Exception e) when (e is ConnectionResetException or ConnectionAbortedException or IOException or SocketException or OperationCanceledException)
+        {
+            reason = member.Kicked ? CloseReason.SlowMember : timeouts.Expired ?? CloseReason.Reset;
+            lifecycle.Failed(session, e.Message);
+        }
+        finally
+        {
+            lifecycle.Close(session, reason);
+        }
+    }
+
+    /// <summary>As <see cref="ShoutConnectionHandler"/> closes: TLS close_notify, then TCP's graceful close.</summary>
+    private async Task CloseGracefullyAsync(ConnectionContext connection, PipeReader input, Session session, TransportKind transport,
+        SessionSettings settings)
+    {
+        if (transport == TransportKind.Tls && connection.Features.Get<ISslStreamFeature>()?.SslStream is { } ssl)
+        {
+            await ssl.ShutdownAsync();
+        }
+
+        await GracefulClose.RunAsync(connection, input, session.BytesOut,
+            SessionSettings.IsOn(settings.WriteTimeout) ? settings.WriteTimeout : GracefulClose.Linger, clock);
+    }
+
+    private async Task<CloseReason> ReadAsync(PipeReader input, RoomSession room, SessionTimeouts timeouts, Session session)
+    {
+        var member = room.Member;
+        while (true)
+        {
+            var result = await input.ReadAsync();
+            if (member.Kicked)
+            {
+                input.AdvanceTo(result.Buffer.End);
+                return CloseReason.SlowMember;
+            }
+
+            // A read is cancelled by the drain request or an expired idle/line timeout.
+            var expired = result.IsCanceled ? timeouts.Expired : null;
+            if (expired == CloseReason.LineTimeout)
+            {
+                input.AdvanceTo(result.Buffer.End);
+                await member.AnswerAsync(LineTimedOut);
+                return CloseReason.LineTimeout;
+            }
+
+            var draining = result.IsCanceled;
+            if (!draining)
+            {
+                timeouts.Received();
+            }
+
+            var buffer = result.Buffer;
+            var frame = await room.ProcessAsync(buffer, result.IsCompleted || draining);
+            if (draining && expired is null && frame.Action == FrameAction.Continue)
+            {
+                await member.AnswerAsync(RoomLines.QuitLine);
+            }
+
+            timeouts.LineUnfinished(buffer.Length > frame.Consumed);
+            input.AdvanceTo(buffer.GetPosition(frame.Consumed), buffer.End);
+            if (frame.Consumed > 0)
+            {
+                session.Answered(frame.Consumed, 0);
+            }
+
+            if (frame.Action != FrameAction.Continue)
+            {
+                return frame.Action == FrameAction.Quit ? CloseReason.Quit : CloseReason.ProtocolError;
+            }
+
+            if (draining)
+            {
+                return expired ?? CloseReason.ServerDrain;
+            }
+
+            if (result.IsCompleted)
+            {
+                lifecycle.PeerHalfClosed(session);
+                return CloseReason.ClientClosed;
+            }
+        }
+    }
+
+    /// <summary>Sends the member's queue until it is completed or the client is gone.</summary>
+    private static async Task WriteAsync(RoomMember member, PipeWriter output, SessionTimeouts timeouts, Session session)
+    {
+        var queue = member.Outgoing;
+        try
+        {
+            while (await queue.WaitToReadAsync())
+            {
+                var batch = 0L;
+                while (batch < MaxWriteBatch && queue.TryRead(out var line))
+                {
+                    output.Write(line.Span);
+                    batch += line.Length;
+                }
+
+                member.Drained();
+                session.Sent(batch);
+
+                // No write timeout on this flush: while it waits, the member's queue fills, and the
+                // slow-member policy (kick after the write timeout, or drop the oldest) decides.
+                var flush = await output.FlushAsync();
+                if (flush.IsCompleted || flush.IsCanceled)
+                {
+                    break;
+                }
+
+                // A member that listens is not idle: lines reaching it keep it open.
+                timeouts.Received();
+            }
+        }
+        catch (Exception e) when (e is ConnectionResetException or ConnectionAbortedException or IOException or SocketException
+            or OperationCanceledException or InvalidOperationException)
+        {
+            // The client is gone (reset, kicked, write timeout): the read side records why.
+            member.Complete();
+        }
+    }
+
+    /// <summary>Idle and line timeouts stop the pending read; the write timeout aborts the connection.</summary>
+    private sealed class StreamTimeoutTarget(ConnectionContext connection, PipeReader input) : ISessionTimeoutTarget
+    {
+        public void Interrupt() => input.CancelPendingRead();
+
+        public void Abort() => connection.Abort(new ConnectionAbortedException("The client did not read its replies within the write timeout."));
+    }
+}

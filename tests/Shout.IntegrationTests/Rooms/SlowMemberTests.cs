@@ -1,0 +1,137 @@
+using System.Net.Sockets;
+using System.Text;
+using Shout.IntegrationTests.Infrastructure;
+using Shout.Rooms;
+using Shout.Server;
+using Shout.Sessions;
+
+namespace Shout.IntegrationTests.Rooms;
+
+/// <summary>Reliability row 24: a member that never reads never slows the room.</summary>
+public sealed class SlowMemberTests
+{
+    private const int Lines = 3000;
+
+    // Lines long enough that the whole conversation (12 MB) outgrows what the stalled member's socket
+    // buffers can hold (a few MB on loopback), so its queue must fill.
+    private static readonly string Padding = new('x', 4000);
+
+    [Fact]
+    public async Task A_member_that_never_reads_is_kicked_while_the_others_get_every_line()
+    {
+        await using var server = await TestServer.StartAsync(o =>
+        {
+            o.Mode = ShoutMode.Room;
+            o.WriteTimeout = TimeSpan.FromSeconds(1);
+            o.Rooms.QueueLength = 64;
+        });
+        using var stalled = await ConnectNonReaderAsync(server);
+        await using var sender = await RoomClient.JoinAsync(server.Endpoint, "sender");
+        await using var reader = await RoomClient.JoinAsync(server.Endpoint, "reader");
+
+        var reading = ReadAllAsync(reader, "sender");
+        await SendAllAsync(sender);
+
+        Assert.Equal(Lines, await reading);
+        await Eventually.TrueAsync(() => server.Metrics.ClosedFor(CloseReason.SlowMember) == 1, TimeSpan.FromSeconds(30),
+            () => $"kicks {server.Server.Services.GetRoomMetrics().Kicks}, closed for slow_member {server.Metrics.ClosedFor(CloseReason.SlowMember)}");
+        var rooms = server.Server.Services.GetRoomMetrics();
+        Assert.Equal(1, rooms.Kicks);
+        Assert.True(rooms.Drops > 0, "lines that did not fit the stalled member's queue are counted");
+        Assert.Equal(2, rooms.Members);
+
+        // The room goes on after the kick.
+        await sender.SendAsync("after");
+        Assert.Equal("sender: AFTER", await reader.ReadUntilAsync(l => l.EndsWith("AFTER", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task With_drop_a_member_that_does_not_read_loses_its_oldest_lines_counted_and_stays()
+    {
+        await using var server = await TestServer.StartAsync(o =>
+        {
+            o.Mode = ShoutMode.Room;
+            o.Rooms.SlowMember = SlowMemberPolicy.Drop;
+            o.Rooms.QueueLength = 64;
+        });
+        using var stalled = await ConnectNonReaderAsync(server);
+        await using var sender = await RoomClient.JoinAsync(server.Endpoint, "sender");
+        await using var reader = await RoomClient.JoinAsync(server.Endpoint, "reader");
+
+        var reading = ReadAllAsync(reader, "sender");
+        await SendAllAsync(sender);
+
+        Assert.Equal(Lines, await reading);
+        var rooms = server.Server.Services.GetRoomMetrics();
+        Assert.True(rooms.Drops > 0, "the stalled member's oldest lines were dropped and counted");
+        Assert.Equal(0, rooms.Kicks);
+        Assert.Equal(3, rooms.Members);
+
+        // Now it reads: what it gets is in order, with a gap where lines were dropped, ending with the newest.
+        var numbers = new List<int>();
+        var text = new StringBuilder();
+        var buffer = new byte[64 * 1024];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (numbers.Count == 0 || numbers[^1] != Lines - 1)
+        {
+            var read = await stalled.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
+            Assert.True(read > 0, "the stalled member was closed");
+            text.Append(Encoding.UTF8.GetString(buffer, 0, read));
+            var whole = text.ToString();
+            var end = whole.LastIndexOf('\n');
+            foreach (var line in whole[..(end + 1)].Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (line.StartsWith("sender: ", StringComparison.Ordinal))
+                {
+                    numbers.Add(int.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
+
+            text.Remove(0, end + 1);
+        }
+
+        Assert.True(numbers.Count < Lines, $"got all {numbers.Count} lines: nothing was dropped");
+        Assert.Equal(numbers.Order(), numbers);
+        Assert.Equal(numbers.Count, numbers.Distinct().Count());
+    }
+
+    /// <summary>Sends every line at the pace of a member that reads its own answers (as a person would).</summary>
+    private static async Task SendAllAsync(RoomClient sender)
+    {
+        for (var i = 0; i < Lines; i++)
+        {
+            await sender.SendAsync($"{i} {Padding}");
+            await sender.ReadUntilAsync(l => l.StartsWith(i.ToString(System.Globalization.CultureInfo.InvariantCulture) + " X", StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>A member with a small receive buffer that never reads.</summary>
+    private static async Task<Socket> ConnectNonReaderAsync(TestServer server)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await socket.ConnectAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, server.Endpoint.Port), timeout.Token);
+        await socket.SendAsync("/nick stalled\n"u8.ToArray(), SocketFlags.None, timeout.Token);
+        await Eventually.TrueAsync(() => server.Server.Services.GetRoomMetrics().Members == 1, TimeSpan.FromSeconds(10), () => "stalled member not in");
+        return socket;
+    }
+
+    /// <summary>Reads until every line of <paramref name="from"/> has arrived, checking order; returns how many.</summary>
+    private static async Task<int> ReadAllAsync(RoomClient reader, string from)
+    {
+        var next = 0;
+        while (next < Lines)
+        {
+            var line = await reader.ReadLineAsync();
+            if (!line.StartsWith(from + ": ", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            Assert.Equal(next, int.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture));
+            next++;
+        }
+
+        return next;
+    }
+}

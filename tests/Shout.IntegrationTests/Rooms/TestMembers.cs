@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
+using Shout.Endpoints;
+
+namespace Shout.IntegrationTests.Rooms;
+
+/// <summary>A room member over any transport, as a test sees it: send a line, read the next line.</summary>
+internal interface ITestMember : IAsyncDisposable
+{
+    string Nick { get; }
+
+    Task SendAsync(string line);
+
+    Task<string> ReadLineAsync();
+}
+
+internal static class TestMembers
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>Reads until a line matches.</summary>
+    public static async Task<string> ReadUntilAsync(this ITestMember member, Func<string, bool> match)
+    {
+        string line;
+        while (!match(line = await member.ReadLineAsync()))
+        {
+        }
+
+        return line;
+    }
+
+    /// <summary>Takes a nickname and waits for the OK.</summary>
+    public static async Task<T> NamedAsync<T>(T member)
+        where T : ITestMember
+    {
+        await member.SendAsync("/nick " + member.Nick);
+        await member.ReadUntilAsync(l => l == "OK nick " + member.Nick);
+        return member;
+    }
+
+    public sealed class Stream(string nick, RoomClient client) : ITestMember
+    {
+        public string Nick => nick;
+
+        public Task SendAsync(string line) => client.SendAsync(line);
+
+        public Task<string> ReadLineAsync() => client.ReadLineAsync();
+
+        public ValueTask DisposeAsync() => client.DisposeAsync();
+    }
+
+    public sealed class WebSocketMember(string nick, ClientWebSocket socket) : ITestMember
+    {
+        public string Nick => nick;
+
+        public static async Task<WebSocketMember> ConnectAsync(string nick, Uri uri)
+        {
+            var socket = new ClientWebSocket();
+            using var timeout = new CancellationTokenSource(Timeout);
+            await socket.ConnectAsync(uri, timeout.Token);
+            return new WebSocketMember(nick, socket);
+        }
+
+        public async Task SendAsync(string line)
+        {
+            using var timeout = new CancellationTokenSource(Timeout);
+            await socket.SendAsync(Encoding.UTF8.GetBytes(line), WebSocketMessageType.Text, true, timeout.Token);
+        }
+
+        public async Task<string> ReadLineAsync()
+        {
+            using var timeout = new CancellationTokenSource(Timeout);
+            var buffer = new byte[64 * 1024];
+            var total = 0;
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer.AsMemory(total), timeout.Token);
+                total += result.Count;
+            }
+            while (!result.EndOfMessage);
+            return Encoding.UTF8.GetString(buffer, 0, total);
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            socket.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    public sealed class Datagram(string nick, Socket socket, EndPoint server) : ITestMember
+    {
+        public string Nick => nick;
+
+        public static Datagram Open(string nick, ShoutEndpoint endpoint)
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            return new Datagram(nick, socket, new IPEndPoint(IPAddress.Parse(endpoint.Host), endpoint.Port));
+        }
+
+        public async Task SendAsync(string line)
+        {
+            using var timeout = new CancellationTokenSource(Timeout);
+            await socket.SendToAsync(Encoding.UTF8.GetBytes(line), SocketFlags.None, server, timeout.Token);
+        }
+
+        public async Task<string> ReadLineAsync()
+        {
+            using var timeout = new CancellationTokenSource(Timeout);
+            var buffer = new byte[64 * 1024];
+            var received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), timeout.Token);
+            return Encoding.UTF8.GetString(buffer, 0, received.ReceivedBytes);
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            socket.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using System.Text;
+using Shout.Rooms;
+using Shout.Rooms.Bus;
+
+namespace Shout.Tests.Rooms;
+
+public sealed class BusTests
+{
+    [Fact]
+    public void A_message_survives_encoding_whole()
+    {
+        var instance = Guid.NewGuid();
+        var message = new BusMessage(instance, 42, 7, BusKind.Final, "lobby", Encoding.UTF8.GetBytes("* alice left lobby\n"));
+        Assert.True(BusMessage.TryDecode(message.Encode(), out var decoded));
+        Assert.Equal(instance, decoded.Instance);
+        Assert.Equal(42, decoded.Sender);
+        Assert.Equal(7, decoded.Sequence);
+        Assert.Equal(BusKind.Final, decoded.Kind);
+        Assert.Equal("lobby", decoded.Room);
+        Assert.Equal("* alice left lobby\n", Encoding.UTF8.GetString(decoded.Payload.Span));
+    }
+
+    [Fact]
+    public void Truncated_or_foreign_bytes_are_refused()
+    {
+        var bytes = new BusMessage(Guid.NewGuid(), 1, 1, BusKind.Line, "lobby", "x"u8.ToArray()).Encode();
+        for (var length = 0; length < 35 + 5; length++)
+        {
+            Assert.False(BusMessage.TryDecode(bytes.AsMemory(0, length), out _), $"{length} bytes decoded");
+        }
+
+        bytes[0] = 9;
+        Assert.False(BusMessage.TryDecode(bytes, out _));
+    }
+
+    [Fact]
+    public void Each_sender_is_delivered_once_in_order_and_gaps_are_counted()
+    {
+        var sequences = new SenderSequences();
+        var a = Guid.NewGuid();
+        var b = Guid.NewGuid();
+
+        // The first message seen from a sender counts no gap (the instance may have started late).
+        Assert.True(sequences.Accept(a, 1, 57, out var missed));
+        Assert.Equal(0, missed);
+        Assert.True(sequences.Accept(a, 1, 58, out missed));
+        Assert.False(sequences.Accept(a, 1, 58, out _));
+        Assert.False(sequences.Accept(a, 1, 12, out _));
+        Assert.True(sequences.Accept(a, 1, 61, out missed));
+        Assert.Equal(2, missed);
+
+        // Another member, or the same member id on another instance, is another sender.
+        Assert.True(sequences.Accept(a, 2, 1, out _));
+        Assert.True(sequences.Accept(b, 1, 1, out _));
+        Assert.Equal(3, sequences.Count);
+        sequences.Forget(a, 1);
+        Assert.True(sequences.Accept(a, 1, 1, out missed));
+        Assert.Equal(0, missed);
+    }
+
+    [Theory]
+    [InlineData("alice", true)]
+    [InlineData("a_b-C9", true)]
+    [InlineData("", false)]
+    [InlineData("two words", false)]
+    [InlineData("dot.ted", false)]
+    [InlineData("wild*", false)]
+    [InlineData("héllo", false)]
+    [InlineData("abcdefghijklmnopqrstuvwxyz012345", true)]
+    [InlineData("abcdefghijklmnopqrstuvwxyz0123456", false)]
+    public void Names_are_one_subject_token(string name, bool valid) => Assert.Equal(valid, RoomNames.IsValid(name));
+
+    [Theory]
+    [InlineData("HELLO\n", "alice: HELLO\n")]
+    [InlineData("HELLO\r\n", "alice: HELLO\r\n")]
+    [InlineData("HELLO", "alice: HELLO\n")]
+    public void Others_get_the_line_with_the_name_in_front_and_one_terminator(string shouted, string expected) =>
+        Assert.Equal(expected, Encoding.UTF8.GetString(RoomLines.Said("alice", Encoding.UTF8.GetBytes(shouted))));
+}
