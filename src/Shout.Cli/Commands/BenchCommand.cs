@@ -71,7 +71,7 @@ internal static class BenchCommand
         };
         var rate = new Option<int?>("--rate", "-r")
         {
-            Description = "pingpong: most messages per second each connection sends, as tcpkali's --message-rate (default: as fast as replies come); room: lines per second each sender sends (default 100).",
+            Description = "pingpong: most messages per second each connection sends, as tcpkali's --message-rate; room: lines per second each sender sends. Default: as fast as replies come (pingpong), 100 (room).",
             HelpName = "per-second",
             CustomParser = CliValues.OptionalInt(1),
         };

@@ -54,7 +54,7 @@ public sealed partial class HelpTextTests
     public async Task Bench_help_names_the_modes_as_the_parser_takes_them()
     {
         var help = (await CliRunner.ShoutAsync(["bench", "--help"])).StdoutText;
-        Assert.Contains("<pingpong|stream|hold>", help, StringComparison.Ordinal);
+        Assert.Contains("<pingpong|stream|hold|room>", help, StringComparison.Ordinal);
         Assert.Equal(0, (await CliRunner.ShoutAsync(["bench", "pingpong", "--help"])).ExitCode);
     }
 

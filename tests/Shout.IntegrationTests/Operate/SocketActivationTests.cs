@@ -97,7 +97,7 @@ public sealed partial class SocketActivationTests
         // Ready means listening: the endpoint is logged and answers.
         var endpoint = await server.WaitForTcpListeningAsync(TimeSpan.FromSeconds(5));
         Assert.Equal("READY NOW", await ExchangeAsync(endpoint, "ready now"));
-        Assert.Matches(@"(?m)^<6>Shout\[\d+\] Shout listening on tcp://127\.0\.0\.1:\d+$", server.Stdout);
+        Assert.Matches(@"(?m)^<6>Shout\.Server\[\d+\] Shout listening on tcp://127\.0\.0\.1:\d+$", server.Stdout);
         Assert.DoesNotMatch(@"\d\d:\d\d:\d\d", server.Stdout);
         Assert.Equal(0, notify.Count("STOPPING=1"));
 
