@@ -98,7 +98,7 @@ internal sealed class ProxyProtocolMiddleware(ConnectionDelegate next, ProxyProt
     // its peers are not checked here.
     private bool IsTrusted(EndPoint? peer) => peer switch
     {
-        IPEndPoint ip => options.TrustedProxies.Any(n => n.Contains(ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address)),
+        IPEndPoint ip => options.TrustedProxies.Any(n => n.Contains(PeerAddress.Normalize(ip.Address))),
         _ => false,
     };
 

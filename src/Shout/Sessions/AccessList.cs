@@ -96,7 +96,7 @@ public sealed class AccessList
             return true;
         }
 
-        var plain = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        var plain = PeerAddress.Normalize(address);
         if (Matches(_deny, address, plain))
         {
             return false;

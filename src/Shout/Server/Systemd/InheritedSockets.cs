@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Shout.Endpoints;
+using Shout.Sessions;
 
 namespace Shout.Server.Systemd;
 
@@ -126,7 +127,7 @@ internal static class InheritedSockets
 
     /// <summary>An IPv4 client of a dual-stack socket reads better as IPv4.</summary>
     private static IPEndPoint Plain(IPEndPoint ip) =>
-        ip.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(ip.Address.MapToIPv4(), ip.Port) : ip;
+        ip.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(PeerAddress.Normalize(ip.Address), ip.Port) : ip;
 }
 
 /// <summary>One passed socket: its descriptor, its name in <c>LISTEN_FDNAMES</c>, what it serves, and the adopted <see cref="System.Net.Sockets.Socket"/>.</summary>
