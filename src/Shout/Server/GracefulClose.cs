@@ -1,8 +1,9 @@
 using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Net.Sockets;
-using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Shout.Sessions;
 
 namespace Shout.Server;
@@ -40,6 +41,22 @@ internal static class GracefulClose
         transport is TransportKind.Tcp or TransportKind.Tls && OperatingSystem.IsLinux()
         && reason is CloseReason.ServerDrain or CloseReason.Quit or CloseReason.ProtocolError
             or CloseReason.IdleTimeout or CloseReason.LineTimeout;
+
+    /// <summary>
+    /// The server-first close of a stream session: TLS sends close_notify right after the last reply,
+    /// so the client reads a complete stream; then both get <see cref="RunAsync"/>: delivered, FIN,
+    /// the rest of the client's input read and dropped. Bounded by the write timeout (or the linger).
+    /// </summary>
+    public static async Task CloseAsync(ConnectionContext connection, PipeReader input, long bytesWritten, TransportKind transport,
+        TimeSpan writeTimeout, TimeProvider clock)
+    {
+        if (transport == TransportKind.Tls && connection.Features.Get<ISslStreamFeature>()?.SslStream is { } ssl)
+        {
+            await ssl.ShutdownAsync();
+        }
+
+        await RunAsync(connection, input, bytesWritten, SessionSettings.IsOn(writeTimeout) ? writeTimeout : Linger, clock);
+    }
 
     /// <param name="connection">The connection, whose socket is reached through <see cref="IConnectionSocketFeature"/>.</param>
     /// <param name="input">Its input, read and discarded after the FIN.</param>

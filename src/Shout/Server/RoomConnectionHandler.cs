@@ -71,7 +71,7 @@ internal sealed class RoomConnectionHandler(ShoutServerOptions options, SessionR
             }
             else if (GracefulClose.Applies(reason, transport))
             {
-                await CloseGracefullyAsync(connection, input, session, transport, settings);
+                await GracefulClose.CloseAsync(connection, input, session.BytesOut, transport, settings.WriteTimeout, clock);
             }
         }
         catch (Exception e) when (e is ConnectionResetException or ConnectionAbortedException or IOException or SocketException or OperationCanceledException)
@@ -85,18 +85,6 @@ internal sealed class RoomConnectionHandler(ShoutServerOptions options, SessionR
         }
     }
 
-    /// <summary>As <see cref="ShoutConnectionHandler"/> closes: TLS close_notify, then TCP's graceful close.</summary>
-    private async Task CloseGracefullyAsync(ConnectionContext connection, PipeReader input, Session session, TransportKind transport,
-        SessionSettings settings)
-    {
-        if (transport == TransportKind.Tls && connection.Features.Get<ISslStreamFeature>()?.SslStream is { } ssl)
-        {
-            await ssl.ShutdownAsync();
-        }
-
-        await GracefulClose.RunAsync(connection, input, session.BytesOut,
-            SessionSettings.IsOn(settings.WriteTimeout) ? settings.WriteTimeout : GracefulClose.Linger, clock);
-    }
 
     private async Task<CloseReason> ReadAsync(PipeReader input, RoomSession room, SessionTimeouts timeouts, Session session)
     {

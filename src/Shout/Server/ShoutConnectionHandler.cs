@@ -44,7 +44,7 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, Session
             reason = await ServeAsync(connection, input, connection.Transport.Output, session, timeouts);
             if (GracefulClose.Applies(reason, transport))
             {
-                await CloseGracefullyAsync(connection, input, session, transport, settings);
+                await GracefulClose.CloseAsync(connection, input, session.BytesOut, transport, settings.WriteTimeout, clock);
             }
         }
         catch (Exception e) when (e is ConnectionResetException or ConnectionAbortedException or IOException or SocketException or OperationCanceledException)
@@ -59,19 +59,6 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, Session
         }
     }
 
-    private async Task CloseGracefullyAsync(ConnectionContext connection, PipeReader input, Session session, TransportKind transport,
-        SessionSettings settings)
-    {
-        if (transport == TransportKind.Tls && connection.Features.Get<ISslStreamFeature>()?.SslStream is { } ssl)
-        {
-            // close_notify right after the last reply, so the client reads a complete stream; then the
-            // same wait as TCP: delivered, FIN, the rest of the client's input read and dropped.
-            await ssl.ShutdownAsync();
-        }
-
-        await GracefulClose.RunAsync(connection, input, session.BytesOut,
-            SessionSettings.IsOn(settings.WriteTimeout) ? settings.WriteTimeout : GracefulClose.Linger, clock);
-    }
 
     private async Task<CloseReason> ServeAsync(ConnectionContext connection, PipeReader input, PipeWriter output,
         Session session, SessionTimeouts timeouts)
