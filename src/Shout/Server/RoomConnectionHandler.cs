@@ -127,20 +127,9 @@ internal sealed class RoomConnectionHandler(ShoutServerOptions options, SessionR
                 session.Answered(frame.Consumed, 0);
             }
 
-            if (frame.Action != FrameAction.Continue)
+            if (ShoutConnectionHandler.Ending(frame.Action, draining, expired, result.IsCompleted, lifecycle, session) is { } ending)
             {
-                return frame.Action == FrameAction.Quit ? CloseReason.Quit : CloseReason.ProtocolError;
-            }
-
-            if (draining)
-            {
-                return expired ?? CloseReason.ServerDrain;
-            }
-
-            if (result.IsCompleted)
-            {
-                lifecycle.PeerHalfClosed(session);
-                return CloseReason.ClientClosed;
+                return ending;
             }
         }
     }

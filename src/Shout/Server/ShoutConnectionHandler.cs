@@ -114,22 +114,38 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, Session
                 }
             }
 
-            if (frame.Action != FrameAction.Continue)
+            if (Ending(frame.Action, draining, expired, result.IsCompleted, lifecycle, session) is { } ending)
             {
-                return frame.Action == FrameAction.Quit ? CloseReason.Quit : CloseReason.ProtocolError;
-            }
-
-            if (draining)
-            {
-                return expired ?? CloseReason.ServerDrain;
-            }
-
-            if (result.IsCompleted)
-            {
-                lifecycle.PeerHalfClosed(session);
-                return CloseReason.ClientClosed;
+                return ending;
             }
         }
+    }
+
+    /// <summary>
+    /// Why a stream session ends after a read was answered, or null to keep reading: the framer's
+    /// quit or protocol error, then the drain (or the timeout that interrupted the read), then the
+    /// peer's FIN. Shared by every stream handler.
+    /// </summary>
+    internal static CloseReason? Ending(FrameAction action, bool draining, CloseReason? expired, bool completed, SessionLifecycle lifecycle,
+        Session session)
+    {
+        if (action != FrameAction.Continue)
+        {
+            return action == FrameAction.Quit ? CloseReason.Quit : CloseReason.ProtocolError;
+        }
+
+        if (draining)
+        {
+            return expired ?? CloseReason.ServerDrain;
+        }
+
+        if (completed)
+        {
+            lifecycle.PeerHalfClosed(session);
+            return CloseReason.ClientClosed;
+        }
+
+        return null;
     }
 
     /// <summary>Idle and line timeouts stop the pending read; the write timeout aborts the connection.</summary>

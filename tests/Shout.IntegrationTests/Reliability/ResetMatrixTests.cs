@@ -32,9 +32,14 @@ public sealed class ResetMatrixTests
         }
 
         await server.WaitForNoConnectionsAsync();
-        Assert.Equal(Resetting, server.Metrics.ClosedFor(CloseReason.Reset));
+
+        // A Unix socket has no RST: a peer that closes with data unread is seen as end of stream, or
+        // as a reset if the server was writing to it at that moment; either way the client ended it.
+        bool Counted(CloseReason? reason) => reason == CloseReason.Reset || (transport.Name == "unix" && reason == CloseReason.ClientClosed);
+        Assert.Equal(Resetting, server.Metrics.ClosedFor(CloseReason.Reset)
+            + (transport.Name == "unix" ? server.Metrics.ClosedFor(CloseReason.ClientClosed) : 0));
         Assert.Equal(Resetting, server.Server.Services.GetEvents().Count(e => e.Kind == ConnectionEventKind.Closed
-            && e.Reason == CloseReason.Reset && e.ClosedBy == "client" && transport.EventNames.Contains(e.Transport)));
+            && Counted(e.Reason) && e.ClosedBy == "client" && transport.EventNames.Contains(e.Transport)));
 
         await using (var survivor = await Probe.ServedAsync(transport, server, null, "still here"))
         {
