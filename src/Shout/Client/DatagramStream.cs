@@ -8,22 +8,12 @@ namespace Shout.Client;
 /// <see cref="CompleteWrites"/> a read that waits longer than the reply timeout is the end of the
 /// stream, since UDP has no close. One reader and one writer may run concurrently.
 /// </summary>
-internal sealed class DatagramStream(ShoutDatagramClient client, TimeSpan replyTimeout) : Stream
+internal sealed class DatagramStream(ShoutDatagramClient client, TimeSpan replyTimeout) : MessageStream
 {
     private readonly byte[] _datagram = new byte[ShoutDatagramClient.MaxDatagramSize];
     private int _offset;
     private int _length;
     private readonly CancellationTokenSource _writesCompleted = new();
-
-    public override bool CanRead => true;
-
-    public override bool CanWrite => true;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     /// <summary>No more writes: reads end once no reply has come for the reply timeout.</summary>
     public void CompleteWrites() => _writesCompleted.Cancel();
@@ -78,26 +68,6 @@ internal sealed class DatagramStream(ShoutDatagramClient client, TimeSpan replyT
             throw new IOException(e.Message, e);
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -130,14 +130,15 @@ public sealed class RoomTests
 
         try
         {
+            // Members read while the senders send: 1,500 lines before the first read could fill a
+            // member's bounded queue, which would be the slow-member rule at work, not a lost line.
             var sends = members.Take(3).Select(async (m, i) =>
             {
                 for (var n = 0; n < Lines; n++)
                 {
                     await m.SendAsync($"s{i} {n}");
                 }
-            });
-            await Task.WhenAll(sends);
+            }).ToList();
             var reads = members.Select(async (m, self) =>
             {
                 var next = new int[3];
@@ -157,8 +158,8 @@ public sealed class RoomTests
                     Assert.Equal(next[sender], int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
                     next[sender]++;
                 }
-            });
-            await Task.WhenAll(reads);
+            }).ToList();
+            await Task.WhenAll([.. sends, .. reads]);
         }
         finally
         {
