@@ -16,9 +16,10 @@ public sealed class StatesTerminalTests
         await using var server = await TestServer.StartAsync();
         var port = server.Endpoint.Port.ToString(CultureInfo.InvariantCulture);
         await using var terminal = await TmuxSession.StartAsync($"dotnet '{Repo.CliDll}' states --port {port} --watch --interval 200ms", 120, 40);
-        var first = await terminal.WaitForScreenAsync(s => s.Contains("LISTEN", StringComparison.Ordinal));
+        // The footer is the frame's last line: wait for it so that a frame caught half drawn is not judged.
+        var first = await terminal.WaitForScreenAsync(s => s.Contains("LISTEN", StringComparison.Ordinal)
+            && s.Contains("Ctrl+C to stop", StringComparison.Ordinal));
         Assert.Null(TableRow(first, "TIME_WAIT"));
-        Assert.Contains("Ctrl+C to stop", first, StringComparison.Ordinal);
         Assert.Contains("The side that closes first", first, StringComparison.Ordinal);
 
         // A client closes first while the table is on screen: its TIME_WAIT appears without a keypress.
@@ -29,10 +30,11 @@ public sealed class StatesTerminalTests
             await RawClient.ReadToEndAsync(client);
         }
 
-        var screen = await terminal.WaitForScreenAsync(s => TableRow(s, "TIME_WAIT") is not null);
+        // The row as a whole (a redraw can be caught between its first and last cell): the client's side, the server's port remote.
+        var screen = await terminal.WaitForScreenAsync(s => TableRow(s, "TIME_WAIT") is { } r
+            && r.Contains($"127.0.0.1:{port} ", StringComparison.Ordinal) && r.TrimEnd().EndsWith('│'));
         var row = TableRow(screen, "TIME_WAIT")!;
         Assert.Contains("client", row, StringComparison.Ordinal);
-        Assert.Contains($"127.0.0.1:{port} ", row, StringComparison.Ordinal);
 
         await terminal.KeysAsync("C-c");
         Assert.Equal("0", await terminal.ExitCodeAsync());
