@@ -22,6 +22,7 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
     private readonly ILoggerFactory _loggers;
     private readonly Lazy<EpollLoop[]> _loops;
     private int _next;
+    private long _accepted;
 
     public EpollTransportFactory(ShoutServerOptions options, ListenSockets sockets, IMemoryPoolFactory<byte> pools, ILoggerFactory loggers)
     {
@@ -34,6 +35,9 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
 
     /// <summary>Event-loop threads: one per core the process may use, at most four (or <see cref="SocketTuning.IOQueueCount"/>).</summary>
     internal int LoopCount => _options.Sockets.IOQueueCount is > 0 and var queues ? Math.Min(queues, 16) : Math.Clamp(Environment.ProcessorCount, 1, 4);
+
+    /// <summary>Connections this transport has accepted.</summary>
+    internal long Accepted => Interlocked.Read(ref _accepted);
 
     public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint or UnixDomainSocketEndPoint;
 
@@ -73,6 +77,7 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
     {
         // With inline scheduling the handler runs on the loop thread, straight from the read (Kestrel's
         // UnsafePreferInlineScheduling); otherwise on the thread pool.
+        Interlocked.Increment(ref _accepted);
         var application = _options.Sockets.InlineScheduling ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
         return new EpollConnection(socket, fd, NextLoop(), _pool, application, ShoutServer.ReadBufferLimit(_options),
             _options.Sockets.MaxWriteBufferSize);
