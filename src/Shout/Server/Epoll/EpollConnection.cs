@@ -52,18 +52,21 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
 
     private int _writeWaiting;
 
-    public EpollConnection(Socket socket, int fd, EpollLoop loop, MemoryPool<byte> pool, PipeScheduler applicationScheduler,
-        long maxReadBufferSize, long maxWriteBufferSize)
+    /// <param name="socket">The accepted socket, non-blocking.</param>
+    /// <param name="fd">Its descriptor.</param>
+    /// <param name="loop">The loop that reads it.</param>
+    /// <param name="input">The input pipe's options, shared by the loop's connections: the loop resumes a paused writer.</param>
+    /// <param name="output">The output pipe's options: read inline by whoever flushes.</param>
+    public EpollConnection(Socket socket, int fd, EpollLoop loop, PipeOptions input, PipeOptions output)
     {
         _socket = socket;
         _fd = fd;
         _loop = loop;
-        MemoryPool = pool;
+        MemoryPool = input.Pool;
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
-        _input = new Pipe(new PipeOptions(pool, applicationScheduler, loop, maxReadBufferSize, maxReadBufferSize / 2, useSynchronizationContext: false));
-        _output = new Pipe(new PipeOptions(pool, PipeScheduler.Inline, applicationScheduler, maxWriteBufferSize, maxWriteBufferSize / 2,
-            useSynchronizationContext: false));
+        _input = new Pipe(input);
+        _output = new Pipe(output);
         _transport = new DuplexPipe(_input.Reader, _output.Writer);
         _connectionClosed = _closed.Token;
     }

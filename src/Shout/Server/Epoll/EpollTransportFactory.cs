@@ -20,7 +20,7 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
     private readonly ListenSockets _sockets;
     private readonly MemoryPool<byte> _pool;
     private readonly ILoggerFactory _loggers;
-    private readonly Lazy<EpollLoop[]> _loops;
+    private readonly Lazy<(EpollLoop Loop, PipeOptions Input, PipeOptions Output)[]> _loops;
     private int _next;
     private long _accepted;
 
@@ -30,7 +30,7 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
         _sockets = sockets;
         _loggers = loggers;
         _pool = pools.Create();
-        _loops = new Lazy<EpollLoop[]>(StartLoops);
+        _loops = new Lazy<(EpollLoop, PipeOptions, PipeOptions)[]>(StartLoops);
     }
 
     /// <summary>Event-loop threads: one per core the process may use, at most four (or <see cref="SocketTuning.IOQueueCount"/>).</summary>
@@ -67,27 +67,22 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
     }
 
     /// <summary>The loop for the next listener or connection, round robin.</summary>
-    internal EpollLoop NextLoop()
-    {
-        var loops = _loops.Value;
-        return loops[(int)((uint)Interlocked.Increment(ref _next) % (uint)loops.Length)];
-    }
+    internal EpollLoop NextLoop() => _loops.Value[NextIndex()].Loop;
 
     internal EpollConnection CreateConnection(Socket socket, int fd)
     {
-        // With inline scheduling the handler runs on the loop thread, straight from the read (Kestrel's
-        // UnsafePreferInlineScheduling); otherwise on the thread pool.
         Interlocked.Increment(ref _accepted);
-        var application = _options.Sockets.InlineScheduling ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
-        return new EpollConnection(socket, fd, NextLoop(), _pool, application, ShoutServer.ReadBufferLimit(_options),
-            _options.Sockets.MaxWriteBufferSize);
+        var (loop, input, output) = _loops.Value[NextIndex()];
+        return new EpollConnection(socket, fd, loop, input, output);
     }
+
+    private int NextIndex() => (int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Value.Length);
 
     public void Dispose()
     {
         if (_loops.IsValueCreated)
         {
-            foreach (var loop in _loops.Value)
+            foreach (var (loop, _, _) in _loops.Value)
             {
                 loop.Dispose();
             }
@@ -96,10 +91,23 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
         _pool.Dispose();
     }
 
-    private EpollLoop[] StartLoops()
+    /// <summary>Starts the loops, each with the pipe options its connections share (as Kestrel shares them per I/O queue).</summary>
+    private (EpollLoop, PipeOptions, PipeOptions)[] StartLoops()
     {
         var logger = _loggers.CreateLogger<EpollLoop>();
         var scratch = Math.Max(_options.Sockets.BlockSize, 4096);
-        return [.. Enumerable.Range(0, LoopCount).Select(i => new EpollLoop(i, scratch, logger))];
+
+        // With inline scheduling the handler runs on the loop thread, straight from the read (Kestrel's
+        // UnsafePreferInlineScheduling); otherwise on the thread pool.
+        var application = _options.Sockets.InlineScheduling ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
+        var maxRead = ShoutServer.ReadBufferLimit(_options);
+        var maxWrite = _options.Sockets.MaxWriteBufferSize;
+        return [.. Enumerable.Range(0, LoopCount).Select(i =>
+        {
+            var loop = new EpollLoop(i, scratch, logger);
+            return (loop,
+                new PipeOptions(_pool, application, loop, maxRead, maxRead / 2, useSynchronizationContext: false),
+                new PipeOptions(_pool, PipeScheduler.Inline, application, maxWrite, maxWrite / 2, useSynchronizationContext: false));
+        })];
     }
 }
