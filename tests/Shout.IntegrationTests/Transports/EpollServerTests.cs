@@ -58,6 +58,30 @@ public sealed class EpollServerTests
         }
     }
 
+    [Fact]
+    public async Task Serve_with_transport_epoll_answers()
+    {
+        await using var server = ProcessHarness.StartShout("serve", "-l", "tcp://127.0.0.1:0", "--transport", "epoll");
+        var endpoint = await server.WaitForTcpListeningAsync();
+        using var socket = await RawClient.ConnectAsync(endpoint);
+        await socket.SendAsync("over epoll\n"u8.ToArray());
+        socket.Shutdown(SocketShutdown.Send);
+        Assert.Equal("OVER EPOLL\n", Encoding.ASCII.GetString(await RawClient.ReadToEndAsync(socket)));
+    }
+
+    [Theory]
+    [InlineData(null, "--transport: 'uring' is not a transport: use sockets or epoll")]
+    [InlineData("uring", "'uring' is not a transport: use sockets or epoll")]
+    public async Task Serve_refuses_a_bad_transport_in_one_line(string? variable, string expected)
+    {
+        string[] args = variable is null ? ["serve", "-l", "tcp://127.0.0.1:0", "--transport", "uring"] : ["serve", "-l", "tcp://127.0.0.1:0"];
+        var result = await CliRunner.ShoutAsync(args, timeout: TimeSpan.FromSeconds(60),
+            environment: variable is null ? null : new Dictionary<string, string> { [ShoutServerOptions.TransportVariable] = variable });
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(expected, result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("epoll", StreamTransport.Epoll)]
     [InlineData("Sockets", StreamTransport.Sockets)]
