@@ -145,6 +145,13 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
     // aborted meanwhile (the client hanging up right after reading the close frame).
     private static bool Refused(Exception e)
     {
+        // The runtime's own abort (a pong overdue) surfaces as "Aborted", an OperationCanceledException
+        // whose inner exceptions are Faulted too; over TLS it comes that way, so it is no refusal.
+        if (e is OperationCanceledException)
+        {
+            return false;
+        }
+
         for (var inner = e; inner is not null; inner = inner.InnerException)
         {
             if (inner is WebSocketException { WebSocketErrorCode: WebSocketError.Faulted })
