@@ -77,8 +77,16 @@ public sealed class SlowMemberTests
         await using var sender = await RoomClient.JoinAsync(tcp, "sender");
         await using var reader = await RoomClient.JoinAsync(tcp, "reader");
 
-        var reading = ReadAllAsync(reader, "sender");
-        await SendAllAsync(sender);
+        // The sender keeps within 32 lines of the reader: the reader is this (possibly busy) test
+        // process, and a reader 64 lines behind is itself a slow member whose lines are dropped.
+        using var window = new SemaphoreSlim(32);
+        var reading = ReadAllAsync(reader, "sender", () => window.Release());
+        for (var i = 0; i < Lines; i++)
+        {
+            Assert.True(await window.WaitAsync(TimeSpan.FromSeconds(30)), $"the reader got no line for 30 s (at {i})");
+            await sender.SendAsync($"{i} {Padding}");
+            await sender.ReadUntilAsync(l => l.StartsWith(i.ToString(System.Globalization.CultureInfo.InvariantCulture) + " X", StringComparison.Ordinal));
+        }
 
         Assert.Equal(Lines, await reading);
         await Eventually.TrueAsync(() => server.Metrics.ClosedFor(CloseReason.SlowMember) == 1, TimeSpan.FromSeconds(30),
@@ -163,7 +171,7 @@ public sealed class SlowMemberTests
     }
 
     /// <summary>Reads until every line of <paramref name="from"/> has arrived, checking order; returns how many.</summary>
-    private static async Task<int> ReadAllAsync(RoomClient reader, string from)
+    private static async Task<int> ReadAllAsync(RoomClient reader, string from, Action? each = null)
     {
         var next = 0;
         while (next < Lines)
@@ -176,6 +184,7 @@ public sealed class SlowMemberTests
 
             Assert.Equal(next, int.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture));
             next++;
+            each?.Invoke();
         }
 
         return next;
