@@ -46,6 +46,7 @@ public sealed partial class AddressFormsTests
             ($"unix://{unix}", []),
             ($"tls://127.0.0.1:{Port(plainLog, "tls://127.0.0.1:")}", plainPin),
             ($"udp://127.0.0.1:{Port(plainLog, "udp://127.0.0.1:")}", []),
+            ($"127.0.0.1:{Port(plainLog, "udp://127.0.0.1:")}", ["-u"]),
             ($"ws://127.0.0.1:{Port(plainLog, "http://127.0.0.1:")}/ws", []),
             ($"wss://127.0.0.1:{Port(secureLog, "https://127.0.0.1:")}/ws", securePin),
         };
