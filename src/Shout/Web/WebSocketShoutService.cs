@@ -46,7 +46,7 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
         if (Interlocked.Increment(ref _open) > options.MaxWebSockets)
         {
             Interlocked.Decrement(ref _open);
-            var message = $"busy: {options.MaxWebSockets} WebSockets are open";
+            var message = $"busy: {options.MaxWebSockets.Value} WebSockets are open";
             lifecycle.Rejected(id, transport, remote, CloseReason.Limit, message);
             await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, message);
             return;
