@@ -15,6 +15,10 @@ internal sealed class MemberQueue : IValueTaskSource<bool>
     private readonly Queue<Entry> _entries = new();
     private readonly Lock _lock = new();
     private readonly int _capacity;
+
+    // The writer resumes on the thread pool, not on the delivering thread: running every member's
+    // writer inline in the sender's fan-out loop (ncat's one-thread model) was measured at about
+    // 1.3-1.5x the server CPU per delivery (docs/benchmarks.md, rooms).
     private ManualResetValueTaskSourceCore<bool> _ready = new() { RunContinuationsAsynchronously = true };
     private bool _readerWaiting;
     private TaskCompletionSource<bool>? _space;
@@ -135,6 +139,8 @@ internal sealed class MemberQueue : IValueTaskSource<bool>
     /// </summary>
     public Task<bool>? AddAnswer(ReadOnlyMemory<byte> lines, int count)
     {
+        Task<bool>? waiting = null;
+        var wake = false;
         lock (_lock)
         {
             if (_completed)
@@ -146,18 +152,23 @@ internal sealed class MemberQueue : IValueTaskSource<bool>
             if (taken > 0 && _readerWaiting)
             {
                 _readerWaiting = false;
-                _ready.SetResult(true);
+                wake = true;
             }
 
-            if (count == 0)
+            if (count > 0)
             {
-                return null;
+                _pending = new Entry(lines, count);
+                _space = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                waiting = _space.Task;
             }
-
-            _pending = new Entry(lines, count);
-            _space = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _space.Task;
         }
+
+        if (wake)
+        {
+            _ready.SetResult(true);
+        }
+
+        return waiting;
     }
 
     /// <summary>
