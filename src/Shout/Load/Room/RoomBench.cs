@@ -33,7 +33,7 @@ internal static class RoomBench
         options.Validate();
         var pid = options.ServerPid ?? ServerProcess.FindListener(options.Endpoints[0]);
         var baseline = pid is { } p0 ? ServerProcess.ResidentBytes(p0) : null;
-        var totals = new RoomBenchTotals();
+        var totals = new RoomBenchTotals(options.Senders);
         using var stop = new CancellationTokenSource();
         var members = await ConnectAllAsync(options, totals, log, cancellationToken);
         try
@@ -60,7 +60,7 @@ internal static class RoomBench
             var started = Stopwatch.GetTimestamp();
             using var sending = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             sending.CancelAfter(options.Duration);
-            var sent = await Task.WhenAll(members.Take(options.Senders).Select(m => SendAsync(m, options.Rate, sending.Token)));
+            var sent = await Task.WhenAll(members.Take(options.Senders).Select(m => SendAsync(m, options.Rate, totals, sending.Token)));
             var expected = sent.Select((count, s) => count * owedPerLine[s]).Sum();
 
             // Wait for what is owed, then count what never came.
@@ -197,7 +197,7 @@ internal static class RoomBench
     }
 
     /// <summary>Sends at <paramref name="rate"/> lines/s until cancelled; returns how many lines it sent.</summary>
-    private static async Task<long> SendAsync(RoomBenchMember member, int rate, CancellationToken cancellationToken)
+    private static async Task<long> SendAsync(RoomBenchMember member, int rate, RoomBenchTotals totals, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var sent = 0L;
@@ -219,6 +219,7 @@ internal static class RoomBench
                     batch.AddRange(Line(member.Index, ++sent));
                 }
 
+                totals.Sending(member.Index, sent);
                 await member.Socket.SendAsync(batch.ToArray(), SocketFlags.None, CancellationToken.None);
             }
         }

@@ -20,7 +20,8 @@ internal sealed class RoomBenchMember(int index, int room, Socket socket, RoomBe
 
     private readonly long[] _next = [.. Enumerable.Repeat(1L, senders)];
     private readonly bool[] _ready = new bool[senders];
-    private HashSet<(int, long)>? _missing;
+    /// <summary>Gaps not yet filled, as ranges (a drop of a million lines is one entry, not a million).</summary>
+    private List<(int Sender, long From, long To)>? _missing;
     private volatile bool _recording;
     private long _lastDelivery;
 
@@ -107,8 +108,10 @@ internal sealed class RoomBenchMember(int index, int room, Socket socket, RoomBe
         }
 
         var text = colon >= 0 ? line[(colon + 2)..] : line;
-        if (text.Length < 2 || text[0] != 'S' || !Parse(text[1..], out var sender, out var sequence, out var sentAt) || sender >= _next.Length)
+        if (text.Length < 2 || text[0] != 'S' || !Parse(text[1..], out var sender, out var sequence, out var sentAt) || sender >= _next.Length
+            || sequence < 0 || sequence > totals.SentSoFar(sender))
         {
+            // A number its sender has not sent yet is made of two lines' bytes, not a gap.
             // (On a Shout room, a line without a name was returned above: own lines and notices.)
             Malformed++;
 
@@ -143,17 +146,13 @@ internal sealed class RoomBenchMember(int index, int room, Socket socket, RoomBe
         }
         else if (sequence > next)
         {
-            _missing ??= [];
-            for (var s = next; s < sequence; s++)
-            {
-                _missing.Add((sender, s));
-            }
+            (_missing ??= []).Add((sender, next, sequence - 1));
 
             Lost += sequence - next;
             Delivered++;
             Volatile.Write(ref _next[sender], sequence + 1);
         }
-        else if (_missing?.Remove((sender, sequence)) == true)
+        else if (FillGap(sender, sequence))
         {
             Lost--;
             Reordered++;
@@ -162,6 +161,30 @@ internal sealed class RoomBenchMember(int index, int room, Socket socket, RoomBe
         {
             Duplicated++;
         }
+    }
+
+    /// <summary>True when <paramref name="sequence"/> was missing (it arrives late): the gap shrinks around it.</summary>
+    private bool FillGap(int sender, long sequence)
+    {
+        var i = _missing?.FindIndex(g => g.Sender == sender && g.From <= sequence && sequence <= g.To) ?? -1;
+        if (i < 0)
+        {
+            return false;
+        }
+
+        var gap = _missing![i];
+        _missing.RemoveAt(i);
+        if (gap.From < sequence)
+        {
+            _missing.Add((sender, gap.From, sequence - 1));
+        }
+
+        if (sequence < gap.To)
+        {
+            _missing.Add((sender, sequence + 1, gap.To));
+        }
+
+        return true;
     }
 
     private void FlushLatencies()
@@ -193,9 +216,17 @@ internal sealed class RoomBenchMember(int index, int room, Socket socket, RoomBe
 }
 
 /// <summary>What every member of a run shares: the readiness count (updated with Interlocked) and the latencies.</summary>
-internal sealed class RoomBenchTotals
+internal sealed class RoomBenchTotals(int senders)
 {
+    private readonly long[] _sent = new long[senders];
+
     public long Ready;
+
+    /// <summary>Lines sender <paramref name="sender"/> has handed to its socket (numbered 1 to this).</summary>
+    public long SentSoFar(int sender) => Volatile.Read(ref _sent[sender]);
+
+    /// <summary>The sender is about to send lines up to <paramref name="sequence"/>.</summary>
+    public void Sending(int sender, long sequence) => Volatile.Write(ref _sent[sender], sequence);
 
     public RoomBenchLatency Latency { get; } = new();
 }
