@@ -65,12 +65,7 @@ internal sealed class RoomBatch
 
         var shouted = _own.WrittenSpan[mark..];
         _said ??= new ArrayBufferWriter<byte>(_capacity + (MaxLines / 4 * _prefix.Length));
-        _said.Write(_prefix);
-        _said.Write(shouted);
-        if (shouted is not [.., (byte)'\n'])
-        {
-            _said.Write("\n"u8);
-        }
+        RoomLines.WriteSaid(_said, _prefix, shouted);
 
         Lines++;
         return FrameAction.Continue;

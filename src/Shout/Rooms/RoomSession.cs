@@ -102,7 +102,7 @@ internal sealed class RoomSession(RoomHub hub, RoomMember member, LineFramer fra
         var nick = member.Nick;
         if (!ReferenceEquals(nick, _nick))
         {
-            _prefix = Encoding.UTF8.GetBytes(nick + ": ");
+            _prefix = RoomLines.Prefix(nick);
             _nick = nick;
         }
 
