@@ -11,7 +11,7 @@ namespace Shout.Rooms;
 /// </summary>
 internal sealed class RoomBatch
 {
-    /// <summary>Most lines in one batch: a member's queue (1024 lines by default) takes several whole.</summary>
+    /// <summary>Most lines in one batch, and at most a quarter of a member's queue, so a queue takes several whole.</summary>
     public const int MaxLines = 256;
 
     /// <summary>Most bytes of answer in one batch.</summary>
@@ -22,12 +22,15 @@ internal sealed class RoomBatch
     private ArrayBufferWriter<byte>? _own;
     private ArrayBufferWriter<byte>? _said;
     private readonly int _capacity;
+    private readonly int _maxLines;
 
     /// <param name="framer">Uppercases and judges each line, as in line mode.</param>
     /// <param name="prefix">The sender's name and <c>": "</c>, in UTF-8.</param>
     /// <param name="expected">About how many bytes of input this batch may hold.</param>
-    public RoomBatch(LineFramer framer, byte[] prefix, long expected)
+    /// <param name="queueLength">The members' queue length (<see cref="ShoutRoomOptions.QueueLength"/>).</param>
+    public RoomBatch(LineFramer framer, byte[] prefix, long expected, int queueLength)
     {
+        _maxLines = Math.Clamp(queueLength / 4, 1, MaxLines);
         _framer = framer;
         _prefix = prefix;
         _capacity = (int)Math.Clamp(expected + 16, 64, MaxBytes + 1024);
@@ -37,7 +40,7 @@ internal sealed class RoomBatch
     public int Lines { get; private set; }
 
     /// <summary>True when another line would make the batch too big.</summary>
-    public bool Full => Lines >= MaxLines || (_own?.WrittenCount ?? 0) >= MaxBytes;
+    public bool Full => Lines >= _maxLines || (_own?.WrittenCount ?? 0) >= MaxBytes;
 
     /// <summary>The sender's own answer so far (its uppercased lines, and a final <c>QUIT</c> or <c>ERR</c>).</summary>
     public ReadOnlyMemory<byte> Own => _own?.WrittenMemory ?? default;
@@ -64,7 +67,7 @@ internal sealed class RoomBatch
         }
 
         var shouted = _own.WrittenSpan[mark..];
-        _said ??= new ArrayBufferWriter<byte>(_capacity + (MaxLines / 4 * _prefix.Length));
+        _said ??= new ArrayBufferWriter<byte>(_capacity + (_maxLines / 4 * _prefix.Length));
         RoomLines.WriteSaid(_said, _prefix, shouted);
 
         Lines++;

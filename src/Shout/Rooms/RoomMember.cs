@@ -44,10 +44,14 @@ internal sealed class RoomMember : IDisposable
         _kickAfter = writeTimeout;
         _policy = options.SlowMember;
         _kick = kick;
+        QueueLength = options.QueueLength;
         _queue = new MemberQueue(options.QueueLength);
     }
 
     public long Id { get; }
+
+    /// <summary>Most lines its queue holds.</summary>
+    public int QueueLength { get; }
 
     public string Transport { get; }
 

@@ -41,7 +41,7 @@ internal sealed class RoomSession(RoomHub hub, RoomMember member, LineFramer fra
                 continue;
             }
 
-            batch ??= new RoomBatch(framer, Prefix(), rest.Length + line.Length);
+            batch ??= new RoomBatch(framer, Prefix(), rest.Length + line.Length, member.QueueLength);
             var action = batch.Add(line);
             if (action != FrameAction.Continue)
             {
@@ -76,7 +76,7 @@ internal sealed class RoomSession(RoomHub hub, RoomMember member, LineFramer fra
             return FrameAction.Continue;
         }
 
-        var batch = new RoomBatch(framer, Prefix(), line.Length);
+        var batch = new RoomBatch(framer, Prefix(), line.Length, member.QueueLength);
         var action = batch.Add(line);
         await FlushAsync(batch, cancellationToken);
         return action;
