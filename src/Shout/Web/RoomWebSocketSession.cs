@@ -35,6 +35,11 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
                 await member.AnswerAsync(RoomLines.QuitLine, cancellationToken: CancellationToken.None);
             }
         }
+        catch (Exception e) when (member.Kicked && e is WebSocketException or IOException or OperationCanceledException)
+        {
+            // The kick aborted the socket under the pending receive: the close is the kick's, not a hang-up.
+            reason = CloseReason.SlowMember;
+        }
         finally
         {
             hub.Leave(member);

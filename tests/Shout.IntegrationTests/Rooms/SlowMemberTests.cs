@@ -42,6 +42,60 @@ public sealed class SlowMemberTests
         Assert.Equal("sender: AFTER", await reader.ReadUntilAsync(l => l.EndsWith("AFTER", StringComparison.Ordinal)));
     }
 
+    /// <summary>
+    /// The same over each transport a member can hold a connection on: the stalled member dials that
+    /// transport (the matrix's own client, 4 KiB receive buffer), the sender and the reader TCP.
+    /// UDP has no such row: a datagram to a member is never held for it (row 3).
+    /// </summary>
+    [Theory]
+    [InlineData("tcp6")]
+    [InlineData("unix")]
+    [InlineData("tls")]
+    [InlineData("ws")]
+    [InlineData("wss")]
+    public async Task Row24_a_member_that_never_reads_over_any_transport_is_kicked_while_the_others_get_every_line(string name)
+    {
+        var transport = Matrix.MatrixTransport.Named(name);
+        await using var server = await transport.StartAsync(o =>
+        {
+            o.Mode = ShoutMode.Room;
+            o.WriteTimeout = TimeSpan.FromSeconds(1);
+            o.Rooms.QueueLength = 64;
+            if (!transport.IsWebSocket)
+            {
+                o.Listen.Add(Shout.Endpoints.ShoutEndpoint.Parse("tcp://127.0.0.1:0"));
+            }
+        });
+        var tcp = server.Server.Endpoints.First(e => e.Transport == Shout.Endpoints.ShoutTransport.Tcp && e.Host == "127.0.0.1");
+        await using var stalled = await transport.OpenAsync(server);
+        stalled.RawSocket.ReceiveBufferSize = 4096;
+        await stalled.SendAsync("/nick stalled\n"u8.ToArray());
+        await Eventually.TrueAsync(() => server.Server.Services.GetRoomMetrics().Members == 1, TimeSpan.FromSeconds(10), () => "stalled member not in");
+        await using var sender = await RoomClient.JoinAsync(tcp, "sender");
+        await using var reader = await RoomClient.JoinAsync(tcp, "reader");
+
+        // The sender keeps within 32 lines of the reader: the reader is this (possibly busy) test
+        // process, and a reader 64 lines behind is itself a slow member whose lines are dropped.
+        using var window = new SemaphoreSlim(32);
+        var reading = ReadAllAsync(reader, "sender", () => window.Release());
+        for (var i = 0; i < Lines; i++)
+        {
+            Assert.True(await window.WaitAsync(TimeSpan.FromSeconds(30)), $"the reader got no line for 30 s (at {i})");
+            await sender.SendAsync($"{i} {Padding}");
+            await sender.ReadUntilAsync(l => l.StartsWith(i.ToString(System.Globalization.CultureInfo.InvariantCulture) + " X", StringComparison.Ordinal));
+        }
+
+        Assert.Equal(Lines, await reading);
+        await Eventually.TrueAsync(() => server.Metrics.ClosedFor(CloseReason.SlowMember) == 1, TimeSpan.FromSeconds(30),
+            () => $"{name}: kicks {server.Server.Services.GetRoomMetrics().Kicks}, closed for slow_member {server.Metrics.ClosedFor(CloseReason.SlowMember)}");
+        var rooms = server.Server.Services.GetRoomMetrics();
+        Assert.Equal(1, rooms.Kicks);
+        Assert.True(rooms.Drops > 0, "lines that did not fit the stalled member's queue are counted");
+        Assert.Equal(2, rooms.Members);
+        await sender.SendAsync("after");
+        Assert.Equal("sender: AFTER", await reader.ReadUntilAsync(l => l.EndsWith("AFTER", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public async Task With_drop_a_member_that_does_not_read_loses_its_oldest_lines_counted_and_stays()
     {
@@ -120,5 +174,25 @@ public sealed class SlowMemberTests
         await socket.SendAsync("/nick stalled\n"u8.ToArray(), SocketFlags.None, timeout.Token);
         await Eventually.TrueAsync(() => server.Server.Services.GetRoomMetrics().Members == 1, TimeSpan.FromSeconds(10), () => "stalled member not in");
         return socket;
+    }
+
+    /// <summary>Reads until every line of <paramref name="from"/> has arrived, checking order; returns how many.</summary>
+    private static async Task<int> ReadAllAsync(RoomClient reader, string from, Action? each = null)
+    {
+        var next = 0;
+        while (next < Lines)
+        {
+            var line = await reader.ReadLineAsync();
+            if (!line.StartsWith(from + ": ", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            Assert.Equal(next, int.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture));
+            next++;
+            each?.Invoke();
+        }
+
+        return next;
     }
 }
