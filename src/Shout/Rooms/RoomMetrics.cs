@@ -38,7 +38,7 @@ internal sealed class RoomMetrics
         {
             new Measurement<long>(LostPublishing, new KeyValuePair<string, object?>("where", "publish")),
             new Measurement<long>(LostInTransit, new KeyValuePair<string, object?>("where", "transit")),
-        }, "{message}", "Bus losses: lines not published while the bus was down (where=publish), messages missing from a sender's sequence (where=transit)");
+        }, "{line}", "Bus losses in lines: not published while the bus was down (where=publish), missing from a sender's numbers (where=transit)");
         meter.CreateObservableCounter("shout.rooms.bus.duplicates", () => Duplicates, "{message}", "Bus messages received twice and ignored");
     }
 
@@ -66,7 +66,7 @@ internal sealed class RoomMetrics
     /// <summary>Lines not published because the bus was down or behind.</summary>
     public long LostPublishing => Interlocked.Read(ref _lostPublishing);
 
-    /// <summary>Messages of other instances' senders that never arrived (gaps in their sequences).</summary>
+    /// <summary>Lines of other instances' senders that never arrived (gaps in their line numbers).</summary>
     public long LostInTransit => Interlocked.Read(ref _lostInTransit);
 
     /// <summary>Messages received again and ignored.</summary>
