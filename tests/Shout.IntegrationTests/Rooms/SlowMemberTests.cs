@@ -29,10 +29,7 @@ public sealed class SlowMemberTests
         await using var sender = await RoomClient.JoinAsync(server.Endpoint, "sender");
         await using var reader = await RoomClient.JoinAsync(server.Endpoint, "reader");
 
-        var reading = ReadAllAsync(reader, "sender");
-        await SendAllAsync(sender);
-
-        Assert.Equal(Lines, await reading);
+        Assert.Equal(Lines, await SendAllAsync(sender, reader));
         await Eventually.TrueAsync(() => server.Metrics.ClosedFor(CloseReason.SlowMember) == 1, TimeSpan.FromSeconds(30),
             () => $"kicks {server.Server.Services.GetRoomMetrics().Kicks}, closed for slow_member {server.Metrics.ClosedFor(CloseReason.SlowMember)}");
         var rooms = server.Server.Services.GetRoomMetrics();
@@ -112,10 +109,7 @@ public sealed class SlowMemberTests
         await using var sender = await RoomClient.JoinAsync(server.Endpoint, "sender");
         await using var reader = await RoomClient.JoinAsync(server.Endpoint, "reader");
 
-        var reading = ReadAllAsync(reader, "sender");
-        await SendAllAsync(sender);
-
-        Assert.Equal(Lines, await reading);
+        Assert.Equal(Lines, await SendAllAsync(sender, reader));
         var rooms = server.Server.Services.GetRoomMetrics();
         Assert.True(rooms.Drops > 0, "the stalled member's oldest lines were dropped and counted");
         Assert.Equal(0, rooms.Kicks);
@@ -149,14 +143,26 @@ public sealed class SlowMemberTests
         Assert.Equal(numbers.Count, numbers.Distinct().Count());
     }
 
-    /// <summary>Sends every line at the pace of a member that reads its own answers (as a person would).</summary>
-    private static async Task SendAllAsync(RoomClient sender)
+    /// <summary>
+    /// Sends every line at the pace of a member that reads its own answers (as a person would), and
+    /// of the reading member: line i+1 is sent once the reader has line i, so the reader's queue never
+    /// holds more than a line or two however the scheduler runs its writer, and only the stalled
+    /// member's queue can fill. Checks the reader's order; returns how many lines it got.
+    /// </summary>
+    private static async Task<int> SendAllAsync(RoomClient sender, RoomClient reader)
     {
+        var got = 0;
         for (var i = 0; i < Lines; i++)
         {
+            var number = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
             await sender.SendAsync($"{i} {Padding}");
-            await sender.ReadUntilAsync(l => l.StartsWith(i.ToString(System.Globalization.CultureInfo.InvariantCulture) + " X", StringComparison.Ordinal));
+            await sender.ReadUntilAsync(l => l.StartsWith(number + " X", StringComparison.Ordinal));
+            var line = await reader.ReadUntilAsync(l => l.StartsWith("sender: ", StringComparison.Ordinal));
+            Assert.Equal(number, line.Split(' ')[1]);
+            got++;
         }
+
+        return got;
     }
 
     /// <summary>A member with a small receive buffer that never reads.</summary>
