@@ -68,7 +68,7 @@ internal sealed class RoomBenchCommandOptions
             Print(result);
         }
 
-        return result.Lost + result.Duplicated + result.Reordered > 0 ? 2 : result.Delivered > 0 ? 0 : 1;
+        return result.Lost + result.Duplicated + result.Reordered + result.Malformed > 0 ? 2 : result.Delivered > 0 ? 0 : 1;
     }
 
     private static void Print(RoomBenchResult r)
@@ -82,6 +82,16 @@ internal sealed class RoomBenchCommandOptions
         Row("delivered (once, in order)", r.Delivered.ToString("N0", c));
         Row("lost / duplicated / reordered", string.Create(c, $"{r.Lost} / {r.Duplicated} / {r.Reordered}"));
         Row("deliveries/s", r.DeliveriesPerSecond.ToString("N0", c));
+        if (r.Malformed > 0)
+        {
+            Row("malformed lines (bytes of senders interleaved)", r.Malformed.ToString("N0", c));
+        }
+
+        Row("client CPU (cores busy)", string.Create(c, $"{r.ClientCpuSeconds:N1} s ({r.ClientCores:N2} of {Environment.ProcessorCount})"));
+        if (r.ServerCpuSeconds is { } server)
+        {
+            Row("server CPU / per delivery", string.Create(c, $"{server:N1} s / {r.ServerMicrosecondsPerDelivery:N3} µs"));
+        }
         Row("fan-out latency p50 / p99 / p99.9 / max", string.Create(c, $"{r.Latency.P50:N0} / {r.Latency.P99:N0} / {r.Latency.P999:N0} / {r.Latency.Max:N0} µs"));
         if (r.ServerMemory is { } m)
         {

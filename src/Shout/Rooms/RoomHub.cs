@@ -7,8 +7,9 @@ namespace Shout.Rooms;
 /// <summary>
 /// Who is in which room on this instance, and delivery to them. Membership changes (enter, leave,
 /// rename, move) take one lock; delivery reads each room's member array without one (the array is
-/// replaced, never changed), so a line fans out with one queue write per member and a member that
-/// does not read costs the sender nothing. Every line and notice of a local member is delivered
+/// replaced, never changed), so the lines of one read fan out as one shared payload with one queue
+/// write per member, counted once for the room, and a member that does not read costs the sender
+/// nothing. Every line and notice of a local member is delivered
 /// locally and published once on the bus for the other instances, numbered in the member's sequence.
 /// Thread-safe.
 /// </summary>
@@ -123,11 +124,14 @@ internal sealed class RoomHub : IRoomBusListener
         Announce(member, room, RoomLines.Joined(member.Nick, room), BusKind.Line);
     }
 
-    /// <summary>Delivers a member's uppercased line (terminator included) to the rest of its room, here and elsewhere.</summary>
-    public void Say(RoomMember member, ReadOnlySpan<byte> shouted)
+    /// <summary>
+    /// Delivers a member's <paramref name="lines"/> lines, already formatted for the others
+    /// (<c>NICK: TEXT\n</c> each, <see cref="RoomLines.Said"/>), to the rest of its room, here and elsewhere.
+    /// </summary>
+    public void Say(RoomMember member, ReadOnlyMemory<byte> said, int lines)
     {
         ArgumentNullException.ThrowIfNull(member);
-        Announce(member, member.Room, RoomLines.Said(member.Nick, shouted), BusKind.Line);
+        Announce(member, member.Room, said, BusKind.Line, lines);
     }
 
     /// <summary>Everyone in the room, on every instance that answers in time, sorted.</summary>
@@ -142,25 +146,32 @@ internal sealed class RoomHub : IRoomBusListener
 
     public void OnRemote(string room, ReadOnlyMemory<byte> payload)
     {
+        var lines = payload.Span.Count((byte)'\n');
+        var delivered = 0L;
         foreach (var member in Members(room))
         {
-            member.Deliver(payload);
+            delivered += member.Deliver(payload, lines);
         }
+
+        _metrics.Delivered(delivered);
     }
 
     private RoomMember[] Members(string room) => _rooms.TryGetValue(room, out var members) ? members : Nobody;
 
-    private void Announce(RoomMember sender, string room, byte[] payload, BusKind kind)
+    private void Announce(RoomMember sender, string room, ReadOnlyMemory<byte> payload, BusKind kind, int lines = 1)
     {
+        var delivered = 0L;
         foreach (var member in Members(room))
         {
             if (!ReferenceEquals(member, sender))
             {
-                member.Deliver(payload);
+                delivered += member.Deliver(payload, lines);
             }
         }
 
-        _bus.Publish(new BusMessage(_bus.Instance, sender.Id, sender.NextSequence(), kind, room, payload));
+        _metrics.Delivered(delivered);
+
+        _bus.Publish(new BusMessage(_bus.Instance, sender.Id, sender.NextSequence(lines), kind, room, payload));
     }
 
     /// <summary>Under the membership lock.</summary>

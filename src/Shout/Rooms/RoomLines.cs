@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace Shout.Rooms;
@@ -11,15 +12,24 @@ internal static class RoomLines
     /// <summary><c>NICK: TEXT</c> — another member's line; <paramref name="shouted"/> keeps its terminator.</summary>
     public static byte[] Said(string nick, ReadOnlySpan<byte> shouted)
     {
-        var nickLength = Encoding.UTF8.GetByteCount(nick);
-        var terminated = shouted.Length > 0 && shouted[^1] == '\n';
-        var line = new byte[nickLength + 2 + shouted.Length + (terminated ? 0 : 1)];
-        Encoding.UTF8.GetBytes(nick, line);
-        line[nickLength] = (byte)':';
-        line[nickLength + 1] = (byte)' ';
-        shouted.CopyTo(line.AsSpan(nickLength + 2));
-        line[^1] = (byte)'\n';
-        return line;
+        var line = new ArrayBufferWriter<byte>(Encoding.UTF8.GetByteCount(nick) + 3 + shouted.Length);
+        WriteSaid(line, Prefix(nick), shouted);
+        return line.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The sender's name and <c>": "</c> in UTF-8, the front of each of its lines to the others.</summary>
+    public static byte[] Prefix(string nick) => Encoding.UTF8.GetBytes(nick + ": ");
+
+    /// <summary>Appends one <see cref="Said"/> line: <paramref name="prefix"/>, the line, and a <c>\n</c> if it has none.</summary>
+    public static void WriteSaid(IBufferWriter<byte> output, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> shouted)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        output.Write(prefix);
+        output.Write(shouted);
+        if (shouted is not [.., (byte)'\n'])
+        {
+            output.Write("\n"u8);
+        }
     }
 
     public static byte[] Joined(string nick, string room) => Line($"* {nick} joined {room}");

@@ -1,5 +1,3 @@
-using System.Threading.Channels;
-
 namespace Shout.Rooms;
 
 /// <summary>
@@ -8,11 +6,12 @@ namespace Shout.Rooms;
 /// never slows the sender or the room: with <see cref="SlowMemberPolicy.Drop"/> the oldest queued
 /// lines make room (counted); with <see cref="SlowMemberPolicy.Kick"/> a line that does not fit is
 /// dropped (counted) and a queue that stays full for the write timeout kicks the member.
-/// The transport drains <see cref="Outgoing"/> to the client.
+/// The transport drains the queue (<see cref="WaitToReadAsync"/>, <see cref="TryTake"/>) to the client.
+/// A delivery is a run of whole lines (<see cref="MemberQueue"/>), shared by every recipient.
 /// </summary>
 internal sealed class RoomMember : IDisposable
 {
-    private readonly Channel<ReadOnlyMemory<byte>> _queue;
+    private readonly MemberQueue _queue;
     private readonly RoomMetrics _metrics;
     private readonly TimeProvider _clock;
     private readonly TimeSpan _kickAfter;
@@ -45,17 +44,14 @@ internal sealed class RoomMember : IDisposable
         _kickAfter = writeTimeout;
         _policy = options.SlowMember;
         _kick = kick;
-        var bounds = new BoundedChannelOptions(options.QueueLength)
-        {
-            SingleReader = true,
-            FullMode = options.SlowMember == SlowMemberPolicy.Drop ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
-        };
-        _queue = options.SlowMember == SlowMemberPolicy.Drop
-            ? Channel.CreateBounded<ReadOnlyMemory<byte>>(bounds, _ => metrics.Dropped())
-            : Channel.CreateBounded<ReadOnlyMemory<byte>>(bounds);
+        QueueLength = options.QueueLength;
+        _queue = new MemberQueue(options.QueueLength);
     }
 
     public long Id { get; }
+
+    /// <summary>Most lines its queue holds.</summary>
+    public int QueueLength { get; }
 
     public string Transport { get; }
 
@@ -68,61 +64,94 @@ internal sealed class RoomMember : IDisposable
     /// <summary>True once the member was kicked for not reading.</summary>
     public bool Kicked => _kicked;
 
-    /// <summary>What the transport sends to the client, in order.</summary>
-    public ChannelReader<ReadOnlyMemory<byte>> Outgoing => _queue.Reader;
+    /// <summary>The transport's writer: true when there are lines to take, false when the member is done.</summary>
+    public ValueTask<bool> WaitToReadAsync() => _queue.WaitToReadAsync();
 
-    /// <summary>The next number of this member's own lines and notices on the bus (1, 2, ...).</summary>
-    public long NextSequence() => Interlocked.Increment(ref _sequence);
-
-    /// <summary>Queues another member's line or a notice; never waits.</summary>
-    public void Deliver(ReadOnlyMemory<byte> line)
+    /// <summary>The transport's writer: takes the oldest queued run of lines; the queue is no longer full.</summary>
+    public bool TryTake(out ReadOnlyMemory<byte> lines)
     {
-        if (_queue.Writer.TryWrite(line))
+        if (!_queue.TryTake(out lines))
         {
-            _metrics.Delivered();
-            return;
+            return false;
         }
 
-        if (_closed)
-        {
-            return;
-        }
-
-        _metrics.Dropped();
-        StartFullClock();
+        Volatile.Write(ref _fullSince, 0);
+        return true;
     }
 
     /// <summary>
-    /// Queues the member's own answer (its uppercased line, a command's reply). In kick mode this waits
-    /// for room, which holds back only this member's own reading; false when the member is closed.
+    /// Numbers the next <paramref name="lines"/> of this member's own lines and notices on the bus
+    /// (1, 2, ...): returns the number of the last of them.
     /// </summary>
-    public async ValueTask<bool> AnswerAsync(ReadOnlyMemory<byte> line, CancellationToken cancellationToken = default)
+    public long NextSequence(int lines = 1) => Interlocked.Add(ref _sequence, lines);
+
+    /// <summary>
+    /// Queues another member's lines or a notice (<paramref name="count"/> whole lines); never waits.
+    /// Returns how many lines were queued (the rest were dropped and counted); the caller counts them
+    /// as deliveries, once for the whole room.
+    /// </summary>
+    public int Deliver(ReadOnlyMemory<byte> lines, int count = 1)
     {
-        if (!_queue.Writer.TryWrite(line))
+        if (_policy == SlowMemberPolicy.Drop)
+        {
+            if (_closed)
+            {
+                return 0;
+            }
+
+            var dropped = _queue.AddDroppingOldest(lines, count);
+            if (dropped > 0)
+            {
+                _metrics.Dropped(dropped);
+            }
+
+            return count;
+        }
+
+        var queued = _queue.TryAdd(lines, count);
+        if (queued == count || _closed)
+        {
+            return queued;
+        }
+
+        _metrics.Dropped(count - queued);
+        StartFullClock();
+        return queued;
+    }
+
+    /// <summary>
+    /// Queues the member's own answer (its uppercased lines, a command's reply; <paramref name="count"/>
+    /// whole lines). In kick mode this waits for room, which holds back only this member's own reading;
+    /// false when the member is closed.
+    /// </summary>
+    public async ValueTask<bool> AnswerAsync(ReadOnlyMemory<byte> lines, int count = 1, CancellationToken cancellationToken = default)
+    {
+        if (_policy == SlowMemberPolicy.Drop)
+        {
+            var queued = Deliver(lines, count);
+            _metrics.Delivered(queued);
+            return queued > 0;
+        }
+
+        var waiting = _queue.AddAnswer(lines, count);
+        if (waiting is not null)
         {
             StartFullClock();
-            try
-            {
-                await _queue.Writer.WriteAsync(line, cancellationToken);
-            }
-            catch (ChannelClosedException)
+            if (!await waiting.WaitAsync(cancellationToken))
             {
                 return false;
             }
         }
 
-        _metrics.Delivered();
+        _metrics.Delivered(count);
         return true;
     }
-
-    /// <summary>The transport took lines from <see cref="Outgoing"/>: the queue is no longer full.</summary>
-    public void Drained() => Volatile.Write(ref _fullSince, 0);
 
     /// <summary>No more lines will be queued; the transport sends what is queued, then ends.</summary>
     public void Complete()
     {
         _closed = true;
-        _queue.Writer.TryComplete();
+        _queue.Complete(discard: false);
     }
 
     private void StartFullClock()
@@ -190,7 +219,7 @@ internal sealed class RoomMember : IDisposable
         _closed = true;
 
         // Nothing queued will be sent: the client is not reading.
-        _queue.Writer.TryComplete();
+        _queue.Complete(discard: true);
         _kick(this);
     }
 

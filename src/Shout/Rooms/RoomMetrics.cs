@@ -38,7 +38,7 @@ internal sealed class RoomMetrics
         {
             new Measurement<long>(LostPublishing, new KeyValuePair<string, object?>("where", "publish")),
             new Measurement<long>(LostInTransit, new KeyValuePair<string, object?>("where", "transit")),
-        }, "{message}", "Bus messages lost: not published while the bus was down, or missing from a sender's sequence");
+        }, "{line}", "Bus losses in lines: not published while the bus was down (where=publish), missing from a sender's numbers (where=transit)");
         meter.CreateObservableCounter("shout.rooms.bus.duplicates", () => Duplicates, "{message}", "Bus messages received twice and ignored");
     }
 
@@ -63,10 +63,10 @@ internal sealed class RoomMetrics
     /// <summary>Messages received from other instances since start.</summary>
     public long Received => Interlocked.Read(ref _received);
 
-    /// <summary>Messages not published because the bus was down or behind.</summary>
+    /// <summary>Lines not published because the bus was down or behind.</summary>
     public long LostPublishing => Interlocked.Read(ref _lostPublishing);
 
-    /// <summary>Messages of other instances' senders that never arrived (gaps in their sequences).</summary>
+    /// <summary>Lines of other instances' senders that never arrived (gaps in their line numbers).</summary>
     public long LostInTransit => Interlocked.Read(ref _lostInTransit);
 
     /// <summary>Messages received again and ignored.</summary>
@@ -80,9 +80,15 @@ internal sealed class RoomMetrics
 
     internal void RoomClosed() => Interlocked.Decrement(ref _rooms);
 
-    internal void Delivered() => Interlocked.Increment(ref _deliveries);
+    internal void Delivered(long lines)
+    {
+        if (lines > 0)
+        {
+            Interlocked.Add(ref _deliveries, lines);
+        }
+    }
 
-    internal void Dropped() => Interlocked.Increment(ref _drops);
+    internal void Dropped(long lines) => Interlocked.Add(ref _drops, lines);
 
     internal void Kicked() => Interlocked.Increment(ref _kicks);
 
@@ -90,7 +96,7 @@ internal sealed class RoomMetrics
 
     internal void BusReceived() => Interlocked.Increment(ref _received);
 
-    internal void BusLostPublishing() => Interlocked.Increment(ref _lostPublishing);
+    internal void BusLostPublishing(long lines) => Interlocked.Add(ref _lostPublishing, lines);
 
     internal void BusLostInTransit(long count) => Interlocked.Add(ref _lostInTransit, count);
 

@@ -13,61 +13,100 @@ namespace Shout.Rooms;
 /// </summary>
 internal sealed class RoomSession(RoomHub hub, RoomMember member, LineFramer framer)
 {
+    private string? _nick;
+    private byte[] _prefix = [];
+
     public RoomMember Member => member;
 
     /// <summary>
     /// Handles every whole line in <paramref name="input"/> (and, when <paramref name="isCompleted"/>,
-    /// the unfinished rest); returns how much was consumed and whether the member goes on.
+    /// the unfinished rest); returns how much was consumed and whether the member goes on. Runs of
+    /// plain lines are answered and delivered together (<see cref="RoomBatch"/>); a command is
+    /// handled after the lines before it went out, so order is kept.
     /// </summary>
     public async ValueTask<FrameResult> ProcessAsync(ReadOnlySequence<byte> input, bool isCompleted, CancellationToken cancellationToken = default)
     {
         var rest = input;
+        RoomBatch? batch = null;
         while (rest.PositionOf((byte)'\n') is { } newline)
         {
             var end = rest.GetPosition(1, newline);
             var line = rest.Slice(0, end);
             rest = rest.Slice(end);
-            var action = await LineAsync(line, cancellationToken);
+            if (IsCommand(line))
+            {
+                await FlushAsync(batch, cancellationToken);
+                batch = null;
+                await member.AnswerAsync(await CommandAsync(Text(line), cancellationToken), 1, cancellationToken);
+                continue;
+            }
+
+            batch ??= new RoomBatch(framer, Prefix(), rest.Length + line.Length, member.QueueLength);
+            var action = batch.Add(line);
             if (action != FrameAction.Continue)
             {
+                await FlushAsync(batch, cancellationToken);
                 return new(input.Length - rest.Length, action);
+            }
+
+            if (batch.Full)
+            {
+                await FlushAsync(batch, cancellationToken);
+                batch = null;
             }
         }
 
         if (rest.Length > framer.MaxLineLength || (isCompleted && rest.Length > 0))
         {
             // Too long already (the framer refuses it), or the last line of a peer that is done.
+            await FlushAsync(batch, cancellationToken);
             return new(input.Length, await LineAsync(rest, cancellationToken));
         }
 
+        await FlushAsync(batch, cancellationToken);
         return new(input.Length - rest.Length, FrameAction.Continue);
     }
 
     /// <summary>One line, terminator included (none on a final unfinished line).</summary>
     public async ValueTask<FrameAction> LineAsync(ReadOnlySequence<byte> line, CancellationToken cancellationToken = default)
     {
-        var answer = new ArrayBufferWriter<byte>((int)Math.Min(line.Length + 8, framer.MaxLineLength + 64));
-        var frame = framer.Process(line, answer, isCompleted: true);
-        if (frame.Action != FrameAction.Continue)
+        if (IsCommand(line))
         {
-            // ERR line too long, or QUIT: the framer wrote the answer.
-            await member.AnswerAsync(answer.WrittenMemory, cancellationToken);
-            return frame.Action;
-        }
-
-        if (line.FirstSpan is [(byte)'/', ..])
-        {
-            await member.AnswerAsync(await CommandAsync(Text(line), cancellationToken), cancellationToken);
+            await member.AnswerAsync(await CommandAsync(Text(line), cancellationToken), 1, cancellationToken);
             return FrameAction.Continue;
         }
 
-        if (!await member.AnswerAsync(answer.WrittenMemory, cancellationToken))
+        var batch = new RoomBatch(framer, Prefix(), line.Length, member.QueueLength);
+        var action = batch.Add(line);
+        await FlushAsync(batch, cancellationToken);
+        return action;
+    }
+
+    /// <summary>The sender's answer first (as in line mode), then the room's copy; nothing to the room once the member is closed.</summary>
+    private async ValueTask FlushAsync(RoomBatch? batch, CancellationToken cancellationToken)
+    {
+        if (batch is null || batch.OwnLines == 0)
         {
-            return FrameAction.Continue;
+            return;
         }
 
-        hub.Say(member, answer.WrittenSpan);
-        return FrameAction.Continue;
+        if (await member.AnswerAsync(batch.Own, batch.OwnLines, cancellationToken) && batch.Lines > 0)
+        {
+            hub.Say(member, batch.Said, batch.Lines);
+        }
+    }
+
+    /// <summary>The member's name and <c>": "</c>, made again only when the name changed.</summary>
+    private byte[] Prefix()
+    {
+        var nick = member.Nick;
+        if (!ReferenceEquals(nick, _nick))
+        {
+            _prefix = RoomLines.Prefix(nick);
+            _nick = nick;
+        }
+
+        return _prefix;
     }
 
     private async ValueTask<byte[]> CommandAsync(string command, CancellationToken cancellationToken)
@@ -94,6 +133,10 @@ internal sealed class RoomSession(RoomHub hub, RoomMember member, LineFramer fra
                 return RoomLines.Error($"unknown command {verb} (try /nick NAME, /join ROOM, /who, quit)");
         }
     }
+
+    /// <summary>A line starting with <c>/</c> within the limit (a longer one is refused by the framer like any other).</summary>
+    private bool IsCommand(in ReadOnlySequence<byte> line) =>
+        line.FirstSpan is [(byte)'/', ..] && line.Length - (line.Slice(line.Length - 1).FirstSpan[0] == '\n' ? 1 : 0) <= framer.MaxLineLength;
 
     private static string Text(ReadOnlySequence<byte> line)
     {

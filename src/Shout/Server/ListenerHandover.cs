@@ -15,7 +15,7 @@ namespace Shout.Server;
 /// the drain answers and closes the rest: a client that connected a moment ago may not have sent
 /// its bytes yet (a loaded client was seen taking a second), and the drain would close it unheard.
 /// </summary>
-internal sealed partial class ListenerHandover(ListenSockets sockets, ShoutMetrics metrics, ShoutServerOptions options,
+internal sealed partial class ListenerHandover(ListenSockets sockets, ShoutMetrics metrics, SessionAdmission admission, DrainSignal drain, ShoutServerOptions options,
     ILogger<ListenerHandover> logger)
     : IHostedLifecycleService
 {
@@ -35,6 +35,7 @@ internal sealed partial class ListenerHandover(ListenSockets sockets, ShoutMetri
         var grouped = sockets.Grouped;
         if (held.Count == 0 && grouped.Count == 0)
         {
+            drain.Begin();
             return;
         }
 
@@ -62,6 +63,10 @@ internal sealed partial class ListenerHandover(ListenSockets sockets, ShoutMetri
         {
             // Out of shutdown time: Kestrel closes what is left.
         }
+        finally
+        {
+            drain.Begin();
+        }
     }
 
     private async Task SettleAsync(CancellationToken cancellationToken)
@@ -70,12 +75,14 @@ internal sealed partial class ListenerHandover(ListenSockets sockets, ShoutMetri
             ? MaxSettle
             : TimeSpan.FromTicks(Math.Min(options.ShutdownTimeout.Ticks / 2, MaxSettle.Ticks));
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        while (metrics.ActiveStreamConnections > 0 && System.Diagnostics.Stopwatch.GetElapsedTime(started) < bound)
+        // Counted from admission, not from the session's start: a TLS connection still in its handshake
+        // is open too, and the drain would close it unheard right after the handshake.
+        while (admission.OpenConnections > 0 && System.Diagnostics.Stopwatch.GetElapsedTime(started) < bound)
         {
             await Task.Delay(SettlePoll, cancellationToken);
         }
 
-        Log.Settled(logger, (int)metrics.ActiveStreamConnections, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        Log.Settled(logger, admission.OpenConnections, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     private async Task LeaveGroupAsync(IReadOnlyList<Socket> grouped, CancellationToken cancellationToken)

@@ -137,19 +137,18 @@ internal sealed class RoomConnectionHandler(ShoutServerOptions options, SessionR
     /// <summary>Sends the member's queue until it is completed or the client is gone.</summary>
     private static async Task WriteAsync(RoomMember member, PipeWriter output, SessionTimeouts timeouts, Session session)
     {
-        var queue = member.Outgoing;
         try
         {
-            while (await queue.WaitToReadAsync())
+            while (await member.WaitToReadAsync())
             {
+                // Everything queued (up to a limit) goes out in one write and one flush.
                 var batch = 0L;
-                while (batch < MaxWriteBatch && queue.TryRead(out var line))
+                while (batch < MaxWriteBatch && member.TryTake(out var lines))
                 {
-                    output.Write(line.Span);
-                    batch += line.Length;
+                    output.Write(lines.Span);
+                    batch += lines.Length;
                 }
 
-                member.Drained();
                 session.Sent(batch);
 
                 // No write timeout on this flush: while it waits, the member's queue fills, and the

@@ -118,6 +118,7 @@ public sealed class ShoutServer : IAsyncDisposable
         builder.Services.AddSingleton(new SessionRules(options.ToSessionSettings()));
         builder.Services.AddSingleton<SessionLifecycle>();
         builder.Services.AddSingleton<SessionAdmission>();
+        builder.Services.AddSingleton<DrainSignal>();
         builder.Services.AddSingleton<ShoutConnectionHandler>();
         if (options.Mode == ShoutMode.Room)
         {

@@ -18,9 +18,16 @@ internal sealed class SessionAdmission(SessionRules rules, SessionLifecycle life
     private readonly Lock _gate = new();
     private readonly Dictionary<IPAddress, int> _perAddress = [];
     private int _open;
+    private int _connections;
 
     /// <summary>Sessions admitted and not yet ended, over every transport.</summary>
     public int Open => Volatile.Read(ref _open);
+
+    /// <summary>
+    /// Of those, the connections (not UDP sources), from admission on: a TLS connection still in its
+    /// handshake or a WebSocket counts here before the transport counts it as open.
+    /// </summary>
+    public int OpenConnections => Volatile.Read(ref _connections);
 
     /// <summary>
     /// Admits a session from <paramref name="address"/> (null for a Unix peer) or refuses it:
@@ -66,16 +73,32 @@ internal sealed class SessionAdmission(SessionRules rules, SessionLifecycle life
             }
 
             refusal = default;
-            return new Ticket(this, address);
+            return Issue(address, transport);
         }
 
         refusal = default;
-        return new Ticket(this, null);
+        return Issue(null, transport);
     }
 
-    private void Leave(IPAddress? counted)
+    private Ticket Issue(IPAddress? counted, TransportKind transport)
+    {
+        var connection = transport != TransportKind.Udp;
+        if (connection)
+        {
+            Interlocked.Increment(ref _connections);
+        }
+
+        return new Ticket(this, counted, connection);
+    }
+
+    private void Leave(IPAddress? counted, bool connection)
     {
         Interlocked.Decrement(ref _open);
+        if (connection)
+        {
+            Interlocked.Decrement(ref _connections);
+        }
+
         if (counted is null)
         {
             return;
@@ -109,13 +132,15 @@ internal sealed class SessionAdmission(SessionRules rules, SessionLifecycle life
     {
         private SessionAdmission? _owner;
         private readonly IPAddress? _counted;
+        private readonly bool _connection;
 
-        internal Ticket(SessionAdmission owner, IPAddress? counted)
+        internal Ticket(SessionAdmission owner, IPAddress? counted, bool connection)
         {
             _owner = owner;
             _counted = counted;
+            _connection = connection;
         }
 
-        public void Dispose() => Interlocked.Exchange(ref _owner, null)?.Leave(_counted);
+        public void Dispose() => Interlocked.Exchange(ref _owner, null)?.Leave(_counted, _connection);
     }
 }

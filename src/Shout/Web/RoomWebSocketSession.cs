@@ -32,8 +32,13 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
             reason = await ReceiveAsync(socket, room, session, timeouts, interrupt.Task, maxLineLength);
             if (reason == CloseReason.ServerDrain)
             {
-                await member.AnswerAsync(RoomLines.QuitLine, CancellationToken.None);
+                await member.AnswerAsync(RoomLines.QuitLine, cancellationToken: CancellationToken.None);
             }
+        }
+        catch (Exception e) when (member.Kicked && e is WebSocketException or IOException or OperationCanceledException)
+        {
+            // The kick aborted the socket under the pending receive: the close is the kick's, not a hang-up.
+            reason = CloseReason.SlowMember;
         }
         finally
         {
@@ -106,13 +111,20 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
     {
         try
         {
-            await foreach (var line in member.Outgoing.ReadAllAsync())
+            while (await member.WaitToReadAsync())
             {
-                member.Drained();
-                var text = line.Span is [.., (byte)'\r', (byte)'\n'] ? line[..^2] : line.Span is [.., (byte)'\n'] ? line[..^1] : line;
-                await socket.SendAsync(text, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-                session.Sent(text.Length);
-                timeouts.Received();
+                while (member.TryTake(out var lines))
+                {
+                    // One message per line: a queued run holds the lines of one sender's read.
+                    while (!lines.IsEmpty)
+                    {
+                        var line = MemberQueue.NextLine(ref lines);
+                        var text = line.Span is [.., (byte)'\r', (byte)'\n'] ? line[..^2] : line.Span is [.., (byte)'\n'] ? line[..^1] : line;
+                        await socket.SendAsync(text, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                        session.Sent(text.Length);
+                        timeouts.Received();
+                    }
+                }
             }
         }
         catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)

@@ -19,8 +19,12 @@ public sealed class ShoutWebOptions
     /// <summary>Largest WebSocket message accepted, in bytes; a bigger one is closed with 1009. Default 1 MiB.</summary>
     public int MaxMessageBytes { get; set; } = 1024 * 1024;
 
-    /// <summary>Most WebSocket connections open at once; more upgrades get HTTP 503. Default 1000.</summary>
-    public int MaxWebSockets { get; set; } = 1000;
+    /// <summary>
+    /// Most WebSocket connections open at once, on top of the server's connection limits (in which a
+    /// WebSocket counts as one connection); more upgrades get HTTP 503. Default null: only the
+    /// connection limits apply, as on every other transport.
+    /// </summary>
+    public int? MaxWebSockets { get; set; }
 
     /// <summary>Most live-view streams open at once; more get HTTP 503. Default 100.</summary>
     public int MaxLiveViewers { get; set; } = 100;

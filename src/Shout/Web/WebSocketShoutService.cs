@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Hosting;
 using Shout.Sessions;
 
 namespace Shout.Web;
@@ -15,7 +14,7 @@ namespace Shout.Web;
 /// dead peers; invalid UTF-8 in a text message closes with 1007.
 /// </summary>
 internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRules rules, SessionAdmission admission,
-    SessionLifecycle lifecycle, ShoutMetrics metrics, IHostApplicationLifetime lifetime, TimeProvider clock,
+    SessionLifecycle lifecycle, ShoutMetrics metrics, DrainSignal drain, TimeProvider clock,
     RoomWebSocketSession? rooms = null)
 {
     // How long a connection whose frame was refused stays open so the close frame reaches the client.
@@ -47,7 +46,7 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
         if (Interlocked.Increment(ref _open) > options.MaxWebSockets)
         {
             Interlocked.Decrement(ref _open);
-            var message = $"busy: {options.MaxWebSockets} WebSockets are open";
+            var message = $"busy: {options.MaxWebSockets.Value} WebSockets are open";
             lifecycle.Rejected(id, transport, remote, CloseReason.Limit, message);
             await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, message);
             return;
@@ -83,7 +82,7 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
         }
 
         using var messages = new MessageSession(socket, session, rules.Current, options.MaxMessageBytes, metrics, clock,
-            lifetime.ApplicationStopping);
+            drain.Token);
         var reason = CloseReason.Reset;
         try
         {
@@ -91,7 +90,7 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
         {
-            reason = messages.Expired ?? (lifetime.ApplicationStopping.IsCancellationRequested ? CloseReason.ServerDrain
+            reason = messages.Expired ?? (drain.Token.IsCancellationRequested ? CloseReason.ServerDrain
                 : PeerHungUp(e) ? CloseReason.Reset
                 : CloseReason.KeepAliveTimeout);
             lifecycle.Failed(session, e.Message);
@@ -116,7 +115,7 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
         var reason = CloseReason.Reset;
         try
         {
-            reason = await rooms!.RunAsync(session, socket, rules.Current, lifetime.ApplicationStopping);
+            reason = await rooms!.RunAsync(session, socket, rules.Current, drain.Token);
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
         {
@@ -145,6 +144,13 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
     // aborted meanwhile (the client hanging up right after reading the close frame).
     private static bool Refused(Exception e)
     {
+        // The runtime's own abort (a pong overdue) surfaces as "Aborted", an OperationCanceledException
+        // whose inner exceptions are Faulted too; over TLS it comes that way, so it is no refusal.
+        if (e is OperationCanceledException)
+        {
+            return false;
+        }
+
         for (var inner = e; inner is not null; inner = inner.InnerException)
         {
             if (inner is WebSocketException { WebSocketErrorCode: WebSocketError.Faulted })

@@ -12,9 +12,7 @@ namespace Shout.IntegrationTests.Infrastructure;
 /// </summary>
 internal sealed class ContinuousClients
 {
-    private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(30);
-
-    private readonly IPEndPoint _target;
+    private readonly Func<string, Action, Task<string>> _exchange;
     private volatile bool _stopping;
     private readonly List<Task> _loops = [];
     private readonly Lock _gate = new();
@@ -25,7 +23,7 @@ internal sealed class ContinuousClients
     private int _lost;
     private int _slowConnects;
 
-    private ContinuousClients(IPEndPoint target) => _target = target;
+    private ContinuousClients(Func<string, Action, Task<string>> exchange) => _exchange = exchange;
 
     public int Answered => Volatile.Read(ref _answered);
 
@@ -50,9 +48,18 @@ internal sealed class ContinuousClients
         }
     }
 
-    public static ContinuousClients Start(IPEndPoint target, int concurrency)
+    public static ContinuousClients Start(IPEndPoint target, int concurrency) =>
+        Start((message, slow) => ContinuousExchanges.StreamAsync(target, null, message, slow), concurrency);
+
+    /// <summary>
+    /// Clients whose every connection is one <paramref name="exchange"/>: it sends the message (a new
+    /// connection, WebSocket or datagram socket each time) and returns the whole reply, calling its
+    /// second argument when the connect took over 900 ms; it throws what the transport throws on a
+    /// reset, a refusal or a deadline.
+    /// </summary>
+    public static ContinuousClients Start(Func<string, Action, Task<string>> exchange, int concurrency)
     {
-        var clients = new ContinuousClients(target);
+        var clients = new ContinuousClients(exchange);
         for (var i = 0; i < concurrency; i++)
         {
             var id = i;
@@ -80,21 +87,8 @@ internal sealed class ContinuousClients
             var message = $"client {id} message {sequence}\n";
             try
             {
-                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                var started = Stopwatch.GetTimestamp();
-                using (var connect = new CancellationTokenSource(StepTimeout))
-                {
-                    await socket.ConnectAsync(_target, connect.Token);
-                }
+                var reply = await _exchange(message, () => Interlocked.Increment(ref _slowConnects));
 
-                if (Stopwatch.GetElapsedTime(started) > TimeSpan.FromMilliseconds(900))
-                {
-                    Interlocked.Increment(ref _slowConnects);
-                }
-
-                await socket.SendAsync(Encoding.ASCII.GetBytes(message));
-                socket.Shutdown(SocketShutdown.Send);
-                var reply = Encoding.ASCII.GetString(await RawClient.ReadToEndAsync(socket, StepTimeout));
                 if (string.Equals(reply, message.ToUpperInvariant(), StringComparison.Ordinal))
                 {
                     Interlocked.Increment(ref _answered);
@@ -104,19 +98,34 @@ internal sealed class ContinuousClients
                     Fail(ref _lost, $"'{message.Trim()}' got '{reply.Trim()}'");
                 }
             }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
+            catch (Exception e) when (ErrorOf(e) is SocketError.ConnectionReset or SocketError.ConnectionAborted)
             {
-                Fail(ref _resets, $"'{message.Trim()}': {e.SocketErrorCode}");
+                Fail(ref _resets, $"'{message.Trim()}': {ErrorOf(e)}");
             }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
+            catch (Exception e) when (ErrorOf(e) is SocketError.ConnectionRefused)
             {
                 Fail(ref _refused, $"'{message.Trim()}': refused");
             }
-            catch (Exception e) when (e is SocketException or OperationCanceledException or IOException)
+            catch (Exception e) when (e is SocketException or OperationCanceledException or IOException
+                or System.Security.Authentication.AuthenticationException or System.Net.WebSockets.WebSocketException)
             {
                 Fail(ref _lost, $"'{message.Trim()}': {e.GetType().Name} {e.Message}");
             }
         }
+    }
+
+    /// <summary>The socket error under <paramref name="e"/> (a TLS or WebSocket client wraps it), if any.</summary>
+    private static SocketError? ErrorOf(Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is SocketException socket)
+            {
+                return socket.SocketErrorCode;
+            }
+        }
+
+        return null;
     }
 
     private void Fail(ref int counter, string description)

@@ -26,7 +26,7 @@ internal sealed class TmuxSession : IAsyncDisposable
         var exitFile = Path.Combine(Repo.TempDir(), "exit");
         // The pane stays after the command ends, so its last screen can still be read.
         var line = $"{command}; echo $? > '{exitFile}'; sleep 30";
-        var result = await CliRunner.RunAsync(tmux, ["new-session", "-d", "-s", name, "-x", $"{width}", "-y", $"{height}", line]);
+        var result = await CliRunner.RunAsync(tmux, ["-L", name, "new-session", "-d", "-s", name, "-x", $"{width}", "-y", $"{height}", line]);
         Assert.True(result.ExitCode == 0, "tmux new-session failed: " + result.Stderr);
         return new TmuxSession(tmux, name, exitFile);
     }
@@ -34,7 +34,7 @@ internal sealed class TmuxSession : IAsyncDisposable
     /// <summary>Types keys (tmux key names such as Enter or C-d are allowed).</summary>
     public async Task KeysAsync(params string[] keys)
     {
-        var result = await CliRunner.RunAsync(_tmux, ["send-keys", "-t", _name, .. keys]);
+        var result = await CliRunner.RunAsync(_tmux, ["-L", _name, "send-keys", "-t", _name, .. keys]);
         Assert.Equal(0, result.ExitCode);
     }
 
@@ -44,7 +44,7 @@ internal sealed class TmuxSession : IAsyncDisposable
         var deadline = DateTime.UtcNow + Timeout;
         while (true)
         {
-            var screen = (await CliRunner.RunAsync(_tmux, ["capture-pane", "-p", "-t", _name])).StdoutText;
+            var screen = (await CliRunner.RunAsync(_tmux, ["-L", _name, "capture-pane", "-p", "-t", _name])).StdoutText;
             if (condition(screen))
             {
                 return screen;
@@ -67,5 +67,5 @@ internal sealed class TmuxSession : IAsyncDisposable
     public static string LastLine(string screen) =>
         screen.Split('\n').Select(l => l.TrimEnd()).LastOrDefault(l => l.Length > 0) ?? "";
 
-    public async ValueTask DisposeAsync() => await CliRunner.RunAsync(_tmux, ["kill-session", "-t", _name]);
+    public async ValueTask DisposeAsync() => await CliRunner.RunAsync(_tmux, ["-L", _name, "kill-server"]);
 }

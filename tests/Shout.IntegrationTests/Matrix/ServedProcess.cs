@@ -31,7 +31,10 @@ internal sealed partial class ServedProcess : IAsyncDisposable
     /// <summary>The address the clients dial, as the server logged it.</summary>
     public string Address { get; }
 
-    public static async Task<ServedProcess> StartAsync(MatrixTransport transport, params string[] extra)
+    public static Task<ServedProcess> StartAsync(MatrixTransport transport, params string[] extra) => StartAsync(transport, verbose: true, extra);
+
+    /// <summary>Starts the server; without <paramref name="verbose"/> it logs no line per connection (for tests of thousands).</summary>
+    public static async Task<ServedProcess> StartAsync(MatrixTransport transport, bool verbose, string[] extra)
     {
         var unixPath = Path.Combine(Repo.TempDir(), "s.sock");
         string[] listen = transport.Name switch
@@ -53,7 +56,8 @@ internal sealed partial class ServedProcess : IAsyncDisposable
             "unix" => "unix://",
             _ => "tls://127.0.0.1:",
         };
-        var process = ProcessHarness.StartShout(["serve", "--verbose", .. listen, .. extra]);
+        string[] level = verbose ? ["--verbose"] : [];
+        var process = ProcessHarness.StartShout(["serve", .. level, .. listen, .. extra]);
         try
         {
             var log = await process.WaitForOutputAsync(o => Listening().Matches(o).Any(m => m.Groups[1].Value.StartsWith(prefix, StringComparison.Ordinal)),

@@ -217,6 +217,53 @@ public sealed class ProxyProtocolServerTests
         Assert.Contains(fixture.Log.Lines, l => l.Contains($"accepted from {Client}", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task On_an_ipv6_listener_a_header_from_a_trusted_ipv6_proxy_gives_the_real_client(int version)
+    {
+        // A balancer on ::1 in front of an IPv6 listener, passing an IPv6 client (TCP6 / AF_INET6).
+        var client = IPEndPoint.Parse("[2001:db8::7]:51000");
+        var balancer = IPEndPoint.Parse("[2001:db8::1]:8080");
+        await using var fixture = await Fixture.StartAsync(trusted: "::1/128", listen: "tcp://[::1]:0");
+        using var socket = await RawClient.ConnectAsync(fixture.Endpoint);
+        Assert.Equal(AddressFamily.InterNetworkV6, socket.AddressFamily);
+        var header = version == 1 ? ProxyHeaderWriter.V1(client, balancer) : ProxyHeaderWriter.V2(client, balancer);
+        await socket.SendAsync(header.Concat("over ipv6 ıȿ"u8.ToArray()).ToArray());
+        socket.Shutdown(SocketShutdown.Send);
+        Assert.Equal("OVER IPV6 IⱾ", Encoding.UTF8.GetString(await RawClient.ReadToEndAsync(socket)));
+        await Eventually.TrueAsync(() => fixture.Log.Lines.Any(l => l.Contains($"accepted from {client}", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(10), () => string.Join('\n', fixture.Log.Lines));
+        Assert.Contains(fixture.Log.Lines, l => l.Contains($"PROXY v{version} header from [::1]:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task On_an_ipv6_listener_a_malformed_or_untrusted_header_is_closed_with_no_answer()
+    {
+        // Trusted is only an IPv4 network: the ::1 peer may not send a header, valid or not.
+        await using (var untrusted = await Fixture.StartAsync(trusted: "127.0.0.0/8", listen: "tcp://[::1]:0"))
+        {
+            using var socket = await RawClient.ConnectAsync(untrusted.Endpoint);
+            await socket.SendAsync(ProxyHeaderWriter.V1(Client, Balancer).Concat("spoof"u8.ToArray()).ToArray());
+            Assert.True(await ClosedUnansweredAsync(socket));
+            await untrusted.WaitForRejectionsAsync(1);
+            Assert.Contains(untrusted.Log.Lines, l => l.Contains("is not a trusted proxy", StringComparison.Ordinal));
+        }
+
+        await using var fixture = await Fixture.StartAsync(trusted: "::1/128", listen: "tcp://[::1]:0");
+        var count = 0;
+        foreach (var row in Malformed())
+        {
+            var (name, bytes) = ((string)row[0], (byte[])row[1]);
+            using var socket = await RawClient.ConnectAsync(fixture.Endpoint);
+            await socket.SendAsync(bytes);
+            Assert.True(await ClosedUnansweredAsync(socket), name);
+            await fixture.WaitForRejectionsAsync(++count);
+        }
+
+        Assert.Equal(0, fixture.Server.Metrics.AcceptedConnections);
+    }
+
     /// <summary>True when the server closes (EOF or reset) without sending a byte.</summary>
     private static async Task<bool> ClosedUnansweredAsync(Socket socket)
     {

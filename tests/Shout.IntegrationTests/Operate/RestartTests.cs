@@ -21,7 +21,7 @@ public sealed partial class RestartTests(ITestOutputHelper output)
     /// instance on it, and on each line read stops the instance (SIGTERM, wait) and, for "restart",
     /// starts the next one on the same socket — what systemd does for a socket-activated service.
     /// </summary>
-    private const string Supervisor = """
+    internal const string Supervisor = """
         start() {
           sh -c 'LISTEN_PID=$$ exec "$@"' instance dotnet "$1" serve --web none -v &
           pid=$!

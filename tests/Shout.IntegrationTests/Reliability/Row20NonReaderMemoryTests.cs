@@ -25,6 +25,9 @@ public sealed class Row20NonReaderMemoryTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData("tcp4")]
+    [InlineData("tcp6")]
+    [InlineData("unix")]
+    [InlineData("tls")]
     [InlineData("ws")]
     [InlineData("wss")]
     public async Task Row20_clients_that_send_1_MiB_and_never_read_cost_a_bounded_amount_during_and_after(string name)

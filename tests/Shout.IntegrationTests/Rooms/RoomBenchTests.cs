@@ -31,6 +31,10 @@ public sealed class RoomBenchTests
         await using var server = await TestServer.StartAsync(o => o.Mode = ShoutMode.Room);
         var result = await RoomBench.RunAsync(Short(server.Endpoint));
         AssertComplete(result);
+
+        // The server is this process here, found by its listening socket: its CPU time is read.
+        Assert.True(result.ServerCpuSeconds > 0, $"server CPU {result.ServerCpuSeconds}");
+        Assert.True(result.ServerMicrosecondsPerDelivery > 0);
     }
 
     [Fact]
@@ -62,7 +66,10 @@ public sealed class RoomBenchTests
         Assert.Equal(0, result.Lost);
         Assert.Equal(0, result.Duplicated);
         Assert.Equal(0, result.Reordered);
+        Assert.Equal(0, result.Malformed);
         Assert.True(result.Latency.Max >= result.Latency.P50);
+        Assert.True(result.Latency.P50 > 0, "no latency recorded");
+        Assert.True(result.ClientCpuSeconds > 0, "the client's CPU time was not read");
     }
 
     private static async Task<TestServer> StartInstanceAsync(NatsServer nats)

@@ -77,7 +77,7 @@ public sealed partial class TraceCommandTests
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
     }
 
-    private static string ReadableCopyOfTheCli()
+    internal static string ReadableCopyOfTheCli()
     {
         var folder = Repo.TempDir();
         var deps = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "shout.deps.json"));

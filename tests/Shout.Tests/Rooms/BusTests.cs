@@ -58,6 +58,22 @@ public sealed class BusTests
         Assert.Equal(0, missed);
     }
 
+    [Fact]
+    public void A_message_of_several_lines_numbers_its_last_and_gaps_are_counted_in_lines()
+    {
+        var sequences = new SenderSequences();
+        var a = Guid.NewGuid();
+        Assert.True(sequences.Accept(a, 1, 5, out var missed, lines: 5));
+        Assert.Equal(0, missed);
+
+        // Lines 6 to 7 never came; this message holds 8 to 10.
+        Assert.True(sequences.Accept(a, 1, 10, out missed, lines: 3));
+        Assert.Equal(2, missed);
+        Assert.False(sequences.Accept(a, 1, 10, out _, lines: 3));
+        Assert.True(sequences.Accept(a, 1, 14, out missed, lines: 4));
+        Assert.Equal(0, missed);
+    }
+
     [Theory]
     [InlineData("alice", true)]
     [InlineData("a_b-C9", true)]

@@ -18,12 +18,13 @@ public sealed class RoomMemberTests : IDisposable
         var metrics = new RoomMetrics(_meters);
         var kicked = 0;
         using var member = new RoomMember(1, "tcp", new ShoutRoomOptions { QueueLength = 4 }, WriteTimeout, _clock, metrics, _ => kicked++);
+        var queued = 0;
         for (var i = 0; i < 6; i++)
         {
-            member.Deliver(new byte[] { (byte)i });
+            queued += member.Deliver(new byte[] { (byte)i });
         }
 
-        Assert.Equal(4, metrics.Deliveries);
+        Assert.Equal(4, queued);
         Assert.Equal(2, metrics.Drops);
         _clock.Advance(WriteTimeout - TimeSpan.FromTicks(1));
         Assert.Equal(0, kicked);
@@ -42,8 +43,7 @@ public sealed class RoomMemberTests : IDisposable
         member.Deliver(new byte[] { 1 });
         member.Deliver(new byte[] { 2 });
         _clock.Advance(TimeSpan.FromSeconds(20));
-        Assert.True(member.Outgoing.TryRead(out _));
-        member.Drained();
+        Assert.True(member.TryTake(out _));
         member.Deliver(new byte[] { 3 });
         member.Deliver(new byte[] { 4 });
 
@@ -68,7 +68,7 @@ public sealed class RoomMemberTests : IDisposable
         _clock.Advance(WriteTimeout * 2);
         Assert.Equal(7, metrics.Drops);
         var left = new List<byte>();
-        while (member.Outgoing.TryRead(out var line))
+        while (member.TryTake(out var line))
         {
             left.Add(line.Span[0]);
         }

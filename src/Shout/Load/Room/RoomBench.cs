@@ -13,13 +13,15 @@ namespace Shout.Load.Room;
 /// <c>S&lt;id&gt; &lt;seq&gt; &lt;timestamp&gt;</c> lines at a fixed rate; every member checks every line it
 /// gets. Before measuring, each sender's probe (sequence 0) must have reached every other member
 /// of its room (so a broker that registers connections late is not charged a loss). After the
-/// senders stop, the run waits for what is owed, up to a drain limit; what never came is lost.
+/// senders stop, the run waits for what is owed, up to a drain limit; what never came is lost. The
+/// rate is deliveries over the time from the first line sent to the last delivery received (not to
+/// the end of a drain wait that nothing more came in), and the run reports the CPU time the client
+/// and the server spent meanwhile, so a reader can tell which of the two saturated.
 /// </summary>
 internal static class RoomBench
 {
     private static readonly TimeSpan ReadyLimit = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(10);
-    private const long MaxLatencyNanoseconds = 60L * 1_000_000_000;
 
     /// <summary>Runs the load and returns what it measured.</summary>
     /// <param name="options">What to run.</param>
@@ -31,14 +33,12 @@ internal static class RoomBench
         options.Validate();
         var pid = options.ServerPid ?? ServerProcess.FindListener(options.Endpoints[0]);
         var baseline = pid is { } p0 ? ServerProcess.ResidentBytes(p0) : null;
-        var totals = new RoomBenchTotals();
-        var latency = HistogramFactory.With64BitBucketSize().WithValuesFrom(1).WithValuesUpTo(MaxLatencyNanoseconds)
-            .WithPrecisionOf(3).WithThreadSafeWrites().WithThreadSafeReads().Create();
+        var totals = new RoomBenchTotals(options.Senders);
         using var stop = new CancellationTokenSource();
         var members = await ConnectAllAsync(options, totals, log, cancellationToken);
         try
         {
-            var receiving = members.Select(m => Task.Run(() => m.ReceiveAsync(latency, stop.Token), CancellationToken.None)).ToList();
+            var receiving = members.Select(m => Task.Run(() => m.ReceiveAsync(stop.Token), CancellationToken.None)).ToList();
             if (options.ShoutRooms && options.Rooms > 1)
             {
                 await JoinRoomsAsync(members, cancellationToken);
@@ -48,13 +48,19 @@ internal static class RoomBench
             var owedPerLine = OwedPerLine(options);
             var readyNeeded = Enumerable.Range(0, options.Senders).Sum(s => owedPerLine[s]);
             await WaitReadyAsync(members, options, totals, readyNeeded, log, cancellationToken);
-            latency.Reset();
+            foreach (var member in members)
+            {
+                member.StartRecording();
+            }
+
             log?.Invoke($"every member hears every sender; sending {options.Rate} lines/s from each of {options.Senders} for {options.Duration.TotalSeconds:0.#} s");
 
+            var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var serverCpu = pid is { } p2 ? ServerProcess.CpuTime(p2) : null;
             var started = Stopwatch.GetTimestamp();
             using var sending = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             sending.CancelAfter(options.Duration);
-            var sent = await Task.WhenAll(members.Take(options.Senders).Select(m => SendAsync(m, options.Rate, sending.Token)));
+            var sent = await Task.WhenAll(members.Take(options.Senders).Select(m => SendAsync(m, options.Rate, totals, sending.Token)));
             var expected = sent.Select((count, s) => count * owedPerLine[s]).Sum();
 
             // Wait for what is owed, then count what never came.
@@ -64,9 +70,11 @@ internal static class RoomBench
                 await Task.Delay(10, CancellationToken.None);
             }
 
-            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            var last = members.Max(m => m.LastDelivery);
+            var seconds = (last > started ? Stopwatch.GetElapsedTime(started, last) : Stopwatch.GetElapsedTime(started)).TotalSeconds;
+            var clientCpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalSeconds;
+            double? serverCpuSeconds = pid is { } p3 && serverCpu is { } s0 && ServerProcess.CpuTime(p3) is { } s1 ? (s1 - s0).TotalSeconds : null;
             var shortfall = Owed(members, options, sent);
-            var histogram = latency.GetIntervalHistogram();
             await stop.CancelAsync();
             foreach (var member in members)
             {
@@ -74,10 +82,17 @@ internal static class RoomBench
             }
 
             await Task.WhenAll(receiving);
+            var histogram = totals.Latency.Merged();
+
             return new RoomBenchResult(options.Members, options.Rooms, options.Senders, sent.Sum(), expected,
-                Interlocked.Read(ref totals.Delivered), Interlocked.Read(ref totals.Lost) + shortfall,
-                Interlocked.Read(ref totals.Duplicated), Interlocked.Read(ref totals.Reordered), seconds, Summarize(histogram),
-                baseline is { } b && held is { } h ? new BenchServerMemory(b, h, options.Members) : null);
+                members.Sum(m => m.Delivered), members.Sum(m => m.Lost) + shortfall,
+                members.Sum(m => m.Duplicated), members.Sum(m => m.Reordered), seconds, Summarize(histogram),
+                baseline is { } b && held is { } h ? new BenchServerMemory(b, h, options.Members) : null)
+            {
+                Malformed = members.Sum(m => m.Malformed),
+                ClientCpuSeconds = clientCpuSeconds,
+                ServerCpuSeconds = serverCpuSeconds,
+            };
         }
         finally
         {
@@ -182,7 +197,7 @@ internal static class RoomBench
     }
 
     /// <summary>Sends at <paramref name="rate"/> lines/s until cancelled; returns how many lines it sent.</summary>
-    private static async Task<long> SendAsync(RoomBenchMember member, int rate, CancellationToken cancellationToken)
+    private static async Task<long> SendAsync(RoomBenchMember member, int rate, RoomBenchTotals totals, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var sent = 0L;
@@ -204,6 +219,7 @@ internal static class RoomBench
                     batch.AddRange(Line(member.Index, ++sent));
                 }
 
+                totals.Sending(member.Index, sent);
                 await member.Socket.SendAsync(batch.ToArray(), SocketFlags.None, CancellationToken.None);
             }
         }

@@ -68,7 +68,7 @@ internal sealed record RoomBenchOptions
 /// <param name="Lost">Deliveries that never arrived.</param>
 /// <param name="Duplicated">Deliveries received again.</param>
 /// <param name="Reordered">Deliveries received after a later line of the same sender.</param>
-/// <param name="Seconds">From the first line sent to the last delivery.</param>
+/// <param name="Seconds">From the first line sent to the last delivery received.</param>
 /// <param name="Latency">Fan-out latency, sender's write to each member's read, in microseconds.</param>
 /// <param name="ServerMemory">The server's resident memory before the members connected and with all of them in.</param>
 internal sealed record RoomBenchResult(int Members, int Rooms, int Senders, long Sent, long Expected, long Delivered, long Lost,
@@ -76,4 +76,19 @@ internal sealed record RoomBenchResult(int Members, int Rooms, int Senders, long
 {
     /// <summary>Deliveries per second.</summary>
     public double DeliveriesPerSecond => Seconds > 0 ? Delivered / Seconds : 0;
+
+    /// <summary>Lines received that were not lines of the run (a broker that interleaves senders' bytes mid-line).</summary>
+    public long Malformed { get; init; }
+
+    /// <summary>CPU time this client (the bench) used while sending and draining.</summary>
+    public double ClientCpuSeconds { get; init; }
+
+    /// <summary>CPU time the server process used meanwhile, when it is local and readable.</summary>
+    public double? ServerCpuSeconds { get; init; }
+
+    /// <summary>The client's CPU time over the run's time: near the cores it may use, the client is the limit.</summary>
+    public double ClientCores => Seconds > 0 ? ClientCpuSeconds / Seconds : 0;
+
+    /// <summary>The server's CPU time per delivery, in microseconds: what a delivery costs it, whatever the load.</summary>
+    public double? ServerMicrosecondsPerDelivery => ServerCpuSeconds is { } s && Delivered > 0 ? s * 1e6 / Delivered : null;
 }

@@ -19,10 +19,10 @@ internal enum BusKind : byte
 /// </summary>
 /// <param name="Instance">The publishing instance.</param>
 /// <param name="Sender">The member's id on that instance.</param>
-/// <param name="Sequence">1, 2, 3 ... per sender.</param>
+/// <param name="Sequence">The number of the payload's last line in its sender's lines (1, 2, 3 ...).</param>
 /// <param name="Kind">What to do with it.</param>
 /// <param name="Room">The room it is for.</param>
-/// <param name="Payload">The exact bytes the room's members get (e.g. <c>alice: HELLO\n</c>).</param>
+/// <param name="Payload">The exact bytes the room's members get (e.g. <c>alice: HELLO\n</c>): one or more whole lines.</param>
 internal readonly record struct BusMessage(Guid Instance, long Sender, long Sequence, BusKind Kind, string Room, ReadOnlyMemory<byte> Payload)
 {
     private const byte Version = 1;

@@ -78,7 +78,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
     {
         if (!Connected || !_outgoing.Writer.TryWrite(message))
         {
-            _metrics.BusLostPublishing();
+            _metrics.BusLostPublishing(Lines(message));
         }
     }
 
@@ -149,6 +149,9 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         }
     }
 
+    /// <summary>A message carries the lines of one read of its sender: the loss is counted in lines.</summary>
+    private static int Lines(in BusMessage message) => Math.Max(1, message.Payload.Span.Count((byte)'\n'));
+
     private async Task PublishLoopAsync()
     {
         await foreach (var message in _outgoing.Reader.ReadAllAsync())
@@ -160,7 +163,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
             }
             catch (Exception e) when (e is NatsException or OperationCanceledException or ObjectDisposedException)
             {
-                _metrics.BusLostPublishing();
+                _metrics.BusLostPublishing(Lines(message));
             }
         }
     }
@@ -176,7 +179,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
                     continue;
                 }
 
-                if (!_sequences.Accept(line.Instance, line.Sender, line.Sequence, out var missed))
+                if (!_sequences.Accept(line.Instance, line.Sender, line.Sequence, out var missed, Lines(line)))
                 {
                     _metrics.BusDuplicate();
                     continue;

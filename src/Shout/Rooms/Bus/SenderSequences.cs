@@ -2,7 +2,8 @@ namespace Shout.Rooms.Bus;
 
 /// <summary>
 /// The receiving side of "once, in order, per sender": remembers the last sequence number seen from
-/// each sender (instance + member) and says whether a message is new. A number at or below the last
+/// each sender (instance + member) and says whether a message is new. Numbers count lines: a
+/// message of n lines advances its sender's number by n. A number at or below the last
 /// is a duplicate; a jump past last + 1 means messages were lost on the way (counted, never
 /// re-requested: the bus is at most once). The first message seen from a sender sets its place
 /// without counting a gap, since an instance that starts late has not missed anything it could have
@@ -15,8 +16,12 @@ internal sealed class SenderSequences
     /// <summary>Senders remembered now.</summary>
     public int Count => _last.Count;
 
-    /// <summary>True when the message is new; <paramref name="missed"/> is how many before it never arrived.</summary>
-    public bool Accept(Guid instance, long sender, long sequence, out long missed)
+    /// <summary>
+    /// True when the message is new; <paramref name="missed"/> is how many lines before it never
+    /// arrived. A message numbers its last line: it carries <paramref name="lines"/> lines ending at
+    /// <paramref name="sequence"/> (senders number lines, not messages, so a loss is counted in lines).
+    /// </summary>
+    public bool Accept(Guid instance, long sender, long sequence, out long missed, int lines = 1)
     {
         missed = 0;
         var key = (instance, sender);
@@ -27,7 +32,7 @@ internal sealed class SenderSequences
                 return false;
             }
 
-            missed = sequence - last - 1;
+            missed = Math.Max(0, sequence - lines - last);
         }
 
         _last[key] = sequence;

@@ -1,0 +1,27 @@
+namespace Shout.Sessions;
+
+/// <summary>
+/// When the open sessions are told to finish: after the listeners were handed over and the open
+/// connections had their moment to finish by themselves (<c>ListenerHandover</c>), not at the first
+/// sign of a stop. Kestrel asks stream connections at that point by itself; a WebSocket, an upgraded
+/// HTTP request Kestrel cannot ask, waits for this instead of the host's ApplicationStopping, which
+/// comes first and would close a socket upgraded a moment ago before its first message arrived.
+/// </summary>
+internal sealed class DrainSignal : IDisposable
+{
+    private readonly CancellationTokenSource _drain = new();
+
+    /// <summary>Cancelled when the drain begins.</summary>
+    public CancellationToken Token => _drain.Token;
+
+    /// <summary>Begins the drain (once; later calls do nothing).</summary>
+    public void Begin()
+    {
+        if (!_drain.IsCancellationRequested)
+        {
+            _drain.Cancel();
+        }
+    }
+
+    public void Dispose() => _drain.Dispose();
+}

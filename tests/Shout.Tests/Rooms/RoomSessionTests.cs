@@ -1,0 +1,109 @@
+using System.Buffers;
+using System.Diagnostics.Metrics;
+using System.Text;
+using Microsoft.Extensions.Time.Testing;
+using Shout.Framing;
+using Shout.Rooms;
+using Shout.Rooms.Bus;
+
+namespace Shout.Tests.Rooms;
+
+/// <summary>The lines of one read: formatted once, delivered in order around the commands among them.</summary>
+public sealed class RoomSessionTests : IDisposable
+{
+    private readonly Meters _meters = new();
+    private readonly FakeTimeProvider _clock = new();
+
+    [Fact]
+    public async Task Lines_before_a_command_go_out_before_it_and_lines_after_it_carry_the_new_name()
+    {
+        var hub = new RoomHub(new InProcessRoomBus(), new RoomMetrics(_meters));
+        using var alice = Member(hub, 1024);
+        using var bob = Member(hub, 1024);
+        hub.Enter(alice);
+        hub.Enter(bob);
+        Drain(alice);
+        Drain(bob);
+
+        var session = new RoomSession(hub, alice, new LineFramer());
+        var frame = await session.ProcessAsync(Input("one\ntwo\n/nick alice\nthree\nunfinished"), isCompleted: false);
+
+        Assert.Equal(FrameAction.Continue, frame.Action);
+        Assert.Equal("one\ntwo\n/nick alice\nthree\n".Length, frame.Consumed);
+        Assert.Equal(["guest1: ONE\nguest1: TWO\n", "* guest1 is now alice\n", "alice: THREE\n"], Drain(bob));
+        Assert.Equal(["ONE\nTWO\n", "OK nick alice\n", "THREE\n"], Drain(alice));
+        // Bob's join notice to alice, then four lines to each (counted in lines, not runs).
+        Assert.Equal(1 + 4 + 4, hub.Metrics.Deliveries);
+    }
+
+    [Fact]
+    public async Task A_read_of_many_lines_goes_out_in_runs_of_a_quarter_of_the_queue()
+    {
+        var hub = new RoomHub(new InProcessRoomBus(), new RoomMetrics(_meters));
+        using var alice = Member(hub, 16);
+        using var bob = Member(hub, 16);
+        hub.Enter(alice);
+        hub.Enter(bob);
+        Drain(alice);
+        Drain(bob);
+
+        var session = new RoomSession(hub, alice, new LineFramer());
+        await session.ProcessAsync(Input(string.Concat(Enumerable.Range(0, 10).Select(i => $"l{i}\n"))), isCompleted: false);
+
+        var runs = Drain(bob);
+        Assert.Equal([4, 4, 2], runs.Select(r => r.Count(c => c == '\n')));
+        Assert.Equal(string.Concat(Enumerable.Range(0, 10).Select(i => $"guest1: L{i}\n")), string.Concat(runs));
+    }
+
+    [Fact]
+    public async Task Quit_ends_the_run_and_is_answered_to_the_sender_only()
+    {
+        var hub = new RoomHub(new InProcessRoomBus(), new RoomMetrics(_meters));
+        using var alice = Member(hub, 1024);
+        using var bob = Member(hub, 1024);
+        hub.Enter(alice);
+        hub.Enter(bob);
+        Drain(alice);
+        Drain(bob);
+
+        var session = new RoomSession(hub, alice, new LineFramer());
+        var frame = await session.ProcessAsync(Input("bye\nquit\nnever\n"), isCompleted: false);
+
+        Assert.Equal(FrameAction.Quit, frame.Action);
+        Assert.Equal("bye\nquit\n".Length, frame.Consumed);
+        Assert.Equal(["BYE\nQUIT\n"], Drain(alice));
+        Assert.Equal(["guest1: BYE\n"], Drain(bob));
+    }
+
+    public void Dispose() => _meters.Dispose();
+
+    private RoomMember Member(RoomHub hub, int queue) =>
+        new(hub.NextId(), "tcp", new ShoutRoomOptions { QueueLength = queue }, TimeSpan.FromSeconds(30), _clock, hub.Metrics, _ => Assert.Fail("kicked"));
+
+    private static ReadOnlySequence<byte> Input(string text) => new(Encoding.UTF8.GetBytes(text));
+
+    private static List<string> Drain(RoomMember member)
+    {
+        var runs = new List<string>();
+        while (member.TryTake(out var lines))
+        {
+            runs.Add(Encoding.UTF8.GetString(lines.Span));
+        }
+
+        return runs;
+    }
+
+    private sealed class Meters : IMeterFactory
+    {
+        private readonly List<Meter> _made = [];
+
+        public Meter Create(MeterOptions options)
+        {
+            var meter = new Meter(options);
+            _made.Add(meter);
+            return meter;
+        }
+
+        public void Dispose() => _made.ForEach(m => m.Dispose());
+    }
+}
