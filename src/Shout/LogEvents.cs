@@ -24,6 +24,9 @@ internal static class LogEvents
 
     public const int TlsCertificate = 201;
     public const int StaleUnixSocketRemoved = 202;
+    public const int EpollHandlerFailed = 210;
+    public const int EpollAcceptFailed = 211;
+    public const int EpollConnectionFailed = 212;
 
     public const int UdpSocketError = 301;
     public const int UdpReplyTruncated = 302;

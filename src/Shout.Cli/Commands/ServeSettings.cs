@@ -116,6 +116,10 @@ internal static class ServeSettings
             FilePath, (run, values) => run.AccessFile = values[^1], helpName: "file"),
 
         // Transport tuning (docs/benchmarks.md measures each).
+        new ServeSetting<StreamTransport>("Transport",
+            "Transport of TCP, Unix and web connections: sockets (Kestrel's socket transport, the default) or epoll (Shout's own epoll loops, "
+            + "Linux only: a socket is read only once epoll says it is readable; docs/benchmarks.md).",
+            TransportName, (run, values) => run.Options.Transport = values[^1]),
         new ServeSetting<bool>("InlineScheduling",
             "Answer on the socket's I/O thread instead of hopping to the thread pool (fastest; the handler never blocks). Default true.",
             Boolean, (run, values) => run.Options.Sockets.InlineScheduling = values[^1]),
@@ -135,7 +139,7 @@ internal static class ServeSettings
     public static IReadOnlyList<string> LimitKeys { get; } =
         ["MaxConnections", "MaxConnectionsPerIp", "IdleTimeout", "WriteTimeout", "LineTimeout", "MaxLine", "ProxyTimeout", "TlsHandshakeTimeout", "ShutdownTimeout"];
 
-    public static IReadOnlyList<string> TuningKeys { get; } = ["InlineScheduling", "IoQueues", "BlockSize", "WaitForData", "ReusePort"];
+    public static IReadOnlyList<string> TuningKeys { get; } = ["Transport", "InlineScheduling", "IoQueues", "BlockSize", "WaitForData", "ReusePort"];
 
     private static (int, string?) Count(string text) =>
         int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= 0
@@ -143,6 +147,9 @@ internal static class ServeSettings
             : (0, $"'{text}' must be 0 (no limit) or more");
 
     private static (string?, string?) Text(string text) => (text, null);
+
+    private static (StreamTransport, string?) TransportName(string text) =>
+        ShoutServerOptions.ParseTransport(text, out var error) is { } value ? (value, null) : (default, error);
 
     private static (string?, string?) BusAddress(string text)
     {

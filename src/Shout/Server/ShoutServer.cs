@@ -11,6 +11,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Shout.Endpoints;
 using Shout.Server.Admission;
+using Shout.Server.Epoll;
 using Shout.Proxy;
 using Shout.Rooms;
 using Shout.Sessions;
@@ -176,6 +177,11 @@ public sealed class ShoutServer : IAsyncDisposable
         builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = listenSockets.Create);
         builder.Services.AddSingleton(listenSockets);
         builder.Services.AddHostedService<ListenerHandover>();
+        if (options.Transport == StreamTransport.Epoll)
+        {
+            // Registered after the socket transport, so Kestrel asks it first; it leaves passed descriptors to sockets.
+            builder.Services.AddSingleton<IConnectionListenerFactory, EpollTransportFactory>();
+        }
 
         var bindings = new ListenOptions?[endpoints.Count];
         var servesTls = endpoints.Any(e => e.Transport == ShoutTransport.Tls) || options.Web.Address?.Scheme == Uri.UriSchemeHttps;

@@ -49,6 +49,22 @@ public sealed class ShoutServerOptions
     /// <summary>Socket transport settings (inline scheduling, I/O queues, buffers).</summary>
     public SocketTuning Sockets { get; } = new();
 
+    /// <summary>The environment variable that sets <see cref="Transport"/> when it is not set in code: <c>sockets</c> or <c>epoll</c>.</summary>
+    public const string TransportVariable = "SHOUT_TRANSPORT";
+
+    private StreamTransport? _transport;
+
+    /// <summary>
+    /// The transport of TCP and Unix stream connections (and the web endpoint). Default
+    /// <see cref="StreamTransport.Sockets"/>, or what <see cref="TransportVariable"/> says.
+    /// Descriptors passed by systemd are always served by the socket transport.
+    /// </summary>
+    public StreamTransport Transport
+    {
+        get => _transport ?? TransportFromEnvironment(out _) ?? StreamTransport.Sockets;
+        set => _transport = value;
+    }
+
     /// <summary>How long a stop waits for connections to drain before aborting them. Default 5 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -145,6 +161,43 @@ public sealed class ShoutServerOptions
         {
             throw new ArgumentException("the line limit must be at least 1 byte", nameof(MaxLineLength));
         }
+
+        if (_transport is null && TransportFromEnvironment(out var error) is null && error is not null)
+        {
+            throw new ArgumentException(error, nameof(Transport));
+        }
+
+        if (Transport == StreamTransport.Epoll && !OperatingSystem.IsLinux())
+        {
+            throw new ArgumentException("the epoll transport needs Linux; use the sockets transport", nameof(Transport));
+        }
+    }
+
+    /// <summary>Parses a transport name (<c>sockets</c>, <c>epoll</c>, any case); null and a one-line error when it is neither.</summary>
+    internal static StreamTransport? ParseTransport(string text, out string? error)
+    {
+        error = null;
+        if (Enum.TryParse<StreamTransport>(text, ignoreCase: true, out var value) && Enum.IsDefined(value) && !text.Any(char.IsDigit))
+        {
+            return value;
+        }
+
+        error = $"'{text}' is not a transport: use sockets or epoll";
+        return null;
+    }
+
+    private static StreamTransport? TransportFromEnvironment(out string? error)
+    {
+        error = null;
+        var text = Environment.GetEnvironmentVariable(TransportVariable);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        var value = ParseTransport(text.Trim(), out var parseError);
+        error = parseError is null ? null : $"{TransportVariable}: {parseError}";
+        return value;
     }
 
     /// <summary>The shortest PROXY header timeout accepted.</summary>

@@ -1,0 +1,129 @@
+using System.Collections;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Shout.Server.Epoll;
+
+/// <summary>
+/// The connection is its own feature collection (as Kestrel's transports are): the transport's
+/// features are the connection itself, the few that Kestrel and middleware add (TLS, admission,
+/// PROXY, lifetime notification) go in a short list. No dictionary per connection.
+/// </summary>
+internal sealed partial class EpollConnection : IFeatureCollection, IConnectionIdFeature, IConnectionTransportFeature,
+    IConnectionItemsFeature, IMemoryPoolFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature, IConnectionSocketFeature
+{
+    private static readonly Type[] Own =
+    [
+        typeof(IConnectionIdFeature), typeof(IConnectionTransportFeature), typeof(IConnectionItemsFeature), typeof(IMemoryPoolFeature),
+        typeof(IConnectionLifetimeFeature), typeof(IConnectionEndPointFeature), typeof(IConnectionSocketFeature),
+    ];
+
+    private static long s_lastId;
+
+    private string? _connectionId;
+    private IDuplexPipe _transport;
+    private IDictionary<object, object?>? _items;
+    private CancellationToken _connectionClosed;
+    private List<KeyValuePair<Type, object?>>? _added;
+    private int _revision;
+
+    public override string ConnectionId
+    {
+        get => _connectionId ??= "E" + Interlocked.Increment(ref s_lastId).ToString("X8", CultureInfo.InvariantCulture);
+        set => _connectionId = value;
+    }
+
+    public override IFeatureCollection Features => this;
+
+    public override IDictionary<object, object?> Items
+    {
+        get => _items ??= new Dictionary<object, object?>();
+        set => _items = value;
+    }
+
+    public override IDuplexPipe Transport
+    {
+        get => _transport;
+        set => _transport = value;
+    }
+
+    public override CancellationToken ConnectionClosed
+    {
+        get => _connectionClosed;
+        set => _connectionClosed = value;
+    }
+
+    Socket IConnectionSocketFeature.Socket => _socket;
+
+    bool IFeatureCollection.IsReadOnly => false;
+
+    int IFeatureCollection.Revision => _revision;
+
+    object? IFeatureCollection.this[Type key]
+    {
+        get => Find(key);
+        set => Store(key, value);
+    }
+
+    TFeature? IFeatureCollection.Get<TFeature>()
+        where TFeature : default => (TFeature?)Find(typeof(TFeature));
+
+    void IFeatureCollection.Set<TFeature>(TFeature? instance)
+        where TFeature : default => Store(typeof(TFeature), instance);
+
+    IEnumerator<KeyValuePair<Type, object>> IEnumerable<KeyValuePair<Type, object>>.GetEnumerator()
+    {
+        foreach (var (type, value) in _added ?? [])
+        {
+            if (value is not null)
+            {
+                yield return new(type, value);
+            }
+        }
+
+        foreach (var type in Own)
+        {
+            if (_added?.Exists(f => f.Key == type) != true)
+            {
+                yield return new(type, this);
+            }
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => ((IEnumerable<KeyValuePair<Type, object>>)this).GetEnumerator();
+
+    private object? Find(Type key)
+    {
+        if (_added is { } added)
+        {
+            foreach (var (type, value) in added)
+            {
+                if (type == key)
+                {
+                    return value;
+                }
+            }
+        }
+
+        return Array.IndexOf(Own, key) >= 0 ? this : null;
+    }
+
+    private void Store(Type key, object? value)
+    {
+        _revision++;
+        var added = _added ??= new List<KeyValuePair<Type, object?>>(4);
+        var index = added.FindIndex(f => f.Key == key);
+        if (index >= 0)
+        {
+            added[index] = new(key, value);
+        }
+        else
+        {
+            added.Add(new(key, value));
+        }
+    }
+}

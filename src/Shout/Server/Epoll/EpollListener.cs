@@ -1,0 +1,171 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace Shout.Server.Epoll;
+
+/// <summary>
+/// A listen socket of the epoll transport. It sits in one loop's epoll set (level-triggered);
+/// on readiness that loop accepts (accept4, non-blocking) until the queue is empty, gives each new
+/// connection to a loop (round robin), starts it, and queues it for Kestrel's
+/// <see cref="AcceptAsync"/>. The socket comes from <see cref="ListenSockets"/>, so SO_REUSEPORT
+/// listeners join the group <see cref="ListenerHandover"/> detaches at stop; a listen socket closed
+/// there ends accepting here without harm.
+/// </summary>
+internal sealed partial class EpollListener : IConnectionListener, IEpollHandler
+{
+    /// <summary>Most connections taken per readiness event, so one busy listener does not starve the loop's connections.</summary>
+    private const int AcceptBatch = 64;
+
+    private readonly EpollTransportFactory _transport;
+    private readonly Socket _socket;
+    private readonly EpollLoop _loop;
+    private readonly Channel<EpollConnection> _accepted = Channel.CreateUnbounded<EpollConnection>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+
+    private readonly ILogger _logger;
+    private GCHandle _handle;
+    private int _unbound;
+
+    public EpollListener(EpollTransportFactory transport, EndPoint requested, Socket socket, ILogger logger)
+    {
+        _transport = transport;
+        _socket = socket;
+        _logger = logger;
+        _loop = transport.NextLoop();
+        EndPoint = socket.LocalEndPoint is IPEndPoint bound ? bound : requested;
+        var error = _loop.Register((int)socket.Handle, EpollNative.EpollIn, this, out _handle);
+        if (error != 0)
+        {
+            throw new IOException($"epoll_ctl refused the listen socket {requested}: errno {error}");
+        }
+    }
+
+    public EndPoint EndPoint { get; }
+
+    public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            while (await _accepted.Reader.WaitToReadAsync(cancellationToken))
+            {
+                if (_accepted.Reader.TryRead(out var connection))
+                {
+                    return connection;
+                }
+            }
+        }
+        catch (ChannelClosedException)
+        {
+            // Unbound.
+        }
+
+        return null;
+    }
+
+    public void OnEvents(uint events)
+    {
+        for (var i = 0; i < AcceptBatch && Volatile.Read(ref _unbound) == 0; i++)
+        {
+            var fd = AcceptOne();
+            if (fd < 0)
+            {
+                if (fd is not (-EpollNative.EAgain or -EpollNative.EIntr) && fd != int.MinValue)
+                {
+                    Log.AcceptFailed(_logger, EndPoint, -fd);
+                }
+
+                return;
+            }
+
+            Admit(fd);
+        }
+    }
+
+    public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _unbound, 1) == 0)
+        {
+            // Dispose closes the descriptor, which takes it out of the epoll set; the handle goes after
+            // the events already taken from the kernel.
+            _socket.Dispose();
+            _loop.Release(_handle);
+            _accepted.Writer.TryComplete();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await UnbindAsync();
+
+        // Accepted but never taken by Kestrel: closed here.
+        while (_accepted.Reader.TryRead(out var connection))
+        {
+            connection.Abort(new ConnectionAbortedException("The listener was disposed."));
+            await connection.DisposeAsync();
+        }
+    }
+
+    /// <summary>accept4 on the listen socket, held open for the call; int.MinValue when it is closed already.</summary>
+    private int AcceptOne()
+    {
+        var added = false;
+        try
+        {
+            _socket.SafeHandle.DangerousAddRef(ref added);
+            return EpollNative.Accept(_socket.SafeHandle.DangerousGetHandle());
+        }
+        catch (ObjectDisposedException)
+        {
+            return int.MinValue;
+        }
+        finally
+        {
+            if (added)
+            {
+                _socket.SafeHandle.DangerousRelease();
+            }
+        }
+    }
+
+    private void Admit(int fd)
+    {
+        var socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+        EpollConnection connection;
+        try
+        {
+            if (socket.ProtocolType == ProtocolType.Tcp)
+            {
+                // As Kestrel's socket transport: replies go out at once, not after Nagle's wait.
+                socket.NoDelay = true;
+            }
+
+            socket.Blocking = false;
+            connection = _transport.CreateConnection(socket, fd);
+        }
+        catch (SocketException)
+        {
+            // Reset before it was set up: nothing to serve.
+            socket.Dispose();
+            return;
+        }
+
+        connection.Start();
+        if (!_accepted.Writer.TryWrite(connection))
+        {
+            connection.Abort(new ConnectionAbortedException("The listener was unbound."));
+            _ = connection.DisposeAsync().AsTask();
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(LogEvents.EpollAcceptFailed, LogLevel.Warning, "epoll transport: accept on {EndPoint} failed: errno {Errno}", EventName = "EpollAcceptFailed")]
+        public static partial void AcceptFailed(ILogger logger, EndPoint endPoint, int errno);
+    }
+}

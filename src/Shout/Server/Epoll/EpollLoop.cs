@@ -1,0 +1,159 @@
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+
+namespace Shout.Server.Epoll;
+
+/// <summary>Something registered in an <see cref="EpollLoop"/>: told the events of its descriptor, on the loop's thread.</summary>
+internal interface IEpollHandler
+{
+    void OnEvents(uint events);
+}
+
+/// <summary>
+/// One event-loop thread with its own epoll set. Each iteration waits for events, hands each to its
+/// handler (found through a <see cref="GCHandle"/> stored as the event's data), then runs the work
+/// other code scheduled on it. It is also a <see cref="PipeScheduler"/>, so a connection's paused
+/// receive resumes on the thread that reads its socket. Thread-safe: any thread may schedule work
+/// or register a descriptor; everything a handler does runs on this loop's thread.
+/// </summary>
+internal sealed partial class EpollLoop : PipeScheduler, IDisposable
+{
+    private const int MaxEvents = 256;
+
+    private readonly ConcurrentQueue<(Action<object?> Action, object? State)> _work = new();
+    private readonly Thread _thread;
+    private readonly int _wake;
+    private readonly ILogger _logger;
+    private int _wakePending;
+    private volatile bool _stopping;
+
+    public EpollLoop(int index, int scratchSize, ILogger logger)
+    {
+        _logger = logger;
+        Epoll = EpollNative.CreateEpoll();
+        _wake = EpollNative.CreateEventFd();
+        _ = EpollNative.Add(Epoll, _wake, EpollNative.EpollIn, 0);
+        Scratch = GC.AllocateUninitializedArray<byte>(scratchSize, pinned: true);
+        _thread = new Thread(Run) { IsBackground = true, Name = $"shout-epoll-{index}" };
+        _thread.UnsafeStart();
+    }
+
+    /// <summary>The epoll descriptor.</summary>
+    public int Epoll { get; }
+
+    /// <summary>
+    /// The loop's receive buffer: every connection of this loop reads into it and copies what came
+    /// into its pipe, so an idle connection holds no buffer and a read that finds nothing costs none.
+    /// </summary>
+    public byte[] Scratch { get; }
+
+    public bool IsCurrent => Thread.CurrentThread == _thread;
+
+    /// <summary>Adds a descriptor for <paramref name="handler"/>; keep the handle and free it with <see cref="Release"/>.</summary>
+    /// <returns>0, or the errno of <c>epoll_ctl</c>.</returns>
+    public int Register(int fd, uint events, IEpollHandler handler, out GCHandle handle)
+    {
+        handle = GCHandle.Alloc(handler);
+        var error = EpollNative.Add(Epoll, fd, events, GCHandle.ToIntPtr(handle));
+        if (error != 0)
+        {
+            handle.Free();
+        }
+
+        return error;
+    }
+
+    /// <summary>
+    /// Frees a handler's handle once its descriptor is out of the set (removed or closed). Freed on
+    /// the loop after the events already taken from the kernel are handled, so none meets a freed handle.
+    /// </summary>
+    public void Release(GCHandle handle) => Schedule(static h => ((GCHandle)h!).Free(), handle);
+
+    /// <summary>Logs a connection's unexpected failure (the connection ends; the loop goes on).</summary>
+    public void ConnectionFailed(string connectionId, Exception exception) => Log.ConnectionFailed(_logger, connectionId, exception);
+
+    public override void Schedule(Action<object?> action, object? state)
+    {
+        _work.Enqueue((action, state));
+        if (!IsCurrent && Interlocked.Exchange(ref _wakePending, 1) == 0)
+        {
+            EpollNative.Signal(_wake);
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        EpollNative.Signal(_wake);
+        if (!IsCurrent)
+        {
+            _thread.Join();
+        }
+
+        EpollNative.CloseFd(_wake);
+        EpollNative.CloseFd(Epoll);
+    }
+
+    private void Run()
+    {
+        Span<byte> events = new byte[MaxEvents * EpollNative.EventSize];
+        while (!_stopping)
+        {
+            var count = EpollNative.Wait(Epoll, events, _work.IsEmpty ? -1 : 0);
+            for (var i = 0; i < count; i++)
+            {
+                var (flags, data) = EpollNative.Read(events, i);
+                if (data == 0)
+                {
+                    EpollNative.Drain(_wake);
+                    Volatile.Write(ref _wakePending, 0);
+                    continue;
+                }
+
+                Dispatch(flags, data);
+            }
+
+            RunWork();
+        }
+    }
+
+    private void Dispatch(uint flags, nint data)
+    {
+        try
+        {
+            ((IEpollHandler)GCHandle.FromIntPtr(data).Target!).OnEvents(flags);
+        }
+        catch (Exception e)
+        {
+            // A handler's fault ends that connection, never the loop every other connection runs on.
+            Log.HandlerFailed(_logger, e);
+        }
+    }
+
+    private void RunWork()
+    {
+        // Only what is queued now: work that schedules more must not keep the loop from its sockets.
+        for (var n = _work.Count; n > 0 && _work.TryDequeue(out var item); n--)
+        {
+            try
+            {
+                item.Action(item.State);
+            }
+            catch (Exception e)
+            {
+                Log.HandlerFailed(_logger, e);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(LogEvents.EpollHandlerFailed, LogLevel.Error, "epoll transport: unexpected error on the event loop", EventName = "EpollHandlerFailed")]
+        public static partial void HandlerFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(LogEvents.EpollConnectionFailed, LogLevel.Error, "epoll transport: connection {ConnectionId} failed unexpectedly", EventName = "EpollConnectionFailed")]
+        public static partial void ConnectionFailed(ILogger logger, string connectionId, Exception exception);
+    }
+}

@@ -1,0 +1,131 @@
+using System.Runtime.InteropServices;
+
+namespace Shout.Server.Epoll;
+
+/// <summary>
+/// The few libc calls the epoll transport needs that .NET does not expose: the epoll set itself,
+/// an eventfd to wake a loop from another thread, and <c>accept4</c> (which, unlike
+/// <see cref="System.Net.Sockets.Socket.Accept"/> on a non-blocking listener, reports an empty queue
+/// as a return value instead of an exception). Linux only.
+/// </summary>
+internal static partial class EpollNative
+{
+    public const uint EpollIn = 0x001;
+    public const uint EpollOut = 0x004;
+    public const uint EpollErr = 0x008;
+    public const uint EpollHup = 0x010;
+    public const uint EpollRdHup = 0x2000;
+    public const uint EpollEt = 1u << 31;
+
+    public const int EpollCtlAdd = 1;
+    public const int EpollCtlDel = 2;
+
+    private const int CloExec = 0x80000;
+    private const int NonBlock = 0x800;
+
+    public const int EAgain = 11;
+    public const int EIntr = 4;
+
+    /// <summary>
+    /// struct epoll_event is packed on x86-64 (12 bytes: events, then the 8-byte data at offset 4) and
+    /// naturally aligned elsewhere (16 bytes, data at offset 8); it is read and written by offset.
+    /// </summary>
+    public static readonly int EventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
+
+    private static readonly int DataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
+
+    public static int CreateEpoll() => Check(EpollCreate1(CloExec), "epoll_create1");
+
+    public static int CreateEventFd() => Check(EventFd(0, CloExec | NonBlock), "eventfd");
+
+    /// <summary>Adds <paramref name="fd"/> with <paramref name="events"/>; <paramref name="data"/> comes back with each event.</summary>
+    public static int Add(int epoll, int fd, uint events, nint data)
+    {
+        Span<byte> ev = stackalloc byte[16];
+        Write(ev, 0, events, data);
+        return EpollCtl(epoll, EpollCtlAdd, fd, ref MemoryMarshal.GetReference(ev)) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
+    public static void Remove(int epoll, int fd)
+    {
+        Span<byte> ev = stackalloc byte[16];
+        ev.Clear();
+        _ = EpollCtl(epoll, EpollCtlDel, fd, ref MemoryMarshal.GetReference(ev));
+    }
+
+    /// <summary>Waits for events into <paramref name="buffer"/> (<see cref="EventSize"/> each); the count, or -1 when interrupted.</summary>
+    public static int Wait(int epoll, Span<byte> buffer, int timeoutMilliseconds)
+    {
+        var count = EpollWait(epoll, ref MemoryMarshal.GetReference(buffer), buffer.Length / EventSize, timeoutMilliseconds);
+        if (count < 0 && Marshal.GetLastPInvokeError() != EIntr)
+        {
+            throw new IOException($"epoll_wait failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        return count;
+    }
+
+    public static (uint Events, nint Data) Read(ReadOnlySpan<byte> buffer, int index)
+    {
+        var ev = buffer.Slice(index * EventSize, EventSize);
+        return (MemoryMarshal.Read<uint>(ev), (nint)MemoryMarshal.Read<long>(ev[DataOffset..]));
+    }
+
+    /// <summary>accept4(2), non-blocking and close-on-exec: the new descriptor, or -errno.</summary>
+    public static int Accept(nint listener)
+    {
+        var fd = Accept4((int)listener, 0, 0, CloExec | NonBlock);
+        return fd >= 0 ? fd : -Marshal.GetLastPInvokeError();
+    }
+
+    /// <summary>Adds one to an eventfd (wakes whoever waits on it).</summary>
+    public static void Signal(int eventFd)
+    {
+        long one = 1;
+        _ = WriteFd(eventFd, ref one, 8);
+    }
+
+    /// <summary>Resets an eventfd to zero.</summary>
+    public static void Drain(int eventFd)
+    {
+        long value = 0;
+        _ = ReadFd(eventFd, ref value, 8);
+    }
+
+    public static void CloseFd(int fd) => _ = Close(fd);
+
+    private static void Write(Span<byte> ev, int index, uint events, nint data)
+    {
+        var slot = ev.Slice(index * EventSize, EventSize);
+        MemoryMarshal.Write(slot, in events);
+        long value = data;
+        MemoryMarshal.Write(slot[DataOffset..], in value);
+    }
+
+    private static int Check(int result, string call) =>
+        result >= 0 ? result : throw new IOException($"{call} failed: errno {Marshal.GetLastPInvokeError()}");
+
+    [LibraryImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
+    private static partial int EpollCreate1(int flags);
+
+    [LibraryImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
+    private static partial int EpollCtl(int epfd, int op, int fd, ref byte ev);
+
+    [LibraryImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
+    private static partial int EpollWait(int epfd, ref byte events, int maxEvents, int timeout);
+
+    [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
+    private static partial int EventFd(uint initval, int flags);
+
+    [LibraryImport("libc", EntryPoint = "accept4", SetLastError = true)]
+    private static partial int Accept4(int fd, nint addr, nint addrlen, int flags);
+
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    private static partial nint WriteFd(int fd, ref long value, nint count);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    private static partial nint ReadFd(int fd, ref long value, nint count);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+}

@@ -1,0 +1,113 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace Shout.Server.Epoll;
+
+/// <summary>
+/// Kestrel's transport for <see cref="StreamTransport.Epoll"/>: TCP and Unix stream endpoints on
+/// Shout's own epoll loops. Any other endpoint (a descriptor passed by systemd or a handover,
+/// <see cref="FileHandleEndPoint"/>) is left to the socket transport: Kestrel asks every factory's
+/// <see cref="CanBind"/>, newest registration first. The loops start with the first bind and stop
+/// when the host is disposed. Thread-safe.
+/// </summary>
+internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
+{
+    private readonly ShoutServerOptions _options;
+    private readonly ListenSockets _sockets;
+    private readonly MemoryPool<byte> _pool;
+    private readonly ILoggerFactory _loggers;
+    private readonly Lazy<(EpollLoop Loop, PipeOptions Input, PipeOptions Output)[]> _loops;
+    private int _next;
+    private long _accepted;
+
+    public EpollTransportFactory(ShoutServerOptions options, ListenSockets sockets, IMemoryPoolFactory<byte> pools, ILoggerFactory loggers)
+    {
+        _options = options;
+        _sockets = sockets;
+        _loggers = loggers;
+        _pool = pools.Create();
+        _loops = new Lazy<(EpollLoop, PipeOptions, PipeOptions)[]>(StartLoops);
+    }
+
+    /// <summary>Event-loop threads: one per core the process may use, at most four (or <see cref="SocketTuning.IOQueueCount"/>).</summary>
+    internal int LoopCount => _options.Sockets.IOQueueCount is > 0 and var queues ? Math.Min(queues, 16) : Math.Clamp(Environment.ProcessorCount, 1, 4);
+
+    /// <summary>Connections this transport has accepted.</summary>
+    internal long Accepted => Interlocked.Read(ref _accepted);
+
+    public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint or UnixDomainSocketEndPoint;
+
+    public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
+    {
+        Socket socket;
+        try
+        {
+            socket = _sockets.Create(endpoint);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            throw new AddressInUseException(e.Message, e);
+        }
+
+        try
+        {
+            socket.Listen(_options.Sockets.Backlog);
+            socket.Blocking = false;
+            return ValueTask.FromResult<IConnectionListener>(new EpollListener(this, endpoint, socket, _loggers.CreateLogger<EpollListener>()));
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The loop for the next listener or connection, round robin.</summary>
+    internal EpollLoop NextLoop() => _loops.Value[NextIndex()].Loop;
+
+    internal EpollConnection CreateConnection(Socket socket, int fd)
+    {
+        Interlocked.Increment(ref _accepted);
+        var (loop, input, output) = _loops.Value[NextIndex()];
+        return new EpollConnection(socket, fd, loop, input, output);
+    }
+
+    private int NextIndex() => (int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Value.Length);
+
+    public void Dispose()
+    {
+        if (_loops.IsValueCreated)
+        {
+            foreach (var (loop, _, _) in _loops.Value)
+            {
+                loop.Dispose();
+            }
+        }
+
+        _pool.Dispose();
+    }
+
+    /// <summary>Starts the loops, each with the pipe options its connections share (as Kestrel shares them per I/O queue).</summary>
+    private (EpollLoop, PipeOptions, PipeOptions)[] StartLoops()
+    {
+        var logger = _loggers.CreateLogger<EpollLoop>();
+        var scratch = Math.Max(_options.Sockets.BlockSize, 4096);
+
+        // With inline scheduling the handler runs on the loop thread, straight from the read (Kestrel's
+        // UnsafePreferInlineScheduling); otherwise on the thread pool.
+        var application = _options.Sockets.InlineScheduling ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
+        var maxRead = ShoutServer.ReadBufferLimit(_options);
+        var maxWrite = _options.Sockets.MaxWriteBufferSize;
+        return [.. Enumerable.Range(0, LoopCount).Select(i =>
+        {
+            var loop = new EpollLoop(i, scratch, logger);
+            return (loop,
+                new PipeOptions(_pool, application, loop, maxRead, maxRead / 2, useSynchronizationContext: false),
+                new PipeOptions(_pool, PipeScheduler.Inline, application, maxWrite, maxWrite / 2, useSynchronizationContext: false));
+        })];
+    }
+}
