@@ -56,7 +56,9 @@ public sealed class ShoutServerOptions
 
     /// <summary>
     /// The transport of TCP and Unix stream connections (and the web endpoint). Default
-    /// <see cref="StreamTransport.Sockets"/>, or what <see cref="TransportVariable"/> says.
+    /// <see cref="StreamTransport.Sockets"/>, or what <see cref="TransportVariable"/> says;
+    /// <see cref="StreamTransport.Epoll"/> measured faster (docs/benchmarks.md) but stays opt-in
+    /// until a TLS failure seen once on it is explained.
     /// Descriptors passed by systemd are always served by the socket transport.
     /// </summary>
     public StreamTransport Transport

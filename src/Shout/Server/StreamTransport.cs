@@ -7,7 +7,7 @@ public enum StreamTransport
     Sockets,
 
     /// <summary>
-    /// Shout's own epoll event loops (Linux only): each socket is read only when epoll says it is
+    /// Shout's own epoll event loops (Linux only; opt-in): each socket is read only when epoll says it is
     /// readable, which saves the receive .NET's engine tries before every wait (docs/benchmarks.md).
     /// </summary>
     Epoll,

@@ -19,21 +19,24 @@ public sealed class StatesTerminalTests
         // The footer is the frame's last line: wait for it so that a frame caught half drawn is not judged.
         var first = await terminal.WaitForScreenAsync(s => s.Contains("LISTEN", StringComparison.Ordinal)
             && s.Contains("Ctrl+C to stop", StringComparison.Ordinal));
-        Assert.Null(TableRow(first, "TIME_WAIT"));
+        // (TIME_WAIT rows of earlier tests may be there: the port number is reused. The one below is told by its client port.)
         Assert.Contains("The side that closes first", first, StringComparison.Ordinal);
 
         // A client closes first while the table is on screen: its TIME_WAIT appears without a keypress.
+        string clientEnd;
         using (var client = await RawClient.ConnectAsync(server.Endpoint))
         {
+            clientEnd = client.LocalEndPoint!.ToString()!;
             await client.SendAsync("bye"u8.ToArray());
             client.Shutdown(SocketShutdown.Send);
             await RawClient.ReadToEndAsync(client);
         }
 
         // The row as a whole (a redraw can be caught between its first and last cell): the client's side, the server's port remote.
-        var screen = await terminal.WaitForScreenAsync(s => TableRow(s, "TIME_WAIT") is { } r
+        Assert.DoesNotContain(clientEnd + " ", first, StringComparison.Ordinal);
+        var screen = await terminal.WaitForScreenAsync(s => TableRow(s, "TIME_WAIT", clientEnd) is { } r
             && r.Contains($"127.0.0.1:{port} ", StringComparison.Ordinal) && r.TrimEnd().EndsWith('│'));
-        var row = TableRow(screen, "TIME_WAIT")!;
+        var row = TableRow(screen, "TIME_WAIT", clientEnd)!;
         Assert.Contains("client", row, StringComparison.Ordinal);
 
         await terminal.KeysAsync("C-c");
@@ -74,6 +77,7 @@ public sealed class StatesTerminalTests
     }
 
     /// <summary>The table's row (between the box's │ borders) naming <paramref name="state"/>, not the legend's mention.</summary>
-    private static string? TableRow(string screen, string state) =>
-        screen.Split('\n').FirstOrDefault(l => l.TrimStart().StartsWith('│') && l.Contains(state, StringComparison.Ordinal));
+    private static string? TableRow(string screen, string state, string? containing = null) =>
+        screen.Split('\n').FirstOrDefault(l => l.TrimStart().StartsWith('│') && l.Contains(state, StringComparison.Ordinal)
+            && (containing is null || l.Contains(containing, StringComparison.Ordinal)));
 }
