@@ -17,13 +17,9 @@ public sealed class RoomSessionTests : IDisposable
     [Fact]
     public async Task Lines_before_a_command_go_out_before_it_and_lines_after_it_carry_the_new_name()
     {
-        var hub = new RoomHub(new InProcessRoomBus(), new RoomMetrics(_meters));
-        using var alice = Member(hub, 1024);
-        using var bob = Member(hub, 1024);
-        hub.Enter(alice);
-        hub.Enter(bob);
-        Drain(alice);
-        Drain(bob);
+        var (hub, alice, bob) = TwoMembers(1024);
+        using var a = alice;
+        using var b = bob;
 
         var session = new RoomSession(hub, alice, new LineFramer());
         var frame = await session.ProcessAsync(Input("one\ntwo\n/nick alice\nthree\nunfinished"), isCompleted: false);
@@ -39,13 +35,9 @@ public sealed class RoomSessionTests : IDisposable
     [Fact]
     public async Task A_read_of_many_lines_goes_out_in_runs_of_a_quarter_of_the_queue()
     {
-        var hub = new RoomHub(new InProcessRoomBus(), new RoomMetrics(_meters));
-        using var alice = Member(hub, 16);
-        using var bob = Member(hub, 16);
-        hub.Enter(alice);
-        hub.Enter(bob);
-        Drain(alice);
-        Drain(bob);
+        var (hub, alice, bob) = TwoMembers(16);
+        using var a = alice;
+        using var b = bob;
 
         var session = new RoomSession(hub, alice, new LineFramer());
         await session.ProcessAsync(Input(string.Concat(Enumerable.Range(0, 10).Select(i => $"l{i}\n"))), isCompleted: false);
@@ -58,13 +50,9 @@ public sealed class RoomSessionTests : IDisposable
     [Fact]
     public async Task Quit_ends_the_run_and_is_answered_to_the_sender_only()
     {
-        var hub = new RoomHub(new InProcessRoomBus(), new RoomMetrics(_meters));
-        using var alice = Member(hub, 1024);
-        using var bob = Member(hub, 1024);
-        hub.Enter(alice);
-        hub.Enter(bob);
-        Drain(alice);
-        Drain(bob);
+        var (hub, alice, bob) = TwoMembers(1024);
+        using var a = alice;
+        using var b = bob;
 
         var session = new RoomSession(hub, alice, new LineFramer());
         var frame = await session.ProcessAsync(Input("bye\nquit\nnever\n"), isCompleted: false);
@@ -76,6 +64,19 @@ public sealed class RoomSessionTests : IDisposable
     }
 
     public void Dispose() => _meters.Dispose();
+
+    /// <summary>A room of two, alice and bob, each with a queue of <paramref name="queue"/> lines, their join notices taken.</summary>
+    private (RoomHub Hub, RoomMember Alice, RoomMember Bob) TwoMembers(int queue)
+    {
+        var hub = new RoomHub(new InProcessRoomBus(), new RoomMetrics(_meters));
+        var alice = Member(hub, queue);
+        var bob = Member(hub, queue);
+        hub.Enter(alice);
+        hub.Enter(bob);
+        Drain(alice);
+        Drain(bob);
+        return (hub, alice, bob);
+    }
 
     private RoomMember Member(RoomHub hub, int queue) =>
         new(hub.NextId(), "tcp", new ShoutRoomOptions { QueueLength = queue }, TimeSpan.FromSeconds(30), _clock, hub.Metrics, _ => Assert.Fail("kicked"));
