@@ -9,7 +9,7 @@ public sealed class RoomMemberTests : IDisposable
 {
     private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly Meters _meters = new();
+    private readonly TestMeters _meters = new();
     private readonly FakeTimeProvider _clock = new();
 
     [Fact]
@@ -78,18 +78,4 @@ public sealed class RoomMemberTests : IDisposable
     }
 
     public void Dispose() => _meters.Dispose();
-
-    private sealed class Meters : IMeterFactory
-    {
-        private readonly List<Meter> _made = [];
-
-        public Meter Create(MeterOptions options)
-        {
-            var meter = new Meter(options);
-            _made.Add(meter);
-            return meter;
-        }
-
-        public void Dispose() => _made.ForEach(m => m.Dispose());
-    }
 }

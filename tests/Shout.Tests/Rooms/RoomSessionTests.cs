@@ -11,7 +11,7 @@ namespace Shout.Tests.Rooms;
 /// <summary>The lines of one read: formatted once, delivered in order around the commands among them.</summary>
 public sealed class RoomSessionTests : IDisposable
 {
-    private readonly Meters _meters = new();
+    private readonly TestMeters _meters = new();
     private readonly FakeTimeProvider _clock = new();
 
     [Fact]
@@ -92,19 +92,5 @@ public sealed class RoomSessionTests : IDisposable
         }
 
         return runs;
-    }
-
-    private sealed class Meters : IMeterFactory
-    {
-        private readonly List<Meter> _made = [];
-
-        public Meter Create(MeterOptions options)
-        {
-            var meter = new Meter(options);
-            _made.Add(meter);
-            return meter;
-        }
-
-        public void Dispose() => _made.ForEach(m => m.Dispose());
     }
 }
