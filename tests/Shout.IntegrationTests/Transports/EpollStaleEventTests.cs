@@ -33,6 +33,7 @@ public sealed class EpollStaleEventTests
             // As a connection's end while a child holds its file: closed, registration still in the set, released.
             EpollNative.CloseFd(fd);
             loop.Release(token);
+            Assert.Equal(0, loop.Registered);
             Turn(loop);
 
             // The next connections register, on the other loop first (a GCHandle slot freed is the next one allocated).
