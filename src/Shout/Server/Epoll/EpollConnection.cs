@@ -2,7 +2,6 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections;
 
 namespace Shout.Server.Epoll;
@@ -34,7 +33,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     private readonly CancellationTokenSource _closed = new();
     private readonly Lock _gate = new();
     private readonly WritableSignal _writable = new();
-    private GCHandle _handle;
+    private long _token;
     private Task? _sending;
 
     // Under _gate.
@@ -79,7 +78,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     public void Start()
     {
         _sending = SendLoopAsync();
-        var error = _loop.Register(_fd, EpollNative.EpollIn | EpollNative.EpollOut | EpollNative.EpollRdHup | EpollNative.EpollEt, this, out _handle);
+        var error = _loop.Register(_fd, EpollNative.EpollIn | EpollNative.EpollOut | EpollNative.EpollRdHup | EpollNative.EpollEt, this, out _token);
         if (error != 0)
         {
             Abort(new ConnectionAbortedException($"epoll_ctl refused the connection: errno {error}"));
@@ -105,9 +104,9 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         }
 
         await ReceiveEndedAsync();
-        if (_handle.IsAllocated)
+        if (_token != 0)
         {
-            _loop.Release(_handle);
+            _loop.Release(_token);
         }
 
         _closed.Dispose();

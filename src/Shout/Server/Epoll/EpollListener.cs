@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -27,7 +26,7 @@ internal sealed partial class EpollListener : IConnectionListener, IEpollHandler
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
 
     private readonly ILogger _logger;
-    private GCHandle _handle;
+    private long _token;
     private int _unbound;
 
     public EpollListener(EpollTransportFactory transport, EndPoint requested, Socket socket, ILogger logger)
@@ -37,7 +36,7 @@ internal sealed partial class EpollListener : IConnectionListener, IEpollHandler
         _logger = logger;
         _loop = transport.NextLoop();
         EndPoint = socket.LocalEndPoint is IPEndPoint bound ? bound : requested;
-        var error = _loop.Register((int)socket.Handle, EpollNative.EpollIn, this, out _handle);
+        var error = _loop.Register((int)socket.Handle, EpollNative.EpollIn, this, out _token);
         if (error != 0)
         {
             throw new IOException($"epoll_ctl refused the listen socket {requested}: errno {error}");
@@ -89,10 +88,12 @@ internal sealed partial class EpollListener : IConnectionListener, IEpollHandler
     {
         if (Interlocked.Exchange(ref _unbound, 1) == 0)
         {
-            // Dispose closes the descriptor, which takes it out of the epoll set; the handle goes after
-            // the events already taken from the kernel.
+            // Out of the set before the close: closing the descriptor drops the registration only when
+            // the file itself goes, and a child forked a moment ago holds it until it execs. Events
+            // that still come for the token find nobody.
+            RemoveFromSet();
             _socket.Dispose();
-            _loop.Release(_handle);
+            _loop.Release(_token);
             _accepted.Writer.TryComplete();
         }
 
@@ -108,6 +109,28 @@ internal sealed partial class EpollListener : IConnectionListener, IEpollHandler
         {
             connection.Abort(new ConnectionAbortedException("The listener was disposed."));
             await connection.DisposeAsync();
+        }
+    }
+
+    /// <summary>EPOLL_CTL_DEL while the descriptor is surely still this socket's (a closed one's number may be another's now).</summary>
+    private void RemoveFromSet()
+    {
+        var added = false;
+        try
+        {
+            _socket.SafeHandle.DangerousAddRef(ref added);
+            EpollNative.Remove(_loop.Epoll, (int)_socket.SafeHandle.DangerousGetHandle());
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed already (the handover closes detached listeners): the token release covers it.
+        }
+        finally
+        {
+            if (added)
+            {
+                _socket.SafeHandle.DangerousRelease();
+            }
         }
     }
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 
 namespace Shout.Server.Epoll;
@@ -13,7 +12,7 @@ internal interface IEpollHandler
 
 /// <summary>
 /// One event-loop thread with its own epoll set. Each iteration waits for events, hands each to its
-/// handler (found through a <see cref="GCHandle"/> stored as the event's data), then runs the work
+/// handler (found by the registration's token, stored as the event's data), then runs the work
 /// other code scheduled on it. It is also a <see cref="PipeScheduler"/>, so a connection's paused
 /// receive resumes on the thread that reads its socket. Thread-safe: any thread may schedule work
 /// or register a descriptor; everything a handler does runs on this loop's thread.
@@ -23,6 +22,16 @@ internal sealed partial class EpollLoop : PipeScheduler, IDisposable
     private const int MaxEvents = 256;
 
     private readonly ConcurrentQueue<(Action<object?> Action, object? State)> _work = new();
+
+    // Token -> handler, this loop's registrations only. A token is never reused (0 is the wake
+    // eventfd), so an event that outlives its registration finds nobody instead of another
+    // connection. A GCHandle as the event's data did not have that property: a freed handle's slot is
+    // reused by the next GCHandle.Alloc anywhere in the process, and an event for a descriptor whose
+    // file outlived its close (a forked child holds it until exec; epoll drops a registration only
+    // when the file itself is released) then ran some other connection's Receive, on this thread,
+    // into this loop's Scratch, racing that connection's own loop on the same pipe.
+    private readonly ConcurrentDictionary<long, IEpollHandler> _handlers = new();
+    private long _lastToken;
     private readonly Thread _thread;
     private readonly int _wake;
     private readonly ILogger _logger;
@@ -51,25 +60,34 @@ internal sealed partial class EpollLoop : PipeScheduler, IDisposable
 
     public bool IsCurrent => Thread.CurrentThread == _thread;
 
-    /// <summary>Adds a descriptor for <paramref name="handler"/>; keep the handle and free it with <see cref="Release"/>.</summary>
+    /// <summary>Handlers registered and not yet released (a leak shows here).</summary>
+    internal int Registered => _handlers.Count;
+
+    /// <summary>Adds a descriptor for <paramref name="handler"/> (its <paramref name="events"/>); keep the token and give it back with <see cref="Release"/>.</summary>
+    /// <param name="fd">The descriptor.</param>
+    /// <param name="events">The epoll events to report.</param>
+    /// <param name="handler">Told the events, on this loop's thread.</param>
+    /// <param name="token">The registration's token (never 0, never reused), or 0 when it failed.</param>
     /// <returns>0, or the errno of <c>epoll_ctl</c>.</returns>
-    public int Register(int fd, uint events, IEpollHandler handler, out GCHandle handle)
+    public int Register(int fd, uint events, IEpollHandler handler, out long token)
     {
-        handle = GCHandle.Alloc(handler);
-        var error = EpollNative.Add(Epoll, fd, events, GCHandle.ToIntPtr(handle));
+        token = Interlocked.Increment(ref _lastToken);
+        _handlers[token] = handler;
+        var error = EpollNative.Add(Epoll, fd, events, (nint)token);
         if (error != 0)
         {
-            handle.Free();
+            _handlers.TryRemove(token, out _);
+            token = 0;
         }
 
         return error;
     }
 
     /// <summary>
-    /// Frees a handler's handle once its descriptor is out of the set (removed or closed). Freed on
-    /// the loop after the events already taken from the kernel are handled, so none meets a freed handle.
+    /// Forgets a registration, from any thread. An event for it still in the batch the loop is
+    /// handling, or one the kernel reports later because the file outlived its close, is dropped.
     /// </summary>
-    public void Release(GCHandle handle) => Schedule(static h => ((GCHandle)h!).Free(), handle);
+    public void Release(long token) => _handlers.TryRemove(token, out _);
 
     /// <summary>Logs a connection's unexpected failure (the connection ends; the loop goes on).</summary>
     public void ConnectionFailed(string connectionId, Exception exception) => Log.ConnectionFailed(_logger, connectionId, exception);
@@ -121,9 +139,15 @@ internal sealed partial class EpollLoop : PipeScheduler, IDisposable
 
     private void Dispatch(uint flags, nint data)
     {
+        if (!_handlers.TryGetValue(data, out var handler))
+        {
+            // Released already: the descriptor left after this batch was taken, or its file outlived the close.
+            return;
+        }
+
         try
         {
-            ((IEpollHandler)GCHandle.FromIntPtr(data).Target!).OnEvents(flags);
+            handler.OnEvents(flags);
         }
         catch (Exception e)
         {
