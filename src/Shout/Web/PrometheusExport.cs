@@ -17,7 +17,11 @@ namespace Shout.Web;
 /// <remarks>
 /// prometheus-net's own MeterAdapter prefixes the meter name (<c>shout_shout_</c>), types counters
 /// as gauges and puts .NET type names in HELP, so this is a small MeterListener of its own.
-/// Observable instruments are read only when <c>/metrics</c> is collected.
+/// Observable instruments are read only when <c>/metrics</c> is collected. A scrape is one consistent
+/// snapshot: prometheus-net reads a histogram's count, sum and buckets one after another, so an
+/// observation landing in between made the <c>+Inf</c> bucket differ from <c>_count</c> (seen while
+/// hundreds of connections closed during a scrape); histogram observations made while a scrape runs
+/// are held and applied right after it.
 /// </remarks>
 internal sealed class PrometheusExport(IMeterFactory meterFactory) : IHostedService, IDisposable
 {
@@ -25,7 +29,11 @@ internal sealed class PrometheusExport(IMeterFactory meterFactory) : IHostedServ
     private static readonly double[] DurationBuckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
 
     private readonly ConcurrentDictionary<Instrument, Family> _families = new();
+    private readonly ConcurrentQueue<(Histogram.Child Child, double Value)> _deferred = new();
+    private readonly SemaphoreSlim _scrape = new(1, 1);
     private MeterListener? _listener;
+    private int _scraping;
+    private int _observing;
 
     public CollectorRegistry Registry { get; } = Metrics.NewCustomRegistry();
 
@@ -39,7 +47,7 @@ internal sealed class PrometheusExport(IMeterFactory meterFactory) : IHostedServ
             {
                 if (instrument.Meter.Name == ShoutMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, meterFactory))
                 {
-                    _families[instrument] = new Family(factory, instrument);
+                    _families[instrument] = new Family(this, factory, instrument);
                     listener.EnableMeasurementEvents(instrument);
                 }
             },
@@ -54,7 +62,59 @@ internal sealed class PrometheusExport(IMeterFactory meterFactory) : IHostedServ
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public void Dispose() => _listener?.Dispose();
+    public void Dispose()
+    {
+        _listener?.Dispose();
+        _scrape.Dispose();
+    }
+
+    /// <summary>Serves <c>/metrics</c> in the Prometheus text format, one scrape at a time.</summary>
+    public async Task ScrapeAsync(Microsoft.AspNetCore.Http.HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        await _scrape.WaitAsync(context.RequestAborted);
+        try
+        {
+            ApplyDeferred();
+
+            // A full fence, then wait out the observations already past their check (a few instructions each).
+            Interlocked.Exchange(ref _scraping, 1);
+            SpinWait.SpinUntil(() => Volatile.Read(ref _observing) == 0);
+            await Registry.CollectAndExportAsTextAsync(buffer, context.RequestAborted);
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _scraping, 0);
+            ApplyDeferred();
+            _scrape.Release();
+        }
+
+        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+        context.Response.ContentLength = buffer.Length;
+        await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted);
+    }
+
+    private void Observe(Histogram.Child child, double value)
+    {
+        Interlocked.Increment(ref _observing);
+        if (Volatile.Read(ref _scraping) == 0)
+        {
+            child.Observe(value);
+            Interlocked.Decrement(ref _observing);
+            return;
+        }
+
+        Interlocked.Decrement(ref _observing);
+        _deferred.Enqueue((child, value));
+    }
+
+    private void ApplyDeferred()
+    {
+        while (_deferred.TryDequeue(out var held))
+        {
+            held.Child.Observe(held.Value);
+        }
+    }
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
@@ -65,7 +125,7 @@ internal sealed class PrometheusExport(IMeterFactory meterFactory) : IHostedServ
     }
 
     /// <summary>One instrument's Prometheus metric; its label names come from its first measurement.</summary>
-    private sealed class Family(IMetricFactory factory, Instrument instrument)
+    private sealed class Family(PrometheusExport export, IMetricFactory factory, Instrument instrument)
     {
         private readonly Lock _gate = new();
         private string[]? _labels;
@@ -96,7 +156,7 @@ internal sealed class PrometheusExport(IMeterFactory meterFactory) : IHostedServ
                     counter.WithLabels(values).Inc(value);
                     break;
                 case Histogram histogram:
-                    histogram.WithLabels(values).Observe(value);
+                    export.Observe(histogram.WithLabels(values), value);
                     break;
                 case Gauge gauge:
                     gauge.WithLabels(values).Set(value);

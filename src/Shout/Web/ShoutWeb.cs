@@ -73,7 +73,7 @@ internal static class ShoutWeb
         app.Map("/ws", app.Services.GetRequiredService<WebSocketShoutService>().HandleAsync);
         app.MapGet("/live", app.Services.GetRequiredService<LiveFeed>().StreamAsync);
         app.MapHealthChecks("/healthz");
-        app.MapMetrics("/metrics", app.Services.GetRequiredService<PrometheusExport>().Registry);
+        app.MapMethods("/metrics", [HttpMethods.Get, HttpMethods.Head], app.Services.GetRequiredService<PrometheusExport>().ScrapeAsync);
         if (app.Services.GetRequiredService<ShoutWebOptions>().ReloadEndpoint)
         {
             var reloader = app.Services.GetRequiredService<Server.Reload.SettingsReloader>();
