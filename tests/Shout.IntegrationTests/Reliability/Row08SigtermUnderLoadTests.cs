@@ -1,10 +1,10 @@
-using System.Buffers;
 using System.Globalization;
-using System.Net.Sockets;
+using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using Shout.Endpoints;
 using Shout.IntegrationTests.Infrastructure;
+using Shout.IntegrationTests.Matrix;
 using Shout.Text;
 using Xunit.Abstractions;
 
@@ -30,10 +30,11 @@ public sealed partial class Row08SigtermUnderLoadTests(ITestOutputHelper output)
             "-l", "tcp://127.0.0.1:0", "-l", $"unix://{socketPath}", "--shutdown-timeout", "20s");
         var endpoint = await server.WaitForTcpListeningAsync();
 
-        var clients = new List<LoadClient>();
+        var clients = new List<DrainClient>();
         for (var i = 0; i < Clients; i++)
         {
-            clients.Add(await LoadClient.StartAsync(i % 4 == 3 ? ShoutEndpoint.ForUnix(socketPath) : endpoint, i));
+            var target = i % 4 == 3 ? ShoutEndpoint.ForUnix(socketPath) : endpoint;
+            clients.Add(new DrainClient(await StreamMatrixClient.ConnectAsync(target, null, IPAddress.Loopback), i));
         }
 
         // Under load: every client has had answers, and keeps sending.
@@ -59,7 +60,7 @@ public sealed partial class Row08SigtermUnderLoadTests(ITestOutputHelper output)
         var resets = 0;
         foreach (var client in clients.Where(c => c.LocalPort is not null))
         {
-            var close = closed[accepted[client.LocalPort!]];
+            var close = closed[accepted[client.LocalPort!.Value.ToString(CultureInfo.InvariantCulture)]];
             var bytesIn = long.Parse(close.Groups["in"].Value, CultureInfo.InvariantCulture);
             var bytesOut = long.Parse(close.Groups["out"].Value, CultureInfo.InvariantCulture);
             var sent = client.Sent;
@@ -78,7 +79,7 @@ public sealed partial class Row08SigtermUnderLoadTests(ITestOutputHelper output)
             + $"SIGTERM to exit {exited.TotalMilliseconds:F0} ms, to every client finished {drained.TotalMilliseconds:F0} ms");
         foreach (var client in clients)
         {
-            client.Dispose();
+            await client.DisposeAsync();
         }
 
         foreach (var client in clients.Where(c => c.LocalPort is null))
@@ -93,121 +94,4 @@ public sealed partial class Row08SigtermUnderLoadTests(ITestOutputHelper output)
 
     [GeneratedRegex(@"\] (?<id>\S+) closed by \w+ \((?<reason>\w+)\): (?<in>\d+) bytes in, (?<out>\d+) bytes out")]
     private static partial Regex ClosedLine();
-
-    /// <summary>Sends numbered lines until the server says QUIT (or closes), reading every reply meanwhile.</summary>
-    private sealed class LoadClient : IDisposable
-    {
-        /// <summary>Most unanswered bytes a client keeps in flight: steady load, not a flood that starves connects.</summary>
-        private const int Window = 64 * 1024;
-
-        private readonly Socket _socket;
-        private readonly ArrayBufferWriter<byte> _sent = new();
-        private readonly ArrayBufferWriter<byte> _received = new();
-        private readonly Lock _gate = new();
-        private readonly SemaphoreSlim _progress = new(0);
-        private long _receivedCount;
-        private long _sentCount;
-
-        private LoadClient(Socket socket, int index)
-        {
-            _socket = socket;
-            LocalPort = socket.LocalEndPoint is System.Net.IPEndPoint ip ? ip.Port.ToString(CultureInfo.InvariantCulture) : null;
-            var reading = Task.Run(ReadAsync);
-            Finished = Task.Run(async () =>
-            {
-                await WriteAsync(index, reading);
-                await reading;
-                _socket.Dispose();
-            });
-        }
-
-        public string? LocalPort { get; }
-
-        /// <summary>Stop waiting for answers and send as fast as possible: input keeps arriving while the server closes.</summary>
-        public bool Flood { get; set; }
-
-        public Task Finished { get; }
-
-        public bool EndedByReset { get; private set; }
-
-        public long ReceivedCount => Interlocked.Read(ref _receivedCount);
-
-        public byte[] Sent
-        {
-            get
-            {
-                lock (_gate)
-                {
-                    return _sent.WrittenSpan.ToArray();
-                }
-            }
-        }
-
-        public byte[] Received => _received.WrittenSpan.ToArray();
-
-        public static async Task<LoadClient> StartAsync(ShoutEndpoint endpoint, int index) =>
-            new(await RawClient.ConnectAsync(endpoint), index);
-
-        private async Task WriteAsync(int index, Task reading)
-        {
-            var batch = new StringBuilder();
-            for (var k = 0; !reading.IsCompleted; k++)
-            {
-                // The reply is never shorter than the request here (ȿ grows, nothing shrinks).
-                while (!Flood && Interlocked.Read(ref _sentCount) - ReceivedCount > Window && !reading.IsCompleted)
-                {
-                    await _progress.WaitAsync(TimeSpan.FromMilliseconds(200));
-                }
-
-                batch.Clear();
-                for (var j = 0; j < 16; j++)
-                {
-                    batch.Append(CultureInfo.InvariantCulture, $"client {index} line {k * 16 + j}: ça va, ȿ\n");
-                }
-
-                // Recorded before sending: a send cut short may deliver part of it, and the server's
-                // count of bytes read must stay within what this records.
-                var bytes = Encoding.UTF8.GetBytes(batch.ToString());
-                lock (_gate)
-                {
-                    _sent.Write(bytes);
-                }
-
-                Interlocked.Add(ref _sentCount, bytes.Length);
-
-                try
-                {
-                    await _socket.SendAsync(bytes);
-                }
-                catch (SocketException)
-                {
-                    return;
-                }
-            }
-        }
-
-        public void Dispose() => _progress.Dispose();
-
-        private async Task ReadAsync()
-        {
-            var buffer = new byte[16 * 1024];
-            try
-            {
-                int read;
-                while ((read = await _socket.ReceiveAsync(buffer)) > 0)
-                {
-                    _received.Write(buffer.AsSpan(0, read));
-                    Interlocked.Add(ref _receivedCount, read);
-                    if (_progress.CurrentCount == 0)
-                    {
-                        _progress.Release();
-                    }
-                }
-            }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
-            {
-                EndedByReset = true;
-            }
-        }
-    }
 }
