@@ -28,20 +28,88 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, Session
     private readonly IShoutFramer _framer = options.Mode == ShoutMode.Line ? new LineFramer(options.MaxLineLength) : StreamFramer.Instance;
 
     /// <summary>Serves one admitted connection of <paramref name="transport"/> until it ends.</summary>
-    public async Task OnConnectedAsync(ConnectionContext connection, TransportKind transport)
+    public Task OnConnectedAsync(ConnectionContext connection, TransportKind transport)
     {
         var session = lifecycle.Open(connection.ConnectionId, transport, PeerAddress.Describe(connection.RemoteEndPoint),
             connection.Features.Get<SessionAdmission.Ticket>());
         var input = connection.Transport.Input;
         var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
-        using var drain = lifetime?.ConnectionClosedRequested.Register(static state => ((PipeReader)state!).CancelPendingRead(), input);
+        var drain = lifetime?.ConnectionClosedRequested.Register(static state => ((PipeReader)state!).CancelPendingRead(), input);
         var settings = rules.Current;
-        using var timeouts = new SessionTimeouts(settings, clock, metrics, new StreamTimeoutTarget(connection, input));
+        var timeouts = new SessionTimeouts(settings, clock, metrics, new StreamTimeoutTarget(connection, input));
 
+        // Not awaited here: an idle connection holds one async state machine (ServeAsync's), not two.
+        return ServeAsync(connection, transport, session, settings, drain, timeouts);
+    }
+
+    private async Task ServeAsync(ConnectionContext connection, TransportKind transport, Session session, SessionSettings settings,
+        CancellationTokenRegistration? drain, SessionTimeouts timeouts)
+    {
+        var input = connection.Transport.Input;
+        var output = connection.Transport.Output;
         var reason = CloseReason.Reset;
         try
         {
-            reason = await ServeAsync(connection, input, connection.Transport.Output, session, timeouts);
+            while (true)
+            {
+                var result = await input.ReadAsync();
+
+                // A read is cancelled by the drain request or an expired idle/line timeout.
+                var expired = result.IsCanceled ? timeouts.Expired : null;
+                if (expired == CloseReason.LineTimeout)
+                {
+                    // The unfinished line is refused like an over-long one, not answered.
+                    input.AdvanceTo(result.Buffer.End);
+                    output.Write(LineTimedOut);
+                    session.Sent(LineTimedOut.Length);
+                    await timeouts.FlushAsync(output);
+                    reason = CloseReason.LineTimeout;
+                    break;
+                }
+
+                // Drain and idle timeout both answer everything buffered, then close.
+                var draining = result.IsCanceled;
+                if (!draining)
+                {
+                    timeouts.Received();
+                }
+
+                var final = result.IsCompleted || draining;
+
+                // Stream mode answers at most one write buffer's worth before flushing, so a client that
+                // stops reading holds back the server's reads (backpressure) instead of piling answers in
+                // memory. (Line mode must see whole lines; its answers are bounded by the line limit.)
+                var buffer = final || _framer is not StreamFramer || result.Buffer.Length <= MaxAnswerChunk
+                    ? result.Buffer
+                    : result.Buffer.Slice(0, MaxAnswerChunk);
+                var frame = _framer.Process(buffer, output, final);
+                if (draining && expired is null && options.Mode == ShoutMode.Line && frame.Action == FrameAction.Continue)
+                {
+                    output.Write(LineFramer.DrainNotice);
+                }
+
+                timeouts.LineUnfinished(buffer.Length > frame.Consumed);
+                input.AdvanceTo(buffer.GetPosition(frame.Consumed), buffer.End);
+
+                var written = output.UnflushedBytes;
+                if (frame.Consumed > 0 || written > 0)
+                {
+                    session.Answered(frame.Consumed, written);
+                    var flush = await timeouts.FlushAsync(output);
+                    if (flush.IsCompleted || flush.IsCanceled)
+                    {
+                        reason = timeouts.Expired ?? CloseReason.Reset;
+                        break;
+                    }
+                }
+
+                if (Ending(frame.Action, draining, expired, result.IsCompleted, lifecycle, session) is { } ending)
+                {
+                    reason = ending;
+                    break;
+                }
+            }
+
             if (GracefulClose.Applies(reason, transport))
             {
                 await GracefulClose.CloseAsync(connection, input, session.BytesOut, transport, settings.WriteTimeout, clock);
@@ -56,68 +124,8 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, Session
         finally
         {
             lifecycle.Close(session, reason);
-        }
-    }
-
-
-    private async Task<CloseReason> ServeAsync(ConnectionContext connection, PipeReader input, PipeWriter output,
-        Session session, SessionTimeouts timeouts)
-    {
-        while (true)
-        {
-            var result = await input.ReadAsync();
-
-            // A read is cancelled by the drain request or an expired idle/line timeout.
-            var expired = result.IsCanceled ? timeouts.Expired : null;
-            if (expired == CloseReason.LineTimeout)
-            {
-                // The unfinished line is refused like an over-long one, not answered.
-                input.AdvanceTo(result.Buffer.End);
-                output.Write(LineTimedOut);
-                session.Sent(LineTimedOut.Length);
-                await timeouts.FlushAsync(output);
-                return CloseReason.LineTimeout;
-            }
-
-            // Drain and idle timeout both answer everything buffered, then close.
-            var draining = result.IsCanceled;
-            if (!draining)
-            {
-                timeouts.Received();
-            }
-
-            var final = result.IsCompleted || draining;
-
-            // Stream mode answers at most one write buffer's worth before flushing, so a client that
-            // stops reading holds back the server's reads (backpressure) instead of piling answers in
-            // memory. (Line mode must see whole lines; its answers are bounded by the line limit.)
-            var buffer = final || _framer is not StreamFramer || result.Buffer.Length <= MaxAnswerChunk
-                ? result.Buffer
-                : result.Buffer.Slice(0, MaxAnswerChunk);
-            var frame = _framer.Process(buffer, output, final);
-            if (draining && expired is null && options.Mode == ShoutMode.Line && frame.Action == FrameAction.Continue)
-            {
-                output.Write(LineFramer.DrainNotice);
-            }
-
-            timeouts.LineUnfinished(buffer.Length > frame.Consumed);
-            input.AdvanceTo(buffer.GetPosition(frame.Consumed), buffer.End);
-
-            var written = output.UnflushedBytes;
-            if (frame.Consumed > 0 || written > 0)
-            {
-                session.Answered(frame.Consumed, written);
-                var flush = await timeouts.FlushAsync(output);
-                if (flush.IsCompleted || flush.IsCanceled)
-                {
-                    return timeouts.Expired ?? CloseReason.Reset;
-                }
-            }
-
-            if (Ending(frame.Action, draining, expired, result.IsCompleted, lifecycle, session) is { } ending)
-            {
-                return ending;
-            }
+            timeouts.Dispose();
+            drain?.Dispose();
         }
     }
 

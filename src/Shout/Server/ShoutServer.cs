@@ -110,7 +110,16 @@ public sealed class ShoutServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // The host reads no configuration of its own: a server is configured by ShoutServerOptions alone. By
+        // default the host would load appsettings.json from the working directory (whose Kestrel and Logging
+        // sections would reconfigure the server behind the options' back) and watch that directory and
+        // every directory below it for changes: started in /tmp or $HOME, one inotify watch per directory
+        // (10,022 in /tmp on the build machine), held for the server's whole life.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         builder.Logging.ClearProviders();
         configureLogging?.Invoke(builder.Logging);
         builder.Services.AddSingleton(options);
