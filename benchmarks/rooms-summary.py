@@ -53,12 +53,20 @@ def intact(runs):
         and r.get("malformed", 0) == 0 and r.get("closedMembers", 0) == 0 and kept_up(r) for r in runs)
 
 
+def busy(runs):
+    """Median share of core 0 and core 1 busy with anything during the runs (roomgen only)."""
+    cores = [r["coreBusy"] for r in runs if len(r.get("coreBusy", [])) >= 2]
+    if not cores:
+        return "-"
+    return f"{statistics.median(c[0] for c in cores):.2f},{statistics.median(c[1] for c in cores):.2f}"
+
+
 def short(n):
     return f"{n / 1e6:.1f}M" if n >= 1e6 else f"{n / 1e3:.0f}k" if n >= 1e4 else str(n)
 
 
 print(f"{'server':7} {'rate':>6} {'offered/s':>10} {'delivered/s':>12} {'lost (each round)':>24} {'malformed':>18} "
-      f"{'client cores':>12} {'client us/d':>11} {'server us/d':>11} {'p50 ms':>7} {'p99 ms':>7}")
+      f"{'client cores':>12} {'client us/d':>11} {'server cores':>12} {'server us/d':>11} {'core0,1 busy':>12} {'p50 ms':>7} {'p99 ms':>7}")
 best, intact_rates = {}, {}
 for server in servers:
     for rate in rates:
@@ -73,7 +81,8 @@ for server in servers:
         lost = ",".join(short(r["lost"]) + ("!" if r.get("failure") else "" if kept_up(r) else "~") for r in runs)
         bad = ",".join(short(r.get("malformed", 0)) for r in runs)
         print(f"{server:7} {rate:>6} {offered:>10,.0f} {median(runs, 'deliveriesPerSecond'):>12,.0f} {lost:>24} {bad:>18} "
-              f"{median(runs, 'clientCores'):>12.2f} {median(runs, client_us):>11.4f} {median(runs, 'serverMicrosecondsPerDelivery'):>11.4f} "
+              f"{median(runs, 'clientCores'):>12.2f} {median(runs, client_us):>11.4f} {median(runs, 'serverCores'):>12.2f} {median(runs, 'serverMicrosecondsPerDelivery'):>11.4f} "
+              f"{busy(runs):>12} "
               f"{median(runs, lambda r: r['latency']['p50']) / 1000:>7.1f} {median(runs, lambda r: r['latency']['p99']) / 1000:>7.1f}")
 print()
 for rate in rates:

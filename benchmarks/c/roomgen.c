@@ -3,14 +3,16 @@
  * `ncat --broker`). One thread, one level-triggered epoll set, nonblocking sockets with
  * TCP_NODELAY; nothing shared with the server under test.
  *
- *   roomgen -a 127.0.0.1:9000 -m 100 -s 10 -r 1000 -l 32 -d 5 [-D 2] [-c 8] [-p SERVER_PID]
+ *   roomgen -a 127.0.0.1:9000 -m 100 -s 10 -r 1000 -l 32 -d 5 [-D 2] [-c 8] [-t TICK_US] [-p SERVER_PID]
  *
  * Connects -m members (at most -c connects in flight at once: ncat listens with a backlog of 10,
  * and a connect that overflows it looks established here but is never accepted), the first -s of
  * them senders. Before measuring, every sender sends a probe (sequence 0) every 250 ms until every
  * other member has heard every sender's probe: that proves each member was accepted and is in the
  * room. Then every sender sends -r lines per second for -d seconds, paced from the monotonic clock
- * (each tick, the lines due so far in one write; -r 0: as fast as the socket takes them). A line
+ * (each tick of -t us, default 1000, the lines due so far in one write; -r 0: as fast as the socket
+ * takes them). A sender keeps at most 64 KiB unsent: a server that does not read it holds it back,
+ * and sentPerSecond says what it got out. A line
  * is exactly -l bytes:
  *
  *   s003 00000123 00456789 xxxxxxxxk\n      tag, sender, sequence, send time (us since the
@@ -29,7 +31,8 @@
  * delivery; what never came is lost. Deliveries per second run from the first line sent to the
  * last delivery read. Fan-out latency: the send time in the line to the read that got it. CPU:
  * the generator's own (getrusage) and, with -p, the server's (/proc/PID/stat, all threads), both
- * over the same interval. Output: one JSON line; the caller judges the counts. Exit 1 on errors
+ * over the same interval, and how busy each core was meanwhile with anything (/proc/stat), so a
+ * reader of a pinned run can tell what other processes took of the server's core. Output: one JSON line; the caller judges the counts. Exit 1 on errors
  * that stop a run (no connection, members that never hear the senders).
  */
 #define _GNU_SOURCE
@@ -143,6 +146,26 @@ static double cpu_of(int pid) { /* seconds of user+system CPU of a process, all 
     unsigned long ut = 0, st = 0;
     sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st);
     return (double)(ut + st) / sysconf(_SC_CLK_TCK);
+}
+
+#define MAXCPU 64
+/* Busy and total jiffies of every CPU (/proc/stat): how much of each core anything got. */
+static int core_times(unsigned long long busy[MAXCPU], unsigned long long total[MAXCPU]) {
+    FILE *f = fopen("/proc/stat", "r");
+    char line[512];
+    int n = 0;
+    if (!f) return 0;
+    while (fgets(line, sizeof line, f) && n < MAXCPU) {
+        unsigned long long v[8] = {0};
+        int cpu;
+        if (sscanf(line, "cpu%d %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) < 5 || cpu != n)
+            continue;
+        total[n] = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+        busy[n] = total[n] - v[3] - v[4]; /* less idle and iowait */
+        n++;
+    }
+    fclose(f);
+    return n;
 }
 
 static double self_cpu(void) {
@@ -564,6 +587,8 @@ int main(int argc, char **argv) {
         if (open_members < nmembers) { failure = "a member was closed while getting ready"; break; }
     }
 
+    unsigned long long busy0[MAXCPU], total0[MAXCPU], busy1[MAXCPU], total1[MAXCPU];
+    int ncores = core_times(busy0, total0);
     double cpu0 = self_cpu(), scpu0 = server_pid ? cpu_of(server_pid) : -1;
     t_send0 = now();
     recording = 1;
@@ -579,6 +604,10 @@ int main(int argc, char **argv) {
         }
         poll_once(buf, now() >= next_tick ? 0 : 1);
         if (open_members == 0) break;
+    }
+    if (!failure && rate > 0) { /* the lines due by the end of the period, even if the last tick came late */
+        uint64_t due = (uint64_t)(duration * rate);
+        for (int s = 0; s < nsenders; s++) send_due(&members[s], due, (now() - t_send0) * 1e6);
     }
     double t_send_end = now();
     /* Drain: the unsent tails are written, then whatever is owed is waited for. */
@@ -600,6 +629,7 @@ int main(int argc, char **argv) {
     double t_end = now();
     double cpu = self_cpu() - cpu0;
     double scpu = server_pid && scpu0 >= 0 ? cpu_of(server_pid) - scpu0 : -1;
+    if (core_times(busy1, total1) < ncores) ncores = 0;
 
     uint64_t sent = 0, delivered = 0, lost = 0, dup = 0, reord = 0, lossy_pairs = 0;
     for (int s = 0; s < nsenders; s++) sent += members[s].generated;
@@ -618,7 +648,7 @@ int main(int argc, char **argv) {
     uint64_t expected = 0;
     for (int s = 0; s < nsenders; s++) expected += members[s].generated * (uint64_t)(nmembers - 1);
     double span = (t_last_delivery > t_send0 ? t_last_delivery : t_end) - t_send0;
-    double send_secs = t_send_end - t_send0;
+    double send_secs = rate > 0 ? duration : t_send_end - t_send0; /* paced: the lines of exactly -d seconds were due */
     printf("{\"generator\":\"roomgen\",\"members\":%d,\"senders\":%d,\"rate\":%.0f,\"lineBytes\":%d,\"sendSeconds\":%.3f,"
            "\"offeredPerSecond\":%.0f,\"sent\":%lu,\"sentPerSecond\":%.0f,\"expected\":%lu,\"delivered\":%lu,"
            "\"lost\":%lu,\"duplicated\":%lu,\"reordered\":%lu,\"malformed\":%lu,\"pairsWithLoss\":%lu,\"echoes\":%lu,\"notices\":%lu,"
@@ -629,7 +659,13 @@ int main(int argc, char **argv) {
            lost, dup, reord, malformed, lossy_pairs, echoes, notices, span, span > 0 ? delivered / span : 0, t_end - t_send_end,
            percentile(0.5), percentile(0.99), percentile(0.999), cpu, cpu / (t_end - t_send0),
            delivered ? cpu * 1e6 / delivered : 0);
-    if (scpu >= 0) printf("\"serverCpuSeconds\":%.3f,\"serverMicrosecondsPerDelivery\":%.4f,", scpu, delivered ? scpu * 1e6 / delivered : 0);
+    if (scpu >= 0)
+        printf("\"serverCpuSeconds\":%.3f,\"serverCores\":%.3f,\"serverMicrosecondsPerDelivery\":%.4f,", scpu, scpu / (t_end - t_send0),
+               delivered ? scpu * 1e6 / delivered : 0);
+    printf("\"coreBusy\":[");
+    for (int c = 0; c < ncores; c++)
+        printf("%s%.3f", c ? "," : "", total1[c] > total0[c] ? (double)(busy1[c] - busy0[c]) / (total1[c] - total0[c]) : 0);
+    printf("],");
     printf("\"reads\":%lu,\"bytesPerRead\":%.0f,\"gapsUntracked\":%lu,\"closedMembers\":%lu,\"errors\":%lu,\"firstError\":\"%s\",\"failure\":%s%s%s}\n", reads, reads ? (double)read_bytes / reads : 0, gaps_untracked, closed, errors, first_error,
            failure ? "\"" : "", failure ? failure : "null", failure ? "\"" : "");
     return failure ? 1 : 0;
