@@ -12,10 +12,9 @@
  * room. Then every sender sends -r lines per second for -d seconds, paced from the monotonic clock
  * (each tick of -t us, default 1000, the lines due so far in one write; -r 0: as fast as the socket
  * takes them). A sender keeps at most 64 KiB unsent: a server that does not read it holds it back,
- * and sentPerSecond says what it got out. A line
- * is exactly -l bytes:
+ * and sentPerSecond says what it got out. A line is exactly -l bytes:
  *
- *   s003 00000123 00456789 xxxxxxxxk\n      tag, sender, sequence, send time (us since the
+ *   s003 00000123 00456789 xxxxxxxk\n       tag, sender, sequence, send time (us since the
  *                                            start of sending), padding, a check letter
  *
  * Every member reads with 256 KiB reads and checks every line: the last -l bytes before the '\n'
@@ -32,8 +31,9 @@
  * last delivery read. Fan-out latency: the send time in the line to the read that got it. CPU:
  * the generator's own (getrusage) and, with -p, the server's (/proc/PID/stat, all threads), both
  * over the same interval, and how busy each core was meanwhile with anything (/proc/stat), so a
- * reader of a pinned run can tell what other processes took of the server's core. Output: one JSON line; the caller judges the counts. Exit 1 on errors
- * that stop a run (no connection, members that never hear the senders).
+ * reader of a pinned run can tell what other processes took of the server's core. Output: one
+ * JSON line; the caller judges the counts. Exit 1 on errors that stop a run (no connection,
+ * members that never hear the senders).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
