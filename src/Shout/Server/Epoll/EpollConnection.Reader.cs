@@ -138,6 +138,7 @@ internal sealed partial class EpollConnection
             lock (_lock)
             {
                 _hangUp |= hangUp;
+                _drained = false;
                 if (!_waiting)
                 {
                     // The next read receives by itself; only a FIN is looked for now (it fires ConnectionClosed).

@@ -21,6 +21,7 @@ internal sealed partial class EpollConnection
         private int _end;
         private bool _examined;   // the application examined every byte it holds: a read needs new ones
         private bool _hangUp;     // epoll reported a hang-up: receive until the FIN, not until a short read
+        private bool _drained;    // the last receive emptied the socket: only the next EPOLLIN edge brings more
         private bool _ended;      // receiving is over: FIN, reset or shutdown
         private Exception? _failure;
 
@@ -31,14 +32,21 @@ internal sealed partial class EpollConnection
         /// <summary>
         /// One receive into the free space after the held bytes (compacting or growing the buffer
         /// first when it is full, up to <see cref="EpollSettings.MaxRead"/> held bytes), only while no
-        /// result is out. Wait: the socket is empty (EAGAIN: epoll reports the next arrival), or the
-        /// held bytes reached the limit (nothing is received until the application consumes).
+        /// result is out. Wait: the socket is empty (EAGAIN, or a short read emptied it; epoll reports
+        /// the next arrival, so no receive is tried before it: one system call per message, as a C
+        /// server), or the held bytes reached the limit (nothing is received until the application
+        /// consumes).
         /// </summary>
         private Outcome Receive()
         {
             if (_ended)
             {
                 return Outcome.Ended;
+            }
+
+            if (_drained)
+            {
+                return Outcome.Wait;
             }
 
             var space = MakeRoom();
@@ -69,6 +77,7 @@ internal sealed partial class EpollConnection
 
                 if (error == SocketError.WouldBlock)
                 {
+                    _drained = true;
                     break;
                 }
 
@@ -81,14 +90,16 @@ internal sealed partial class EpollConnection
                 _end += received;
                 _examined = false;
                 outcome = Outcome.Data;
-                space -= received;
 
-                // Edge-triggered: a short read emptied the socket, and the next read tries again anyway.
-                // After a hang-up there is no next edge, so read on to the FIN.
+                // Edge-triggered: a short read emptied the socket; what comes after it raises a new
+                // edge. After a hang-up there is no next edge, so read on to the FIN.
                 if (!_hangUp)
                 {
+                    _drained = received < space;
                     break;
                 }
+
+                space -= received;
             }
 
             if (_end == _start)
