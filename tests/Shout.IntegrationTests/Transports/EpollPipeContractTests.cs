@@ -15,16 +15,19 @@ namespace Shout.IntegrationTests.Transports;
 /// The epoll connection's own <see cref="PipeReader"/> and <see cref="PipeWriter"/> (no Pipe in
 /// between) keep the pipe contract Kestrel and the handlers rely on, over real loopback sockets:
 /// partial consumption, examined-to-the-end waits for new bytes, cancellation, the input bound, a
-/// reply larger than the kernel takes (backpressure), FIN and reset while a reply is pending.
+/// reply larger than the kernel takes (backpressure), FIN and reset while a reply is pending. Each
+/// with the continuations inline on the loop thread and on the thread pool.
 /// </summary>
 public sealed class EpollPipeContractTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
 
-    [Fact]
-    public async Task Unconsumed_bytes_stay_and_a_read_examined_to_the_end_waits_for_new_ones()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Unconsumed_bytes_stay_and_a_read_examined_to_the_end_waits_for_new_ones(bool inline)
     {
-        await using var pair = await Pair.OpenAsync();
+        await using var pair = await Pair.OpenAsync(inline);
         var input = pair.Connection.Transport.Input;
         await pair.Client.SendAsync("hello world"u8.ToArray());
         var first = await ReadAtLeastAsync(input, 11);
@@ -52,10 +55,12 @@ public sealed class EpollPipeContractTests
         input.AdvanceTo(fourth.Buffer.End);
     }
 
-    [Fact]
-    public async Task CancelPendingRead_ends_a_waiting_read_or_the_next_one_and_reading_goes_on()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task CancelPendingRead_ends_a_waiting_read_or_the_next_one_and_reading_goes_on(bool inline)
     {
-        await using var pair = await Pair.OpenAsync();
+        await using var pair = await Pair.OpenAsync(inline);
         var input = pair.Connection.Transport.Input;
         var waiting = input.ReadAsync();
         Assert.False(waiting.IsCompleted);
@@ -84,10 +89,12 @@ public sealed class EpollPipeContractTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => tokened.AsTask().WaitAsync(Timeout));
     }
 
-    [Fact]
-    public async Task Input_held_unconsumed_stops_at_the_read_limit_and_flows_again_once_consumed()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Input_held_unconsumed_stops_at_the_read_limit_and_flows_again_once_consumed(bool inline)
     {
-        await using var pair = await Pair.OpenAsync();
+        await using var pair = await Pair.OpenAsync(inline);
         var input = pair.Connection.Transport.Input;
         var limit = (int)ShoutServer.ReadBufferLimit(pair.Options);
         var payload = Payload(16 * limit);
@@ -131,10 +138,12 @@ public sealed class EpollPipeContractTests
         Assert.Equal(payload, received.ToArray());
     }
 
-    [Fact]
-    public async Task A_reply_larger_than_the_kernel_takes_waits_for_the_client_then_arrives_whole()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_reply_larger_than_the_kernel_takes_waits_for_the_client_then_arrives_whole(bool inline)
     {
-        await using var pair = await Pair.OpenAsync(clientReceiveBuffer: 64 * 1024);
+        await using var pair = await Pair.OpenAsync(inline, clientReceiveBuffer: 64 * 1024);
         var output = pair.Connection.Transport.Output;
         var payload = Payload(16 * 1024 * 1024);
         Write(output, payload);
@@ -156,10 +165,12 @@ public sealed class EpollPipeContractTests
         Assert.Equal("tail", Encoding.ASCII.GetString(await RawClient.ReadExactlyAsync(pair.Client, 4)));
     }
 
-    [Fact]
-    public async Task FIN_while_a_reply_is_pending_fires_ConnectionClosed_and_the_reply_still_arrives_then_FIN()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task FIN_while_a_reply_is_pending_fires_ConnectionClosed_and_the_reply_still_arrives_then_FIN(bool inline)
     {
-        await using var pair = await Pair.OpenAsync(clientReceiveBuffer: 64 * 1024);
+        await using var pair = await Pair.OpenAsync(inline, clientReceiveBuffer: 64 * 1024);
         var connection = pair.Connection;
         await pair.Client.SendAsync("abc"u8.ToArray());
         var read = await ReadAtLeastAsync(connection.Transport.Input, 3);
@@ -184,10 +195,12 @@ public sealed class EpollPipeContractTests
         Assert.Equal(payload, await reading);
     }
 
-    [Fact]
-    public async Task Reset_while_a_reply_is_pending_completes_the_flush_and_fails_the_input_with_ConnectionResetException()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Reset_while_a_reply_is_pending_completes_the_flush_and_fails_the_input_with_ConnectionResetException(bool inline)
     {
-        await using var pair = await Pair.OpenAsync(clientReceiveBuffer: 64 * 1024);
+        await using var pair = await Pair.OpenAsync(inline, clientReceiveBuffer: 64 * 1024);
         var connection = pair.Connection;
         Write(connection.Transport.Output, Payload(8 * 1024 * 1024));
         var flush = connection.Transport.Output.FlushAsync();
@@ -271,9 +284,12 @@ public sealed class EpollPipeContractTests
 
         public ConnectionContext Connection { get; }
 
-        public static async Task<Pair> OpenAsync(int clientReceiveBuffer = 0)
+        /// <param name="inline">Inline scheduling: the loop thread continues the application, or the thread pool does.</param>
+        /// <param name="clientReceiveBuffer">The client's receive buffer, or 0 for the default.</param>
+        public static async Task<Pair> OpenAsync(bool inline, int clientReceiveBuffer = 0)
         {
             var options = new ShoutServerOptions { Transport = StreamTransport.Epoll };
+            options.Sockets.InlineScheduling = inline;
             var factory = new EpollTransportFactory(options, new ListenSockets([], reusePort: false), new BlockMemoryPoolFactory(64 * 1024),
                 NullLoggerFactory.Instance);
             var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
