@@ -105,6 +105,7 @@ internal sealed partial class EpollConnection
 
         public override void CancelPendingRead()
         {
+            ReadResult result;
             lock (_lock)
             {
                 if (!_waiting)
@@ -115,9 +116,10 @@ internal sealed partial class EpollConnection
 
                 EndWait();
                 _reading = true;
+                result = new ReadResult(Current, isCanceled: true, isCompleted: false);
             }
 
-            _core.SetResult(new ReadResult(Current, isCanceled: true, isCompleted: false));
+            _core.SetResult(result);
         }
 
         public override void Complete(Exception? exception = null)
