@@ -18,8 +18,8 @@ public sealed class EpollStaleEventTests
     public void An_event_for_a_released_registration_whose_file_outlived_its_close_reaches_no_handler()
     {
         var errors = new ErrorCounter();
-        using var loop = new EpollLoop(0, 4096, errors);
-        using var other = new EpollLoop(1, 4096, errors);
+        using var loop = new EpollLoop(0, errors);
+        using var other = new EpollLoop(1, errors);
         var descriptors = new List<int>();
         try
         {

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
 
 namespace Shout.Server.Epoll;
@@ -13,11 +12,10 @@ internal interface IEpollHandler
 /// <summary>
 /// One event-loop thread with its own epoll set. Each iteration waits for events, hands each to its
 /// handler (found by the registration's token, stored as the event's data), then runs the work
-/// other code scheduled on it. It is also a <see cref="PipeScheduler"/>, so a connection's paused
-/// receive resumes on the thread that reads its socket. Thread-safe: any thread may schedule work
+/// other code scheduled on it (a connection's shutdown completes its waiting read there). Thread-safe: any thread may schedule work
 /// or register a descriptor; everything a handler does runs on this loop's thread.
 /// </summary>
-internal sealed partial class EpollLoop : PipeScheduler, IDisposable
+internal sealed partial class EpollLoop : IDisposable
 {
     private const int MaxEvents = 256;
 
@@ -29,7 +27,7 @@ internal sealed partial class EpollLoop : PipeScheduler, IDisposable
     // reused by the next GCHandle.Alloc anywhere in the process, and an event for a descriptor whose
     // file outlived its close (a forked child holds it until exec; epoll drops a registration only
     // when the file itself is released) then ran some other connection's Receive, on this thread,
-    // into this loop's Scratch, racing that connection's own loop on the same pipe.
+    // racing that connection's own loop on the same input.
     private readonly ConcurrentDictionary<long, IEpollHandler> _handlers = new();
     private long _lastToken;
     private readonly Thread _thread;
@@ -38,25 +36,18 @@ internal sealed partial class EpollLoop : PipeScheduler, IDisposable
     private int _wakePending;
     private volatile bool _stopping;
 
-    public EpollLoop(int index, int scratchSize, ILogger logger)
+    public EpollLoop(int index, ILogger logger)
     {
         _logger = logger;
         Epoll = EpollNative.CreateEpoll();
         _wake = EpollNative.CreateEventFd();
         _ = EpollNative.Add(Epoll, _wake, EpollNative.EpollIn, 0);
-        Scratch = GC.AllocateUninitializedArray<byte>(scratchSize, pinned: true);
         _thread = new Thread(Run) { IsBackground = true, Name = $"shout-epoll-{index}" };
         _thread.UnsafeStart();
     }
 
     /// <summary>The epoll descriptor.</summary>
     public int Epoll { get; }
-
-    /// <summary>
-    /// The loop's receive buffer: every connection of this loop reads into it and copies what came
-    /// into its pipe, so an idle connection holds no buffer and a read that finds nothing costs none.
-    /// </summary>
-    public byte[] Scratch { get; }
 
     public bool IsCurrent => Thread.CurrentThread == _thread;
 
@@ -92,7 +83,7 @@ internal sealed partial class EpollLoop : PipeScheduler, IDisposable
     /// <summary>Logs a connection's unexpected failure (the connection ends; the loop goes on).</summary>
     public void ConnectionFailed(string connectionId, Exception exception) => Log.ConnectionFailed(_logger, connectionId, exception);
 
-    public override void Schedule(Action<object?> action, object? state)
+    public void Schedule(Action<object?> action, object? state)
     {
         _work.Enqueue((action, state));
         if (!IsCurrent && Interlocked.Exchange(ref _wakePending, 1) == 0)

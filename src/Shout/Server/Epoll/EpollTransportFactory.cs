@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
@@ -20,7 +19,8 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
     private readonly ListenSockets _sockets;
     private readonly MemoryPool<byte> _pool;
     private readonly ILoggerFactory _loggers;
-    private readonly Lazy<(EpollLoop Loop, PipeOptions Input, PipeOptions Output)[]> _loops;
+    private readonly Lazy<EpollLoop[]> _loops;
+    private readonly EpollSettings _settings;
     private int _next;
     private long _accepted;
 
@@ -30,7 +30,12 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
         _sockets = sockets;
         _loggers = loggers;
         _pool = pools.Create();
-        _loops = new Lazy<(EpollLoop, PipeOptions, PipeOptions)[]>(StartLoops);
+        _loops = new Lazy<EpollLoop[]>(StartLoops);
+
+        // With inline scheduling the handler runs on the loop thread, straight from the read (Kestrel's
+        // UnsafePreferInlineScheduling); otherwise on the thread pool.
+        _settings = new EpollSettings(Math.Max(options.Sockets.BlockSize, 4096), ShoutServer.ReadBufferLimit(options),
+            options.Sockets.MaxWriteBufferSize, options.Sockets.InlineScheduling);
     }
 
     /// <summary>Event-loop threads: one per core the process may use, at most four (or <see cref="SocketTuning.IOQueueCount"/>).</summary>
@@ -67,13 +72,12 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
     }
 
     /// <summary>The loop for the next listener or connection, round robin.</summary>
-    internal EpollLoop NextLoop() => _loops.Value[NextIndex()].Loop;
+    internal EpollLoop NextLoop() => _loops.Value[NextIndex()];
 
     internal EpollConnection CreateConnection(Socket socket, int fd)
     {
         Interlocked.Increment(ref _accepted);
-        var (loop, input, output) = _loops.Value[NextIndex()];
-        return new EpollConnection(socket, fd, loop, input, output);
+        return new EpollConnection(socket, fd, _loops.Value[NextIndex()], _pool, _settings);
     }
 
     private int NextIndex() => (int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Value.Length);
@@ -82,7 +86,7 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
     {
         if (_loops.IsValueCreated)
         {
-            foreach (var (loop, _, _) in _loops.Value)
+            foreach (var loop in _loops.Value)
             {
                 loop.Dispose();
             }
@@ -91,23 +95,9 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
         _pool.Dispose();
     }
 
-    /// <summary>Starts the loops, each with the pipe options its connections share (as Kestrel shares them per I/O queue).</summary>
-    private (EpollLoop, PipeOptions, PipeOptions)[] StartLoops()
+    private EpollLoop[] StartLoops()
     {
         var logger = _loggers.CreateLogger<EpollLoop>();
-        var scratch = Math.Max(_options.Sockets.BlockSize, 4096);
-
-        // With inline scheduling the handler runs on the loop thread, straight from the read (Kestrel's
-        // UnsafePreferInlineScheduling); otherwise on the thread pool.
-        var application = _options.Sockets.InlineScheduling ? PipeScheduler.Inline : PipeScheduler.ThreadPool;
-        var maxRead = ShoutServer.ReadBufferLimit(_options);
-        var maxWrite = _options.Sockets.MaxWriteBufferSize;
-        return [.. Enumerable.Range(0, LoopCount).Select(i =>
-        {
-            var loop = new EpollLoop(i, scratch, logger);
-            return (loop,
-                new PipeOptions(_pool, application, loop, maxRead, maxRead / 2, useSynchronizationContext: false),
-                new PipeOptions(_pool, PipeScheduler.Inline, application, maxWrite, maxWrite / 2, useSynchronizationContext: false));
-        })];
+        return [.. Enumerable.Range(0, LoopCount).Select(i => new EpollLoop(i, logger))];
     }
 }
