@@ -14,7 +14,7 @@ public enum SlowMemberPolicy
 public sealed class ShoutRoomOptions
 {
     /// <summary>Default <see cref="QueueLength"/>.</summary>
-    public const int DefaultQueueLength = 1024;
+    public const int DefaultQueueLength = 16384;
 
     /// <summary>The room every member starts in.</summary>
     public const string DefaultRoom = "lobby";
@@ -22,7 +22,7 @@ public sealed class ShoutRoomOptions
     /// <summary>What to do with a member that does not read. Default <see cref="SlowMemberPolicy.Kick"/>.</summary>
     public SlowMemberPolicy SlowMember { get; set; } = SlowMemberPolicy.Kick;
 
-    /// <summary>Most lines waiting for one member. Default 1024.</summary>
+    /// <summary>Most lines waiting for one member. Default 16384.</summary>
     public int QueueLength { get; set; } = DefaultQueueLength;
 
     /// <summary>
