@@ -34,6 +34,8 @@ internal static class LogEvents
     public const int UdpUnexpected = 304;
     public const int UdpRateLimited = 305;
 
+    public const int WebRefused = 410;
+
     public const int TraceStarted = 501;
     public const int TraceStopped = 502;
     public const int TraceUnavailable = 503;
@@ -46,4 +48,5 @@ internal static class LogEvents
     public const int ReloadChanged = 710;
     public const int ReloadFailed = 711;
     public const int ReloadDone = 712;
+    public const int ReloadRestartNeeded = 713;
 }

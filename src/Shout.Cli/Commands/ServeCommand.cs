@@ -116,6 +116,7 @@ internal static class ServeCommand
             errors.Add(e.Message);
         }
 
+        ReloadTokenSource.Apply(run, errors);
         run.Options.LogLevel = run.Verbose ? LogLevel.Debug : LogLevel.Information;
         run.Options.Systemd = true;
         var tls = run.Options.Tls;

@@ -26,6 +26,9 @@ internal sealed class ServeRun
     public List<string> Deny { get; } = [];
 
     public string? AccessFile { get; set; }
+
+    /// <summary>Where the reload token is read from (<see cref="ReloadTokenSource"/>).</summary>
+    public string? ReloadTokenFile { get; set; }
 }
 
 /// <summary>How <c>serve</c> writes its log: lines for people, or one JSON object per line for machines.</summary>

@@ -80,8 +80,17 @@ internal static class ServeSettings
             $"The browser page, WebSocket (/ws), live view, /healthz and /metrics: http://HOST:PORT, https://HOST:PORT (the tls:// certificate), or none. Default {ShoutWebOptions.DefaultAddress}.",
             WebAddress, (run, values) => run.Options.Web.Address = ShoutWebOptions.ParseAddress(values[^1]), helpName: "url"),
         new ServeSetting<bool>("ReloadEndpoint",
-            "Serve POST /reload on the web endpoint, which reloads settings like SIGHUP. Off by default: anyone reaching the web port could call it.",
+            $"Serve POST /reload on the web endpoint, which reloads settings like SIGHUP. Needs a token (--reload-token-file or ${ReloadTokenSource.Variable}) "
+            + "sent as 'Authorization: Bearer TOKEN'; one reload per second. Off by default.",
             Boolean, (run, values) => run.Options.Web.ReloadEndpoint = values[^1], isSwitch: true),
+        new ServeSetting<string>("ReloadTokenFile",
+            $"The token POST /reload needs, in the first line of this file (at least {ReloadToken.MinLength} characters; keep the file 0600). "
+            + $"Or the token itself in ${ReloadTokenSource.Variable}.",
+            FilePath, (run, values) => run.ReloadTokenFile = values[^1], helpName: "file"),
+        new ServeSetting<Uri>("WebOrigin",
+            "Let pages from this origin (scheme://host[:port]) open /ws and /live, besides the page's own; repeatable. "
+            + "Browser requests from any other origin get 403.",
+            Origin, (run, values) => AddAll(run.Options.Web.AllowedOrigins, values.OfType<Uri>()), repeatable: true, helpName: "origin"),
         new ServeSetting<bool>("Trace",
             "Draw the latest connections' packets (handshake, data, close) on the page's live view, like `shout trace`. Needs CAP_NET_RAW.",
             Boolean, (run, values) => run.Options.Web.Trace = values[^1], isSwitch: true),
@@ -157,6 +166,18 @@ internal static class ServeSettings
         {
             ShoutRoomOptions.ParseBus(text);
             return (text, null);
+        }
+        catch (FormatException e)
+        {
+            return (null, e.Message);
+        }
+    }
+
+    private static (Uri?, string?) Origin(string text)
+    {
+        try
+        {
+            return (ShoutWebOptions.ParseOrigin(text), null);
         }
         catch (FormatException e)
         {

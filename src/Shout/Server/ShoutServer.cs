@@ -200,7 +200,7 @@ public sealed class ShoutServer : IAsyncDisposable
         builder.Services.AddSingleton<SystemdNotify>();
         builder.Services.AddHostedService(s => s.GetRequiredService<SystemdNotify>());
         builder.Services.AddSingleton(s => new SettingsReloader(live, s.GetRequiredService<SessionRules>(), servesTls, s.GetRequiredService<SystemdNotify>(),
-            s.GetRequiredService<ILogger<SettingsReloader>>()));
+            s.GetRequiredService<ILogger<SettingsReloader>>(), new RestartOnlySettings(options)));
         var webAddress = options.Web.Address is { } requestedWeb
             ? ResolveListenAddress(ShoutEndpoint.ForTcp(requestedWeb.Host.Trim('[', ']'), requestedWeb.Port)) : null;
         ListenOptions? web = null;

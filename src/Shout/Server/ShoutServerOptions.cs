@@ -159,6 +159,7 @@ public sealed class ShoutServerOptions
             throw new ArgumentException($"the PROXY header timeout must be at least {MinProxyHeaderTimeout.TotalSeconds:0} s: a loaded proxy or network may be that slow", nameof(ProxyHeaderTimeout));
         }
 
+        Web.Validate();
         if (MaxLineLength < 1)
         {
             throw new ArgumentException("the line limit must be at least 1 byte", nameof(MaxLineLength));

@@ -14,7 +14,7 @@ namespace Shout.Web;
 /// whatever the number of viewers; the TCP table is read only while someone watches.
 /// </summary>
 internal sealed class LiveFeed(ShoutMetrics metrics, IConnectionEvents events, BoundAddresses addresses, ShoutWebOptions options,
-    IHostApplicationLifetime lifetime, TimeProvider time, TraceFeed trace) : BackgroundService
+    IHostApplicationLifetime lifetime, TimeProvider time, TraceFeed trace, OriginCheck origins, WebRefusals refusals) : BackgroundService
 {
     public const int HistorySeconds = 300;
     private const int EventsShown = 30;
@@ -35,6 +35,15 @@ internal sealed class LiveFeed(ShoutMetrics metrics, IConnectionEvents events, B
     /// <summary>Streams frames to one viewer until it leaves or the server stops.</summary>
     public async Task StreamAsync(HttpContext context)
     {
+        if (origins.Refusal(context) is { } crossSite)
+        {
+            // Another site's page may not read the server's connections (and, with --trace, their payloads).
+            refusals.Refused(context, "cross_origin", crossSite);
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            await context.Response.WriteAsync($"ERR {crossSite}\n");
+            return;
+        }
+
         if (Interlocked.Increment(ref _viewers) > options.MaxLiveViewers)
         {
             Interlocked.Decrement(ref _viewers);

@@ -34,6 +34,8 @@ internal static class ShoutWeb
         services.AddSingleton<PrometheusExport>();
         services.AddHostedService(s => s.GetRequiredService<PrometheusExport>());
         services.AddHealthChecks().AddCheck<ShoutHealthCheck>("shout");
+        services.AddSingleton<OriginCheck>();
+        services.AddSingleton<WebRefusals>();
     }
 
     /// <summary>Listens for HTTP at the options' address; returns the binding to read the bound port from.</summary>
@@ -76,8 +78,7 @@ internal static class ShoutWeb
         app.MapMethods("/metrics", [HttpMethods.Get, HttpMethods.Head], app.Services.GetRequiredService<PrometheusExport>().ScrapeAsync);
         if (app.Services.GetRequiredService<ShoutWebOptions>().ReloadEndpoint)
         {
-            var reloader = app.Services.GetRequiredService<Server.Reload.SettingsReloader>();
-            app.MapPost("/reload", context => ReloadEndpoint.WriteAsync(context, reloader.Reload()));
+            app.MapPost("/reload", ActivatorUtilities.CreateInstance<ReloadGate>(app.Services).HandleAsync);
         }
     }
 }

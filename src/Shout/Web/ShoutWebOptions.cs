@@ -36,10 +36,28 @@ public sealed class ShoutWebOptions
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
-    /// Serve <c>POST /reload</c>, which reloads the server's settings like SIGHUP does. Default off:
-    /// anyone who reaches the web endpoint could call it.
+    /// Serve <c>POST /reload</c>, which reloads the server's settings like SIGHUP does. Default off.
+    /// Needs <see cref="ReloadToken"/>: a request must carry it in a header.
     /// </summary>
     public bool ReloadEndpoint { get; set; }
+
+    /// <summary>
+    /// The secret a <c>POST /reload</c> must send as <c>Authorization: Bearer TOKEN</c> (or
+    /// <c>X-Shout-Reload-Token</c>), at least 16 characters. A browser cannot add such a header to a
+    /// form post or a no-cors fetch, so another site's page cannot reload the server. Default null.
+    /// </summary>
+    public string? ReloadToken { get; set; }
+
+    /// <summary>Least time between two reloads through <c>POST /reload</c>; one sooner gets 429 with <c>Retry-After</c>. Default 1 s.</summary>
+    public TimeSpan ReloadInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Origins (<c>https://example.org</c>, <c>http://host:8080</c>) whose pages may open <c>/ws</c> and
+    /// <c>/live</c>, besides the page's own (the scheme and host the request came to). A browser request
+    /// from any other origin is refused with 403 before the upgrade; a client that sends no
+    /// <c>Origin</c> (not a browser) is served.
+    /// </summary>
+    public IList<Uri> AllowedOrigins { get; } = [];
 
     /// <summary>
     /// Draw the latest connections' packets on the page (sequence diagrams of the handshake, data and
@@ -47,6 +65,34 @@ public sealed class ShoutWebOptions
     /// says so. Default false: nothing is captured.
     /// </summary>
     public bool Trace { get; set; }
+
+    /// <summary>Parses <c>--web-origin</c>: <c>http://HOST[:PORT]</c> or <c>https://HOST[:PORT]</c>, no path.</summary>
+    /// <exception cref="FormatException">Not an origin.</exception>
+    public static Uri ParseOrigin(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return OriginCheck.Parse(text.Trim())
+            ?? throw new FormatException($"'{text}' is not an origin: write scheme://host[:port] with no path, e.g. https://example.org or http://127.0.0.1:8081");
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> for settings that cannot work together.</summary>
+    internal void Validate()
+    {
+        if (ReloadEndpoint && ReloadToken is null)
+        {
+            throw new ArgumentException("POST /reload needs a reload token (--reload-token-file FILE or SHOUT_RELOAD_TOKEN)", nameof(ReloadToken));
+        }
+
+        if (ReloadToken is { } token && global::Shout.Web.ReloadToken.Problem(token) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(ReloadToken));
+        }
+
+        if (ReloadInterval < TimeSpan.Zero)
+        {
+            throw new ArgumentException("the reload interval cannot be negative", nameof(ReloadInterval));
+        }
+    }
 
     /// <summary>Parses <c>--web</c>: an <c>http://HOST:PORT</c> or <c>https://HOST:PORT</c> URL, or <c>none</c> (null).</summary>
     /// <exception cref="FormatException">Not an http URL with a host and port.</exception>

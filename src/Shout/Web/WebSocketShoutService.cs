@@ -11,10 +11,11 @@ namespace Shout.Web;
 /// upgrade; both recorded like a refused TCP client); an admitted socket is one session of the core,
 /// served by <see cref="MessageSession"/>: each text message answered with its uppercase as text,
 /// each binary message as binary, with the core's idle and write timeouts. Keep-alive pings abort
-/// dead peers; invalid UTF-8 in a text message closes with 1007.
+/// dead peers; invalid UTF-8 in a text message closes with 1007. An upgrade from another site's page
+/// (<see cref="OriginCheck"/>) is refused with 403 first, recorded as denied.
 /// </summary>
 internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRules rules, SessionAdmission admission,
-    SessionLifecycle lifecycle, ShoutMetrics metrics, DrainSignal drain, TimeProvider clock,
+    SessionLifecycle lifecycle, ShoutMetrics metrics, DrainSignal drain, TimeProvider clock, OriginCheck origins,
     RoomWebSocketSession? rooms = null)
 {
     // How long a connection whose frame was refused stays open so the close frame reaches the client.
@@ -35,6 +36,14 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
         var id = context.Connection.Id;
         var address = context.Connection.RemoteIpAddress;
         var remote = address is null ? "?" : PeerAddress.Describe(new System.Net.IPEndPoint(address, context.Connection.RemotePort));
+        if (origins.Refusal(context) is { } crossSite)
+        {
+            // Before admission and the upgrade: another site's page gets no session and no slot.
+            lifecycle.Rejected(id, transport, remote, CloseReason.Denied, crossSite);
+            await RefuseAsync(context, StatusCodes.Status403Forbidden, crossSite);
+            return;
+        }
+
         using var ticket = admission.TryAdmit(id, transport, address, remote, out var refusal);
         if (ticket is null)
         {

@@ -108,8 +108,10 @@ public sealed partial class ReloadTests
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         }
 
+        var tokenFile = Path.Combine(dir, "reload-token");
+        await File.WriteAllTextAsync(tokenFile, ReloadToken + "\n");
         await using var server = ProcessHarness.StartShout("serve", "--config", config, "--listen", "tcp://127.0.0.1:0",
-            "--web", "http://127.0.0.1:0", "--reload-endpoint");
+            "--web", "http://127.0.0.1:0", "--reload-endpoint", "--reload-token-file", tokenFile);
         var reload = await WebAddressAsync(server) + "reload";
         var endpoint = await server.WaitForTcpListeningAsync(Step);
         using var held = await RawClient.ConnectAsync(endpoint);
@@ -118,7 +120,7 @@ public sealed partial class ReloadTests
         await File.WriteAllTextAsync(config, """{ "Shout": { "MaxConnections": 1, "Verbose": true } }""");
         using (var http = new HttpClient { Timeout = Step })
         {
-            var response = await http.PostAsync(reload, null);
+            var response = await PostReloadAsync(http, reload);
             var body = await response.Content.ReadAsStringAsync();
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Contains("reloaded: max connections 100 -> 1", body, StringComparison.Ordinal);
@@ -133,12 +135,89 @@ public sealed partial class ReloadTests
         await File.WriteAllTextAsync(config, """{ "Shout": { "MaxConnections": "many" } }""");
         using (var http = new HttpClient { Timeout = Step })
         {
-            var response = await http.PostAsync(reload, null);
+            var response = await PostReloadAsync(http, reload);
             Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
             Assert.Contains("nothing changed", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
         Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Reload_endpoint_needs_a_token_and_a_token_needs_the_endpoint()
+    {
+        await using (var noToken = ProcessHarness.StartShout("serve", "--listen", "tcp://127.0.0.1:0", "--web", "http://127.0.0.1:0", "--reload-endpoint"))
+        {
+            Assert.Equal(1, await noToken.WaitForExitAsync(Step));
+            Assert.Equal("shout: POST /reload needs a reload token (--reload-token-file FILE or SHOUT_RELOAD_TOKEN)", noToken.Stderr.Trim());
+        }
+
+        var dir = Repo.TempDir();
+        var tokenFile = Path.Combine(dir, "reload-token");
+        await File.WriteAllTextAsync(tokenFile, "short\n");
+        await using (var shortToken = ProcessHarness.StartShout("serve", "--listen", "tcp://127.0.0.1:0", "--reload-endpoint", "--reload-token-file", tokenFile))
+        {
+            Assert.Equal(2, await shortToken.WaitForExitAsync(Step));
+            Assert.Contains("the reload token is too short (5 characters; at least 16)", shortToken.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", shortToken.Stderr, StringComparison.Ordinal);
+        }
+
+        await File.WriteAllTextAsync(tokenFile, ReloadToken + "\n");
+        await using (var endpointOff = ProcessHarness.StartShout("serve", "--listen", "tcp://127.0.0.1:0", "--reload-token-file", tokenFile))
+        {
+            Assert.Equal(2, await endpointOff.WaitForExitAsync(Step));
+            Assert.Contains("add --reload-endpoint", endpointOff.Stderr, StringComparison.Ordinal);
+        }
+
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Sighup_warns_of_restart_only_settings_it_did_not_apply_and_does_not_report_an_unchanged_certificate()
+    {
+        var dir = Repo.TempDir();
+        var (certPath, keyPath) = (Path.Combine(dir, "cert.pem"), Path.Combine(dir, "key.pem"));
+        using var certificate = WriteCertificate(certPath, keyPath, "CN=same");
+        var config = Path.Combine(dir, "shout.json");
+        await File.WriteAllTextAsync(config, """{ "Shout": { "MaxConnections": 100 } }""");
+        await using var server = ProcessHarness.StartShout("serve", "--config", config, "--listen", "tls://127.0.0.1:0",
+            "--tls-cert", certPath, "--tls-key", keyPath);
+        await server.WaitForOutputAsync(o => TlsListeningLine().IsMatch(o), Startup);
+
+        // The first reload with nothing changed reports nothing: not the certificate, not a restart.
+        server.Signal(1);
+        await server.WaitForLineAsync("reload done: 0 change(s), 0 error(s)", Step);
+
+        await File.WriteAllTextAsync(config, """{ "Shout": { "MaxConnections": 50, "Mode": "line", "IdleTimeout": "30s" } }""");
+        server.Signal(1);
+        var log = await server.WaitForOutputAsync(o => o.Split('\n').Count(l => l.Contains("reload done", StringComparison.Ordinal)) >= 2, Step);
+        Assert.DoesNotContain("TLS certificate CN=same from", log, StringComparison.Ordinal);
+        Assert.Contains("reload: max connections 100 -> 50", log, StringComparison.Ordinal);
+        var warning = Assert.Single(log.Split('\n'), l => l.Contains("not applied, restart needed:", StringComparison.Ordinal));
+        Assert.Contains("warn", warning, StringComparison.Ordinal);
+        Assert.EndsWith("not applied, restart needed: --mode stream -> line; --idle-timeout 300s -> 30s", warning.TrimEnd(), StringComparison.Ordinal);
+        Assert.False(server.HasExited);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    private const string ReloadToken = "reload-token-for-tests-0123456789";
+
+    /// <summary>POST /reload with the token; a 429 (one reload per second) is retried after its Retry-After.</summary>
+    private static async Task<HttpResponseMessage> PostReloadAsync(HttpClient http, string reload)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, reload);
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ReloadToken);
+            var response = await http.SendAsync(request);
+            if (response.StatusCode != HttpStatusCode.TooManyRequests || attempt == 5)
+            {
+                return response;
+            }
+
+            await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
+            response.Dispose();
+        }
     }
 
     private static async Task<string> WebAddressAsync(ProcessHarness server) =>

@@ -12,10 +12,11 @@ namespace Shout.Server.Reload;
 /// lists, the connection limits and the log level. Open connections keep going; new connections
 /// (and new TLS handshakes) see the new settings. A certificate that fails to load keeps the old one
 /// and says why in one line; a source that fails (a bad file, a bad rule) changes nothing. Other
-/// settings (endpoints, mode, timeouts) need a restart. One reload at a time.
+/// settings (endpoints, mode, timeouts) need a restart: a reload that finds one changed applies the
+/// rest and reports it (<see cref="RestartOnlySettings"/>). One reload at a time.
 /// </summary>
 internal sealed partial class SettingsReloader(LiveSettings live, SessionRules rules, bool servesTls, SystemdNotify notify,
-    ILogger<SettingsReloader> logger)
+    ILogger<SettingsReloader> logger, RestartOnlySettings? restartOnly = null)
 {
     private readonly Lock _gate = new();
 
@@ -31,6 +32,11 @@ internal sealed partial class SettingsReloader(LiveSettings live, SessionRules r
             foreach (var change in result.Changes)
             {
                 Log.Changed(logger, change);
+            }
+
+            if (result.RestartNeeded.Count > 0)
+            {
+                Log.RestartNeeded(logger, RestartNeededLine(result.RestartNeeded));
             }
 
             foreach (var error in result.Errors)
@@ -119,8 +125,12 @@ internal sealed partial class SettingsReloader(LiveSettings live, SessionRules r
             MaxConnections = fresh.MaxConnections,
             MaxConnectionsPerAddress = fresh.MaxConnectionsPerAddress,
         });
-        return new(changes, errors);
+        return new(changes, errors) { RestartNeeded = restartOnly?.Changed(fresh) ?? [] };
     }
+
+    /// <summary>The one line that names the changed settings a reload did not apply.</summary>
+    public static string RestartNeededLine(IReadOnlyList<string> settings) =>
+        $"not applied, restart needed: {string.Join("; ", settings)}";
 
     private static bool SameRules(AccessList a, AccessList b) =>
         a.Allow.SequenceEqual(b.Allow) && a.Deny.SequenceEqual(b.Deny);
@@ -133,6 +143,9 @@ internal sealed partial class SettingsReloader(LiveSettings live, SessionRules r
         [LoggerMessage(LogEvents.ReloadFailed, LogLevel.Error, "reload: {Error}", EventName = "ReloadFailed")]
         public static partial void Failed(ILogger logger, string error);
 
+        [LoggerMessage(LogEvents.ReloadRestartNeeded, LogLevel.Warning, "reload: {Line}", EventName = "ReloadRestartNeeded")]
+        public static partial void RestartNeeded(ILogger logger, string line);
+
         [LoggerMessage(LogEvents.ReloadDone, LogLevel.Information, "reload done: {Changes} change(s), {Errors} error(s)", EventName = "ReloadDone")]
         public static partial void Done(ILogger logger, int changes, int errors);
     }
@@ -143,6 +156,9 @@ internal sealed partial class SettingsReloader(LiveSettings live, SessionRules r
 /// <param name="Errors">What was kept as it was, and why.</param>
 public sealed record ReloadResult(IReadOnlyList<string> Changes, IReadOnlyList<string> Errors)
 {
+    /// <summary>Restart-only settings the sources changed, which this reload did not apply (e.g. <c>--mode stream -> room</c>).</summary>
+    public IReadOnlyList<string> RestartNeeded { get; init; } = [];
+
     /// <summary>True when nothing failed.</summary>
     public bool Succeeded => Errors.Count == 0;
 }
