@@ -42,7 +42,7 @@ public sealed class ShoutBusOptions
 
     /// <summary>
     /// Most senders (instance and member) whose place in their sequence is remembered; past it the
-    /// one heard from longest ago is forgotten. Default 10,000 (about 1 MB).
+    /// one heard from longest ago is forgotten. Default 10,000 (roughly 150 bytes each).
     /// </summary>
     public int SenderLimit { get; set; } = DefaultSenderLimit;
 
