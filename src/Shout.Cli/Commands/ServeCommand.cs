@@ -22,6 +22,11 @@ internal static class ServeCommand
     /// <summary>A secret stays out of flags and files: the TLS key or PKCS#12 password comes only from here.</summary>
     public const string TlsPasswordVariable = "SHOUT_TLS_PASSWORD";
 
+    /// <summary>The bus password (with --bus-user) and token: from the environment only, so they never show in a process list.</summary>
+    public const string BusPasswordVariable = "SHOUT_BUS_PASSWORD";
+
+    public const string BusTokenVariable = "SHOUT_BUS_TOKEN";
+
     public static Command Create()
     {
         var config = new Option<FileInfo>("--config")
@@ -121,6 +126,10 @@ internal static class ServeCommand
         run.Options.Systemd = true;
         var tls = run.Options.Tls;
         tls.Password = Environment.GetEnvironmentVariable(TlsPasswordVariable) is { Length: > 0 } password ? password : null;
+        var bus = run.Options.Rooms.Bus;
+        bus.Password = Environment.GetEnvironmentVariable(BusPasswordVariable) is { Length: > 0 } busPassword ? busPassword : null;
+        bus.Token = Environment.GetEnvironmentVariable(BusTokenVariable) is { Length: > 0 } busToken ? busToken : null;
+        errors.AddRange(bus.Problems());
         if (tls.KeyPath is not null && tls.CertificatePath is null)
         {
             errors.Add("--tls-key needs --tls-cert");

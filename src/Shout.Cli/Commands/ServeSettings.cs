@@ -37,8 +37,25 @@ internal static class ServeSettings
             $"Room mode: most lines waiting for one member. Default {ShoutRoomOptions.DefaultQueueLength}.",
             text => Integer(text, 1, 1_000_000), (run, values) => run.Options.Rooms.QueueLength = values[^1]),
         new ServeSetting<string>("Bus",
-            "Room mode: share rooms with other instances through a NATS server, nats://HOST:PORT. Default none (this instance alone).",
-            BusAddress, (run, values) => run.Options.Rooms.Bus = ShoutRoomOptions.ParseBus(values[^1]!)),
+            "Room mode: share rooms with other instances through NATS: nats://HOST:PORT or tls://HOST:PORT, several by commas or repeats "
+            + "(tried in order). Default none (this instance alone). Password or token: SHOUT_BUS_PASSWORD, SHOUT_BUS_TOKEN.",
+            BusAddress, (run, values) => run.Options.Rooms.Bus.Address = Shout.Rooms.Bus.BusAddress.Parse(values.OfType<string>()),
+            repeatable: true, helpName: "url"),
+        new ServeSetting<string>("BusCreds",
+            "Room bus: authenticate with this NATS .creds file (user JWT and nkey seed).",
+            FilePath, (run, values) => run.Options.Rooms.Bus.CredsFile = values[^1], helpName: "file"),
+        new ServeSetting<string>("BusNkey",
+            "Room bus: authenticate with the nkey seed in this file.",
+            FilePath, (run, values) => run.Options.Rooms.Bus.NKeyFile = values[^1], helpName: "file"),
+        new ServeSetting<string>("BusUser",
+            "Room bus: authenticate as this user; the password is read from SHOUT_BUS_PASSWORD only.",
+            Text, (run, values) => run.Options.Rooms.Bus.User = values[^1], helpName: "name"),
+        new ServeSetting<bool>("BusTls",
+            "Room bus: require TLS to every server, also nats:// ones (tls:// always requires it).",
+            Boolean, (run, values) => run.Options.Rooms.Bus.Tls = values[^1], isSwitch: true),
+        new ServeSetting<string>("BusCa",
+            "Room bus: trust the servers' certificates signed by this PEM CA; implies --bus-tls.",
+            FilePath, (run, values) => run.Options.Rooms.Bus.CaFile = values[^1], helpName: "file"),
         new ServeSetting<int>("MaxLine",
             $"Line mode: most bytes in one line, not counting its newline. Default {LineFramer.DefaultMaxLineLength}.",
             text => Integer(text, 1, int.MaxValue), (run, values) => run.Options.MaxLineLength = values[^1]),
@@ -164,7 +181,7 @@ internal static class ServeSettings
     {
         try
         {
-            ShoutRoomOptions.ParseBus(text);
+            Shout.Rooms.Bus.BusAddress.Parse(text);
             return (text, null);
         }
         catch (FormatException e)

@@ -54,7 +54,7 @@ internal sealed class RoomHub : IRoomBusListener
         }
 
         _metrics.MemberJoined();
-        Announce(member, member.Room, RoomLines.Joined(member.Nick, member.Room), BusKind.Line);
+        Announce(member, member.Room, RoomLines.Joined(member.Nick, member.Room), BusKind.Line, BusShape.Joined, member.Nick);
     }
 
     /// <summary>Takes the member out of its room; tells the room. Safe to call twice.</summary>
@@ -73,7 +73,7 @@ internal sealed class RoomHub : IRoomBusListener
         }
 
         _metrics.MemberLeft();
-        Announce(member, member.Room, RoomLines.Left(member.Nick, member.Room), BusKind.Final);
+        Announce(member, member.Room, RoomLines.Left(member.Nick, member.Room), BusKind.Final, BusShape.Left, member.Nick);
     }
 
     /// <summary>Renames the member; false when another member of this instance has the name.</summary>
@@ -98,7 +98,7 @@ internal sealed class RoomHub : IRoomBusListener
             member.Nick = nick;
         }
 
-        Announce(member, member.Room, RoomLines.Renamed(before, nick), BusKind.Line);
+        Announce(member, member.Room, RoomLines.Renamed(before, nick), BusKind.Line, BusShape.Renamed, nick, before);
         return true;
     }
 
@@ -120,8 +120,8 @@ internal sealed class RoomHub : IRoomBusListener
             Add(room, member);
         }
 
-        Announce(member, before, RoomLines.Left(member.Nick, before), BusKind.Line);
-        Announce(member, room, RoomLines.Joined(member.Nick, room), BusKind.Line);
+        Announce(member, before, RoomLines.Left(member.Nick, before), BusKind.Line, BusShape.Left, member.Nick);
+        Announce(member, room, RoomLines.Joined(member.Nick, room), BusKind.Line, BusShape.Joined, member.Nick);
     }
 
     /// <summary>
@@ -131,7 +131,7 @@ internal sealed class RoomHub : IRoomBusListener
     public void Say(RoomMember member, ReadOnlyMemory<byte> said, int lines)
     {
         ArgumentNullException.ThrowIfNull(member);
-        Announce(member, member.Room, said, BusKind.Line, lines);
+        Announce(member, member.Room, said, BusKind.Line, BusShape.Said, member.Nick, lines: lines);
     }
 
     /// <summary>Everyone in the room, on every instance that answers in time, sorted.</summary>
@@ -158,7 +158,8 @@ internal sealed class RoomHub : IRoomBusListener
 
     private RoomMember[] Members(string room) => _rooms.TryGetValue(room, out var members) ? members : Nobody;
 
-    private void Announce(RoomMember sender, string room, ReadOnlyMemory<byte> payload, BusKind kind, int lines = 1)
+    private void Announce(RoomMember sender, string room, ReadOnlyMemory<byte> payload, BusKind kind, BusShape shape, string nick, string other = "",
+        int lines = 1)
     {
         var delivered = 0L;
         foreach (var member in Members(room))
@@ -171,7 +172,9 @@ internal sealed class RoomHub : IRoomBusListener
 
         _metrics.Delivered(delivered);
 
-        _bus.Publish(new BusMessage(_bus.Instance, sender.Id, sender.NextSequence(lines), kind, room, payload));
+        // Notices travel as names: the receiver writes the line itself, so the bus never carries a line without a name in front.
+        _bus.Publish(new BusMessage(_bus.Instance, sender.Id, sender.NextSequence(lines), kind, shape, room, nick, other,
+            shape == BusShape.Said ? payload : default));
     }
 
     /// <summary>Under the membership lock.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Shout.Rooms.Bus;
 
 namespace Shout.Rooms;
@@ -7,17 +8,18 @@ namespace Shout.Rooms;
 /// <summary>Registers room mode's services: its metrics, the bus (NATS when an address is set) and the hub.</summary>
 internal static class RoomServices
 {
-    public static void Add(IServiceCollection services, ShoutRoomOptions options)
+    public static void Add(IServiceCollection services, ShoutRoomOptions options, int maxLineLength)
     {
         services.AddSingleton(options);
         services.AddSingleton<RoomMetrics>();
-        if (options.Bus is null)
+        if (options.Bus.Address is null)
         {
             services.AddSingleton<IRoomBus, InProcessRoomBus>();
         }
         else
         {
-            services.AddSingleton<NatsRoomBus>();
+            services.AddSingleton(s => new NatsRoomBus(options, maxLineLength, s.GetRequiredService<RoomMetrics>(),
+                s.GetRequiredService<ILogger<NatsRoomBus>>(), s.GetService<TimeProvider>() ?? TimeProvider.System));
             services.AddSingleton<IRoomBus>(s => s.GetRequiredService<NatsRoomBus>());
             services.AddHostedService(s => s.GetRequiredService<NatsRoomBus>());
         }

@@ -1,3 +1,5 @@
+using Shout.Rooms.Bus;
+
 namespace Shout.Rooms;
 
 /// <summary>What happens to a room member whose outgoing queue is full (it does not read).</summary>
@@ -26,29 +28,11 @@ public sealed class ShoutRoomOptions
     public int QueueLength { get; set; } = DefaultQueueLength;
 
     /// <summary>
-    /// The bus joining instances: null for the in-process bus (one instance), or
-    /// <c>nats://HOST:PORT</c> for a NATS server shared by every instance.
+    /// The bus joining instances: <see cref="ShoutBusOptions.Address"/> null for the in-process bus
+    /// (one instance), or NATS servers shared by every instance, with their credentials and TLS.
     /// </summary>
-    public Uri? Bus { get; set; }
+    public ShoutBusOptions Bus { get; } = new();
 
     /// <summary>How long <c>/who</c> waits for the other instances' answers over the bus. Default 300 ms.</summary>
     public TimeSpan WhoTimeout { get; set; } = TimeSpan.FromMilliseconds(300);
-
-    /// <summary>Parses a bus address: <c>nats://HOST:PORT</c> (or <c>none</c>/empty for the in-process bus).</summary>
-    /// <exception cref="FormatException">Anything else, with a one-line reason.</exception>
-    public static Uri? ParseBus(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        if (text.Length == 0 || text.Equals("none", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-
-        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme != "nats" || uri.Port <= 0 || uri.AbsolutePath is not ("/" or ""))
-        {
-            throw new FormatException($"'{text}' is not a bus address: use nats://HOST:PORT (or none)");
-        }
-
-        return uri;
-    }
 }

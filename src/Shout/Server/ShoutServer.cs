@@ -132,7 +132,7 @@ public sealed class ShoutServer : IAsyncDisposable
         if (options.Mode == ShoutMode.Room)
         {
             // Rooms knows no transport: each transport's room member is registered here.
-            RoomServices.Add(builder.Services, options.Rooms);
+            RoomServices.Add(builder.Services, options.Rooms, options.MaxLineLength);
             builder.Services.AddSingleton<RoomConnectionHandler>();
             builder.Services.AddSingleton<UdpRooms>();
             builder.Services.AddSingleton(s => new RoomWebSocketSession(s.GetRequiredService<RoomHub>(), options.Rooms,

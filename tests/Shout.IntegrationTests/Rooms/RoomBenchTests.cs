@@ -77,7 +77,7 @@ public sealed class RoomBenchTests
         var server = await TestServer.StartAsync(o =>
         {
             o.Mode = ShoutMode.Room;
-            o.Rooms.Bus = nats.Url;
+            o.Rooms.Bus.Address = BusAddress.FromServer(nats.Url);
         });
         await server.Server.Services.GetRequiredService<NatsRoomBus>().Ready.WaitAsync(TimeSpan.FromSeconds(20));
         return server;

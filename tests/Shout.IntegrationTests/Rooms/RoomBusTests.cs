@@ -115,7 +115,7 @@ public sealed class RoomBusTests
         var server = await TestServer.StartAsync(o =>
         {
             o.Mode = ShoutMode.Room;
-            o.Rooms.Bus = nats.Url;
+            o.Rooms.Bus.Address = BusAddress.FromServer(nats.Url);
         });
         await Bus(server).Ready.WaitAsync(Patience);
         return server;

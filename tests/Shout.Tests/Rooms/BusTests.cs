@@ -10,27 +10,40 @@ public sealed class BusTests
     public void A_message_survives_encoding_whole()
     {
         var instance = Guid.NewGuid();
-        var message = new BusMessage(instance, 42, 7, BusKind.Final, "lobby", Encoding.UTF8.GetBytes("* alice left lobby\n"));
+        var message = new BusMessage(instance, 42, 7, BusKind.Line, BusShape.Said, "lobby", "alice", "", Encoding.UTF8.GetBytes("alice: HI\n"));
         Assert.True(BusMessage.TryDecode(message.Encode(), out var decoded));
         Assert.Equal(instance, decoded.Instance);
         Assert.Equal(42, decoded.Sender);
         Assert.Equal(7, decoded.Sequence);
-        Assert.Equal(BusKind.Final, decoded.Kind);
+        Assert.Equal(BusKind.Line, decoded.Kind);
+        Assert.Equal(BusShape.Said, decoded.Shape);
         Assert.Equal("lobby", decoded.Room);
-        Assert.Equal("* alice left lobby\n", Encoding.UTF8.GetString(decoded.Payload.Span));
+        Assert.Equal("alice", decoded.Nick);
+        Assert.Equal("", decoded.Other);
+        Assert.Equal("alice: HI\n", Encoding.UTF8.GetString(decoded.Payload.Span));
+
+        var renamed = new BusMessage(instance, 42, 8, BusKind.Line, BusShape.Renamed, "lobby", "al", "alice", default);
+        Assert.True(BusMessage.TryDecode(renamed.Encode(), out decoded));
+        Assert.Equal(("al", "alice", 0), (decoded.Nick, decoded.Other, decoded.Payload.Length));
     }
 
     [Fact]
     public void Truncated_or_foreign_bytes_are_refused()
     {
-        var bytes = new BusMessage(Guid.NewGuid(), 1, 1, BusKind.Line, "lobby", "x"u8.ToArray()).Encode();
-        for (var length = 0; length < 35 + 5; length++)
+        var bytes = new BusMessage(Guid.NewGuid(), 1, 1, BusKind.Line, BusShape.Said, "lobby", "bob", "", "bob: X\n"u8.ToArray()).Encode();
+        var header = 35 + 1 + 5 + 1 + 3 + 1;
+        for (var length = 0; length < header; length++)
         {
             Assert.False(BusMessage.TryDecode(bytes.AsMemory(0, length), out _), $"{length} bytes decoded");
         }
 
-        bytes[0] = 9;
-        Assert.False(BusMessage.TryDecode(bytes, out _));
+        // The first version (a formatted payload, no names) is not this one.
+        var old = (byte[])bytes.Clone();
+        old[0] = 1;
+        Assert.False(BusMessage.TryDecode(old, out _));
+        var shape = (byte[])bytes.Clone();
+        shape[2] = 9;
+        Assert.False(BusMessage.TryDecode(shape, out _));
     }
 
     [Fact]

@@ -14,35 +14,53 @@ namespace Shout.Rooms.Bus;
 /// go through one bounded queue to one publisher task (which keeps each sender's order); while NATS
 /// is unreachable, or the queue is full, a message is counted lost instead. The client reconnects by
 /// itself with growing, jittered waits and subscribes again; members' local delivery never depends
-/// on it.
+/// on it. Anything received is checked (<see cref="BusInbound"/>) before it reaches a member or is
+/// remembered, and what is remembered per sender is bounded (<see cref="SenderSequences"/>): the bus
+/// may carry clients that are not instances when it is not protected by credentials.
 /// </summary>
 internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisposable
 {
     private const string RoomSubjects = "shout.room.";
     private const string WhoSubjects = "shout.who.";
 
+    // Most nicknames taken from the other instances' answers to one /who: a stranger answering cannot make it endless.
+    private const int MaxWhoNicks = 10_000;
+
     private readonly ShoutRoomOptions _options;
+    private readonly int _maxLineLength;
     private readonly RoomMetrics _metrics;
     private readonly ILogger<NatsRoomBus> _logger;
     private readonly NatsConnection _nats;
     private readonly Channel<BusMessage> _outgoing = Channel.CreateBounded<BusMessage>(
         new BoundedChannelOptions(64 * 1024) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-    private readonly SenderSequences _sequences = new();
+    private readonly SenderSequences _sequences;
+    private readonly TimeProvider _clock;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _loops = [];
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IRoomBusListener? _listener;
+    private string _server = "";
     private int _disposed;
 
-    public NatsRoomBus(ShoutRoomOptions options, RoomMetrics metrics, ILogger<NatsRoomBus> logger)
+    public NatsRoomBus(ShoutRoomOptions options, int maxLineLength, RoomMetrics metrics, ILogger<NatsRoomBus> logger, TimeProvider clock)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var bus = options.Bus;
+        var address = bus.Address ?? throw new ArgumentException("the NATS bus needs an address", nameof(options));
         _options = options;
+        _maxLineLength = maxLineLength;
         _metrics = metrics;
         _logger = logger;
+        _clock = clock;
+        _sequences = new SenderSequences(bus.SenderLimit, bus.SenderIdle, clock);
         _nats = new NatsConnection(NatsOpts.Default with
         {
-            Url = options.Bus!.ToString(),
+            Url = address.NatsUrl,
+
+            // Servers are tried in the order given: the first is the preferred one.
+            NoRandomize = true,
+            AuthOpts = bus.AuthOpts(),
+            TlsOpts = bus.TlsOpts(),
             Name = "shout-" + Instance.ToString("N")[..8],
             Echo = false,
             RetryOnInitialConnect = true,
@@ -57,12 +75,20 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         });
         _nats.ConnectionDisconnected += (_, _) =>
         {
-            BusLog.Disconnected(_logger, _options.Bus);
+            BusLog.Disconnected(_logger, _server.Length > 0 ? _server : address.Redacted);
             return ValueTask.CompletedTask;
         };
-        _nats.ConnectionOpened += (_, _) =>
+        _nats.ConnectionOpened += (_, args) =>
         {
-            BusLog.Connected(_logger, _options.Bus);
+            // The server actually reached (after a failover, not the first one configured), never with its credentials.
+            _server = args.Message is { Length: > 0 } url ? BusAddress.Redact(url) : address.Redacted;
+            var info = _nats.ServerInfo;
+            BusLog.Connected(_logger, _server, info?.Name ?? "", info is null ? "" : $"{info.Host}:{info.Port}");
+            return ValueTask.CompletedTask;
+        };
+        _nats.ReconnectFailed += (_, args) =>
+        {
+            BusLog.ConnectFailed(_logger, BusAddress.Redact(args.Message));
             return ValueTask.CompletedTask;
         };
     }
@@ -71,6 +97,12 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
 
     /// <summary>True while the NATS connection is open.</summary>
     public bool Connected => _nats.ConnectionState == NatsConnectionState.Open;
+
+    /// <summary>The server connected now (or last), credentials redacted; empty before the first connection.</summary>
+    public string Server => _server;
+
+    /// <summary>Senders of other instances remembered now (bounded by <see cref="ShoutBusOptions.SenderLimit"/>).</summary>
+    internal int Senders => _sequences.Count;
 
     public void Attach(IRoomBusListener listener) => _listener = listener;
 
@@ -96,16 +128,28 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
                 replyOpts: new NatsSubOpts { Timeout = _options.WhoTimeout }, cancellationToken: cancellationToken);
             await foreach (var reply in replies)
             {
-                if (reply.Data is { Length: > 0 } data)
+                if (reply.Data is not { Length: > 0 } data)
                 {
-                    nicks.AddRange(Encoding.UTF8.GetString(data).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+                    continue;
+                }
+
+                // An answer is checked like any message from the bus: valid names only, and not without end.
+                foreach (var nick in Encoding.UTF8.GetString(data).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    if (!RoomNames.IsValid(nick) || nicks.Count >= MaxWhoNicks)
+                    {
+                        _metrics.BusRefused(BusRefusal.Name);
+                        continue;
+                    }
+
+                    nicks.Add(nick);
                 }
             }
         }
         catch (NatsException e)
         {
             // /who answers with what it has: the local members at least.
-            BusLog.WhoFailed(_logger, e.Message);
+            BusLog.WhoFailed(_logger, BusAddress.Redact(e.Message));
         }
 
         return nicks;
@@ -120,6 +164,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         // the instance serves its own members meanwhile.
         _loops.Add(Task.Run(RunAsync, CancellationToken.None));
         _loops.Add(Task.Run(PublishLoopAsync, CancellationToken.None));
+        _loops.Add(Task.Run(ForgetIdleSendersAsync, CancellationToken.None));
         return Task.CompletedTask;
     }
 
@@ -143,9 +188,32 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
             _ready.TrySetResult();
             await Task.WhenAll(ReceiveLinesAsync(lines), AnswerWhoAsync(who));
         }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or NatsException)
+        catch (NatsException e)
+        {
+            BusLog.ConnectFailed(_logger, BusAddress.Redact(e.Message));
+            _ready.TrySetCanceled();
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
         {
             _ready.TrySetCanceled();
+        }
+    }
+
+    /// <summary>Now and then forgets senders gone quiet, so the memory a flood of invented senders took comes back.</summary>
+    private async Task ForgetIdleSendersAsync()
+    {
+        var every = TimeSpan.FromTicks(Math.Clamp(_options.Bus.SenderIdle.Ticks / 2, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond * 30));
+        using var timer = new PeriodicTimer(every, _clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token))
+            {
+                _sequences.ForgetIdle();
+                _metrics.BusSenders(_sequences.Count, _sequences.Evicted);
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 
@@ -174,12 +242,28 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         {
             await foreach (var message in subscription.Msgs.ReadAllAsync(_stopping.Token))
             {
-                if (message.Data is not { } data || !BusMessage.TryDecode(data, out var line) || line.Instance == Instance)
+                if (message.Data is not { } data || !BusMessage.TryDecode(data, out var line))
+                {
+                    _metrics.BusRefused(BusRefusal.Shape);
+                    continue;
+                }
+
+                if (line.Instance == Instance)
                 {
                     continue;
                 }
 
-                if (!_sequences.Accept(line.Instance, line.Sender, line.Sequence, out var missed, Lines(line)))
+                // Checked before its sender is remembered: a refused message costs no memory.
+                var refusal = BusInbound.Check(line, message.Subject.AsSpan(RoomSubjects.Length), _maxLineLength, out var payload, out var lines);
+                if (refusal != BusRefusal.None)
+                {
+                    _metrics.BusRefused(refusal);
+                    continue;
+                }
+
+                var accepted = _sequences.Accept(line.Instance, line.Sender, line.Sequence, out var missed, lines);
+                _metrics.BusSenders(_sequences.Count, _sequences.Evicted);
+                if (!accepted)
                 {
                     _metrics.BusDuplicate();
                     continue;
@@ -191,7 +275,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
                 }
 
                 _metrics.BusReceived();
-                _listener?.OnRemote(line.Room, line.Payload);
+                _listener?.OnRemote(line.Room, payload);
                 if (line.Kind == BusKind.Final)
                 {
                     _sequences.Forget(line.Instance, line.Sender);
@@ -210,7 +294,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
             await foreach (var request in subscription.Msgs.ReadAllAsync(_stopping.Token))
             {
                 var room = request.Subject[WhoSubjects.Length..];
-                var nicks = _listener?.LocalNicks(room) ?? [];
+                var nicks = RoomNames.IsValid(room) ? _listener?.LocalNicks(room) ?? [] : [];
                 if (nicks.Count > 0)
                 {
                     try
@@ -219,7 +303,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
                     }
                     catch (NatsException e)
                     {
-                        BusLog.WhoFailed(_logger, e.Message);
+                        BusLog.WhoFailed(_logger, BusAddress.Redact(e.Message));
                     }
                 }
             }
@@ -244,13 +328,16 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
 
     private static partial class BusLog
     {
-        [LoggerMessage(1, LogLevel.Warning, "Room bus {Bus} lost: members here still hear each other; reconnecting")]
-        public static partial void Disconnected(ILogger logger, Uri? bus);
+        [LoggerMessage(1, LogLevel.Warning, "Room bus {Server} lost: members here still hear each other; reconnecting")]
+        public static partial void Disconnected(ILogger logger, string server);
 
-        [LoggerMessage(2, LogLevel.Information, "Room bus {Bus} connected")]
-        public static partial void Connected(ILogger logger, Uri? bus);
+        [LoggerMessage(2, LogLevel.Information, "Room bus connected to {Server} (server {ServerName} at {ServerAddress})")]
+        public static partial void Connected(ILogger logger, string server, string serverName, string serverAddress);
 
         [LoggerMessage(3, LogLevel.Debug, "Room bus: /who could not ask the other instances: {Message}")]
         public static partial void WhoFailed(ILogger logger, string message);
+
+        [LoggerMessage(4, LogLevel.Debug, "Room bus: could not connect: {Reason}")]
+        public static partial void ConnectFailed(ILogger logger, string reason);
     }
 }
