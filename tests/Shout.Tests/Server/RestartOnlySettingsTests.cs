@@ -7,7 +7,7 @@ namespace Shout.Tests.Server;
 public sealed class RestartOnlySettingsTests
 {
     private static readonly Type[] OptionGroups =
-        [typeof(Shout.Rooms.ShoutRoomOptions), typeof(SocketTuning), typeof(Shout.Web.ShoutWebOptions), typeof(Shout.Server.Tls.ShoutTlsOptions)];
+        [typeof(Shout.Rooms.ShoutRoomOptions), typeof(Shout.Rooms.Bus.ShoutBusOptions), typeof(SocketTuning), typeof(Shout.Web.ShoutWebOptions), typeof(Shout.Server.Tls.ShoutTlsOptions)];
 
     [Fact]
     public void Every_server_option_is_either_applied_by_a_reload_or_reported_as_needing_a_restart()
@@ -33,7 +33,7 @@ public sealed class RestartOnlySettingsTests
 
         var fresh = new ShoutServerOptions { Mode = ShoutMode.Room, WriteTimeout = TimeSpan.FromMilliseconds(1500) };
         fresh.Listen.Add(Shout.Endpoints.ShoutEndpoint.Parse("tcp://127.0.0.1:9000"));
-        fresh.Rooms.Bus = new Uri("nats://user:secret@127.0.0.1:4222");
+        fresh.Rooms.Bus.Address = Shout.Rooms.Bus.BusAddress.FromServer(new Uri("nats://user:secret@127.0.0.1:4222"));
         fresh.Web.ReloadToken = "second-token-0123456789";
         Assert.Equal(
             ["--listen none -> tcp://127.0.0.1:9000", "--mode stream -> room", "--bus changed", "--write-timeout 30s -> 1.5s", "reload token changed"],
