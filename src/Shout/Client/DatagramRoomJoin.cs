@@ -30,6 +30,10 @@ internal sealed class DatagramRoomJoin
     private long _lastAnsweredAt;
     private bool _heardSinceAnswer = true;
 
+    // A reply before any challenge: the server answers this address without a join (stream or line
+    // mode), so the datagrams sent need not be kept (the load generator sends many through here).
+    private volatile bool _plainServer;
+
     /// <summary>What a received datagram is to the conversation.</summary>
     public enum Step
     {
@@ -49,7 +53,7 @@ internal sealed class DatagramRoomJoin
     /// <summary>Remembers a datagram the user sent, until the server answers something.</summary>
     public void Sent(ReadOnlySpan<byte> datagram)
     {
-        if (datagram.IsEmpty)
+        if (datagram.IsEmpty || _plainServer)
         {
             return;
         }
@@ -103,6 +107,7 @@ internal sealed class DatagramRoomJoin
 
             _pending.Clear();
             _pendingBytes = 0;
+            _plainServer = !Joined;
             return Step.Show;
         }
     }

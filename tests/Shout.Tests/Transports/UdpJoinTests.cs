@@ -108,6 +108,19 @@ public sealed class UdpJoinTests
         Assert.Equal(DatagramRoomJoin.Step.Answer, join.Receive("/join lobby abcdefgh"u8, out _));
     }
 
+    [Fact]
+    public void After_a_plain_reply_the_client_keeps_nothing_it_sends()
+    {
+        var join = new DatagramRoomJoin();
+        join.Sent("one"u8);
+        Assert.Equal(DatagramRoomJoin.Step.Show, join.Receive("ONE"u8, out _));
+        join.Sent("two"u8);
+
+        // Not a room server after all (or its restart in room mode): a challenge is still answered, with nothing kept.
+        Assert.Equal(DatagramRoomJoin.Step.Answer, join.Receive("/join lobby abcdefgh"u8, out var answer));
+        Assert.Equal("/join lobby abcdefgh", Encoding.UTF8.GetString(answer!));
+    }
+
     [Theory]
     [InlineData("/JOIN LOBBY ABCDEFGH")]
     [InlineData("/join lobby abcdefg")]
