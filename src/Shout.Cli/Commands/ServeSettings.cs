@@ -122,6 +122,10 @@ internal static class ServeSettings
         new ServeSetting<int>("UdpRate",
             "UDP: most datagrams per second from one source; the rest are dropped unanswered and counted. Default 0: no limit.",
             Count, (run, values) => run.Options.UdpRatePerSource = values[^1]),
+        new ServeSetting<TimeSpan>("UdpLease",
+            "UDP room mode: drop a member (or a source that has not confirmed its address) from which nothing arrives for this long; "
+            + "shout chat and send keep theirs with an empty datagram every 5s. 0: the idle timeout instead. Default 30s.",
+            Duration, (run, values) => run.Options.UdpLease = values[^1]),
         new ServeSetting<TimeSpan>("IdleTimeout",
             "Close a connection (or forget a UDP source) from which nothing arrives for this long (e.g. 30s, 5m). 0: never. Default 5m.",
             Duration, (run, values) => run.Options.IdleTimeout = values[^1]),

@@ -10,7 +10,8 @@ namespace Shout.Client;
 /// </summary>
 internal sealed class DatagramStream(ShoutDatagramClient client, TimeSpan replyTimeout) : MessageStream
 {
-    private readonly byte[] _datagram = new byte[ShoutDatagramClient.MaxDatagramSize];
+    // One byte more than a datagram: room mode adds the newline the server leaves off.
+    private readonly byte[] _datagram = new byte[ShoutDatagramClient.MaxDatagramSize + 1];
     private int _offset;
     private int _length;
     private readonly CancellationTokenSource _writesCompleted = new();
@@ -30,6 +31,12 @@ internal sealed class DatagramStream(ShoutDatagramClient client, TimeSpan replyT
                 if (await client.ReceiveAsync(_datagram, completed ? replyTimeout : Timeout.InfiniteTimeSpan, wait.Token) is not { } received)
                 {
                     return 0;
+                }
+
+                if (client.InRoom && received > 0 && _datagram[received - 1] != '\n')
+                {
+                    // A room-mode server sends each line as a datagram without its newline; a stream has to see where it ends.
+                    _datagram[received++] = (byte)'\n';
                 }
 
                 (_offset, _length) = (0, received);

@@ -35,4 +35,10 @@ public sealed record ShoutClientOptions
 
     /// <summary>UDP: how many times to send a datagram again when no reply comes. Default 2.</summary>
     public int Retries { get; init; } = 2;
+
+    /// <summary>
+    /// UDP room mode: once the client has joined a room, it sends an empty datagram this often so the
+    /// server's lease (<c>serve --udp-lease</c>, default 30 s) keeps it a member. Default 5 s; zero: never.
+    /// </summary>
+    public TimeSpan KeepAlive { get; init; } = TimeSpan.FromSeconds(5);
 }

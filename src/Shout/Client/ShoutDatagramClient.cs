@@ -9,7 +9,10 @@ namespace Shout.Client;
 /// loses datagrams, so <see cref="RequestAsync"/> sends again when no reply comes within
 /// <see cref="ShoutClientOptions.ReplyTimeout"/>, up to <see cref="ShoutClientOptions.Retries"/> times.
 /// A host name is resolved to every address; when one refuses (ICMP port unreachable) the next is
-/// tried. One request at a time; not thread-safe.
+/// tried. Against a room-mode server it joins by itself (<see cref="DatagramRoomJoin"/>: it answers
+/// the server's <c>/join ROOM TOKEN</c> with the datagrams the server did not take yet) and then
+/// sends an empty datagram every <see cref="ShoutClientOptions.KeepAlive"/> so the server's lease
+/// does not drop it. One request at a time; not thread-safe.
 /// </summary>
 public sealed class ShoutDatagramClient : IDisposable
 {
@@ -19,8 +22,10 @@ public sealed class ShoutDatagramClient : IDisposable
     private readonly IPEndPoint[] _candidates;
     private readonly ShoutClientOptions _options;
     private readonly byte[] _buffer = new byte[MaxDatagramSize];
+    private readonly DatagramRoomJoin _join = new();
     private Socket _socket;
     private int _current;
+    private Timer? _keepAlive;
 
     private ShoutDatagramClient(IPEndPoint[] candidates, ShoutClientOptions options)
     {
@@ -77,9 +82,15 @@ public sealed class ShoutDatagramClient : IDisposable
         return null;
     }
 
+    /// <summary>True once the server asked this client to join a room (it is in room mode): each datagram from it is one line.</summary>
+    public bool InRoom => _join.Joined;
+
     /// <summary>Sends one datagram.</summary>
-    public async Task SendAsync(ReadOnlyMemory<byte> datagram, CancellationToken cancellationToken = default) =>
+    public async Task SendAsync(ReadOnlyMemory<byte> datagram, CancellationToken cancellationToken = default)
+    {
+        _join.Sent(datagram.Span);
         await _socket.SendAsync(datagram, SocketFlags.None, cancellationToken);
+    }
 
     /// <summary>
     /// Receives one datagram into <paramref name="buffer"/> (give it <see cref="MaxDatagramSize"/>
@@ -91,7 +102,14 @@ public sealed class ShoutDatagramClient : IDisposable
         deadline.CancelAfter(timeout);
         try
         {
-            return await _socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token);
+            while (true)
+            {
+                var received = await _socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token);
+                if (!Joining(buffer.Span[..received]))
+                {
+                    return received;
+                }
+            }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -103,7 +121,41 @@ public sealed class ShoutDatagramClient : IDisposable
     {
         while (_socket.Available > 0)
         {
-            _socket.Receive(_buffer);
+            var received = _socket.Receive(_buffer);
+            Joining(_buffer.AsSpan(0, received));
+        }
+    }
+
+    /// <summary>True when the datagram was the room join's (answered here), not something to show.</summary>
+    private bool Joining(ReadOnlySpan<byte> datagram)
+    {
+        switch (_join.Receive(datagram, out var answer))
+        {
+            case DatagramRoomJoin.Step.Answer:
+                _socket.Send(answer!);
+                if (_join.Joined && _keepAlive is null && _options.KeepAlive > TimeSpan.Zero)
+                {
+                    _keepAlive = new Timer(static s => ((ShoutDatagramClient)s!).SendKeepAlive(), this, _options.KeepAlive, _options.KeepAlive);
+                }
+
+                return true;
+            case DatagramRoomJoin.Step.Hide:
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>An empty datagram: a room member's "still here", which the server does not answer.</summary>
+    private void SendKeepAlive()
+    {
+        try
+        {
+            Volatile.Read(ref _socket).Send(ReadOnlySpan<byte>.Empty);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Gone or refused: the conversation's own reads report it.
         }
     }
 
@@ -131,5 +183,9 @@ public sealed class ShoutDatagramClient : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _socket.Dispose();
+    public void Dispose()
+    {
+        _keepAlive?.Dispose();
+        _socket.Dispose();
+    }
 }

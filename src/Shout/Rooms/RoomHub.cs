@@ -36,12 +36,13 @@ internal sealed class RoomHub : IRoomBusListener
     /// <summary>A new member id, unique in this instance.</summary>
     public long NextId() => Interlocked.Increment(ref _lastId);
 
-    /// <summary>Puts a new member in the default room under a free guest name; tells the room.</summary>
-    public void Enter(RoomMember member)
+    /// <summary>Puts a new member in <paramref name="room"/> (default: the default room) under a free guest name; tells the room.</summary>
+    public void Enter(RoomMember member, string? room = null)
     {
         ArgumentNullException.ThrowIfNull(member);
         lock (_membership)
         {
+            member.Room = room ?? member.Room;
             var nick = member.Nick;
             for (var n = 2; _nicks.ContainsKey(nick); n++)
             {

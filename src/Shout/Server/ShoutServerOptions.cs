@@ -102,6 +102,13 @@ public sealed class ShoutServerOptions
     /// </summary>
     public int UdpRatePerSource { get; set; }
 
+    /// <summary>
+    /// UDP room mode: a member (or a source that has not confirmed its address) from which nothing
+    /// arrives for this long is dropped from its room and forgotten; <c>shout chat</c> and <c>send</c>
+    /// send an empty datagram every 5 s to stay. Default 30 s; zero: the idle timeout instead.
+    /// </summary>
+    public TimeSpan UdpLease { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The rules of the session core, as these options set them.</summary>
     internal SessionSettings ToSessionSettings() => new()
     {
@@ -112,6 +119,7 @@ public sealed class ShoutServerOptions
         WriteTimeout = WriteTimeout,
         LineTimeout = Mode is ShoutMode.Line or ShoutMode.Room ? LineTimeout : TimeSpan.Zero,
         UdpRatePerSource = UdpRatePerSource,
+        UdpLease = UdpLease,
     };
 
     /// <summary>The web endpoint (page, WebSocket, live view, health, metrics). Off until its address is set.</summary>

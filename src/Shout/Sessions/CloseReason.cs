@@ -41,4 +41,7 @@ public enum CloseReason
 
     /// <summary>A room member whose queue stayed full for the write timeout (it does not read); room mode's kick policy.</summary>
     SlowMember,
+
+    /// <summary>A UDP room member (or a source that never confirmed its address) sent nothing within the lease (<c>--udp-lease</c>).</summary>
+    LeaseExpired,
 }

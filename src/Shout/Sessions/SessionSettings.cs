@@ -29,6 +29,9 @@ internal sealed record SessionSettings
     /// <summary>UDP: datagrams per second one source may send; more are dropped unanswered and counted. 0 is off.</summary>
     public int UdpRatePerSource { get; init; }
 
+    /// <summary>UDP room mode: a source from which nothing arrives for this long leaves its room and is forgotten. Zero is off.</summary>
+    public TimeSpan UdpLease { get; init; }
+
     /// <summary>True when <paramref name="timeout"/> is a real timeout rather than "off".</summary>
     public static bool IsOn(TimeSpan timeout) => timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan;
 }

@@ -37,6 +37,8 @@ public sealed class ShoutMetrics
     private long _datagramErrorsTotal;
     private readonly Counter<long> _datagramsRateLimited;
     private long _datagramsRateLimitedTotal;
+    private readonly Counter<long> _datagramsWithheld;
+    private long _datagramsWithheldTotal;
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
     public ShoutMetrics(IMeterFactory meterFactory)
@@ -59,6 +61,8 @@ public sealed class ShoutMetrics
             "UDP replies cut at a character boundary because they exceeded the datagram size limit");
         _datagramsRateLimited = meter.CreateCounter<long>("shout.udp.rate_limited", "{datagram}",
             "UDP datagrams dropped unanswered because their source sent more than its rate");
+        _datagramsWithheld = meter.CreateCounter<long>("shout.udp.withheld", "{datagram}",
+            "UDP replies not sent because a source that has not confirmed its address would get more than 3x the bytes it sent");
         _datagramErrors = meter.CreateCounter<long>("shout.udp.errors", "{error}",
             "UDP socket errors survived by the receive loop (a failed send is a reply dropped), by operation");
     }
@@ -172,6 +176,16 @@ public sealed class ShoutMetrics
         _datagramsRateLimited.Add(1);
     }
 
+    /// <summary>UDP replies withheld by the anti-amplification limit (3× the bytes of an unconfirmed source), since start.</summary>
+    public long DatagramsWithheld => Interlocked.Read(ref _datagramsWithheldTotal);
+
+    /// <summary>Records a reply withheld by the anti-amplification limit.</summary>
+    internal void DatagramWithheld()
+    {
+        Interlocked.Increment(ref _datagramsWithheldTotal);
+        _datagramsWithheld.Add(1);
+    }
+
     /// <summary>Records a UDP socket error that the receive loop survived.</summary>
     internal void DatagramSocketError(string operation)
     {
@@ -195,6 +209,7 @@ public sealed class ShoutMetrics
         CloseReason.KeepAliveTimeout => "keepalive_timeout",
         CloseReason.MessageTooBig => "message_too_big",
         CloseReason.SlowMember => "slow_member",
+        CloseReason.LeaseExpired => "lease_expired",
         _ => "unknown",
     };
 

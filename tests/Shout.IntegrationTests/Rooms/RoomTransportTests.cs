@@ -33,7 +33,7 @@ public sealed class RoomTransportTests
             await TestMembers.NamedAsync(new TestMembers.Stream("tls", await RoomClient.ConnectAsync(server.EndpointOf(ShoutTransport.Tls), pin))),
             await TestMembers.NamedAsync(new TestMembers.Stream("unix", await RoomClient.ConnectAsync(server.EndpointOf(ShoutTransport.Unix)))),
             await TestMembers.NamedAsync(await TestMembers.WebSocketMember.ConnectAsync("ws", server.WebSocketUri())),
-            await TestMembers.NamedAsync(TestMembers.Datagram.Open("udp", server.EndpointOf(ShoutTransport.Udp))),
+            await TestMembers.NamedAsync(await TestMembers.Datagram.JoinAsync("udp", server.EndpointOf(ShoutTransport.Udp))),
         };
         try
         {

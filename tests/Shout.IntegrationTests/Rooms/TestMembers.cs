@@ -95,12 +95,28 @@ internal static class TestMembers
     {
         public string Nick => nick;
 
+        /// <summary>A UDP socket that has not joined: the server answers it with a challenge only.</summary>
         public static Datagram Open(string nick, ShoutEndpoint endpoint)
         {
             var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
             socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             return new Datagram(nick, socket, new IPEndPoint(IPAddress.Parse(endpoint.Host), endpoint.Port));
         }
+
+        /// <summary>Joins <paramref name="room"/> as a person with <c>nc -u</c> does: <c>/join ROOM</c>, then the line it answers.</summary>
+        public static async Task<Datagram> JoinAsync(string nick, ShoutEndpoint endpoint, string room = "lobby")
+        {
+            var member = Open(nick, endpoint);
+            await member.SendAsync("/join " + room + "\n");
+            var challenge = await member.ReadLineAsync();
+            Assert.Matches($"^/join {room} [a-z2-7]{{8}}$", challenge);
+            await member.SendAsync(challenge + "\n");
+            Assert.Equal("OK room " + room, await member.ReadLineAsync());
+            return member;
+        }
+
+        /// <summary>The port the server sees.</summary>
+        public int LocalPort => ((IPEndPoint)socket.LocalEndPoint!).Port;
 
         public async Task SendAsync(string line)
         {

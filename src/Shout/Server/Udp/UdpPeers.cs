@@ -12,7 +12,9 @@ namespace Shout.Server.Udp;
 /// session until nothing has come from it for the idle timeout, and is held to a per-source rate
 /// (a token bucket of <see cref="SessionSettings.UdpRatePerSource"/> datagrams per second). A refused
 /// source is remembered for the same idle time, so a flood from it is one refusal, not one per
-/// datagram. Thread-safe: the receive loop asks, a timer sweeps.
+/// datagram. In room mode the lease (<see cref="SessionSettings.UdpLease"/>, shorter) takes the idle
+/// timeout's place: a member must keep sending to stay, so one that stopped, or an address that was
+/// only forged, is not sent the room's lines for long. Thread-safe: the receive loop asks, a timer sweeps.
 /// </summary>
 internal sealed class UdpPeers : IDisposable
 {
@@ -29,12 +31,15 @@ internal sealed class UdpPeers : IDisposable
     private readonly Dictionary<SocketAddress, Peer> _peers = [];
     private readonly Lock _gate = new();
     private readonly long _idle;
+    private readonly CloseReason _expiry;
     private readonly ITimer? _sweep;
     private int _refused;
     private static long s_nextId;
 
+    /// <summary>The sources of <paramref name="endpoint"/>, under <paramref name="settings"/>; in room mode (<paramref name="rooms"/>)
+    /// they expire after the lease when it is on and shorter than the idle timeout.</summary>
     public UdpPeers(string endpoint, SessionSettings settings, SessionAdmission admission, SessionLifecycle lifecycle, ShoutMetrics metrics,
-        TimeProvider clock, ILogger logger)
+        TimeProvider clock, ILogger logger, bool rooms = false)
     {
         _endpoint = endpoint;
         _settings = settings;
@@ -43,11 +48,16 @@ internal sealed class UdpPeers : IDisposable
         _metrics = metrics;
         _clock = clock;
         _logger = logger;
-        if (SessionSettings.IsOn(settings.IdleTimeout))
+        var (expiry, reason) = rooms && SessionSettings.IsOn(settings.UdpLease)
+            && (!SessionSettings.IsOn(settings.IdleTimeout) || settings.UdpLease < settings.IdleTimeout)
+                ? (settings.UdpLease, CloseReason.LeaseExpired)
+                : (settings.IdleTimeout, CloseReason.IdleTimeout);
+        _expiry = reason;
+        if (SessionSettings.IsOn(expiry))
         {
-            _idle = (long)(settings.IdleTimeout.TotalSeconds * clock.TimestampFrequency);
+            _idle = (long)(expiry.TotalSeconds * clock.TimestampFrequency);
             // A quarter of the idle time (at most a second) late at worst, and cheap: one pass over the table.
-            var period = TimeSpan.FromTicks(Math.Clamp(settings.IdleTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+            var period = TimeSpan.FromTicks(Math.Clamp(expiry.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
             _sweep = clock.CreateTimer(static s => ((UdpPeers)s!).Sweep(), this, period, period);
         }
     }
@@ -163,7 +173,7 @@ internal sealed class UdpPeers : IDisposable
             }
         }
 
-        idle?.ForEach(p => p.End(_lifecycle, CloseReason.IdleTimeout, Ending));
+        idle?.ForEach(p => p.End(_lifecycle, _expiry, Ending));
     }
 
     /// <summary>Ends every session (the server stops): each is recorded with <paramref name="reason"/>.</summary>

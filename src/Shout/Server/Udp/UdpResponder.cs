@@ -174,6 +174,11 @@ internal sealed class UdpResponder : IAsyncDisposable
         }
 
         var written = Compose(buffers, received);
+        if (Withheld(session, received, written))
+        {
+            return;
+        }
+
         try
         {
             // Not cancelled by stop: a reply under way is finished, like a stream reply on drain.
@@ -201,6 +206,11 @@ internal sealed class UdpResponder : IAsyncDisposable
         }
 
         var written = Compose(buffers, received);
+        if (Withheld(session, received, written))
+        {
+            return;
+        }
+
         try
         {
             _socket.SendTo(buffers.Reply.Span[..written], SocketFlags.None, buffers.Peer);
@@ -223,6 +233,23 @@ internal sealed class UdpResponder : IAsyncDisposable
         }
 
         return written;
+    }
+
+    /// <summary>
+    /// The anti-amplification rule: a stream-mode source never confirms its address, so every reply
+    /// is held to 3× what it sent. Uppercasing grows a datagram by half at most, so this never withholds
+    /// a reply today; it keeps the rule true if a reply ever grows more (an error line, a notice).
+    /// </summary>
+    private bool Withheld(Session session, int received, int written)
+    {
+        if (AmplificationLimit.Allows(session.BytesIn + received, session.BytesOut, written))
+        {
+            return false;
+        }
+
+        _metrics.DatagramWithheld();
+        session.Answered(received, 0);
+        return true;
     }
 
     private void OnSocketError(string operation, SocketException e)

@@ -32,7 +32,7 @@ internal sealed class UdpShoutService(IReadOnlyList<(ShoutEndpoint Endpoint, Sys
         // On failure the sockets bound so far are closed when the host disposes this service.
         foreach (var (endpoint, passed) in endpoints)
         {
-            UdpPeers Peers(string name) => new(name, rules.Current, admission, lifecycle, metrics, clock, logger);
+            UdpPeers Peers(string name) => new(name, rules.Current, admission, lifecycle, metrics, clock, logger, rooms: rooms is not null);
             var responder = passed is not null
                 ? UdpResponder.Adopt(passed, Peers, metrics, logger)
                 : UdpResponder.Bind(endpoint, ShoutServer.ResolveListenAddress(endpoint), Peers, metrics, logger);
