@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using System.Text.Unicode;
 
 namespace Shout.Text;
 
@@ -23,6 +24,13 @@ internal static class VisibleText
     private static ReadOnlySpan<byte> Hex => "0123456789ABCDEF"u8;
 
     /// <summary>
+    /// The bytes at which text may need escaping: C0, DEL, and the lead bytes of every C1 control
+    /// (<c>C2</c>) and bidi control (<c>E2</c>). Anything between two of them that is valid UTF-8 is copied whole.
+    /// </summary>
+    private static readonly SearchValues<byte> Attention = SearchValues.Create(
+        [.. Enumerable.Range(0, 0x20).Select(b => (byte)b), 0x7F, 0xC2, 0xE2]);
+
+    /// <summary>
     /// Writes <paramref name="input"/> with every control escaped; returns how many bytes were
     /// consumed. That is all of them when <paramref name="isFinalBlock"/>; otherwise an unfinished
     /// UTF-8 character, or a CR that may yet be followed by LF, at the end is left for the next call.
@@ -33,17 +41,25 @@ internal static class VisibleText
         var done = 0;
         while (done < input.Length)
         {
-            // Printable ASCII is the common case: copy runs of it in one step.
+            // Text is the common case: copy each run up to the next byte that may need escaping in one step.
             var rest = input[done..];
-            var plain = rest.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E);
-            if (plain < 0)
+            var stop = rest.IndexOfAny(Attention);
+            var run = stop < 0 ? rest : rest[..stop];
+            if (Utf8.IsValid(run))
             {
-                output.Write(rest);
-                return input.Length;
+                output.Write(run);
+                done += run.Length;
+            }
+            else if (!EscapeInvalid(input, ref done, done + run.Length, output, isFinalBlock))
+            {
+                return done;
             }
 
-            output.Write(rest[..plain]);
-            done += plain;
+            if (stop < 0)
+            {
+                return done;
+            }
+
             var b = input[done];
             if (b == '\t' || (b == '\n' && keepLineBreaks))
             {
@@ -64,36 +80,65 @@ internal static class VisibleText
                 WriteByte(output, b);
                 done++;
             }
-            else
+            else if (!EscapeRune(input, ref done, output, isFinalBlock))
             {
-                var status = Rune.DecodeFromUtf8(input[done..], out var rune, out var length);
-                if (status == OperationStatus.NeedMoreData && !isFinalBlock)
-                {
-                    return done;
-                }
-
-                if (status != OperationStatus.Done)
-                {
-                    // Not UTF-8 (or cut short at the end): show each byte of the bad part.
-                    foreach (var bad in input.Slice(done, length))
-                    {
-                        WriteByte(output, bad);
-                    }
-                }
-                else if (IsInvisibleControl(rune.Value))
-                {
-                    WriteCodePoint(output, rune.Value);
-                }
-                else
-                {
-                    output.Write(input.Slice(done, length));
-                }
-
-                done += length;
+                return done;
             }
         }
 
         return done;
+    }
+
+    /// <summary>A run with bytes that are not UTF-8 (rare): each character copied, each bad byte escaped.</summary>
+    private static bool EscapeInvalid(ReadOnlySpan<byte> input, ref int done, int end, IBufferWriter<byte> output, bool isFinalBlock)
+    {
+        // The run ends before a byte that is ASCII or a lead byte, so no character decoded in it reaches past it.
+        while (done < end)
+        {
+            if (!EscapeRune(input, ref done, output, isFinalBlock))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>One character (escaped if it is a C1 or bidi control) or one bad part; false when more input is needed.</summary>
+    private static bool EscapeRune(ReadOnlySpan<byte> input, ref int done, IBufferWriter<byte> output, bool isFinalBlock)
+    {
+        var status = Rune.DecodeFromUtf8(input[done..], out var rune, out var length);
+        if (status == OperationStatus.NeedMoreData && !isFinalBlock)
+        {
+            return false;
+        }
+
+        if (status != OperationStatus.Done)
+        {
+            // Not UTF-8 (or cut short at the end): show each byte of the bad part.
+            foreach (var bad in input.Slice(done, length))
+            {
+                WriteByte(output, bad);
+            }
+        }
+        else if (rune.IsAscii ? rune.Value is < 0x20 or 0x7F : IsInvisibleControl(rune.Value))
+        {
+            if (rune.IsAscii)
+            {
+                WriteByte(output, (byte)rune.Value);
+            }
+            else
+            {
+                WriteCodePoint(output, rune.Value);
+            }
+        }
+        else
+        {
+            output.Write(input.Slice(done, length));
+        }
+
+        done += length;
+        return true;
     }
 
     /// <summary>The escaped form of the whole of <paramref name="input"/>.</summary>
@@ -128,13 +173,19 @@ internal static class VisibleText
         var done = 0;
         while (done < input.Length)
         {
-            var plain = input[done..].IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E);
-            if (plain < 0)
+            var rest = input[done..];
+            var stop = rest.IndexOfAny(Attention);
+            if (!Utf8.IsValid(stop < 0 ? rest : rest[..stop]))
+            {
+                return false;
+            }
+
+            if (stop < 0)
             {
                 return true;
             }
 
-            done += plain;
+            done += stop;
             var b = input[done];
             if (b == '\t' || (b == '\n' && keepLineBreaks))
             {
