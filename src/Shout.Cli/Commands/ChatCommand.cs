@@ -99,7 +99,7 @@ internal static class ChatCommand
         await foreach (var line in link.RepliesAsync(cancellationToken))
         {
             console.Reply(line);
-            if (line == "QUIT")
+            if (line.AsSpan().SequenceEqual("QUIT"u8))
             {
                 quitAnswered.TrySetResult();
             }

@@ -1,3 +1,5 @@
+using Shout.Text;
+
 namespace Shout.Cli.Commands;
 
 /// <summary>
@@ -5,6 +7,7 @@ namespace Shout.Cli.Commands;
 /// drawn above the prompt and the half-typed line (<see cref="ChatLineBuffer"/>, with its cursor)
 /// is redrawn after it. Ctrl+C ends the session with the shell's prompt on a line of its own.
 /// When stdin or stdout is redirected it degrades to plain lines (no prompt, no escape codes).
+/// What the server says is shown with its controls escaped on a terminal, raw into a pipe.
 /// </summary>
 internal sealed class ChatConsole(bool interactive)
 {
@@ -12,22 +15,38 @@ internal sealed class ChatConsole(bool interactive)
     private readonly Lock _gate = new();
     private readonly ChatLineBuffer _line = new();
     private bool _prompting;
+    private Stream? _raw;
 
     /// <summary>True once the user pressed Ctrl+C.</summary>
     public bool Interrupted { get; private set; }
 
-    /// <summary>Prints a reply line from the server.</summary>
-    public void Reply(string line)
+    /// <summary>
+    /// Prints a reply line from the server (its bytes, without the terminator). On a terminal every
+    /// control character in it is shown escaped (<see cref="VisibleText"/>): whatever the server,
+    /// its text never moves the cursor, clears the screen, sets the title or the clipboard. Into a
+    /// pipe or file the line goes as it came (<see cref="TerminalOutput"/>).
+    /// </summary>
+    public void Reply(ReadOnlySpan<byte> line)
     {
         lock (_gate)
         {
+            if (!TerminalOutput.IsTerminal)
+            {
+                _raw ??= Console.OpenStandardOutput();
+                _raw.Write(line);
+                _raw.Write("\n"u8);
+                _raw.Flush();
+                return;
+            }
+
+            var text = VisibleText.EscapeToString(line);
             if (interactive)
             {
-                Console.Out.Write("\r\u001b[2K" + line + "\n" + PromptLine);
+                Console.Out.Write("\r\u001b[2K" + text + "\n" + PromptLine);
             }
             else
             {
-                Console.Out.WriteLine(line);
+                Console.Out.WriteLine(text);
             }
 
             Console.Out.Flush();

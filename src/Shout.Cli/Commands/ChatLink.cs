@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Shout.Client;
@@ -19,8 +20,14 @@ internal abstract class ChatLink : IAsyncDisposable
 
     public abstract Task SendLineAsync(string line, CancellationToken cancellationToken);
 
-    /// <summary>Reply lines until the server closes; a failure the user must hear of is thrown.</summary>
-    public abstract IAsyncEnumerable<string> RepliesAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Reply lines, as the server sent their bytes (without the <c>\n</c> and a <c>\r</c> before it),
+    /// until the server closes; a failure the user must hear of is thrown.
+    /// </summary>
+    public abstract IAsyncEnumerable<byte[]> RepliesAsync(CancellationToken cancellationToken);
+
+    /// <summary>A line without its terminator's <c>\r</c>, if it had one.</summary>
+    protected static byte[] Line(ReadOnlySpan<byte> line) => (line is [.., (byte)'\r'] ? line[..^1] : line).ToArray();
 
     public abstract ValueTask HalfCloseAsync();
 
@@ -36,28 +43,28 @@ internal sealed class StreamChatLink(ShoutConnection connection) : ChatLink
         await connection.Stream.FlushAsync(cancellationToken);
     }
 
-    public override async IAsyncEnumerable<string> RepliesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    public override async IAsyncEnumerable<byte[]> RepliesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var decoder = Encoding.UTF8.GetDecoder();
         var bytes = new byte[16 * 1024];
-        var chars = new char[Encoding.UTF8.GetMaxCharCount(bytes.Length)];
-        var pending = new StringBuilder();
+        var pending = new ArrayBufferWriter<byte>(bytes.Length);
         while (await ReadAsync(bytes, cancellationToken) is var read and > 0)
         {
-            var count = decoder.GetChars(bytes, 0, read, chars, 0);
-            pending.Append(chars, 0, count);
+            var fresh = bytes.AsMemory(0, read);
             int newline;
-            while ((newline = IndexOf(pending, '\n')) >= 0)
+            while ((newline = fresh.Span.IndexOf((byte)'\n')) >= 0)
             {
-                var line = pending.ToString(0, newline).TrimEnd('\r');
-                pending.Remove(0, newline + 1);
-                yield return line;
+                pending.Write(fresh.Span[..newline]);
+                fresh = fresh[(newline + 1)..];
+                yield return Line(pending.WrittenSpan);
+                pending.ResetWrittenCount();
             }
+
+            pending.Write(fresh.Span);
         }
 
-        if (pending.Length > 0)
+        if (pending.WrittenCount > 0)
         {
-            yield return pending.ToString();
+            yield return pending.WrittenSpan.ToArray();
         }
     }
 
@@ -77,19 +84,6 @@ internal sealed class StreamChatLink(ShoutConnection connection) : ChatLink
     public override ValueTask HalfCloseAsync() => connection.HalfCloseAsync();
 
     public override ValueTask DisposeAsync() => connection.DisposeAsync();
-
-    private static int IndexOf(StringBuilder text, char value)
-    {
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (text[i] == value)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
 }
 
 /// <summary>WebSocket: one message per typed line, one line per reply message.</summary>
@@ -98,12 +92,21 @@ internal sealed class MessageChatLink(ShoutWebSocketClient client) : ChatLink
     public override async Task SendLineAsync(string line, CancellationToken cancellationToken) =>
         await client.SendAsync(Encoding.UTF8.GetBytes(line), cancellationToken);
 
-    public override async IAsyncEnumerable<string> RepliesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    public override async IAsyncEnumerable<byte[]> RepliesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // A close code other than a normal end is thrown (WebSocketClosedException): chat reports it and fails.
         while (await client.ReceiveMessageAsync(cancellationToken) is { } message)
         {
-            yield return Encoding.UTF8.GetString(message.Data);
+            // A message holding several lines is shown as those lines.
+            var rest = message.Data.AsMemory();
+            int newline;
+            while ((newline = rest.Span.IndexOf((byte)'\n')) >= 0 && newline < rest.Length - 1)
+            {
+                yield return Line(rest.Span[..newline]);
+                rest = rest[(newline + 1)..];
+            }
+
+            yield return rest.Span is [.., (byte)'\n'] ? Line(rest.Span[..^1]) : rest.ToArray();
         }
     }
 

@@ -7,7 +7,8 @@ namespace Shout.Cli.Commands;
 
 /// <summary>
 /// <c>shout send</c>: the tutorial's 2.2 client. With a message, prints the reply; without one,
-/// streams stdin to the server, half-closes at EOF and copies every reply to stdout (like <c>nc -N</c>).
+/// streams stdin to the server, half-closes at EOF and copies every reply to stdout (like <c>nc -N</c>),
+/// byte for byte into a pipe or file, with controls shown escaped on a terminal (<see cref="TerminalOutput"/>).
 /// Over UDP each line of stdin is one datagram (<see cref="SendDatagrams"/>), over WebSocket one
 /// message (<see cref="SendMessages"/>).
 /// </summary>
@@ -85,7 +86,7 @@ internal static class SendCommand
         }
 
         // One write for the whole line: clients run side by side into one pipe must not interleave.
-        var stdout = Console.OpenStandardOutput();
+        await using var stdout = TerminalOutput.OpenStandardOutput();
         await stdout.WriteAsync(reply.GetBuffer().AsMemory(0, (int)reply.Length), cancellationToken);
         await stdout.FlushAsync(cancellationToken);
     }
@@ -100,7 +101,7 @@ internal static class SendCommand
             await stdin.CopyToAsync(connection.Stream, 64 * 1024, cancellationToken);
             await connection.HalfCloseAsync();
         }, cancellationToken);
-        await using (var stdout = Console.OpenStandardOutput())
+        await using (var stdout = TerminalOutput.OpenStandardOutput())
         {
             await connection.Stream.CopyToAsync(stdout, 64 * 1024, cancellationToken);
             await stdout.FlushAsync(cancellationToken);

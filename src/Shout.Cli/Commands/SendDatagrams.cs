@@ -13,7 +13,7 @@ internal static class SendDatagrams
     public static async Task<int> RunAsync(ShoutEndpoint endpoint, ShoutClientOptions options, byte[]? message, CancellationToken cancellationToken)
     {
         using var client = await ShoutDatagramClient.ConnectAsync(endpoint, options, cancellationToken);
-        await using var stdout = Console.OpenStandardOutput();
+        await using var stdout = TerminalOutput.OpenStandardOutput();
         var unanswered = 0;
         await foreach (var datagram in StdinLines.ReadAsync(message, cancellationToken))
         {

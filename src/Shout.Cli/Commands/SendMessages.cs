@@ -20,7 +20,7 @@ internal static class SendMessages
 
         // Sending and printing run at once: a long piped input must not wait for every reply in turn.
         var upload = Task.Run(() => UploadAsync(client, message, cancellationToken), cancellationToken);
-        await using var stdout = Console.OpenStandardOutput();
+        await using var stdout = TerminalOutput.OpenStandardOutput();
         while (await client.ReceiveMessageAsync(cancellationToken) is { } reply)
         {
             // One write per line: clients run side by side into one pipe must not interleave.

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
-using System.Text;
 using HdrHistogram;
+using Shout.Text;
 
 namespace Shout.Load;
 
@@ -137,9 +137,10 @@ internal sealed class LoadRun
         }
     }
 
+    /// <summary>The first 40 bytes, controls shown escaped (<see cref="VisibleText"/>): a wrong reply is printed on the user's terminal.</summary>
     private static string Show(ReadOnlySpan<byte> bytes)
     {
-        var shown = Encoding.UTF8.GetString(bytes[..Math.Min(bytes.Length, 40)]).ReplaceLineEndings("\\n");
+        var shown = VisibleText.EscapeToString(bytes[..Math.Min(bytes.Length, 40)]);
         return bytes.Length > 40 ? shown + "…" : shown;
     }
 

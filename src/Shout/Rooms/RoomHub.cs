@@ -18,7 +18,10 @@ internal sealed class RoomHub : IRoomBusListener
     private static readonly RoomMember[] Nobody = [];
 
     private readonly ConcurrentDictionary<string, RoomMember[]> _rooms = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, RoomMember> _nicks = new(StringComparer.Ordinal);
+
+    // Names are ASCII (RoomNames), so ignoring case here is the same as comparing them uppercased:
+    // "bob" cannot sit next to "BOB", whose lines read the same once the room uppercases them.
+    private readonly Dictionary<string, RoomMember> _nicks = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _membership = new();
     private readonly IRoomBus _bus;
     private readonly RoomMetrics _metrics;
@@ -77,7 +80,10 @@ internal sealed class RoomHub : IRoomBusListener
         Announce(member, member.Room, RoomLines.Left(member.Nick, member.Room), BusKind.Final, BusShape.Left, member.Nick);
     }
 
-    /// <summary>Renames the member; false when another member of this instance has the name.</summary>
+    /// <summary>
+    /// Renames the member; false when another member of this instance has the name in any case
+    /// (a member may change the case of its own name).
+    /// </summary>
     public bool Rename(RoomMember member, string nick)
     {
         ArgumentNullException.ThrowIfNull(member);
@@ -90,12 +96,13 @@ internal sealed class RoomHub : IRoomBusListener
                 return true;
             }
 
-            if (!_nicks.TryAdd(nick, member))
+            if (_nicks.TryGetValue(nick, out var holder) && !ReferenceEquals(holder, member))
             {
                 return false;
             }
 
             _nicks.Remove(before);
+            _nicks[nick] = member;
             member.Nick = nick;
         }
 

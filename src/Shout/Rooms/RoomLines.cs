@@ -20,16 +20,19 @@ internal static class RoomLines
     /// <summary>The sender's name and <c>": "</c> in UTF-8, the front of each of its lines to the others.</summary>
     public static byte[] Prefix(string nick) => Encoding.UTF8.GetBytes(nick + ": ");
 
-    /// <summary>Appends one <see cref="Said"/> line: <paramref name="prefix"/>, the line, and a <c>\n</c> if it has none.</summary>
+    /// <summary>
+    /// Appends one <see cref="Said"/> line: <paramref name="prefix"/>, the line's text with its
+    /// controls shown escaped (<see cref="RoomText.Sanitize(ReadOnlySpan{byte}, IBufferWriter{byte})"/>:
+    /// a member never writes into another's terminal), and its terminator (<c>\r\n</c> or <c>\n</c>, a
+    /// <c>\n</c> if it has none).
+    /// </summary>
     public static void WriteSaid(IBufferWriter<byte> output, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> shouted)
     {
         ArgumentNullException.ThrowIfNull(output);
+        var terminator = shouted is [.., (byte)'\r', (byte)'\n'] ? 2 : shouted is [.., (byte)'\n'] ? 1 : 0;
         output.Write(prefix);
-        output.Write(shouted);
-        if (shouted is not [.., (byte)'\n'])
-        {
-            output.Write("\n"u8);
-        }
+        RoomText.Sanitize(shouted[..^terminator], output);
+        output.Write(terminator == 0 ? "\n"u8 : shouted[^terminator..]);
     }
 
     public static byte[] Joined(string nick, string room) => Line($"* {nick} joined {room}");

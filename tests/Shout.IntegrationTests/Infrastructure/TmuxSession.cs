@@ -38,6 +38,14 @@ internal sealed class TmuxSession : IAsyncDisposable
         Assert.Equal(0, result.ExitCode);
     }
 
+    /// <summary>Runs a tmux command on this session's server (e.g. <c>display -p #{pane_title}</c>); returns its output.</summary>
+    public async Task<string> TmuxAsync(params string[] args)
+    {
+        var result = await CliRunner.RunAsync(_tmux, ["-L", _name, .. args]);
+        Assert.True(result.ExitCode == 0, $"tmux {string.Join(' ', args)} failed: {result.Stderr}");
+        return result.StdoutText;
+    }
+
     /// <summary>Waits until the screen satisfies <paramref name="condition"/>, and returns it.</summary>
     public async Task<string> WaitForScreenAsync(Func<string, bool> condition)
     {
