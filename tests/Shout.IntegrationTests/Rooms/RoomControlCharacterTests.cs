@@ -96,6 +96,15 @@ public sealed class RoomControlCharacterTests
     private static async Task<LineMember> MemberAsync(MatrixTransport transport, TestServer server, string nick)
     {
         var member = new LineMember(await transport.OpenAsync(server), transport.IsDatagram || transport.IsWebSocket);
+        if (transport.IsDatagram)
+        {
+            // A UDP source is a member only once it has echoed the token sent to its address (row 28).
+            await member.SendLineAsync("/join lobby"u8.ToArray());
+            var challenge = await member.ReadUntilAsync(l => l.StartsWith("/join lobby ", StringComparison.Ordinal));
+            await member.SendLineAsync(Encoding.UTF8.GetBytes(challenge));
+            await member.ReadUntilAsync(l => l == "OK room lobby");
+        }
+
         await member.SendLineAsync(Encoding.UTF8.GetBytes("/nick " + nick));
         await member.ReadUntilAsync(l => l == "OK nick " + nick);
         return member;
