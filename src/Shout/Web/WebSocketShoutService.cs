@@ -6,14 +6,14 @@ using Shout.Sessions;
 namespace Shout.Web;
 
 /// <summary>
-/// <c>/ws</c>: the WebSocket transport's adapter. The upgrade request goes through the session
-/// core's admission first (a denied client gets HTTP 403 and a client over a limit 503, before any
-/// upgrade; both recorded like a refused TCP client); an admitted socket is one session of the core,
+/// <c>/ws</c>: the WebSocket transport's adapter. Its connection was admitted by the session core
+/// at accept (<see cref="WebAdmission"/>: a denied client closed unread, one over a limit answered
+/// 503, both recorded like a refused TCP client); an admitted socket is one session of the core,
 /// served by <see cref="MessageSession"/>: each text message answered with its uppercase as text,
 /// each binary message as binary, with the core's idle and write timeouts. Keep-alive pings abort
 /// dead peers; invalid UTF-8 in a text message closes with 1007.
 /// </summary>
-internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRules rules, SessionAdmission admission,
+internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRules rules,
     SessionLifecycle lifecycle, ShoutMetrics metrics, DrainSignal drain, TimeProvider clock,
     RoomWebSocketSession? rooms = null)
 {
@@ -35,13 +35,9 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
         var id = context.Connection.Id;
         var address = context.Connection.RemoteIpAddress;
         var remote = address is null ? "?" : PeerAddress.Describe(new System.Net.IPEndPoint(address, context.Connection.RemotePort));
-        using var ticket = admission.TryAdmit(id, transport, address, remote, out var refusal);
-        if (ticket is null)
-        {
-            await RefuseAsync(context, refusal.Reason == CloseReason.Denied ? StatusCodes.Status403Forbidden : StatusCodes.Status503ServiceUnavailable,
-                refusal.Message);
-            return;
-        }
+        // Admitted with its connection (WebAdmission): the session holds the connection's slot, not a second
+        // one, and frees it as it records its close; the connection frees it otherwise.
+        var ticket = WebAdmission.TakeTicket(context);
 
         if (Interlocked.Increment(ref _open) > options.MaxWebSockets)
         {
