@@ -82,6 +82,13 @@ internal static class ServeSettings
         new ServeSetting<bool>("ReloadEndpoint",
             "Serve POST /reload on the web endpoint, which reloads settings like SIGHUP. Off by default: anyone reaching the web port could call it.",
             Boolean, (run, values) => run.Options.Web.ReloadEndpoint = values[^1], isSwitch: true),
+        new ServeSetting<IPNetwork>("AdminAllow",
+            "Networks (CIDR) allowed to use /metrics, /live and /reload on the web endpoint, repeatable. Default loopback (127.0.0.0/8, ::1).",
+            Network, (run, values) => AddAll(run.Options.Web.AdminAllow, values), repeatable: true, helpName: "cidr"),
+        new ServeSetting<string>("WebHost",
+            "A host name the web endpoint answers to (the Host header), repeatable; others get 421 (DNS rebinding). "
+            + "Default: IP addresses, localhost and this machine's name.",
+            WebHostName, (run, values) => AddAll(run.Options.Web.Hosts, values.OfType<string>()), repeatable: true, helpName: "name"),
         new ServeSetting<bool>("Trace",
             "Draw the latest connections' packets (handshake, data, close) on the page's live view, like `shout trace`. Needs CAP_NET_RAW.",
             Boolean, (run, values) => run.Options.Web.Trace = values[^1], isSwitch: true),
@@ -176,6 +183,10 @@ internal static class ServeSettings
             return (null, e.Message);
         }
     }
+
+    private static (string?, string?) WebHostName(string text) =>
+        Uri.CheckHostName(text.Trim()) is UriHostNameType.Dns or UriHostNameType.IPv4 or UriHostNameType.IPv6 ? (text.Trim(), null)
+        : (null, $"'{text}' is not a host name (e.g. shout.example.org)");
 
     private static void AddAll<T>(ICollection<T> target, IEnumerable<T> values)
     {
