@@ -51,9 +51,10 @@ internal sealed class DescriptorBudget
 
     /// <summary>
     /// A connection limit that fits: <paramref name="maxConnections"/>, or <see cref="MaxConnections"/>
-    /// when it is 0 (no limit) or above that.
+    /// when it is 0 (no limit) or above that; unchanged when the limit is unknown.
     /// </summary>
-    public int Clamp(int maxConnections) => maxConnections == 0 || maxConnections > MaxConnections ? MaxConnections : maxConnections;
+    public int Clamp(int maxConnections) =>
+        Limit > 0 && (maxConnections == 0 || maxConnections > MaxConnections) ? MaxConnections : maxConnections;
 
     /// <summary>True when <paramref name="maxConnections"/> would be lowered by <see cref="Clamp"/>.</summary>
     public bool Lowers(int maxConnections) => Clamp(maxConnections) != maxConnections;
