@@ -49,4 +49,8 @@ internal static class LogEvents
     public const int ReloadFailed = 711;
     public const int ReloadDone = 712;
     public const int ReloadRestartNeeded = 713;
+
+    public const int DescriptorLimitLowered = 730;
+    public const int AcceptPaused = 731;
+    public const int AcceptResumed = 732;
 }

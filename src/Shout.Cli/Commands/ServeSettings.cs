@@ -108,6 +108,13 @@ internal static class ServeSettings
             "Let pages from this origin (scheme://host[:port]) open /ws and /live, besides the page's own; repeatable. "
             + "Browser requests from any other origin get 403.",
             Origin, (run, values) => AddAll(run.Options.Web.AllowedOrigins, values.OfType<Uri>()), repeatable: true, helpName: "origin"),
+        new ServeSetting<IPNetwork>("AdminAllow",
+            "Networks (CIDR) allowed to use /metrics, /live and /reload on the web endpoint, repeatable. Default loopback (127.0.0.0/8, ::1).",
+            Network, (run, values) => AddAll(run.Options.Web.AdminAllow, values), repeatable: true, helpName: "cidr"),
+        new ServeSetting<string>("WebHost",
+            "A host name the web endpoint answers to (the Host header), repeatable; others get 421 (DNS rebinding). "
+            + "Default: IP addresses, localhost and this machine's name.",
+            WebHostName, (run, values) => AddAll(run.Options.Web.Hosts, values.OfType<string>()), repeatable: true, helpName: "name"),
         new ServeSetting<bool>("Trace",
             "Draw the latest connections' packets (handshake, data, close) on the page's live view, like `shout trace`. Needs CAP_NET_RAW.",
             Boolean, (run, values) => run.Options.Web.Trace = values[^1], isSwitch: true),
@@ -218,6 +225,10 @@ internal static class ServeSettings
             return (null, e.Message);
         }
     }
+
+    private static (string?, string?) WebHostName(string text) =>
+        Uri.CheckHostName(text.Trim()) is UriHostNameType.Dns or UriHostNameType.IPv4 or UriHostNameType.IPv6 ? (text.Trim(), null)
+        : (null, $"'{text}' is not a host name (e.g. shout.example.org)");
 
     private static void AddAll<T>(ICollection<T> target, IEnumerable<T> values)
     {

@@ -186,6 +186,10 @@ public sealed class ShoutServer : IAsyncDisposable
         builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = listenSockets.Create);
         builder.Services.AddSingleton(listenSockets);
         builder.Services.AddHostedService<ListenerHandover>();
+        // Every socket listener accepts within the descriptor budget (DescriptorBudget); the epoll one checks it itself.
+        builder.Services.AddSingleton<IConnectionListenerFactory>(s => new GuardedListenerFactory(
+            ActivatorUtilities.CreateInstance<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportFactory>(s),
+            s.GetRequiredService<SessionRules>().Budget, s.GetRequiredService<ILoggerFactory>().CreateLogger("Shout.Server")));
         if (options.Transport == StreamTransport.Epoll)
         {
             // Registered after the socket transport, so Kestrel asks it first; it leaves passed descriptors to sockets.
@@ -371,6 +375,7 @@ public sealed class ShoutServer : IAsyncDisposable
 
         // Bound before the host starts, so a UDP port in use is one IOException, like a TCP one.
         _app.Services.GetService<UdpShoutService>()?.Bind();
+        DescriptorStart.Prepare(_options, _app.Services.GetRequiredService<SessionRules>(), logger);
         await _app.StartAsync(cancellationToken);
         foreach (var path in unixPaths)
         {

@@ -38,11 +38,17 @@ internal sealed record SessionSettings
 
 /// <summary>
 /// The settings in force. Read once per session (admission, timeouts), so a swap applies to new
-/// sessions and leaves open ones as they were. Thread-safe.
+/// sessions and leaves open ones as they were. The connection limit is fitted to the descriptor
+/// budget here, at start and at every reload, so no setting lets connections take the descriptors
+/// the process itself needs. Thread-safe.
 /// </summary>
-internal sealed class SessionRules(SessionSettings initial)
+internal sealed class SessionRules(SessionSettings initial, DescriptorBudget? budget = null)
 {
-    private SessionSettings _current = initial;
+    private readonly DescriptorBudget _budget = budget ?? DescriptorBudget.Process;
+    private SessionSettings _current = Fit(initial, budget ?? DescriptorBudget.Process);
+
+    /// <summary>The descriptor budget the connection limit is fitted to.</summary>
+    public DescriptorBudget Budget => _budget;
 
     /// <summary>The settings new sessions get.</summary>
     public SessionSettings Current => Volatile.Read(ref _current);
@@ -51,6 +57,9 @@ internal sealed class SessionRules(SessionSettings initial)
     public void Replace(SessionSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        Volatile.Write(ref _current, settings);
+        Volatile.Write(ref _current, Fit(settings, _budget));
     }
+
+    private static SessionSettings Fit(SessionSettings settings, DescriptorBudget budget) =>
+        budget.Lowers(settings.MaxConnections) ? settings with { MaxConnections = budget.Clamp(settings.MaxConnections) } : settings;
 }

@@ -45,6 +45,10 @@ internal static class ShoutWeb
         kestrel.Listen(ip, address.Port, l =>
         {
             bound = l;
+
+            // Admitted first, before TLS: a denied or surplus client costs no handshake (WebAdmission).
+            var kind = address.Scheme == Uri.UriSchemeHttps ? Sessions.TransportKind.Wss : Sessions.TransportKind.Ws;
+            l.Use(new WebAdmission(l.ApplicationServices.GetRequiredService<Sessions.SessionAdmission>(), kind).Middleware);
             if (address.Scheme == Uri.UriSchemeHttps)
             {
                 // Read per handshake, so a reloaded certificate serves the next client.
@@ -64,6 +68,9 @@ internal static class ShoutWeb
 
     public static void Map(WebApplication app)
     {
+        // Before any route: a connection over a limit is answered 503, then a request's Host and admin paths are checked.
+        app.Use(WebAdmission.AnswerRefusedAsync);
+        app.Use(new WebGate(app.Services.GetRequiredService<ShoutWebOptions>()).InvokeAsync);
         app.UseWebSockets();
         var assets = app.Services.GetRequiredService<EmbeddedAssets>();
         foreach (var path in assets.Paths)

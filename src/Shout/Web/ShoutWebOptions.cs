@@ -93,6 +93,19 @@ public sealed class ShoutWebOptions
             throw new ArgumentException("the reload interval cannot be negative", nameof(ReloadInterval));
         }
     }
+    /// <summary>
+    /// Networks whose clients may use <c>/metrics</c>, <c>/live</c> and <c>/reload</c> (the page,
+    /// <c>/ws</c> and <c>/healthz</c> are for everyone the access lists admit). Empty (the default):
+    /// loopback only, 127.0.0.0/8 and ::1.
+    /// </summary>
+    public IList<System.Net.IPNetwork> AdminAllow { get; } = [];
+
+    /// <summary>
+    /// Host names the web endpoint answers to (the <c>Host</c> header, port ignored); a request naming
+    /// another gets 421. Empty (the default): IP literals, <c>localhost</c> and this machine's host
+    /// name, the names no other site's DNS can point here (DNS rebinding).
+    /// </summary>
+    public IList<string> Hosts { get; } = [];
 
     /// <summary>Parses <c>--web</c>: an <c>http://HOST:PORT</c> or <c>https://HOST:PORT</c> URL, or <c>none</c> (null).</summary>
     /// <exception cref="FormatException">Not an http URL with a host and port.</exception>

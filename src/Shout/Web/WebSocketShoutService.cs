@@ -6,15 +6,15 @@ using Shout.Sessions;
 namespace Shout.Web;
 
 /// <summary>
-/// <c>/ws</c>: the WebSocket transport's adapter. The upgrade request goes through the session
-/// core's admission first (a denied client gets HTTP 403 and a client over a limit 503, before any
-/// upgrade; both recorded like a refused TCP client); an admitted socket is one session of the core,
+/// <c>/ws</c>: the WebSocket transport's adapter. Its connection was admitted by the session core
+/// at accept (<see cref="WebAdmission"/>: a denied client closed unread, one over a limit answered
+/// 503, both recorded like a refused TCP client); an admitted socket is one session of the core,
 /// served by <see cref="MessageSession"/>: each text message answered with its uppercase as text,
 /// each binary message as binary, with the core's idle and write timeouts. Keep-alive pings abort
 /// dead peers; invalid UTF-8 in a text message closes with 1007. An upgrade from another site's page
 /// (<see cref="OriginCheck"/>) is refused with 403 first, recorded as denied.
 /// </summary>
-internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRules rules, SessionAdmission admission,
+internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRules rules,
     SessionLifecycle lifecycle, ShoutMetrics metrics, DrainSignal drain, TimeProvider clock, OriginCheck origins,
     RoomWebSocketSession? rooms = null)
 {
@@ -38,19 +38,15 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
         var remote = address is null ? "?" : PeerAddress.Describe(new System.Net.IPEndPoint(address, context.Connection.RemotePort));
         if (origins.Refusal(context) is { } crossSite)
         {
-            // Before admission and the upgrade: another site's page gets no session and no slot.
+            // Before the upgrade: another site's page gets no session (its connection keeps the slot it was admitted with).
             lifecycle.Rejected(id, transport, remote, CloseReason.Denied, crossSite);
             await RefuseAsync(context, StatusCodes.Status403Forbidden, crossSite);
             return;
         }
 
-        using var ticket = admission.TryAdmit(id, transport, address, remote, out var refusal);
-        if (ticket is null)
-        {
-            await RefuseAsync(context, refusal.Reason == CloseReason.Denied ? StatusCodes.Status403Forbidden : StatusCodes.Status503ServiceUnavailable,
-                refusal.Message);
-            return;
-        }
+        // Admitted with its connection (WebAdmission): the session holds the connection's slot, not a second
+        // one, and frees it as it records its close; the connection frees it otherwise.
+        var ticket = WebAdmission.TakeTicket(context);
 
         if (Interlocked.Increment(ref _open) > options.MaxWebSockets)
         {

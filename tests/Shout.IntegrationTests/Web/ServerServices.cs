@@ -8,4 +8,6 @@ internal static class ServerServices
 {
     public static IReadOnlyList<ConnectionEvent> GetEvents(this IServiceProvider services) =>
         services.GetRequiredService<IConnectionEvents>().Latest();
+
+    public static SessionAdmission GetAdmission(this IServiceProvider services) => services.GetRequiredService<SessionAdmission>();
 }

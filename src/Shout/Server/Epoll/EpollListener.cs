@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
+using Shout.Server.Admission;
+using Shout.Sessions;
 
 namespace Shout.Server.Epoll;
 
@@ -12,7 +14,10 @@ namespace Shout.Server.Epoll;
 /// connection to a loop (round robin), starts it, and queues it for Kestrel's
 /// <see cref="AcceptAsync"/>. The socket comes from <see cref="ListenSockets"/>, so SO_REUSEPORT
 /// listeners join the group <see cref="ListenerHandover"/> detaches at stop; a listen socket closed
-/// there ends accepting here without harm.
+/// there ends accepting here without harm. Near the process's descriptor limit
+/// (<see cref="DescriptorBudget"/>), or when accept fails for want of descriptors or memory, the
+/// listener leaves the epoll set and comes back after a backoff: level-triggered, it would otherwise
+/// be reported again at once, and the loop would spin on a failing accept.
 /// </summary>
 internal sealed partial class EpollListener : IConnectionListener, IEpollHandler
 {
@@ -26,6 +31,7 @@ internal sealed partial class EpollListener : IConnectionListener, IEpollHandler
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
 
     private readonly ILogger _logger;
+    private readonly DescriptorBackoff _backoff = new();
     private long _token;
     private int _unbound;
 
@@ -69,10 +75,20 @@ internal sealed partial class EpollListener : IConnectionListener, IEpollHandler
     {
         for (var i = 0; i < AcceptBatch && Volatile.Read(ref _unbound) == 0; i++)
         {
+            if (!DescriptorBudget.Process.HasRoom())
+            {
+                Pause();
+                return;
+            }
+
             var fd = AcceptOne();
             if (fd < 0)
             {
-                if (fd is not (-EpollNative.EAgain or -EpollNative.EIntr) && fd != int.MinValue)
+                if (fd is -EMFile or -ENFile or -ENoBufs or -ENoMem)
+                {
+                    Pause();
+                }
+                else if (fd is not (-EpollNative.EAgain or -EpollNative.EIntr) && fd != int.MinValue)
                 {
                     Log.AcceptFailed(_logger, EndPoint, -fd);
                 }
@@ -80,7 +96,67 @@ internal sealed partial class EpollListener : IConnectionListener, IEpollHandler
                 return;
             }
 
+            if (_backoff.Reset())
+            {
+                DescriptorLog.Resumed(_logger, EndPoint.ToString() ?? "?");
+            }
+
             Admit(fd);
+        }
+    }
+
+    // accept4's errors that mean "no descriptor or buffer for one more connection now".
+    private const int EMFile = 24;
+    private const int ENFile = 23;
+    private const int ENoMem = 12;
+    private const int ENoBufs = 105;
+
+    /// <summary>On the loop's thread: out of the set until the backoff has passed (<see cref="Resume"/>).</summary>
+    private void Pause()
+    {
+        if (!_backoff.Paused)
+        {
+            DescriptorLog.Paused(_logger, EndPoint.ToString() ?? "?", DescriptorBudget.Process.Reserve, DescriptorBudget.Process.Limit);
+        }
+
+        RemoveFromSet();
+        _ = ResumeLaterAsync(_backoff.Next());
+    }
+
+    private async Task ResumeLaterAsync(TimeSpan wait)
+    {
+        await Task.Delay(wait);
+        _loop.Schedule(static state => ((EpollListener)state!).Resume(), this);
+    }
+
+    /// <summary>Back in the set; still short of descriptors, the next readiness pauses it again with a longer wait.</summary>
+    private void Resume()
+    {
+        if (Volatile.Read(ref _unbound) != 0)
+        {
+            return;
+        }
+
+        var added = false;
+        try
+        {
+            _socket.SafeHandle.DangerousAddRef(ref added);
+            var error = EpollNative.Add(_loop.Epoll, (int)_socket.SafeHandle.DangerousGetHandle(), EpollNative.EpollIn, (nint)_token);
+            if (error != 0)
+            {
+                Log.AcceptFailed(_logger, EndPoint, error);
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // Unbound meanwhile: nothing to resume.
+        }
+        finally
+        {
+            if (added)
+            {
+                _socket.SafeHandle.DangerousRelease();
+            }
         }
     }
 
