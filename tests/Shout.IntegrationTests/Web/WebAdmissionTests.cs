@@ -18,6 +18,12 @@ public sealed class WebAdmissionTests
     private static readonly string[] Upgrade =
         ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"];
 
+    // POST /reload needs its token (row 27), so a refusal below is the access list's, not the token check's.
+    private const string ReloadToken = "row26-reload-token-0123456789";
+
+    private static string[] HeadersFor(string path) =>
+        path == "/ws" ? Upgrade : path == "/reload" ? ["Authorization: Bearer " + ReloadToken] : [];
+
     public static TheoryData<string, string> WebPaths => new()
     {
         { "GET", "/" },
@@ -36,8 +42,9 @@ public sealed class WebAdmissionTests
         {
             o.Access = AccessList.Create([], ["127.0.0.2/32"]);
             o.Web.ReloadEndpoint = true;
+            o.Web.ReloadToken = ReloadToken;
         });
-        string[] headers = path == "/ws" ? Upgrade : [];
+        var headers = HeadersFor(path);
 
         // The same request from an admitted address is answered: the refusal below is the access list's.
         var served = await RawHttp.SendAsync(server.Web(), IPAddress.Loopback, RawHttp.Request(method, path, "127.0.0.1", headers));
@@ -197,8 +204,9 @@ public sealed class WebAdmissionTests
         {
             w.AdminAllow.Add(IPNetwork.Parse("127.0.0.1/32"));
             w.ReloadEndpoint = true;
+            w.ReloadToken = ReloadToken;
         });
-        string[] headers = path == "/ws" ? Upgrade : [];
+        var headers = HeadersFor(path);
         var reply = await RawHttp.SendAsync(server.Web(), IPAddress.Parse(from), RawHttp.Request(method, path, "localhost", headers));
         Assert.True(reply.Status == status, $"{method} {path} from {from}: expected {status}, got {reply.Text}");
         if (status == 403)
