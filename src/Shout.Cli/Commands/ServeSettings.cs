@@ -40,8 +40,8 @@ internal static class ServeSettings
             "Room mode: share rooms with other instances through a NATS server, nats://HOST:PORT. Default none (this instance alone).",
             BusAddress, (run, values) => run.Options.Rooms.Bus = ShoutRoomOptions.ParseBus(values[^1]!)),
         new ServeSetting<int>("MaxLine",
-            $"Line mode: most bytes in one line, not counting its newline. Default {LineFramer.DefaultMaxLineLength}.",
-            text => Integer(text, 1, int.MaxValue), (run, values) => run.Options.MaxLineLength = values[^1]),
+            $"Line mode: most bytes in one line, not counting its newline (at most {SizeLimits.MaxLineLength}). Default {LineFramer.DefaultMaxLineLength}.",
+            text => Integer(text, 1, SizeLimits.MaxLineLength), (run, values) => run.Options.MaxLineLength = values[^1]),
         new ServeSetting<TimeSpan>("ShutdownTimeout",
             "On Ctrl+C or SIGTERM, how long to let connections finish their replies before aborting them. Default 5s.",
             Duration, (run, values) => run.Options.ShutdownTimeout = values[^1]),
@@ -124,11 +124,11 @@ internal static class ServeSettings
             "Answer on the socket's I/O thread instead of hopping to the thread pool (fastest; the handler never blocks). Default true.",
             Boolean, (run, values) => run.Options.Sockets.InlineScheduling = values[^1]),
         new ServeSetting<int>("IoQueues",
-            "Kestrel I/O queues (default: one per core); 0 schedules to the thread pool.",
-            Count, (run, values) => run.Options.Sockets.IOQueueCount = values[^1]),
+            $"Kestrel I/O queues (default: one per core, at most {SizeLimits.IoQueues}); 0 schedules to the thread pool.",
+            text => Integer(text, 0, SizeLimits.IoQueues, "the thread pool"), (run, values) => run.Options.Sockets.IOQueueCount = values[^1]),
         new ServeSetting<int>("BlockSize",
-            "Transport buffer block in bytes, the most one read takes (0: Kestrel's 4 KiB pool). Default 65536.",
-            Count, (run, values) => run.Options.Sockets.BlockSize = values[^1]),
+            $"Transport buffer block in bytes, the most one read takes (0: Kestrel's 4 KiB pool; at most {SizeLimits.BlockSize}). Default 65536.",
+            text => Integer(text, 0, SizeLimits.BlockSize, "Kestrel's pool"), (run, values) => run.Options.Sockets.BlockSize = values[^1]),
         new ServeSetting<bool>("WaitForData",
             "Give a connection a receive buffer only once data arrives (default true: idle connections hold none; "
             + "false saves a system call per message at one buffer block per idle connection).",
@@ -141,10 +141,7 @@ internal static class ServeSettings
 
     public static IReadOnlyList<string> TuningKeys { get; } = ["Transport", "InlineScheduling", "IoQueues", "BlockSize", "WaitForData", "ReusePort"];
 
-    private static (int, string?) Count(string text) =>
-        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= 0
-            ? (value, null)
-            : (0, $"'{text}' must be 0 (no limit) or more");
+    private static (int, string?) Count(string text) => Integer(text, 0, int.MaxValue);
 
     private static (string?, string?) Text(string text) => (text, null);
 
@@ -194,10 +191,9 @@ internal static class ServeSettings
             ? (value, null)
             : (default, $"'{text}' is not one of {string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
 
-    private static (int, string?) Integer(string text, int min, int max) =>
-        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
-            ? (value, null)
-            : (0, $"'{text}' is not a whole number from {min} to {max}");
+    // What 0 means is shown in the message wherever a count may be 0.
+    private static (int, string?) Integer(string text, int min, int max, string zeroMeans = "no limit") =>
+        CountParser.TryParse(text, min, max, out var value, out var error, zeroMeans) ? (value, null) : (0, error);
 
     private static (TimeSpan, string?) Duration(string text) =>
         DurationParser.TryParse(text, out var value, out var error) ? (value, null) : (TimeSpan.Zero, error);
