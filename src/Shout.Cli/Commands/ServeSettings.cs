@@ -53,8 +53,8 @@ internal static class ServeSettings
             "TLS: the PEM private key of a PEM --tls-cert.",
             FilePath, (run, values) => run.Options.Tls.KeyPath = values[^1], helpName: "file"),
         new ServeSetting<TimeSpan>("TlsHandshakeTimeout",
-            "TLS: close a client that has not finished the handshake after this long. Default 10s.",
-            Duration, (run, values) => run.Options.Tls.HandshakeTimeout = values[^1]),
+            "TLS: close a client that has not finished the handshake after this long (more than 0). Default 10s.",
+            PositiveDuration, (run, values) => run.Options.Tls.HandshakeTimeout = values[^1]),
         new ServeSetting<UnixFileMode>("UnixMode",
             "Permissions of unix:// socket files, in octal (clients need write permission). Default 660.",
             Octal, (run, values) => run.Options.UnixSocketMode = values[^1]),
@@ -197,6 +197,13 @@ internal static class ServeSettings
 
     private static (TimeSpan, string?) Duration(string text) =>
         DurationParser.TryParse(text, out var value, out var error) ? (value, null) : (TimeSpan.Zero, error);
+
+    // Kestrel takes no 0 ("never") for a handshake timeout: a silent client would hold its connection for good.
+    private static (TimeSpan, string?) PositiveDuration(string text)
+    {
+        var (value, error) = Duration(text);
+        return error is null && value <= TimeSpan.Zero ? (value, $"'{text}' must be more than 0") : (value, error);
+    }
 
     private static (bool, string?) Boolean(string text) =>
         bool.TryParse(text, out var value) ? (value, null)
