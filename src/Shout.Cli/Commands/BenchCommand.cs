@@ -86,7 +86,7 @@ internal static class BenchCommand
         {
             Description = "The server's process id, for its CPU and memory. Default: the local process listening on the address.",
             HelpName = "pid",
-            CustomParser = CliValues.OptionalInt(1, SizeLimits.ProcessId),
+            CustomParser = CliValues.OptionalInt(1),
         };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON (no live display)." };
         var room = new RoomBenchCommandOptions();

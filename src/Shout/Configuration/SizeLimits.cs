@@ -25,9 +25,6 @@ internal static class SizeLimits
     /// <summary>Most messages in flight per bench connection (<c>--pipeline</c>).</summary>
     public const int BenchPipeline = 65_536;
 
-    /// <summary>The largest process id Linux hands out (<c>PID_MAX_LIMIT</c>, 2^22).</summary>
-    public const int ProcessId = 4_194_304;
-
     /// <summary>Largest configuration or access-list file read: 1 MiB (a thousand times a long one).</summary>
     public const int TextFile = 1024 * 1024;
 

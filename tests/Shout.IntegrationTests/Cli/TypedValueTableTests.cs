@@ -25,7 +25,7 @@ public sealed partial class TypedValueTableTests
     [
         "serve --max-line", "serve --block-size", "serve --io-queues", "serve --room-queue",
         "bench --connections", "bench --pipeline", "bench --size", "bench room --members", "bench room --rooms", "bench room --senders",
-        "bench --server-pid", "states --port", "trace --port",
+        "states --port", "trace --port",
     ];
 
     private static readonly HashSet<string> RoomBenchOptions = ["--members", "--rooms", "--senders", "--instance"];
