@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Shout.Cli.Parsing;
+using Shout.Configuration;
 using Shout.Client;
 using Shout.Load;
 using Shout.Server;
@@ -35,20 +36,20 @@ internal static class BenchCommand
             Description = "Concurrent connections (hold: connections to hold). Default 1.",
             HelpName = "count",
             DefaultValueFactory = _ => 1,
-            CustomParser = CliValues.Int(1),
+            CustomParser = CliValues.Int(1, SizeLimits.BenchConnections),
         };
         var pipeline = new Option<int>("--pipeline", "-p")
         {
             Description = "pingpong: messages in flight per connection. Default 1.",
             HelpName = "count",
             DefaultValueFactory = _ => 1,
-            CustomParser = CliValues.Int(1),
+            CustomParser = CliValues.Int(1, SizeLimits.BenchPipeline),
         };
         var size = new Option<int?>("--size", "-s")
         {
             Description = "Bytes per message or, in stream mode, per write. Default 32 (stream: 16384).",
             HelpName = "bytes",
-            CustomParser = CliValues.OptionalInt(1),
+            CustomParser = CliValues.OptionalInt(1, SizeLimits.BenchMessage),
         };
         var duration = new Option<TimeSpan?>("--duration", "-d")
         {

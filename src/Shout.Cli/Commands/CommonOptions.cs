@@ -48,4 +48,22 @@ internal static class CommonOptions
         result.AddError($"{CliValues.NameOf(result)}: {error}");
         return null!;
     }
+
+    /// <summary>Every token an endpoint (repeatable options); the first wrong one is the error.</summary>
+    public static ShoutEndpoint[] ParseEndpoints(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var endpoints = new List<ShoutEndpoint>();
+        foreach (var token in result.Tokens)
+        {
+            if (!ShoutEndpoint.TryParse(token.Value, out var endpoint, out var error))
+            {
+                result.AddError($"{CliValues.NameOf(result)}: {error}");
+                return [];
+            }
+
+            endpoints.Add(endpoint!);
+        }
+
+        return [.. endpoints];
+    }
 }

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Shout.Cli.Parsing;
 using Shout.Client;
+using Shout.Configuration;
 using Shout.Endpoints;
 using Shout.Load;
 using Shout.Load.Room;
@@ -14,13 +16,35 @@ internal sealed class RoomBenchCommandOptions
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
-    private readonly Option<int> _members = new("--members", "-m") { Description = "room: members connected. Default 100.", DefaultValueFactory = _ => 100 };
-    private readonly Option<int> _rooms = new("--rooms", "-r") { Description = "room: rooms the members are spread over. Default 1.", DefaultValueFactory = _ => 1 };
-    private readonly Option<int> _senders = new("--senders") { Description = "room: how many members send. Default 10.", DefaultValueFactory = _ => 10 };
+    private readonly Option<int> _members = new("--members", "-m")
+    {
+        Description = "room: members connected. Default 100.",
+        HelpName = "count",
+        DefaultValueFactory = _ => 100,
+        CustomParser = CliValues.Int(2, SizeLimits.BenchConnections),
+    };
+
+    private readonly Option<int> _rooms = new("--rooms", "-r")
+    {
+        Description = "room: rooms the members are spread over. Default 1.",
+        HelpName = "count",
+        DefaultValueFactory = _ => 1,
+        CustomParser = CliValues.Int(1, SizeLimits.BenchConnections),
+    };
+
+    private readonly Option<int> _senders = new("--senders")
+    {
+        Description = "room: how many members send. Default 10.",
+        HelpName = "count",
+        DefaultValueFactory = _ => 10,
+        CustomParser = CliValues.Int(1, SizeLimits.BenchConnections),
+    };
+
     private readonly Option<ShoutEndpoint[]> _instances = new("--instance")
     {
         Description = "room: another instance sharing the rooms (e.g. over NATS), repeatable; members are spread over --address and these.",
-        CustomParser = r => [.. r.Tokens.Select(t => ShoutEndpoint.Parse(t.Value))],
+        HelpName = "address",
+        CustomParser = CommonOptions.ParseEndpoints,
         AllowMultipleArgumentsPerToken = false,
     };
 

@@ -54,13 +54,16 @@ internal static class SendCommand
                     await Console.Error.WriteLineAsync($"shout: connected to {endpoint} ({connection.RemoteEndPoint})");
                 }
 
-                if (words.Length > 0)
+                var (sent, received) = words.Length > 0
+                    ? await SendMessageAsync(connection, string.Join(' ', words), cancellationToken)
+                    : await StreamStdinAsync(connection, cancellationToken);
+
+                // The server answers every byte it reads: none back means the connection died
+                // (refused by a rule or a limit, or the server failed), which must not pass as success.
+                if (sent > 0 && received == 0)
                 {
-                    await SendMessageAsync(connection, string.Join(' ', words), cancellationToken);
-                }
-                else
-                {
-                    await StreamStdinAsync(connection, cancellationToken);
+                    await Console.Error.WriteLineAsync($"shout: {endpoint} closed the connection without answering");
+                    return 1;
                 }
 
                 return 0;
@@ -74,12 +77,19 @@ internal static class SendCommand
         return command;
     }
 
-    private static async Task SendMessageAsync(ShoutConnection connection, string text, CancellationToken cancellationToken)
+    private static async Task<(long Sent, long Received)> SendMessageAsync(ShoutConnection connection, string text, CancellationToken cancellationToken)
     {
-        await connection.Stream.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
+        var message = Encoding.UTF8.GetBytes(text);
+        await connection.Stream.WriteAsync(message, cancellationToken);
         await connection.HalfCloseAsync();
         using var reply = new MemoryStream();
         await connection.Stream.CopyToAsync(reply, cancellationToken);
+        var received = reply.Length;
+        if (received == 0 && message.Length > 0)
+        {
+            return (message.Length, 0);
+        }
+
         if (reply.Length == 0 || reply.GetBuffer()[reply.Length - 1] != '\n')
         {
             reply.WriteByte((byte)'\n');
@@ -89,24 +99,42 @@ internal static class SendCommand
         await using var stdout = TerminalOutput.OpenStandardOutput();
         await stdout.WriteAsync(reply.GetBuffer().AsMemory(0, (int)reply.Length), cancellationToken);
         await stdout.FlushAsync(cancellationToken);
+        return (message.Length, received);
     }
 
-    private static async Task StreamStdinAsync(ShoutConnection connection, CancellationToken cancellationToken)
+    private static async Task<(long Sent, long Received)> StreamStdinAsync(ShoutConnection connection, CancellationToken cancellationToken)
     {
         // Upload and download run at once: a server answering as it reads would otherwise stall
         // on a full socket buffer while we are still sending.
         var upload = Task.Run(async () =>
         {
             await using var stdin = Console.OpenStandardInput();
-            await stdin.CopyToAsync(connection.Stream, 64 * 1024, cancellationToken);
+            var sent = await CopyAsync(stdin, connection.Stream, cancellationToken);
             await connection.HalfCloseAsync();
+            return sent;
         }, cancellationToken);
+        long received;
         await using (var stdout = TerminalOutput.OpenStandardOutput())
         {
-            await connection.Stream.CopyToAsync(stdout, 64 * 1024, cancellationToken);
+            received = await CopyAsync(connection.Stream, stdout, cancellationToken);
             await stdout.FlushAsync(cancellationToken);
         }
 
-        await upload;
+        return (await upload, received);
+    }
+
+    /// <summary>Stream.CopyToAsync, counting the bytes.</summary>
+    private static async Task<long> CopyAsync(Stream from, Stream to, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        long total = 0;
+        int n;
+        while ((n = await from.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            await to.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+            total += n;
+        }
+
+        return total;
     }
 }

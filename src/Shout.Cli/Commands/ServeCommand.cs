@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Shout.Cli.Parsing;
+using Shout.Configuration;
 using Shout.Server;
 using Shout.Sessions;
 
@@ -82,20 +83,29 @@ internal static class ServeCommand
     {
         var errors = new List<string>();
         var path = configFile?.FullName ?? Path.GetFullPath(DefaultConfigFile);
-        if (configFile is not null && !File.Exists(path))
-        {
-            errors.Add($"--config {configFile}: no such file");
-            return errors;
-        }
-
         IConfiguration file;
         try
         {
-            file = new ConfigurationBuilder().AddJsonFile(path, optional: true, reloadOnChange: false).Build().GetSection("Shout");
+            // Through OptionFile: --config /dev/zero or a FIFO must not hang the start or a reload.
+            var json = configFile is not null || File.Exists(path)
+                ? OptionFile.ReadAllBytes("--config", path, SizeLimits.TextFile)
+                : null;
+            var builder = new ConfigurationBuilder();
+            if (json is not null)
+            {
+                builder.AddJsonStream(new MemoryStream(json));
+            }
+
+            file = builder.Build().GetSection("Shout");
         }
-        catch (Exception e) when (e is FormatException or InvalidDataException or IOException)
+        catch (Exception e) when (e is FormatException or InvalidDataException)
         {
-            errors.Add($"{path}: {e.Message}");
+            errors.Add($"{path}: not valid JSON ({(e.InnerException ?? e).Message.Split('\n')[0]})");
+            return errors;
+        }
+        catch (IOException e)
+        {
+            errors.Add(e.Message);
             return errors;
         }
 
@@ -158,6 +168,12 @@ internal static class ServeCommand
         {
             await Console.Error.WriteLineAsync($"shout: {e.Message.Split(" (Parameter", 2)[0]}");
             return 1;
+        }
+        catch (OptionFileException e)
+        {
+            // A certificate or key named wrong (a device, a FIFO, too large) is a bad value, as at parse time.
+            await Console.Error.WriteLineAsync($"shout: {e.Message}");
+            return CliRunner.UsageError;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
         {

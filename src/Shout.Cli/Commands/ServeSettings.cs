@@ -57,8 +57,8 @@ internal static class ServeSettings
             "Room bus: trust the servers' certificates signed by this PEM CA; implies --bus-tls.",
             FilePath, (run, values) => run.Options.Rooms.Bus.CaFile = values[^1], helpName: "file"),
         new ServeSetting<int>("MaxLine",
-            $"Line mode: most bytes in one line, not counting its newline. Default {LineFramer.DefaultMaxLineLength}.",
-            text => Integer(text, 1, int.MaxValue), (run, values) => run.Options.MaxLineLength = values[^1]),
+            $"Line mode: most bytes in one line, not counting its newline (at most {SizeLimits.MaxLineLength}). Default {LineFramer.DefaultMaxLineLength}.",
+            text => Integer(text, 1, SizeLimits.MaxLineLength), (run, values) => run.Options.MaxLineLength = values[^1]),
         new ServeSetting<TimeSpan>("ShutdownTimeout",
             "On Ctrl+C or SIGTERM, how long to let connections finish their replies before aborting them. Default 5s.",
             Duration, (run, values) => run.Options.ShutdownTimeout = values[^1]),
@@ -70,8 +70,8 @@ internal static class ServeSettings
             "TLS: the PEM private key of a PEM --tls-cert.",
             FilePath, (run, values) => run.Options.Tls.KeyPath = values[^1], helpName: "file"),
         new ServeSetting<TimeSpan>("TlsHandshakeTimeout",
-            "TLS: close a client that has not finished the handshake after this long. Default 10s.",
-            Duration, (run, values) => run.Options.Tls.HandshakeTimeout = values[^1]),
+            "TLS: close a client that has not finished the handshake after this long (more than 0). Default 10s.",
+            PositiveDuration, (run, values) => run.Options.Tls.HandshakeTimeout = values[^1]),
         new ServeSetting<UnixFileMode>("UnixMode",
             "Permissions of unix:// socket files, in octal (clients need write permission). Default 660.",
             Octal, (run, values) => run.Options.UnixSocketMode = values[^1]),
@@ -161,11 +161,11 @@ internal static class ServeSettings
             "Answer on the socket's I/O thread instead of hopping to the thread pool (fastest; the handler never blocks). Default true.",
             Boolean, (run, values) => run.Options.Sockets.InlineScheduling = values[^1]),
         new ServeSetting<int>("IoQueues",
-            "Kestrel I/O queues (default: one per core); 0 schedules to the thread pool.",
-            Count, (run, values) => run.Options.Sockets.IOQueueCount = values[^1]),
+            $"Kestrel I/O queues (default: one per core, at most {SizeLimits.IoQueues}); 0 schedules to the thread pool.",
+            text => Integer(text, 0, SizeLimits.IoQueues, "the thread pool"), (run, values) => run.Options.Sockets.IOQueueCount = values[^1]),
         new ServeSetting<int>("BlockSize",
-            "Transport buffer block in bytes, the most one read takes (0: Kestrel's 4 KiB pool). Default 65536.",
-            Count, (run, values) => run.Options.Sockets.BlockSize = values[^1]),
+            $"Transport buffer block in bytes, the most one read takes (0: Kestrel's 4 KiB pool; at most {SizeLimits.BlockSize}). Default 65536.",
+            text => Integer(text, 0, SizeLimits.BlockSize, "Kestrel's pool"), (run, values) => run.Options.Sockets.BlockSize = values[^1]),
         new ServeSetting<bool>("WaitForData",
             "Give a connection a receive buffer only once data arrives (default true: idle connections hold none; "
             + "false saves a system call per message at one buffer block per idle connection).",
@@ -178,10 +178,7 @@ internal static class ServeSettings
 
     public static IReadOnlyList<string> TuningKeys { get; } = ["Transport", "InlineScheduling", "IoQueues", "BlockSize", "WaitForData", "ReusePort"];
 
-    private static (int, string?) Count(string text) =>
-        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= 0
-            ? (value, null)
-            : (0, $"'{text}' must be 0 (no limit) or more");
+    private static (int, string?) Count(string text) => Integer(text, 0, int.MaxValue);
 
     private static (string?, string?) Text(string text) => (text, null);
 
@@ -247,13 +244,19 @@ internal static class ServeSettings
             ? (value, null)
             : (default, $"'{text}' is not one of {string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
 
-    private static (int, string?) Integer(string text, int min, int max) =>
-        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
-            ? (value, null)
-            : (0, $"'{text}' is not a whole number from {min} to {max}");
+    // What 0 means is shown in the message wherever a count may be 0.
+    private static (int, string?) Integer(string text, int min, int max, string zeroMeans = "no limit") =>
+        CountParser.TryParse(text, min, max, out var value, out var error, zeroMeans) ? (value, null) : (0, error);
 
     private static (TimeSpan, string?) Duration(string text) =>
         DurationParser.TryParse(text, out var value, out var error) ? (value, null) : (TimeSpan.Zero, error);
+
+    // Kestrel takes no 0 ("never") for a handshake timeout: a silent client would hold its connection for good.
+    private static (TimeSpan, string?) PositiveDuration(string text)
+    {
+        var (value, error) = Duration(text);
+        return error is null && value <= TimeSpan.Zero ? (value, $"'{text}' must be more than 0") : (value, error);
+    }
 
     private static (bool, string?) Boolean(string text) =>
         bool.TryParse(text, out var value) ? (value, null)

@@ -25,17 +25,20 @@ internal static class TraceCommand
         var address = CommonOptions.Address();
         address.Description = "The server whose port is traced (its host, when not 0.0.0.0, narrows the capture to it). "
             + $"Default {CommonOptions.DefaultAddress}, or ${CommonOptions.AddressVariable}.";
-        var port = new Option<int?>("--port", "-p") { Description = "The port to trace (TCP and UDP). Default: the port of --address." };
-        port.Validators.Add(r =>
+        var port = new Option<int?>("--port", "-p")
         {
-            if (r.GetValueOrDefault<int?>() is { } p and (< 1 or > 65535))
-            {
-                r.AddError($"--port {p}: a port is 1 to 65535");
-            }
-        });
+            Description = "The port to trace (TCP and UDP). Default: the port of --address.",
+            HelpName = "port",
+            CustomParser = CliValues.OptionalInt(1, 65535),
+        };
         var device = new Option<string?>("--interface", "-i") { Description = "Capture on this interface. Default: lo for a loopback address, else any." };
         var json = new Option<bool>("--json") { Description = "One JSON object per line: each packet, datagram and connection summary (fields in docs/trace.md)." };
-        var connections = new Option<int>("--connections", "-n") { Description = "Stop after this many TCP connections have ended. Default 0: until Ctrl+C." };
+        var connections = new Option<int>("--connections", "-n")
+        {
+            Description = "Stop after this many TCP connections have ended. Default 0: until Ctrl+C.",
+            HelpName = "count",
+            CustomParser = CliValues.Int(0),
+        };
         var linger = new Option<TimeSpan>("--linger")
         {
             Description = "With a command: after it exits, wait at most this long for its connections to end. Default 5s.",

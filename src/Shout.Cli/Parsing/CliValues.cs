@@ -1,5 +1,4 @@
 using System.CommandLine.Parsing;
-using System.Globalization;
 using Shout.Configuration;
 
 namespace Shout.Cli.Parsing;
@@ -20,12 +19,12 @@ internal static class CliValues
     public static Func<ArgumentResult, int> Int(int min, int max = int.MaxValue) => result =>
     {
         var text = LastToken(result);
-        if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+        if (CountParser.TryParse(text, min, max, out var value, out var error))
         {
             return value;
         }
 
-        result.AddError($"{NameOf(result)}: '{text}' is not {IntForm(min, max)}");
+        result.AddError($"{NameOf(result)}: {error}");
         return min;
     };
 
@@ -42,9 +41,9 @@ internal static class CliValues
         var values = new List<int>();
         foreach (var token in result.Tokens)
         {
-            if (!int.TryParse(token.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+            if (!CountParser.TryParse(token.Value, min, max, out var value, out var error))
             {
-                result.AddError($"{NameOf(result)}: '{token.Value}' is not {IntForm(min, max)}");
+                result.AddError($"{NameOf(result)}: {error}");
                 return [];
             }
 
@@ -53,10 +52,6 @@ internal static class CliValues
 
         return [.. values];
     };
-
-    public static string IntForm(int min, int max) =>
-        max == int.MaxValue ? string.Create(CultureInfo.InvariantCulture, $"a whole number, {min} or more")
-        : string.Create(CultureInfo.InvariantCulture, $"a whole number from {min} to {max}");
 
     /// <summary>A duration (500ms, 30s, 5m, 1h, 2d), at most what a timer can hold.</summary>
     public static TimeSpan Duration(ArgumentResult result)

@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Security.Authentication;
+using Shout.Configuration;
 using Shout.Endpoints;
 
 namespace Shout.Client;
@@ -47,7 +48,7 @@ internal static class WebSocketDialer
         socket.Options.CollectHttpResponseDetails = true;
 
         // One deadline for the whole dial (every address, then TLS, then the upgrade), beside the per-address connect timeout.
-        var limit = (options.ConnectTimeout * candidates.Length) + options.TlsHandshakeTimeout;
+        var limit = TimerSpan.Sum(TimerSpan.Times(options.ConnectTimeout, candidates.Length), options.TlsHandshakeTimeout);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(limit);
         try

@@ -41,14 +41,16 @@ internal static class DurationParser
             }
         }
 
-        if (!double.TryParse(s, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number) || number < 0)
+        // Digits with an optional fraction and nothing else: double.TryParse alone also takes "NaN",
+        // "Infinity", "∞" and "-0" whatever the NumberStyles, and TimeSpan throws on the first two.
+        if (!IsPlainNumber(s) || !double.TryParse(s, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
         {
             error = Error(text);
             return false;
         }
 
         var milliseconds = number * scale;
-        if (double.IsInfinity(milliseconds) || milliseconds > Max.TotalMilliseconds)
+        if (!double.IsFinite(milliseconds) || milliseconds > Max.TotalMilliseconds)
         {
             error = TooLong(text);
             return false;
@@ -57,5 +59,29 @@ internal static class DurationParser
         value = TimeSpan.FromMilliseconds(milliseconds);
         error = "";
         return true;
+    }
+
+    /// <summary>ASCII digits with at most one decimal point and at least one digit: <c>5</c>, <c>1.5</c>, <c>.5</c>.</summary>
+    private static bool IsPlainNumber(string s)
+    {
+        var digits = 0;
+        var points = 0;
+        foreach (var c in s)
+        {
+            if (char.IsAsciiDigit(c))
+            {
+                digits++;
+            }
+            else if (c == '.' && ++points == 1)
+            {
+                continue;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        return digits > 0;
     }
 }

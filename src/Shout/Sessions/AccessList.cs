@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Shout.Configuration;
 
 namespace Shout.Sessions;
 
@@ -84,8 +85,13 @@ public sealed class AccessList
         return new([.. allow], [.. deny]);
     }
 
-    /// <summary>Reads an access file (see <see cref="With"/>) and adds its rules.</summary>
-    public AccessList Load(string path) => With(File.ReadAllLines(path), path);
+    /// <summary>
+    /// Reads an access file (see <see cref="With"/>) and adds its rules. Only a regular file of at most
+    /// 1 MiB is read, so a device or a FIFO named by mistake cannot hang a start or a reload.
+    /// </summary>
+    /// <exception cref="IOException">The file cannot be read, is not a regular file, or is too large.</exception>
+    public AccessList Load(string path) =>
+        With(OptionFile.ReadAllText("--access-file", path, SizeLimits.TextFile).Split('\n').Select(l => l.TrimEnd('\r')), path);
 
     /// <summary>True when <paramref name="address"/> may connect: not denied, and allowed when there is an allow list.</summary>
     public bool IsAllowed(IPAddress address)

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Shout.Configuration;
 
 namespace Shout.Server.Tls;
 
@@ -15,29 +17,24 @@ internal static class ServerCertificates
             return CreateSelfSigned();
         }
 
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"TLS certificate file '{path}' does not exist", path);
-        }
-
+        // Read through OptionFile: a device or FIFO named by mistake must not hang a start or a reload.
+        var certificate = OptionFile.ReadAllBytes("--tls-cert", path, SizeLimits.CertificateFile);
         try
         {
             if (options.KeyPath is { Length: > 0 } keyPath)
             {
-                return options.Password is { } password
-                    ? X509Certificate2.CreateFromEncryptedPemFile(path, password, keyPath)
-                    : X509Certificate2.CreateFromPemFile(path, keyPath);
+                var key = OptionFile.ReadAllText("--tls-key", keyPath, SizeLimits.CertificateFile);
+                return FromPem(Encoding.UTF8.GetString(certificate), key, options.Password);
             }
 
             // A PEM file may hold the certificate and its key together; anything else is PKCS#12.
-            if (File.ReadAllText(path).Contains("-----BEGIN", StringComparison.Ordinal))
+            var text = Encoding.UTF8.GetString(certificate);
+            if (text.Contains("-----BEGIN", StringComparison.Ordinal))
             {
-                return options.Password is { } password
-                    ? X509Certificate2.CreateFromEncryptedPemFile(path, password)
-                    : X509Certificate2.CreateFromPemFile(path);
+                return FromPem(text, text, options.Password);
             }
 
-            return X509CertificateLoader.LoadPkcs12FromFile(path, options.Password);
+            return X509CertificateLoader.LoadPkcs12(certificate, options.Password);
         }
         catch (CryptographicException e)
         {
@@ -45,6 +42,9 @@ internal static class ServerCertificates
                 + "(give a PKCS#12 file, or a PEM certificate with its key in the file or in --tls-key)", e);
         }
     }
+
+    private static X509Certificate2 FromPem(string certificate, string key, string? password) =>
+        password is null ? X509Certificate2.CreateFromPem(certificate, key) : X509Certificate2.CreateFromEncryptedPem(certificate, key, password);
 
     /// <summary>
     /// A self-signed ECDSA P-256 certificate for localhost, 127.0.0.1 and ::1, valid from a day ago
