@@ -31,30 +31,17 @@ internal static class ReloadToken
     /// The token in the first line of <paramref name="path"/>, trimmed; a missing file, one larger than
     /// 4 KiB (a device such as <c>/dev/zero</c> too) or a bad token is a one-line <see cref="FormatException"/>.
     /// </summary>
-    /// <remarks>Option files are read size-capped here; the shared reader of option files (regular files only) can replace the read.</remarks>
     public static string Read(string path)
     {
         string text;
         try
         {
-            if (Directory.Exists(path))
-            {
-                throw new IOException("a directory, not a file");
-            }
-
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
-            var buffer = new byte[MaxFileBytes + 1];
-            var read = file.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-            if (read > MaxFileBytes)
-            {
-                throw new IOException($"larger than {MaxFileBytes} bytes");
-            }
-
-            text = Encoding.UTF8.GetString(buffer, 0, read);
+            // Regular files only, size-capped, read with a timeout: a FIFO or a device never blocks the start or a reload.
+            text = Configuration.OptionFile.ReadAllText("--reload-token-file", path, MaxFileBytes);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IOException e)
         {
-            throw new FormatException($"--reload-token-file {path}: {(e is FileNotFoundException ? "does not exist" : e.Message)}", e);
+            throw new FormatException(e.Message, e);
         }
 
         var token = text.Split('\n', 2)[0].Trim();

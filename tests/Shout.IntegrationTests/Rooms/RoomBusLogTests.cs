@@ -67,7 +67,7 @@ public sealed class RoomBusLogTests
 
     [Theory]
     [InlineData("--bus nats://127.0.0.1:4222 --bus-user shout", "--bus-user needs its password in SHOUT_BUS_PASSWORD")]
-    [InlineData("--bus nats://127.0.0.1:4222 --bus-creds /nonexistent/shout.creds", "--bus-creds: /nonexistent/shout.creds is not a readable file")]
+    [InlineData("--bus nats://127.0.0.1:4222 --bus-creds /nonexistent/shout.creds", "--bus-creds /nonexistent/shout.creds: does not exist")]
     [InlineData("--bus-ca /nonexistent/ca.pem", "bus credentials and TLS settings need --bus")]
     [InlineData("--bus nats://127.0.0.1:4222 --bus-nkey /etc/hostname --bus-creds /etc/hostname", "use one way to authenticate to the bus")]
     public async Task Bus_settings_that_cannot_work_are_refused_at_start_in_one_line(string options, string expected)

@@ -76,9 +76,18 @@ public sealed class ShoutBusOptions
 
         foreach (var (file, option) in new[] { (CredsFile, "--bus-creds"), (NKeyFile, "--bus-nkey"), (CaFile, "--bus-ca") })
         {
-            if (file is not null && !File.Exists(file))
+            if (file is not null)
             {
-                problems.Add($"{option}: {file} is not a readable file");
+                try
+                {
+                    // The NATS client reads these itself: check first that each is a small regular file, so a
+                    // device or a FIFO is one line at start, never a hang or an unbounded read.
+                    _ = Configuration.OptionFile.ReadAllBytes(option, file, Configuration.SizeLimits.TextFile);
+                }
+                catch (IOException e)
+                {
+                    problems.Add(e is Configuration.OptionFileException ? e.Message : $"{option}: {file} is not a readable file");
+                }
             }
         }
 
