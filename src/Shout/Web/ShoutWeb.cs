@@ -62,6 +62,8 @@ internal static class ShoutWeb
 
     public static void Map(WebApplication app)
     {
+        // Before the WebSocket middleware, so the socket it creates reads through the frame watch.
+        app.Use(Frames.FrameLimitStream.Middleware(app.Services.GetRequiredService<ShoutWebOptions>().MaxMessageBytes));
         app.UseWebSockets();
         var assets = app.Services.GetRequiredService<EmbeddedAssets>();
         foreach (var path in assets.Paths)
