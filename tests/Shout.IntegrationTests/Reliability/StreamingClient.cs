@@ -107,7 +107,15 @@ internal sealed class StreamingClient : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        _client.Reset();
+        try
+        {
+            _client.Reset();
+        }
+        catch (ObjectDisposedException)
+        {
+            // A cancelled WebSocket receive already aborted the socket.
+        }
+
         await Task.WhenAll(_reading, _writing).WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _client.DisposeAsync();
         _stop.Dispose();
