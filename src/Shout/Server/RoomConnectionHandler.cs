@@ -89,6 +89,7 @@ internal sealed class RoomConnectionHandler(ShoutServerOptions options, SessionR
     private async Task<CloseReason> ReadAsync(PipeReader input, RoomSession room, SessionTimeouts timeouts, Session session)
     {
         var member = room.Member;
+        var turn = default(FairTurn);
         while (true)
         {
             var result = await input.ReadAsync();
@@ -130,6 +131,12 @@ internal sealed class RoomConnectionHandler(ShoutServerOptions options, SessionR
             if (ShoutConnectionHandler.Ending(frame.Action, draining, expired, result.IsCompleted, lifecycle, session) is { } ending)
             {
                 return ending;
+            }
+
+            if (turn.Spend(frame.Consumed))
+            {
+                // Give the I/O thread back to the other sockets it serves (row 32).
+                await Task.Yield();
             }
         }
     }

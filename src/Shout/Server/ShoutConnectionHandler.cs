@@ -48,6 +48,7 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, Session
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
         var reason = CloseReason.Reset;
+        var turn = default(FairTurn);
         try
         {
             while (true)
@@ -107,6 +108,12 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, Session
                 {
                     reason = ending;
                     break;
+                }
+
+                if (turn.Spend(frame.Consumed))
+                {
+                    // Give the I/O thread back to the other sockets it serves (row 32).
+                    await Task.Yield();
                 }
             }
 

@@ -32,6 +32,8 @@ internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
     private byte[]? _input;
     private byte[]? _output;
     private bool _inMessage;
+    private FairTurn _turn;
+    private bool _oversized;
 
     public MessageSession(WebSocket socket, Session session, SessionSettings settings, int maxMessageBytes, ShoutMetrics metrics,
         TimeProvider clock, CancellationToken stopping)
@@ -68,6 +70,11 @@ internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
                 var received = await ReceiveAsync(_input.AsMemory(carry, ChunkSize - carry));
                 if (received is not { } r)
                 {
+                    if (Volatile.Read(ref _oversized))
+                    {
+                        return await CloseAsync(WebSocketCloseStatus.MessageTooBig, $"message larger than {_maxMessageBytes} bytes", CloseReason.MessageTooBig);
+                    }
+
                     var reason = _stopping.IsCancellationRequested ? CloseReason.ServerDrain : _timeouts.Expired ?? CloseReason.IdleTimeout;
                     return await CloseAsync(reason == CloseReason.ServerDrain ? WebSocketCloseStatus.EndpointUnavailable : WebSocketCloseStatus.NormalClosure,
                         reason == CloseReason.ServerDrain ? "server shutting down" : "idle timeout", reason);
@@ -89,6 +96,11 @@ internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
 
                 _inMessage = !result.EndOfMessage;
                 carry = await AnswerAsync(carry + result.Count, result.MessageType, result.EndOfMessage);
+                if (_turn.Spend(result.Count))
+                {
+                    // Give the I/O thread back to the other sockets it serves (row 32).
+                    await Task.Yield();
+                }
             }
             while (!result.EndOfMessage);
 
@@ -148,7 +160,7 @@ internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
         Volatile.Write(ref _interrupt, interrupt);
 
         // A timeout or stop that fired before the wait was published must not be lost.
-        if (_timeouts.Expired is not null || (_stopping.IsCancellationRequested && !_inMessage))
+        if (_timeouts.Expired is not null || Volatile.Read(ref _oversized) || (_stopping.IsCancellationRequested && !_inMessage))
         {
             interrupt.TrySetResult();
         }
@@ -211,6 +223,16 @@ internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
         {
             Interrupt();
         }
+    }
+
+    /// <summary>
+    /// The client declared a message over the limit in a frame header (the transport watches them):
+    /// stop waiting for its payload and close with 1009 now.
+    /// </summary>
+    public void RefuseOversized()
+    {
+        Volatile.Write(ref _oversized, true);
+        Interrupt();
     }
 
     /// <inheritdoc />

@@ -71,6 +71,7 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
         Task interrupted, int maxLineLength)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
+        var turn = default(FairTurn);
         while (true)
         {
             // One receive at a time; raced against the idle timeout and the server's stop.
@@ -88,6 +89,12 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
 
             timeouts.Received();
             buffer.Advance(result.Count);
+            if (turn.Spend(result.Count))
+            {
+                // Give the I/O thread back to the other sockets it serves (row 32).
+                await Task.Yield();
+            }
+
             if (buffer.WrittenCount > maxLineLength + 1 || result.EndOfMessage)
             {
                 // A message is a line: the framer refuses one over the limit, as on TCP.

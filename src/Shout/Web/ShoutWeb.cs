@@ -71,6 +71,8 @@ internal static class ShoutWeb
         // Before any route: a connection over a limit is answered 503, then a request's Host and admin paths are checked.
         app.Use(WebAdmission.AnswerRefusedAsync);
         app.Use(new WebGate(app.Services.GetRequiredService<ShoutWebOptions>()).InvokeAsync);
+        // Before the WebSocket middleware, so the socket it creates reads through the frame watch.
+        app.Use(Frames.FrameLimitStream.Middleware(app.Services.GetRequiredService<ShoutWebOptions>().MaxMessageBytes));
         app.UseWebSockets();
         var assets = app.Services.GetRequiredService<EmbeddedAssets>();
         foreach (var path in assets.Paths)

@@ -64,7 +64,8 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
                 KeepAliveInterval = options.KeepAliveInterval,
                 KeepAliveTimeout = options.KeepAliveTimeout,
             });
-            await ServeAsync(lifecycle.Open(id, transport, remote, ticket), socket, context.RequestAborted);
+            await ServeAsync(lifecycle.Open(id, transport, remote, ticket), socket, context.Features.Get<Frames.FrameLimitStream>(),
+                context.RequestAborted);
         }
         finally
         {
@@ -78,7 +79,7 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
         await context.Response.WriteAsync($"ERR {message}\n");
     }
 
-    private async Task ServeAsync(Session session, WebSocket socket, CancellationToken aborted)
+    private async Task ServeAsync(Session session, WebSocket socket, Frames.FrameLimitStream? frames, CancellationToken aborted)
     {
         if (rooms is not null)
         {
@@ -88,6 +89,7 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
 
         using var messages = new MessageSession(socket, session, rules.Current, options.MaxMessageBytes, metrics, clock,
             drain.Token);
+        frames?.OnExceeded(messages.RefuseOversized);
         var reason = CloseReason.Reset;
         try
         {

@@ -45,6 +45,7 @@ internal sealed partial class ServedProcess : IAsyncDisposable
             "tls" => ["-l", "tls://127.0.0.1:0"],
             "ws" => ["-l", "tcp://127.0.0.1:0", "--web", "http://127.0.0.1:0"],
             "wss" => ["-l", "tcp://127.0.0.1:0", "--web", "https://127.0.0.1:0"],
+            "udp" => ["-l", "udp://127.0.0.1:0"],
             _ => throw new ArgumentException($"{transport} has no serve process test here", nameof(transport)),
         };
         var prefix = transport.Name switch
@@ -54,6 +55,7 @@ internal sealed partial class ServedProcess : IAsyncDisposable
             "tcp4" => "tcp://127.0.0.1:",
             "tcp6" => "tcp://[::1]:",
             "unix" => "unix://",
+            "udp" => "udp://127.0.0.1:",
             _ => "tls://127.0.0.1:",
         };
         string[] level = verbose ? ["--verbose"] : [];
@@ -73,6 +75,7 @@ internal sealed partial class ServedProcess : IAsyncDisposable
 
             Func<IPAddress, Task<MatrixClient>> dial = transport.IsWebSocket
                 ? from => WebSocketMatrixClient.ConnectAsync(new UriBuilder(address) { Scheme = transport.IsTls ? "wss" : "ws", Path = "/ws" }.Uri, pin, from)
+                : transport.IsDatagram ? from => Task.FromResult<MatrixClient>(DatagramMatrixClient.Connect(ShoutEndpoint.Parse(address), from))
                 : from => StreamMatrixClient.ConnectAsync(ShoutEndpoint.Parse(address), pin, from);
             return new ServedProcess(process, dial, address, pin);
         }

@@ -61,6 +61,7 @@ internal sealed class DrainClient : IAsyncDisposable
     private async Task WriteAsync(Task reading)
     {
         var batch = new StringBuilder();
+        var turn = new ClientTurn();
         for (var k = 0; !reading.IsCompleted; k++)
         {
             while (!Flood && Interlocked.Read(ref _sentCount) - ReceivedCount > Window && !reading.IsCompleted)
@@ -85,6 +86,11 @@ internal sealed class DrainClient : IAsyncDisposable
             try
             {
                 await _client.SendAsync(bytes);
+                if (turn.Spend(bytes.Length))
+                {
+                    // A send that completes at once never leaves the thread: give the pool's other work (the next client's connect) its turn.
+                    await Task.Yield();
+                }
             }
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or System.Net.WebSockets.WebSocketException
                 or InvalidOperationException or ObjectDisposedException)
@@ -97,6 +103,7 @@ internal sealed class DrainClient : IAsyncDisposable
     private async Task ReadAsync()
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var turn = new ClientTurn();
         try
         {
             while (await _client.ReceiveSomeAsync(deadline.Token) is { } data)
@@ -106,6 +113,11 @@ internal sealed class DrainClient : IAsyncDisposable
                 if (_progress.CurrentCount == 0)
                 {
                     _progress.Release();
+                }
+
+                if (turn.Spend(data.Length))
+                {
+                    await Task.Yield();
                 }
             }
         }

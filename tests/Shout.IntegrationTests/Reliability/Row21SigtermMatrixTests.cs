@@ -35,9 +35,13 @@ public sealed class Row21SigtermMatrixTests(ITestOutputHelper output)
         var transport = MatrixTransport.Named(name);
         await using var server = await ServedProcess.StartAsync(transport, "--shutdown-timeout", "20s");
         var clients = new List<DrainClient>();
+        var slowestOpen = TimeSpan.Zero;
         for (var i = 0; i < Clients; i++)
         {
+            // Each opens while the earlier ones stream (row 32): reported, so a starved connect shows in the log.
+            var opening = System.Diagnostics.Stopwatch.StartNew();
             clients.Add(new DrainClient(await server.OpenAsync(transport.Loopback), i));
+            slowestOpen = opening.Elapsed > slowestOpen ? opening.Elapsed : slowestOpen;
         }
 
         await Eventually.TrueAsync(() => clients.All(c => c.ReceivedCount > 4096), TimeSpan.FromSeconds(60), () => "clients not all answered yet");
@@ -78,7 +82,8 @@ public sealed class Row21SigtermMatrixTests(ITestOutputHelper output)
         }
 
         output.WriteLine($"{transport}: {Clients} clients, {clients.Sum(c => c.Sent.Length) / 1024} KiB sent in all; "
-            + $"{clients.Count(c => c.EndedByReset)} saw a reset; {lost} bytes written by the server and lost; SIGTERM to exit {exited.TotalMilliseconds:F0} ms");
+            + $"{clients.Count(c => c.EndedByReset)} saw a reset; {lost} bytes written by the server and lost; SIGTERM to exit {exited.TotalMilliseconds:F0} ms; "
+            + $"slowest connect beside the streaming clients {slowestOpen.TotalMilliseconds:F0} ms");
         foreach (var client in clients)
         {
             await client.DisposeAsync();

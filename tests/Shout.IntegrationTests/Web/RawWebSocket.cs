@@ -66,6 +66,20 @@ internal sealed class RawWebSocket : IDisposable
         await _stream.WriteAsync(header.Concat(masked).ToArray());
     }
 
+    /// <summary>Sends a masked frame header declaring <paramref name="length"/> payload bytes (8-byte length), and no payload.</summary>
+    public async Task SendHeaderAsync(byte opcode, ulong length, bool fin = true)
+    {
+        var header = new byte[14];
+        header[0] = (byte)((fin ? 0x80 : 0) | opcode);
+        header[1] = 0x80 | 127;
+        BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(2), length);
+        header[10] = 0x12;
+        header[11] = 0x34;
+        header[12] = 0x56;
+        header[13] = 0x78;
+        await _stream.WriteAsync(header);
+    }
+
     /// <summary>Reads one frame: opcode and payload.</summary>
     public async Task<(byte Opcode, byte[] Payload)> ReadFrameAsync(TimeSpan? timeout = null)
     {

@@ -7,7 +7,8 @@ namespace Shout.Server.Admission;
 /// <summary>
 /// The session core's admission step as Kestrel connection middleware, in front of every stream
 /// listener (before TLS, so a refused client costs no handshake). A denied client is closed before
-/// anything is read; one over a limit is told why in one line, then closed.
+/// anything is read; one over a limit is told why in one line, then closed (on TLS closed without
+/// a byte: no plaintext before a handshake).
 /// </summary>
 internal static partial class StreamAdmission
 {
@@ -18,7 +19,13 @@ internal static partial class StreamAdmission
                 PeerAddress.Describe(connection.RemoteEndPoint), out var refusal);
             if (ticket is null)
             {
-                await TellAsync(connection, refusal.StreamLine(), logger);
+                // A TLS client expects a handshake: a plaintext line would be its first bytes from
+                // the server, read as a malformed record. It is closed without a byte, as Kestrel does.
+                if (transport != TransportKind.Tls)
+                {
+                    await TellAsync(connection, refusal.StreamLine(), logger);
+                }
+
                 return;
             }
 
