@@ -20,4 +20,19 @@ internal static class Eventually
             await Task.Delay(20);
         }
     }
+
+    /// <summary>As above, for a condition that must itself wait (an HTTP scrape).</summary>
+    public static async Task TrueAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<string> describe)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"not true within {timeout.TotalSeconds:0.#} s: {describe()}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
 }

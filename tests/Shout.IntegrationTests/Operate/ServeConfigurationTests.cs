@@ -112,7 +112,7 @@ public sealed class ServeConfigurationTests
     {
         var dir = Repo.TempDir();
         var file = Path.Combine(dir, "appsettings.json");
-        await File.WriteAllTextAsync(file, """{ "Shout": { "Listen": "tcp://127.0.0.1:0", "Mode": "line" } }""");
+        await File.WriteAllTextAsync(file, """{ "Shout": { "Listen": "tcp://127.0.0.1:0", "Web": "none", "Mode": "line" } }""");
         await using (var server = ProcessHarness.Start("dotnet", [Repo.CliDll, "serve"], workingDirectory: dir))
         {
             var output = await server.WaitForLineAsync("Shout listening on tcp://127.0.0.1:", TimeSpan.FromSeconds(60));

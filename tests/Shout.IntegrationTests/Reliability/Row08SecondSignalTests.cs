@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Shout.IntegrationTests.Infrastructure;
+using Shout.IntegrationTests.Matrix;
 
 namespace Shout.IntegrationTests.Reliability;
 
@@ -12,15 +13,23 @@ public sealed class Row08SecondSignalTests
     [Fact]
     public async Task Row08_during_the_drain_new_connections_are_refused_and_a_second_signal_exits_at_once()
     {
-        // A client that never reads keeps the drain waiting for the whole minute of --shutdown-timeout.
-        await using var server = ProcessHarness.StartShout("serve", "-l", "tcp://127.0.0.1:0",
-            "--shutdown-timeout", "60s", "--write-timeout", "0");
-        var endpoint = await server.WaitForTcpListeningAsync();
+        // A client that never reads keeps the drain waiting for the whole minute of --shutdown-timeout,
+        // but only once the server holds replies its kernel buffers cannot take: until then a drain
+        // writes everything into the socket and closes within the 2 s linger. So the signal waits for
+        // the server's own word that a reply is waiting for its reader (not a moment when the client's
+        // send buffer happens to be full, which a loaded machine reaches before the server stalls).
+        await using var served = await ServedProcess.StartAsync(MatrixTransport.Tcp4, verbose: false,
+            ["--shutdown-timeout", "60s", "--write-timeout", "10m", "--web", "http://127.0.0.1:0"]);
+        var server = served.Process;
+        var endpoint = Shout.Endpoints.ShoutEndpoint.Parse(served.Address);
         using var stuck = await RawClient.ConnectAsync(endpoint);
         stuck.ReceiveBufferSize = 4096;
         var flood = FloodAsync(stuck);
 
-        await server.WaitForOutputAsync(_ => flood.IsCompleted || !stuck.Poll(0, SelectMode.SelectWrite), TimeSpan.FromSeconds(30));
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        await Eventually.TrueAsync(async () => flood.IsCompleted || await served.MetricAsync(http, "connections_write_waiting") >= 1,
+            TimeSpan.FromSeconds(60), () => "the server never reported a reply waiting for the client that does not read");
+        Assert.False(flood.IsCompleted, "the flood ended: the server closed the connection before the drain");
         server.Signal(15);
         await server.WaitForLineAsync("Shout draining", TimeSpan.FromSeconds(30));
         await Eventually.TrueAsync(() => Refused(endpoint.Port), TimeSpan.FromSeconds(15), () => "the listener still accepts during the drain");
