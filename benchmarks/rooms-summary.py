@@ -18,12 +18,22 @@ out, rates, rounds = sys.argv[1], [int(r) for r in sys.argv[2].split()], int(sys
 servers = ("ncat", "shout", "shoutq")
 
 
+def from_bench(r):
+    """`shout bench room --json` names its numbers in snake_case with units; roomgen in camelCase."""
+    if "deliveries_per_second" not in r:
+        return r
+    seconds = r.get("measured_seconds") or 0
+    return {**r, "deliveriesPerSecond": r["deliveries_per_second"], "expected": r["deliveries_owed"],
+            "clientCpuSeconds": r["client_cpu_seconds"], "clientCores": r["client_cpu_seconds"] / seconds if seconds else 0,
+            "serverMicrosecondsPerDelivery": r.get("server_cpu_us_per_delivery")}
+
+
 def load(server, rate):
     runs = []
     for n in range(1, rounds + 1):
         try:
             with open(f"{out}/c100-{server}-r{rate}-{n}.json") as f:
-                runs.append(json.load(f))
+                runs.append(from_bench(json.load(f)))
         except (OSError, ValueError):
             pass
     return runs

@@ -102,7 +102,7 @@ internal static class BenchCommand
             var benchMode = parse.GetValue(mode);
             if (benchMode == BenchMode.Room)
             {
-                return await room.RunAsync(parse, address, expect, rate, duration, serverPid, json, cancellationToken);
+                return await room.RunAsync(parse, address, expect, rate, duration, serverPid, json, interval, cancellationToken);
             }
 
             var endpoint = client.Endpoint(parse, address);

@@ -89,10 +89,15 @@ internal static class BenchReport
             }
         }
 
-        Row("bench CPU/msg", r.ClientCpuMicrosecondsPerMessage is { } client ? string.Create(Invariant, $"{client:0.00} µs") : "unknown");
-        Row("server CPU/msg", r.ServerCpuMicrosecondsPerMessage is { } server
-            ? string.Create(Invariant, $"{server:0.00} µs (pid {r.ServerPid})")
-            : r.ServerPid is null ? "unknown (no local server process; give --server-pid)" : "unknown");
+        // Held connections send one message each and then idle: CPU per message would mean nothing there.
+        if (!hold)
+        {
+            Row("bench CPU/msg", r.ClientCpuMicrosecondsPerMessage is { } client ? string.Create(Invariant, $"{client:0.00} µs") : "unknown");
+            Row("server CPU/msg", r.ServerCpuMicrosecondsPerMessage is { } server
+                ? string.Create(Invariant, $"{server:0.00} µs (pid {r.ServerPid})")
+                : r.ServerPid is null ? "unknown (no local server process; give --server-pid)" : "unknown");
+        }
+
         Row("mismatches", r.Mismatches.ToString(Invariant), r.Mismatches == 0 ? "green" : "red bold");
         foreach (var (kind, count) in r.Errors)
         {

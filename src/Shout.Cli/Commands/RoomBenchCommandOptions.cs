@@ -1,21 +1,16 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
 using Shout.Cli.Parsing;
 using Shout.Client;
 using Shout.Configuration;
 using Shout.Endpoints;
 using Shout.Load;
 using Shout.Load.Room;
-using Spectre.Console;
 
 namespace Shout.Cli.Commands;
 
 /// <summary><c>shout bench room</c>: the options only room mode has, and how its result is printed.</summary>
 internal sealed class RoomBenchCommandOptions
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     private readonly Option<int> _members = new("--members", "-m")
     {
         Description = "room: members connected. Default 100.",
@@ -57,7 +52,7 @@ internal sealed class RoomBenchCommandOptions
     }
 
     public async Task<int> RunAsync(ParseResult parse, Option<ShoutEndpoint> address, Option<BenchExpect> expect, Option<int?> rate,
-        Option<TimeSpan?> duration, Option<int?> serverPid, Option<bool> json, CancellationToken cancellationToken)
+        Option<TimeSpan?> duration, Option<int?> serverPid, Option<bool> json, Option<TimeSpan?> interval, CancellationToken cancellationToken)
     {
         var options = new RoomBenchOptions
         {
@@ -70,63 +65,57 @@ internal sealed class RoomBenchCommandOptions
             ShoutRooms = parse.GetValue(expect) == BenchExpect.Upper,
             ServerPid = parse.GetValue(serverPid),
         };
+        var quiet = parse.GetValue(json);
+        var intervals = parse.GetValue(interval) is { } every && every > TimeSpan.Zero
+            ? new RoomBenchIntervals(every, quiet ? null : i => Console.Out.WriteLine(RoomBenchIntervals.Format(i)))
+            : null;
+
+        // Ctrl+C stops the senders early; what was sent is still drained, checked and reported, marked INTERRUPTED.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
         RoomBenchResult result;
         try
         {
             options.Validate();
-            var quiet = parse.GetValue(json);
-            result = await RoomBench.RunAsync(options, quiet ? null : line => Console.Error.WriteLine(line), cancellationToken);
+            result = await RoomBench.RunAsync(options, quiet ? null : line => Console.Error.WriteLine(line), intervals is null ? null : intervals.OnProgress, stop.Token);
+            intervals?.Finish();
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync("shout: bench room interrupted before the first line was sent; nothing measured");
+            return BenchCommand.Interrupted;
         }
         catch (Exception e) when (e is ArgumentException or TimeoutException || ClientErrors.IsConnectionFailure(e))
         {
             await Console.Error.WriteLineAsync($"shout: {(ClientErrors.IsConnectionFailure(e) ? ClientErrors.Describe(e, options.Endpoints[0]) : e.Message)}");
             return 1;
         }
-
-        if (parse.GetValue(json))
+        finally
         {
-            await Console.Out.WriteLineAsync(JsonSerializer.Serialize(result, Json));
+            Console.CancelKeyPress -= onCancel;
+        }
+
+        result = result with { Interrupted = stop.IsCancellationRequested };
+        var where = string.Join(", ", options.Endpoints);
+        if (quiet)
+        {
+            await Console.Out.WriteLineAsync(RoomBenchReport.Json(result, where, intervals?.All ?? []));
         }
         else
         {
-            Print(result);
+            RoomBenchReport.Print(result, where, plain: Console.IsOutputRedirected);
         }
 
-        return result.Lost + result.Duplicated + result.Reordered + result.Malformed > 0 ? 2 : result.Delivered > 0 ? 0 : 1;
-    }
-
-    private static void Print(RoomBenchResult r)
-    {
-        var table = new Table().Border(TableBorder.Rounded).AddColumn("bench room").AddColumn(new TableColumn("").RightAligned());
-        void Row(string name, string value) => table.AddRow(Markup.Escape(name), Markup.Escape(value));
-        var c = CultureInfo.InvariantCulture;
-        Row("members / rooms / senders", string.Create(c, $"{r.Members} / {r.Rooms} / {r.Senders}"));
-        Row("lines sent", r.Sent.ToString("N0", c));
-        Row("deliveries owed", r.Expected.ToString("N0", c));
-        Row("delivered (once, in order)", r.Delivered.ToString("N0", c));
-        Row("lost / duplicated / reordered", string.Create(c, $"{r.Lost} / {r.Duplicated} / {r.Reordered}"));
-        Row("deliveries/s", r.DeliveriesPerSecond.ToString("N0", c));
-        if (r.Malformed > 0)
+        if (result.Lost + result.Duplicated + result.Reordered + result.Malformed > 0)
         {
-            Row("malformed lines (bytes of senders interleaved)", r.Malformed.ToString("N0", c));
+            return 2;
         }
 
-        Row("client CPU (cores busy)", string.Create(c, $"{r.ClientCpuSeconds:N1} s ({r.ClientCores:N2} of {Environment.ProcessorCount})"));
-        if (r.ServerCpuSeconds is { } server)
-        {
-            Row("server CPU / per delivery", string.Create(c, $"{server:N1} s / {r.ServerMicrosecondsPerDelivery:N3} µs"));
-        }
-        Row("fan-out latency p50 / p99 / p99.9 / max", string.Create(c, $"{r.Latency.P50:N0} / {r.Latency.P99:N0} / {r.Latency.P999:N0} / {r.Latency.Max:N0} µs"));
-        if (r.ServerMemory is { } m)
-        {
-            Row("server RSS before / with members", string.Create(c, $"{m.BaselineBytes / 1048576.0:N1} / {m.HeldBytes / 1048576.0:N1} MiB"));
-            Row("server RSS per member", string.Create(c, $"{m.BytesPerConnection / 1024:N1} KiB"));
-        }
-
-        AnsiConsole.Write(table);
-        if (r.Lost + r.Duplicated + r.Reordered > 0)
-        {
-            AnsiConsole.MarkupLine($"[red bold]{r.Lost} lost, {r.Duplicated} duplicated, {r.Reordered} reordered[/]");
-        }
+        return result.Interrupted ? BenchCommand.Interrupted : result.Delivered > 0 ? 0 : 1;
     }
 }

@@ -81,42 +81,64 @@ internal static class StatesCommand
 
     private static async Task<int> WatchAsync(int[] ports, StatesView view, TimeSpan interval, CancellationToken cancellationToken)
     {
-        // Ctrl+C ends the watch normally rather than killing the process mid-frame.
+        // Ctrl+C ends the watch between frames rather than killing the process mid-frame; the exit
+        // code is 130 as chat's, bench's and trace's (a shell's code for a command stopped by SIGINT).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Console.CancelKeyPress += (_, e) =>
+        ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             e.Cancel = true;
             stop.Cancel();
         };
+        Console.CancelKeyPress += onCancel;
         using var timer = new PeriodicTimer(interval < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : interval);
         try
         {
             if (view != StatesView.Table)
             {
-                do
+                try
                 {
-                    Show(ports, view);
-                    await Console.Out.FlushAsync(stop.Token);
+                    do
+                    {
+                        Show(ports, view);
+                        await Console.Out.FlushAsync(stop.Token);
+                    }
+                    while (await timer.WaitForNextTickAsync(stop.Token));
                 }
-                while (await timer.WaitForNextTickAsync(stop.Token));
-                return 0;
+                catch (OperationCanceledException)
+                {
+                }
+
+                return Interrupted;
             }
 
+            // The loop ends inside the live display, which then draws one last frame (without the
+            // "refreshing" footer) and leaves it on the screen: what was watched stays readable.
             await AnsiConsole.Live(StatesRenderer.Render(StatesSnapshot.Take(ports), live: true, Console.WindowHeight)).StartAsync(async context =>
             {
-                while (await timer.WaitForNextTickAsync(stop.Token))
+                try
                 {
-                    context.UpdateTarget(StatesRenderer.Render(StatesSnapshot.Take(ports), live: true, Console.WindowHeight));
+                    while (await timer.WaitForNextTickAsync(stop.Token))
+                    {
+                        context.UpdateTarget(StatesRenderer.Render(StatesSnapshot.Take(ports), live: true, Console.WindowHeight));
+                    }
                 }
-            });
-        }
-        catch (OperationCanceledException)
-        {
-            // Ctrl+C: the last frame stays on screen.
-        }
+                catch (OperationCanceledException)
+                {
+                }
 
-        return 0;
+                context.UpdateTarget(StatesRenderer.Render(StatesSnapshot.Take(ports), live: false, Console.WindowHeight));
+                context.Refresh();
+            });
+            return Interrupted;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
     }
+
+    /// <summary>Exit code of a watch stopped by Ctrl+C.</summary>
+    private const int Interrupted = 130;
 
     private enum StatesView
     {

@@ -21,8 +21,8 @@ internal static class StatesRenderer
               + $"  [dim]total[/] {snapshot.Entries.Count}");
         var room = height is { } h ? Math.Max(1, h - Overhead - 1) : int.MaxValue;
         var showLegend = snapshot.Entries.Count + StatesSnapshot.Legend.Length <= room;
-        var maxRows = snapshot.Entries.Count <= room ? snapshot.Entries.Count : room - 1;
-        var rows = 0;
+        var groups = snapshot.Groups.ToList();
+        var budget = RowBudget(groups.Select(g => g.Count()).ToList(), room);
         var ports = snapshot.Ports.Count == 0 ? "every port" : "port " + string.Join(", ", snapshot.Ports);
         var table = new Table()
             .Border(TableBorder.Rounded)
@@ -32,25 +32,28 @@ internal static class StatesRenderer
             .AddColumn("Side")
             .AddColumn("Local")
             .AddColumn("Remote");
-        foreach (var group in snapshot.Groups)
+        for (var g = 0; g < groups.Count; g++)
         {
+            var group = groups[g];
+            var count = group.Count();
+            var name = $"[{Colour(group.Key)}]{TcpStateTable.StateName(group.Key)}[/]";
+            var countText = count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+            // A state whose sockets do not all fit lists what does and one row for the rest, so every
+            // state present has a row, however many sockets another state has.
+            var listed = budget[g] >= count ? count : budget[g] - 1;
             var first = true;
-            foreach (var entry in group)
+            foreach (var entry in group.Take(listed))
             {
-                if (rows == maxRows)
-                {
-                    break;
-                }
-
-                rows++;
-
-                table.AddRow(
-                    first ? $"[{Colour(group.Key)}]{TcpStateTable.StateName(group.Key)}[/]" : "",
-                    first ? group.Count().ToString(System.Globalization.CultureInfo.InvariantCulture) : "",
-                    snapshot.Side(entry),
-                    Markup.Escape(entry.Local.ToString()),
-                    Markup.Escape(entry.Remote.ToString()));
+                table.AddRow(first ? name : "", first ? countText : "", snapshot.Side(entry),
+                    Markup.Escape(entry.Local.ToString()), Markup.Escape(entry.Remote.ToString()));
                 first = false;
+            }
+
+            if (listed < count)
+            {
+                table.AddRow(first ? name : "", first ? countText : "", "",
+                    first ? $"[dim]{TcpStateTable.StateName(group.Key)} ×{count} (not listed)[/]" : $"[dim]… {count - listed} more[/]", "");
             }
         }
 
@@ -59,15 +62,41 @@ internal static class StatesRenderer
             table.AddRow("[dim](none)[/]", "", "", "", "");
         }
 
-        var shown = table.Rows.Count;
-        if (snapshot.Entries.Count > shown)
-        {
-            table.AddRow($"[dim]… {snapshot.Entries.Count - shown} more[/]", "", "", "", "");
-        }
-
         var legend = new Rows(StatesSnapshot.Legend.Select(l => new Markup("[dim]" + Markup.Escape(l) + "[/]")));
         var footer = live ? new Markup("[dim]refreshing; Ctrl+C to stop[/]") : new Markup("");
         return showLegend ? new Rows(counts, table, legend, footer) : new Rows(counts, table, footer);
+    }
+
+    /// <summary>
+    /// Rows per state within <paramref name="room"/>: all of them when everything fits, else at least
+    /// one per state and the rest shared out a row at a time, so a state of 2 sockets beside one of 80
+    /// keeps both of its rows.
+    /// </summary>
+    private static int[] RowBudget(List<int> counts, int room)
+    {
+        var budget = counts.Select(_ => 1).ToArray();
+        if (counts.Sum() <= room)
+        {
+            return [.. counts];
+        }
+
+        var left = room - counts.Count;
+        var growing = true;
+        while (left > 0 && growing)
+        {
+            growing = false;
+            for (var i = 0; i < counts.Count && left > 0; i++)
+            {
+                if (budget[i] < counts[i])
+                {
+                    budget[i]++;
+                    left--;
+                    growing = true;
+                }
+            }
+        }
+
+        return budget;
     }
 
     private static string Colour(TcpState state) => state switch

@@ -33,6 +33,7 @@ internal static class TraceCommand
         };
         var device = new Option<string?>("--interface", "-i") { Description = "Capture on this interface. Default: lo for a loopback address, else any." };
         var json = new Option<bool>("--json") { Description = "One JSON object per line: each packet, datagram and connection summary (fields in docs/trace.md)." };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Also print the capture filter (BPF, as tcpdump takes it) on stderr." };
         var connections = new Option<int>("--connections", "-n")
         {
             Description = "Stop after this many TCP connections have ended. Default 0: until Ctrl+C.",
@@ -52,7 +53,7 @@ internal static class TraceCommand
         };
         var command = new Command("trace", "Watch the packets of a port: handshake, data and four-way close, as the tutorial draws them (needs CAP_NET_RAW).")
         {
-            address, port, device, json, connections, linger, run,
+            address, port, device, json, verbose, connections, linger, run,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -66,7 +67,10 @@ internal static class TraceCommand
 
             var host = IPAddress.TryParse(endpoint.Host, out var ip) ? ip : null;
             var settings = new TraceRun(tracedPort, host, parse.GetValue(device) ?? WireCapture.InterfaceFor(host ?? IPAddress.Loopback),
-                parse.GetValue(json), parse.GetValue(connections), parse.GetValue(linger), parse.GetValue(run) ?? []);
+                parse.GetValue(json), parse.GetValue(connections), parse.GetValue(linger), parse.GetValue(run) ?? [])
+            {
+                Verbose = parse.GetValue(verbose),
+            };
             return await RunAsync(settings, cancellationToken);
         });
         return command;
@@ -89,14 +93,20 @@ internal static class TraceCommand
 
         using (capture)
         {
-            // Ctrl+C ends the trace normally: what was captured is printed, the exit code is 0.
+            // Ctrl+C ends the trace: what was captured is printed, and the exit code is 130 as for
+            // chat and bench (a shell's code for a command stopped by SIGINT).
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             Console.CancelKeyPress += (_, e) =>
             {
                 e.Cancel = true;
                 stop.Cancel();
             };
-            await Console.Error.WriteLineAsync($"shout: tracing tcp and udp port {settings.Port} on {capture.Interface} ({capture.Filter}); Ctrl+C to stop");
+            await Console.Error.WriteLineAsync($"shout: {TraceStatus.Describe(settings.Port, settings.Host, capture.Interface)}; Ctrl+C to stop");
+            if (settings.Verbose)
+            {
+                await Console.Error.WriteLineAsync($"shout: capture filter: {capture.Filter}");
+            }
+
             var printer = new TracePrinter(settings.Json, settings.Json || Console.IsOutputRedirected);
             var tracker = new WireTracker([settings.Port]);
             Process? child = null;
@@ -162,6 +172,11 @@ internal static class TraceCommand
                     // Ctrl+C.
                 }
 
+                if (stop.IsCancellationRequested)
+                {
+                    return Interrupted;
+                }
+
                 return child is { HasExited: true } ? child.ExitCode : 0;
             }
         }
@@ -201,7 +216,13 @@ internal static class TraceCommand
         }
     }
 
-    private sealed record TraceRun(int Port, IPAddress? Host, string Interface, bool Json, int Connections, TimeSpan Linger, string[] Command);
+    /// <summary>Exit code of a trace stopped by Ctrl+C, as chat's and bench's.</summary>
+    private const int Interrupted = 130;
+
+    private sealed record TraceRun(int Port, IPAddress? Host, string Interface, bool Json, int Connections, TimeSpan Linger, string[] Command)
+    {
+        public bool Verbose { get; init; }
+    }
 
     /// <summary>Prints records: JSON lines, plain lines, or coloured lines on a terminal; a header before a connection's first line.</summary>
     private sealed class TracePrinter(bool json, bool plain)

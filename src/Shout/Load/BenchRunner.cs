@@ -194,7 +194,8 @@ internal static class BenchRunner
             Messages = messages,
             Bytes = end.Bytes - start.Bytes,
             Latency = histogram.TotalCount == 0 ? null : Summarize(histogram),
-            Mismatches = run.Totals().Mismatches,
+            // Over the same interval as the messages: a mismatch count beside a message count of another span reads as more wrong replies than replies.
+            Mismatches = end.Mismatches - start.Mismatches,
             FirstMismatch = run.FirstMismatch,
             Errors = run.Errors,
             ServerPid = serverPid,
@@ -212,15 +213,15 @@ internal static class BenchRunner
             Us(h.GetValueAtPercentile(99.9)), Us(h.GetMaxValue()), h.GetMean() / 1000.0);
     }
 
-    private sealed record Snapshot(TimeSpan At, long Messages, long Bytes, TimeSpan ClientCpu, TimeSpan? ServerCpu)
+    private sealed record Snapshot(TimeSpan At, long Messages, long Bytes, long Mismatches, TimeSpan ClientCpu, TimeSpan? ServerCpu)
     {
         private static readonly Stopwatch Clock = Stopwatch.StartNew();
 
         public static Snapshot Take(LoadRun run, int? serverPid)
         {
-            var (messages, bytes, _) = run.Totals();
+            var (messages, bytes, mismatches) = run.Totals();
             using var self = Process.GetCurrentProcess();
-            return new Snapshot(Clock.Elapsed, messages, bytes, self.TotalProcessorTime,
+            return new Snapshot(Clock.Elapsed, messages, bytes, mismatches, self.TotalProcessorTime,
                 serverPid is { } pid ? ServerProcess.CpuTime(pid) : null);
         }
     }

@@ -7,7 +7,7 @@ namespace Shout.IntegrationTests.Operate;
 
 /// <summary>
 /// <c>shout states --watch</c> in a real terminal (tmux): the table redraws on its own when a
-/// connection closes, shows the legend, and Ctrl+C ends it with exit code 0.
+/// connection closes, shows the legend, and Ctrl+C ends it with exit code 130, as chat, bench and trace.
 /// </summary>
 public sealed class StatesTerminalTests
 {
@@ -41,7 +41,7 @@ public sealed class StatesTerminalTests
         Assert.Contains("client", row, StringComparison.Ordinal);
 
         await terminal.KeysAsync("C-c");
-        Assert.Equal("0", await terminal.ExitCodeAsync());
+        Assert.Equal("130", await terminal.ExitCodeAsync());
     }
 
     [Fact]
@@ -76,7 +76,7 @@ public sealed class StatesTerminalTests
             Assert.Contains("TCP sockets on port", screen, StringComparison.Ordinal);
             Assert.DoesNotContain("The side that closes first", screen, StringComparison.Ordinal);
             await terminal.KeysAsync("C-c");
-            Assert.Equal("0", await terminal.ExitCodeAsync());
+            Assert.Equal("130", await terminal.ExitCodeAsync());
         }
         finally
         {

@@ -27,7 +27,9 @@ internal static class RoomBench
     /// <param name="options">What to run.</param>
     /// <param name="log">Progress lines (connecting, ready, sending), or null.</param>
     /// <param name="cancellationToken">Stops the senders early; the result still counts what was owed.</param>
-    public static async Task<RoomBenchResult> RunAsync(RoomBenchOptions options, Action<string>? log = null, CancellationToken cancellationToken = default)
+    /// <param name="progress">Totals so far, about four times a second from the first line sent until the drain ends, or null.</param>
+    public static async Task<RoomBenchResult> RunAsync(RoomBenchOptions options, Action<string>? log = null, Action<RoomBenchProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -60,6 +62,8 @@ internal static class RoomBench
             var started = Stopwatch.GetTimestamp();
             using var sending = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             sending.CancelAfter(options.Duration);
+            using var reporting = new CancellationTokenSource();
+            var reporter = progress is null ? Task.CompletedTask : ReportAsync(members, options.Senders, totals, started, progress, reporting.Token);
             var sent = await Task.WhenAll(members.Take(options.Senders).Select(m => SendAsync(m, options.Rate, totals, sending.Token)));
             var expected = sent.Select((count, s) => count * owedPerLine[s]).Sum();
 
@@ -69,6 +73,9 @@ internal static class RoomBench
             {
                 await Task.Delay(10, CancellationToken.None);
             }
+
+            await reporting.CancelAsync();
+            await reporter;
 
             var last = members.Max(m => m.LastDelivery);
             var seconds = (last > started ? Stopwatch.GetElapsedTime(started, last) : Stopwatch.GetElapsedTime(started)).TotalSeconds;
@@ -101,6 +108,36 @@ internal static class RoomBench
                 member.Socket.Dispose();
             }
         }
+    }
+
+    /// <summary>Reports the totals every quarter second until cancelled, and once more then.</summary>
+    private static async Task ReportAsync(IReadOnlyList<RoomBenchMember> members, int senders, RoomBenchTotals totals, long started,
+        Action<RoomBenchProgress> progress, CancellationToken cancellationToken)
+    {
+        void Report()
+        {
+            var sent = 0L;
+            for (var s = 0; s < senders; s++)
+            {
+                sent += totals.SentSoFar(s);
+            }
+
+            progress(new RoomBenchProgress(Stopwatch.GetElapsedTime(started).TotalSeconds, sent, members.Sum(m => m.Delivered)));
+        }
+
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                Report();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        Report();
     }
 
     /// <summary>For each sender: how many members get each of its lines (its room, less itself).</summary>

@@ -89,6 +89,15 @@ internal sealed record RoomBenchResult(int Members, int Rooms, int Senders, long
     /// <summary>The client's CPU time over the run's time: near the cores it may use, the client is the limit.</summary>
     public double ClientCores => Seconds > 0 ? ClientCpuSeconds / Seconds : 0;
 
+    /// <summary>True when the run was stopped early (Ctrl+C); what was sent until then is still checked.</summary>
+    public bool Interrupted { get; init; }
+
     /// <summary>The server's CPU time per delivery, in microseconds: what a delivery costs it, whatever the load.</summary>
     public double? ServerMicrosecondsPerDelivery => ServerCpuSeconds is { } s && Delivered > 0 ? s * 1e6 / Delivered : null;
 }
+
+/// <summary>Totals of a room run so far, from the first line sent.</summary>
+/// <param name="Seconds">Since the first line was sent.</param>
+/// <param name="Sent">Lines sent so far.</param>
+/// <param name="Delivered">Deliveries received so far (once, in order).</param>
+internal sealed record RoomBenchProgress(double Seconds, long Sent, long Delivered);
