@@ -58,6 +58,20 @@ public sealed partial class ReloadTests
             Assert.Equal(second.Thumbprint, after.Certificate.Thumbprint);
         }
 
+        // A certificate with a key that is not its own (the cert file replaced, the key file not): one error
+        // line, the old certificate kept. It used to throw past the reload, which then logged nothing at all.
+        using var third = WriteCertificate(certPath, Path.Combine(dir, "other-key.pem"), "CN=third");
+        server.Signal(1);
+        log = await server.WaitForOutputAsync(o => o.Split('\n').Count(l => l.Contains("reload done", StringComparison.Ordinal)) >= 3, Step);
+        errors = log.Split('\n').Where(l => l.Contains("reload: ", StringComparison.Ordinal) && l.Contains("keeping the current certificate", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, errors.Count);
+        Assert.Contains(certPath, errors[1], StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", log, StringComparison.Ordinal);
+        await using (var after = await TlsClient.ConnectAsync(port))
+        {
+            Assert.Equal(second.Thumbprint, after.Certificate.Thumbprint);
+        }
+
         Assert.Equal("THREE", await open.ExchangeAsync("three"));
         Assert.False(server.HasExited);
         Directory.Delete(dir, recursive: true);
@@ -221,6 +235,31 @@ public sealed partial class ReloadTests
 
             await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
             response.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Sighup_keeps_the_certificate_generated_at_start_for_tls_and_https_and_reports_no_change()
+    {
+        // No --tls-cert: the certificate is made at start and shared by tls:// and --web https; a reload must
+        // neither report it as changed nor make a new one (clients pin its fingerprint).
+        await using var server = ProcessHarness.StartShout("serve", "--listen", "tls://127.0.0.1:0", "--web", "https://127.0.0.1:0");
+        var port = int.Parse(TlsListeningLine().Match(await server.WaitForOutputAsync(o => TlsListeningLine().IsMatch(o), Startup)).Groups[1].Value,
+            CultureInfo.InvariantCulture);
+        string before;
+        await using (var client = await TlsClient.ConnectAsync(port))
+        {
+            before = client.Certificate.Thumbprint;
+        }
+
+        for (var i = 1; i <= 2; i++)
+        {
+            server.Signal(1);
+            var log = await server.WaitForOutputAsync(o => o.Split('\n').Count(l => l.Contains("reload done", StringComparison.Ordinal)) >= i, Step);
+            Assert.Equal(i, log.Split('\n').Count(l => l.Contains("reload done: 0 change(s), 0 error(s)", StringComparison.Ordinal)));
+            Assert.DoesNotContain("reload: TLS certificate", log, StringComparison.Ordinal);
+            await using var client = await TlsClient.ConnectAsync(port);
+            Assert.Equal(before, client.Certificate.Thumbprint);
         }
     }
 

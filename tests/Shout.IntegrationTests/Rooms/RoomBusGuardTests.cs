@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using NATS.Client.Core;
+using NATS.NKeys;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.Rooms;
 using Shout.Rooms.Bus;
@@ -148,6 +149,78 @@ public sealed class RoomBusGuardTests
         });
         Assert.True(a.Server.Services.GetRequiredService<NatsRoomBus>().Connected);
         await AssertRefusedAsync(nats.Url.ToString());
+    }
+
+    [Fact]
+    public async Task With_an_nkey_seed_file_instances_link_and_a_bare_client_without_it_is_refused()
+    {
+        // The server knows only the user's public key; the instances sign its challenge with the seed in --bus-nkey.
+        using var user = KeyPair.CreatePair(PrefixByte.User);
+        using var stranger = KeyPair.CreatePair(PrefixByte.User);
+        await using var nats = await NatsServer.StartAsync(
+            config: $"authorization {{\n  users = [ {{ nkey: \"{user.GetPublicKey()}\" }} ]\n}}\n");
+        var seedFile = Path.Combine(Path.GetTempPath(), $"shout-bus-{Guid.NewGuid():N}.nk");
+        await File.WriteAllTextAsync(seedFile, user.GetSeed() + "\n");
+        try
+        {
+            void Configure(ShoutServerOptions o)
+            {
+                o.Rooms.Bus.Address = BusAddress.FromServer(nats.Url);
+                o.Rooms.Bus.NKeyFile = seedFile;
+            }
+
+            await using var a = await StartInstanceAsync(Configure);
+            await using var b = await StartInstanceAsync(Configure);
+            await using var alice = await RoomClient.JoinAsync(a.Endpoint, "alice");
+            await using var bob = await RoomClient.JoinAsync(b.Endpoint, "bob");
+            await alice.SendAsync("signed");
+            Assert.Equal("alice: SIGNED", await bob.ReadUntilAsync(l => l.StartsWith("alice:", StringComparison.Ordinal)));
+
+            // No credentials, and a valid nkey the server does not list: both refused.
+            await AssertRefusedAsync(nats.Url.ToString());
+            await using var unknown = new NatsConnection(new NatsOpts
+            {
+                Url = nats.Url.ToString(),
+                AuthOpts = new NatsAuthOpts { Seed = stranger.GetSeed(), NKey = stranger.GetPublicKey() },
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+            });
+            await Assert.ThrowsAnyAsync<NatsException>(async () => await unknown.ConnectAsync());
+        }
+        finally
+        {
+            File.Delete(seedFile);
+        }
+    }
+
+    [Fact]
+    public async Task With_a_creds_file_instances_link_and_a_bare_client_without_it_is_refused()
+    {
+        // Operator mode: the server trusts an operator, which signed an account, which signed the user in the creds file.
+        var trust = NatsOperatorMode.Create();
+        await using var nats = await NatsServer.StartAsync(config: trust.ServerConfig);
+        var creds = Path.Combine(Path.GetTempPath(), $"shout-bus-{Guid.NewGuid():N}.creds");
+        await File.WriteAllTextAsync(creds, trust.Creds);
+        try
+        {
+            void Configure(ShoutServerOptions o)
+            {
+                o.Rooms.Bus.Address = BusAddress.FromServer(nats.Url);
+                o.Rooms.Bus.CredsFile = creds;
+            }
+
+            await using var a = await StartInstanceAsync(Configure);
+            await using var b = await StartInstanceAsync(Configure);
+            await using var alice = await RoomClient.JoinAsync(a.Endpoint, "alice");
+            await using var bob = await RoomClient.JoinAsync(b.Endpoint, "bob");
+            await alice.SendAsync("with creds");
+            Assert.Equal("alice: WITH CREDS", await bob.ReadUntilAsync(l => l.StartsWith("alice:", StringComparison.Ordinal)));
+
+            await AssertRefusedAsync(nats.Url.ToString());
+        }
+        finally
+        {
+            File.Delete(creds);
+        }
     }
 
     [Fact]

@@ -70,6 +70,7 @@ public sealed class RoomBusLogTests
     [InlineData("--bus nats://127.0.0.1:4222 --bus-creds /nonexistent/shout.creds", "--bus-creds /nonexistent/shout.creds: does not exist")]
     [InlineData("--bus-ca /nonexistent/ca.pem", "bus credentials and TLS settings need --bus")]
     [InlineData("--bus nats://127.0.0.1:4222 --bus-nkey /etc/hostname --bus-creds /etc/hostname", "use one way to authenticate to the bus")]
+    [InlineData("--bus nats://127.0.0.1:4222 --bus-nkey /etc/hostname", "--bus-nkey: /etc/hostname holds no user nkey seed")]
     public async Task Bus_settings_that_cannot_work_are_refused_at_start_in_one_line(string options, string expected)
     {
         await using var serve = ProcessHarness.StartShout(["serve", "--mode", "room", "--listen", "tcp://127.0.0.1:0", .. options.Split(' ')]);

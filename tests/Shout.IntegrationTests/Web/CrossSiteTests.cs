@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using System.Net.Sockets;
 using System.Text;
 using Shout.Server;
@@ -25,6 +27,7 @@ public sealed class CrossSiteTests
         { "/ws", "file://", false },
         { "/ws", "http://evil.example", false },
         { "/ws", "other port", false },
+        { "/ws", "other scheme", false },
         { "/ws", "http://allowed.example", false },
         { "/live", null, true },
         { "/live", "own", true },
@@ -33,23 +36,39 @@ public sealed class CrossSiteTests
         { "/live", "file://", false },
         { "/live", "http://evil.example", false },
         { "/live", "other port", false },
+        { "/live", "other scheme", false },
     };
 
     [Theory]
     [MemberData(nameof(Origins))]
-    public async Task Origin_table_for_ws_and_live(string path, string? origin, bool served)
+    public Task Origin_table_for_ws_and_live(string path, string? origin, bool served) =>
+        OriginCaseAsync("http", path, origin, served);
+
+    /// <summary>The same table over TLS (wss and https): the page's own origin then has the https scheme.</summary>
+    [Theory]
+    [MemberData(nameof(Origins))]
+    public Task Origin_table_for_wss_and_live_over_https(string path, string? origin, bool served) =>
+        OriginCaseAsync("https", path, origin, served);
+
+    private static async Task OriginCaseAsync(string scheme, string path, string? origin, bool served)
     {
-        await using var server = await WebServer.StartAsync(w => w.AllowedOrigins.Add(Allowed));
+        await using var server = await WebServer.StartServerAsync(o =>
+        {
+            o.Web.Address = new Uri($"{scheme}://127.0.0.1:0");
+            o.Web.AllowedOrigins.Add(Allowed);
+        });
         var web = server.Web();
+        Assert.Equal(scheme, web.Scheme);
         var header = origin switch
         {
-            "own" => $"http://{web.Authority}",
-            "other port" => $"http://{web.Host}:{(web.Port == 65535 ? 1 : web.Port + 1)}",
+            "own" => $"{web.Scheme}://{web.Authority}",
+            "other port" => $"{web.Scheme}://{web.Host}:{(web.Port == 65535 ? 1 : web.Port + 1)}",
+            "other scheme" => $"{(web.Scheme == "https" ? "http" : "https")}://{web.Authority}",
             _ => origin,
         };
         var rejectedBefore = server.Metrics.RejectedConnections;
 
-        var head = await RequestHeadAsync(web, path, header);
+        var head = await RequestHeadAsync(web, path, header, pin: server.Server.TlsCertificate);
 
         if (served)
         {
@@ -247,7 +266,13 @@ public sealed class CrossSiteTests
 
     private static async Task<string> ScrapeAsync(TestServer server)
     {
-        using var http = server.Http();
+        // Over https, trust only the certificate the server generated at start.
+        var pin = server.Server.TlsCertificate?.GetCertHashString();
+        using var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate?.GetCertHashString() == pin },
+        };
+        using var http = new HttpClient(handler) { BaseAddress = server.Web(), Timeout = TimeSpan.FromSeconds(30) };
         return await http.GetStringAsync("/metrics");
     }
 
@@ -255,9 +280,10 @@ public sealed class CrossSiteTests
     /// Sends one GET (a WebSocket upgrade for <c>/ws</c>) with the given Origin and extra header, and
     /// returns the response head, plus the body when the server closes or refuses.
     /// </summary>
-    private static async Task<string> RequestHeadAsync(Uri web, string path, string? origin, string? extra = null)
+    private static async Task<string> RequestHeadAsync(Uri web, string path, string? origin, string? extra = null, X509Certificate2? pin = null)
     {
         using var socket = await RawClient.ConnectAsync(Shout.Endpoints.ShoutEndpoint.ForTcp(web.Host, web.Port));
+        await using var stream = await OpenAsync(socket, web, pin);
         var request = new StringBuilder($"GET {path} HTTP/1.1\r\nHost: {web.Authority}\r\n");
         if (path == "/ws")
         {
@@ -274,7 +300,7 @@ public sealed class CrossSiteTests
             request.Append(extra).Append("\r\n");
         }
 
-        await socket.SendAsync(Encoding.ASCII.GetBytes(request.Append("\r\n").ToString()));
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request.Append("\r\n").ToString()));
         var received = new StringBuilder();
         var buffer = new byte[4096];
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
@@ -292,7 +318,7 @@ public sealed class CrossSiteTests
                 return Dechunk(text, end);
             }
 
-            var n = await socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token);
+            var n = await stream.ReadAsync(buffer, deadline.Token);
             if (n == 0)
             {
                 return Dechunk(text, end);
@@ -300,6 +326,26 @@ public sealed class CrossSiteTests
 
             received.Append(Encoding.UTF8.GetString(buffer, 0, n));
         }
+    }
+
+    /// <summary>The connection's stream: TLS for an https web port, trusting only <paramref name="pin"/> (the one generated at start).</summary>
+    private static async Task<Stream> OpenAsync(Socket socket, Uri web, X509Certificate2? pin)
+    {
+        var network = new NetworkStream(socket, ownsSocket: false);
+        if (web.Scheme != Uri.UriSchemeHttps)
+        {
+            return network;
+        }
+
+        var expected = pin?.GetCertHashString() ?? throw new InvalidOperationException("an https web port without a certificate");
+        var tls = new SslStream(network, leaveInnerStreamOpen: false);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate?.GetCertHashString() == expected,
+        }, timeout.Token);
+        return tls;
     }
 
     // The refusal body comes chunked ("4f\r\nERR …\n\r\n"): keep the head and the one text line.

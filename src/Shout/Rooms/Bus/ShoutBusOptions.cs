@@ -74,7 +74,19 @@ public sealed class ShoutBusOptions
             problems.Add("use one way to authenticate to the bus: --bus-creds, --bus-nkey, --bus-user or SHOUT_BUS_TOKEN");
         }
 
-        foreach (var (file, option) in new[] { (CredsFile, "--bus-creds"), (NKeyFile, "--bus-nkey"), (CaFile, "--bus-ca") })
+        if (NKeyFile is not null)
+        {
+            try
+            {
+                _ = NKeySeedFile.Read(NKeyFile);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                problems.Add(e is Configuration.OptionFileException or InvalidDataException ? e.Message : $"--bus-nkey: {NKeyFile} is not a readable file");
+            }
+        }
+
+        foreach (var (file, option) in new[] { (CredsFile, "--bus-creds"), (CaFile, "--bus-ca") })
         {
             if (file is not null)
             {
@@ -99,14 +111,24 @@ public sealed class ShoutBusOptions
         return problems;
     }
 
-    internal NatsAuthOpts AuthOpts() => NatsAuthOpts.Default with
+    internal NatsAuthOpts AuthOpts()
     {
-        CredsFile = CredsFile,
-        NKeyFile = NKeyFile,
-        Username = User,
-        Password = Password,
-        Token = Token,
-    };
+        var auth = NatsAuthOpts.Default with
+        {
+            CredsFile = CredsFile,
+            Username = User,
+            Password = Password,
+            Token = Token,
+        };
+        if (NKeyFile is null)
+        {
+            return auth;
+        }
+
+        // Checked at start (Problems); read again here, as the server starts.
+        var (seed, publicKey) = NKeySeedFile.Read(NKeyFile);
+        return auth with { Seed = seed, NKey = publicKey };
+    }
 
     internal NatsTlsOpts TlsOpts() => NatsTlsOpts.Default with
     {

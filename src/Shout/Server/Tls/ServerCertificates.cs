@@ -36,7 +36,9 @@ internal static class ServerCertificates
 
             return X509CertificateLoader.LoadPkcs12(certificate, options.Password);
         }
-        catch (CryptographicException e)
+        // A key that does not belong to the certificate is an ArgumentException: one line naming the file too,
+        // not an exception a reload (run off the signal thread) would lose without a word.
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
             throw new InvalidDataException($"cannot load the TLS certificate '{path}': {e.Message} "
                 + "(give a PKCS#12 file, or a PEM certificate with its key in the file or in --tls-key)", e);
