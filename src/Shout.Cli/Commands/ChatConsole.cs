@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Shout.Text;
 
 namespace Shout.Cli.Commands;
@@ -5,7 +6,10 @@ namespace Shout.Cli.Commands;
 /// <summary>
 /// The chat terminal: one lock around every write, so a reply printed while the user types is
 /// drawn above the prompt and the half-typed line (<see cref="ChatLineBuffer"/>, with its cursor)
-/// is redrawn after it. Ctrl+C ends the session with the shell's prompt on a line of its own.
+/// is redrawn after it. Prompt and input may take several rows (a long line, wide characters): the
+/// console remembers what it drew, so each redraw goes back to the block's first row, clears to the
+/// end of the screen and writes it again (<see cref="PromptLayout"/>); a resize redraws it at the
+/// new width. Ctrl+C ends the session with the shell's prompt on a line of its own.
 /// When stdin or stdout is redirected it degrades to plain lines (no prompt, no escape codes).
 /// What the server says is shown with its controls escaped on a terminal, raw into a pipe.
 /// </summary>
@@ -16,6 +20,11 @@ internal sealed class ChatConsole(bool interactive)
     private readonly ChatLineBuffer _line = new();
     private bool _prompting;
     private Stream? _raw;
+
+    // What the prompt block on screen shows (prompt and input) and where its cursor is; null when none is drawn.
+    private string? _shown;
+    private int _shownCursor;
+    private PosixSignalRegistration? _resize;
 
     /// <summary>True once the user pressed Ctrl+C.</summary>
     public bool Interrupted { get; private set; }
@@ -42,7 +51,7 @@ internal sealed class ChatConsole(bool interactive)
             var text = VisibleText.EscapeToString(line);
             if (interactive)
             {
-                Console.Out.Write("\r\u001b[2K" + text + "\n" + PromptLine);
+                Console.Out.Write(ClearBlock() + text + "\r\n" + DrawBlock());
             }
             else
             {
@@ -60,10 +69,10 @@ internal sealed class ChatConsole(bool interactive)
         {
             if (interactive)
             {
-                Console.Out.Write("\r\u001b[2K");
+                Console.Out.Write(ClearBlock());
                 Console.Out.Flush();
                 Console.Error.WriteLine($"\u001b[2m{message}\u001b[0m");
-                Console.Out.Write(PromptLine);
+                Console.Out.Write(DrawBlock());
                 Console.Out.Flush();
             }
             else
@@ -82,21 +91,6 @@ internal sealed class ChatConsole(bool interactive)
         }
     }
 
-    /// <summary>What the prompt line shows now, with the cursor put back where it is in the text.</summary>
-    private string PromptLine
-    {
-        get
-        {
-            if (!_prompting)
-            {
-                return "";
-            }
-
-            var back = _line.Text.Length - _line.Cursor;
-            return Prompt + _line.Text + (back > 0 ? $"\u001b[{back}D" : "");
-        }
-    }
-
     /// <summary>Reads one line; null at end of input (Ctrl+D on an empty line, Ctrl+C, or EOF).</summary>
     public string? ReadLine() => interactive ? ReadInteractive() : Console.In.ReadLine();
 
@@ -106,6 +100,7 @@ internal sealed class ChatConsole(bool interactive)
         {
             // Ctrl+C arrives as a key, so the session can end cleanly instead of the process dying mid-line.
             Console.TreatControlCAsInput = true;
+            WatchResize();
             _prompting = true;
             Redraw();
         }
@@ -126,7 +121,7 @@ internal sealed class ChatConsole(bool interactive)
                     case ConsoleKey.Enter:
                         var line = _line.Submit();
                         _prompting = false;
-                        Console.Out.Write("\r\u001b[2K" + Prompt + line + "\n");
+                        Console.Out.Write(ClearBlock() + Prompt + line + "\r\n");
                         Console.Out.Flush();
                         return line;
                     case ConsoleKey.C when control:
@@ -197,7 +192,11 @@ internal sealed class ChatConsole(bool interactive)
                         break;
                 }
 
-                Redraw();
+                // A paste, or an emoji's second half, is drawn once all of it has been read.
+                if (!_line.Incomplete && !Console.KeyAvailable)
+                {
+                    Redraw();
+                }
             }
         }
     }
@@ -207,7 +206,7 @@ internal sealed class ChatConsole(bool interactive)
     {
         Interrupted = interrupted;
         _prompting = false;
-        Console.Out.Write("\r\u001b[2K" + Prompt + _line.Text + (interrupted ? "^C" : "") + "\n");
+        Console.Out.Write(ClearBlock() + Prompt + _line.Text + (interrupted ? "^C" : "") + "\r\n");
         Console.Out.Flush();
         _line.Clear();
         return null;
@@ -215,7 +214,77 @@ internal sealed class ChatConsole(bool interactive)
 
     private void Redraw()
     {
-        Console.Out.Write("\r\u001b[2K" + PromptLine);
+        Console.Out.Write(ClearBlock() + DrawBlock());
         Console.Out.Flush();
+    }
+
+    /// <summary>
+    /// Goes back to the first row of the prompt block on screen and clears from there to the end of
+    /// the screen. The rows above the cursor are those of what was drawn laid out at today's width:
+    /// after a resize the terminal has re-wrapped the block the same way (the trailing space of
+    /// <see cref="PromptLayout.EndsAtEdge"/> keeps its shape).
+    /// </summary>
+    private string ClearBlock()
+    {
+        if (_shown is null)
+        {
+            return "";
+        }
+
+        var up = PromptLayout.Measure(_shown, _shownCursor, Width()).Cursor.Row;
+        _shown = null;
+        return "\r" + (up > 0 ? $"\u001b[{up}A" : "") + "\u001b[J";
+    }
+
+    /// <summary>Writes prompt and input from the current row's start and puts the cursor where it is in the text.</summary>
+    private string DrawBlock()
+    {
+        if (!_prompting)
+        {
+            return "";
+        }
+
+        var text = Prompt + _line.Text;
+        var cursor = Prompt.Length + _line.Cursor;
+        var layout = PromptLayout.Measure(text, cursor, Width());
+        _shown = text;
+        _shownCursor = cursor;
+        var up = layout.End.Row - layout.Cursor.Row;
+        return text + (layout.EndsAtEdge ? " \r" : "")
+            + (up > 0 ? $"\u001b[{up}A" : "")
+            + "\r" + (layout.Cursor.Column > 0 ? $"\u001b[{layout.Cursor.Column}C" : "");
+    }
+
+    /// <summary>The terminal's width now (read at every redraw: the user may have resized it).</summary>
+    private static int Width()
+    {
+        try
+        {
+            return Console.WindowWidth is var width and > 0 ? width : 80;
+        }
+        catch (IOException)
+        {
+            return 80;
+        }
+    }
+
+    /// <summary>On Unix a resize (SIGWINCH) redraws the prompt at once at the new width; elsewhere the next key does.</summary>
+    private void WatchResize()
+    {
+        if (_resize is not null || OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        _resize = PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ =>
+        {
+            lock (_gate)
+            {
+                if (_shown is not null)
+                {
+                    Redraw();
+                }
+            }
+        });
     }
 }

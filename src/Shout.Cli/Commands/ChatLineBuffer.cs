@@ -5,7 +5,9 @@ namespace Shout.Cli.Commands;
 /// <summary>
 /// The line being typed in <c>chat</c>, with a cursor and a history, edited the way readline and
 /// every shell do: arrows, Home/End (Ctrl+A/E), Ctrl+U (to the start), Ctrl+K (to the end),
-/// Ctrl+W (the word before the cursor), Up/Down through earlier lines. Pure state: no console here.
+/// Ctrl+W (the word before the cursor), Up/Down through earlier lines. The cursor moves and deletes
+/// by what the user sees as one character (a grapheme cluster: an emoji, a CJK character, a letter
+/// with its accents), never inside one. Pure state: no console here.
 /// </summary>
 internal sealed class ChatLineBuffer
 {
@@ -17,7 +19,7 @@ internal sealed class ChatLineBuffer
 
     public string Text => _text.ToString();
 
-    /// <summary>Characters before the cursor (0 … Text.Length).</summary>
+    /// <summary>UTF-16 chars before the cursor (0 … Text.Length), always at a cluster boundary once a character is complete.</summary>
     public int Cursor { get; private set; }
 
     public IReadOnlyList<string> History => _history;
@@ -28,25 +30,26 @@ internal sealed class ChatLineBuffer
         Cursor++;
     }
 
+    /// <summary>True while the last char typed is the first half of a surrogate pair (an emoji arrives as two keys).</summary>
+    public bool Incomplete => Cursor > 0 && char.IsHighSurrogate(_text[Cursor - 1]);
+
     public void Backspace()
     {
-        if (Cursor > 0)
-        {
-            _text.Remove(--Cursor, 1);
-        }
+        var text = Text;
+        var start = TerminalCells.PreviousBoundary(text, Cursor);
+        _text.Remove(start, Cursor - start);
+        Cursor = start;
     }
 
     public void Delete()
     {
-        if (Cursor < _text.Length)
-        {
-            _text.Remove(Cursor, 1);
-        }
+        var end = TerminalCells.NextBoundary(Text, Cursor);
+        _text.Remove(Cursor, end - Cursor);
     }
 
-    public void Left() => Cursor = Math.Max(0, Cursor - 1);
+    public void Left() => Cursor = TerminalCells.PreviousBoundary(Text, Cursor);
 
-    public void Right() => Cursor = Math.Min(_text.Length, Cursor + 1);
+    public void Right() => Cursor = TerminalCells.NextBoundary(Text, Cursor);
 
     public void Home() => Cursor = 0;
 

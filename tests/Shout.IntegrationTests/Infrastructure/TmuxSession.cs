@@ -38,6 +38,40 @@ internal sealed class TmuxSession : IAsyncDisposable
         Assert.Equal(0, result.ExitCode);
     }
 
+    /// <summary>Types <paramref name="text"/> literally (no key names), as one write to the terminal.</summary>
+    public async Task TypeAsync(string text)
+    {
+        var result = await CliRunner.RunAsync(_tmux, ["-L", _name, "send-keys", "-t", _name, "-l", text]);
+        Assert.Equal(0, result.ExitCode);
+    }
+
+    /// <summary>Resizes the terminal (tmux re-wraps what is on screen, as most terminals do).</summary>
+    public Task ResizeAsync(int width, int height) =>
+        TmuxAsync("resize-window", "-t", _name, "-x", $"{width}", "-y", $"{height}");
+
+    /// <summary>
+    /// Waits until the screen and the cursor (column, row) satisfy <paramref name="check"/>, which
+    /// returns null when they do and else why not; the last reason is the failure message.
+    /// </summary>
+    public async Task<string> WaitForScreenAndCursorAsync(Func<string, int, int, string?> check)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (true)
+        {
+            var screen = (await CliRunner.RunAsync(_tmux, ["-L", _name, "capture-pane", "-p", "-t", _name])).StdoutText;
+            var cursor = (await TmuxAsync("display", "-p", "-t", _name, "#{cursor_x} #{cursor_y}")).Trim().Split(' ');
+            var why = check(screen, int.Parse(cursor[0], System.Globalization.CultureInfo.InvariantCulture),
+                int.Parse(cursor[1], System.Globalization.CultureInfo.InvariantCulture));
+            if (why is null)
+            {
+                return screen;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, why + "\nscreen:\n" + screen + $"\ncursor: {cursor[0]} {cursor[1]}");
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Runs a tmux command on this session's server (e.g. <c>display -p #{pane_title}</c>); returns its output.</summary>
     public async Task<string> TmuxAsync(params string[] args)
     {
