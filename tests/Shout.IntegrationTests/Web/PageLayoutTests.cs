@@ -53,6 +53,8 @@ public sealed class PageLayoutTests(Browser browser) : IClassFixture<Browser>
             var box = await page.EvaluateAsync<double[]>(
                 """
                 text => {
+                  // Room below, so any heading can be scrolled to the top of the window.
+                  document.body.style.paddingBottom = "300vh";
                   const h = [...document.querySelectorAll("h2, h3")].find(e => e.textContent === text);
                   h.scrollIntoView({ block: "start", behavior: "instant" });
                   return [h.getBoundingClientRect().top, document.querySelector(".bar").getBoundingClientRect().bottom];
