@@ -140,6 +140,12 @@ internal static class ServeCommand
         bus.Password = Environment.GetEnvironmentVariable(BusPasswordVariable) is { Length: > 0 } busPassword ? busPassword : null;
         bus.Token = Environment.GetEnvironmentVariable(BusTokenVariable) is { Length: > 0 } busToken ? busToken : null;
         errors.AddRange(bus.Problems());
+        if (bus.Address is not null && run.Options.Mode != ShoutMode.Room)
+        {
+            // Only room mode has a bus: accepting it elsewhere would let an operator think instances are linked.
+            errors.Add("--bus needs --mode room (only rooms are linked across instances)");
+        }
+
         if (tls.KeyPath is not null && tls.CertificatePath is null)
         {
             errors.Add("--tls-key needs --tls-cert");

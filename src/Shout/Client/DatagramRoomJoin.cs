@@ -8,7 +8,7 @@ namespace Shout.Client;
 /// to send back, <c>/join ROOM TOKEN</c> (or just <c>/join</c> when the datagram was too small to earn
 /// more: the server sends an unconfirmed address at most 3× what it received). This answers both: the
 /// challenge goes back with the datagrams sent since the server last answered anything (they were not
-/// taken), and the server's <c>OK room ROOM</c> for it is not shown. Neither can come from an
+/// taken), and the server's <c>OK room ROOM</c> for it and the greeting after it are not shown. Neither can come from an
 /// uppercasing server, whose replies have no lowercase ASCII letter, so a stream-mode server never
 /// sets this off. Thread-safe (the chat's reader and writer both use it).
 /// </summary>
@@ -26,6 +26,7 @@ internal sealed class DatagramRoomJoin
     private readonly Lock _gate = new();
     private int _pendingBytes;
     private string? _expectedOk;
+    private bool _expectGreeting;
     private string? _lastAnswered;
     private long _lastAnsweredAt;
     private bool _heardSinceAnswer = true;
@@ -102,8 +103,20 @@ internal sealed class DatagramRoomJoin
             if (_expectedOk is not null && Encoding.UTF8.GetByteCount(_expectedOk) == datagram.Length && Encoding.UTF8.GetString(datagram) == _expectedOk)
             {
                 _expectedOk = null;
+                _expectGreeting = true;
                 return Step.Hide;
             }
+
+            // The greeting that follows the OK room is part of the join too: a datagram client counts
+            // one reply per datagram sent (send -u prints the answer to its line, not the greeting).
+            // Lowercase, so no uppercasing server sends it.
+            if (_expectGreeting && datagram.StartsWith("* you are "u8))
+            {
+                _expectGreeting = false;
+                return Step.Hide;
+            }
+
+            _expectGreeting = false;
 
             _pending.Clear();
             _pendingBytes = 0;

@@ -6,7 +6,7 @@ namespace Shout.Endpoints;
 /// </summary>
 internal sealed class BoundAddresses
 {
-    private volatile Snapshot _current = new([], []);
+    private volatile Snapshot _current = new([], [], null);
 
     /// <summary>Every endpoint, as text (tcp://…, unix://…, http://…).</summary>
     public IReadOnlyList<string> Endpoints => _current.Endpoints;
@@ -14,8 +14,11 @@ internal sealed class BoundAddresses
     /// <summary>The TCP ports of the server (stream endpoints and the web endpoint), for the TCP state table.</summary>
     public IReadOnlyCollection<int> TcpPorts => _current.TcpPorts;
 
-    public void Set(IEnumerable<string> endpoints, IEnumerable<int> tcpPorts) =>
-        _current = new Snapshot([.. endpoints], [.. tcpPorts.Distinct()]);
+    /// <summary>The web port (HTTP, the page, /live, /ws), one of <see cref="TcpPorts"/>; null without one.</summary>
+    public int? WebPort => _current.WebPort;
 
-    private sealed record Snapshot(IReadOnlyList<string> Endpoints, IReadOnlyCollection<int> TcpPorts);
+    public void Set(IEnumerable<string> endpoints, IEnumerable<int> tcpPorts, int? webPort = null) =>
+        _current = new Snapshot([.. endpoints], [.. tcpPorts.Concat(webPort is { } w ? [w] : []).Distinct()], webPort);
+
+    private sealed record Snapshot(IReadOnlyList<string> Endpoints, IReadOnlyCollection<int> TcpPorts, int? WebPort);
 }

@@ -39,8 +39,12 @@ internal sealed class RoomHub : IRoomBusListener
     /// <summary>A new member id, unique in this instance.</summary>
     public long NextId() => Interlocked.Increment(ref _lastId);
 
-    /// <summary>Puts a new member in <paramref name="room"/> (default: the default room) under a free guest name; tells the room.</summary>
-    public void Enter(RoomMember member, string? room = null)
+    /// <summary>
+    /// Puts a new member in <paramref name="room"/> (default: the default room) under a free guest
+    /// name; greets it (unless the transport greets it later, as UDP does after its <c>OK room</c>);
+    /// tells the room.
+    /// </summary>
+    public void Enter(RoomMember member, string? room = null, bool greet = true)
     {
         ArgumentNullException.ThrowIfNull(member);
         lock (_membership)
@@ -54,6 +58,12 @@ internal sealed class RoomHub : IRoomBusListener
 
             member.Nick = nick;
             _nicks[nick] = member;
+            if (greet)
+            {
+                // First in its queue, before anything the room says once it is in.
+                member.Deliver(RoomLines.Greeting(nick, member.Room));
+            }
+
             Add(member.Room, member);
         }
 

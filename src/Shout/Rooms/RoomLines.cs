@@ -49,6 +49,25 @@ internal static class RoomLines
 
     public static byte[] Error(string message) => Line($"ERR {message}");
 
+    /// <summary>A new member's first line: who and where it is, and what it can do.</summary>
+    public static byte[] Greeting(string nick, string room) => Line($"* you are {nick} in {room} (/nick NAME, /join ROOM, /who, quit)");
+
+    /// <summary>The last line before an idle close: why, so a quiet member is not left guessing.</summary>
+    public static byte[] IdleClosed(TimeSpan idle) => Line($"* closed: idle for {Duration(idle)} (--idle-timeout)");
+
+    /// <summary><c>5m</c>, <c>30s</c>, <c>1h30m</c>, <c>1.5s</c>: as the option is written.</summary>
+    internal static string Duration(TimeSpan span)
+    {
+        if (span.Ticks % TimeSpan.TicksPerSecond != 0 || span < TimeSpan.FromSeconds(1))
+        {
+            return span.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + "s";
+        }
+
+        var text = (span.Days * 24 + span.Hours > 0 ? $"{span.Days * 24 + span.Hours}h" : "")
+            + (span.Minutes > 0 ? $"{span.Minutes}m" : "") + (span.Seconds > 0 ? $"{span.Seconds}s" : "");
+        return text;
+    }
+
     public static ReadOnlyMemory<byte> QuitLine { get; } = "QUIT\n"u8.ToArray();
 
     private static byte[] Line(string text) => Encoding.UTF8.GetBytes(text + "\n");

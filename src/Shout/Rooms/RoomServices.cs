@@ -12,6 +12,7 @@ internal static class RoomServices
     {
         services.AddSingleton(options);
         services.AddSingleton<RoomMetrics>();
+        services.AddSingleton(s => new RoomBusStatus(s.GetService<TimeProvider>() ?? TimeProvider.System));
         if (options.Bus.Address is null)
         {
             services.AddSingleton<IRoomBus, InProcessRoomBus>();
@@ -19,7 +20,8 @@ internal static class RoomServices
         else
         {
             services.AddSingleton(s => new NatsRoomBus(options, maxLineLength, s.GetRequiredService<RoomMetrics>(),
-                s.GetRequiredService<ILogger<NatsRoomBus>>(), s.GetService<TimeProvider>() ?? TimeProvider.System));
+                s.GetRequiredService<ILogger<NatsRoomBus>>(), s.GetService<TimeProvider>() ?? TimeProvider.System,
+                s.GetRequiredService<RoomBusStatus>()));
             services.AddSingleton<IRoomBus>(s => s.GetRequiredService<NatsRoomBus>());
             services.AddHostedService(s => s.GetRequiredService<NatsRoomBus>());
         }

@@ -108,6 +108,12 @@ internal sealed class RoomConnectionHandler(ShoutServerOptions options, SessionR
                 return CloseReason.LineTimeout;
             }
 
+            if (expired == CloseReason.IdleTimeout)
+            {
+                // The room protocol says why it closes, as line mode's ERR line timeout does.
+                await member.AnswerAsync(RoomLines.IdleClosed(rules.Current.IdleTimeout));
+            }
+
             var draining = result.IsCanceled;
             if (!draining)
             {

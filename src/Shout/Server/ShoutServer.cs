@@ -404,7 +404,7 @@ public sealed class ShoutServer : IAsyncDisposable
         }
 
         var tcpPorts = Endpoints.Where(e => e.Transport is ShoutTransport.Tcp or ShoutTransport.Tls).Select(e => e.Port);
-        _app.Services.GetRequiredService<BoundAddresses>().Set(listening, WebAddress is { } w ? tcpPorts.Append(w.Port) : tcpPorts);
+        _app.Services.GetRequiredService<BoundAddresses>().Set(listening, tcpPorts, WebAddress?.Port);
         var metrics = Metrics;
         _app.Lifetime.ApplicationStopping.Register(() => ServerLog.Draining(logger, metrics.ActiveConnections));
     }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Shout.Diagnostics;
 using Shout.Endpoints;
+using Shout.Rooms.Bus;
 using Shout.Sessions;
 
 namespace Shout.Web;
@@ -14,7 +15,8 @@ namespace Shout.Web;
 /// whatever the number of viewers; the TCP table is read only while someone watches.
 /// </summary>
 internal sealed class LiveFeed(ShoutMetrics metrics, IConnectionEvents events, BoundAddresses addresses, ShoutWebOptions options,
-    IHostApplicationLifetime lifetime, TimeProvider time, TraceFeed trace, OriginCheck origins, WebRefusals refusals) : BackgroundService
+    IHostApplicationLifetime lifetime, TimeProvider time, TraceFeed trace, OriginCheck origins, WebRefusals refusals,
+    RoomBusStatus? bus = null) : BackgroundService
 {
     public const int HistorySeconds = 300;
     private const int EventsShown = 30;
@@ -154,8 +156,20 @@ internal sealed class LiveFeed(ShoutMetrics metrics, IConnectionEvents events, B
             e.Kind.ToString().ToLowerInvariant(), e.Transport, e.Remote, e.Reason is { } r ? ShoutMetrics.ReasonName(r) : null,
             e.ClosedBy, e.BytesIn, e.BytesOut, e.Duration.TotalMilliseconds)).ToList();
         var frame = new LiveFrame(sample, transports, ReadTcpStates(), shown, addresses.Endpoints,
-            time.GetElapsedTime(_started).TotalSeconds, trace.Snapshot());
+            time.GetElapsedTime(_started).TotalSeconds, trace.Snapshot(), Bus());
         return JsonSerializer.SerializeToUtf8Bytes(frame, LiveJsonContext.Default.LiveFrame);
+    }
+
+    /// <summary>The bus's state in room mode; null in other modes (there is no bus to speak of).</summary>
+    private LiveBus? Bus()
+    {
+        if (bus is null)
+        {
+            return null;
+        }
+
+        var (state, server, since) = bus.Current;
+        return new LiveBus(state.ToString().ToLowerInvariant(), server, since.ToUnixTimeMilliseconds());
     }
 
     private List<LiveTcpState>? ReadTcpStates()
@@ -171,11 +185,15 @@ internal sealed class LiveFeed(ShoutMetrics metrics, IConnectionEvents events, B
             return null;
         }
 
+        // The web port's sockets (this page's /live and /ws among them) in their own column: the
+        // Server column then counts what "open connections" counts on tcp and tls, and the two agree.
+        var web = addresses.WebPort;
         return [.. Enum.GetValues<TcpState>()
             .Select(state => new LiveTcpState(TcpStateTable.StateName(state),
-                entries.Count(e => e.State == state && e.IsServerSide(ports)),
-                entries.Count(e => e.State == state && !e.IsServerSide(ports))))
-            .Where(s => s.Server + s.Clients > 0 || AlwaysShown.Any(a => TcpStateTable.StateName(a) == s.State))];
+                entries.Count(e => e.State == state && e.IsServerSide(ports) && e.Local.Port != web),
+                entries.Count(e => e.State == state && !e.IsServerSide(ports)),
+                entries.Count(e => e.State == state && e.IsServerSide(ports) && e.Local.Port == web)))
+            .Where(s => s.Server + s.Clients + s.Web > 0 || AlwaysShown.Any(a => TcpStateTable.StateName(a) == s.State))];
     }
 
     private static async Task WriteEventAsync(HttpResponse response, byte[] prefix, byte[] json, CancellationToken cancellationToken)

@@ -10,8 +10,12 @@ internal sealed record LiveSample(
 /// <summary>Totals and rates of one transport.</summary>
 internal sealed record LiveTransport(string Name, long Active, long Accepted, long Closed, long Rejected, double MessagesPerSecond);
 
-/// <summary>Sockets of the server's ports in one TCP state: the server's end and, on this host, clients' ends.</summary>
-internal sealed record LiveTcpState(string State, int Server, int Clients);
+/// <summary>
+/// Sockets of the server's ports in one TCP state: the server's end on the Shout ports (what
+/// "open connections" counts for tcp and tls), the server's end on the web port (HTTP and WebSocket,
+/// the page's own included), and, on this host, clients' ends.
+/// </summary>
+internal sealed record LiveTcpState(string State, int Server, int Clients, int Web = 0);
 
 /// <summary>One recent connection event.</summary>
 internal sealed record LiveEvent(long Sequence, long Time, string Kind, string Transport, string Remote, string? Reason,
@@ -25,7 +29,11 @@ internal sealed record LiveFrame(
     IReadOnlyList<LiveEvent> Events,
     IReadOnlyList<string> Endpoints,
     double UptimeSeconds,
-    LiveTrace Trace);
+    LiveTrace Trace,
+    LiveBus? Bus = null);
+
+/// <summary>The room bus (room mode only): <c>none</c>, <c>connecting</c>, <c>connected</c> or <c>lost</c>, the server (redacted) and since when (Unix ms).</summary>
+internal sealed record LiveBus(string State, string Server, long Since);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(LiveFrame))]

@@ -34,6 +34,10 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
             {
                 await member.AnswerAsync(RoomLines.QuitLine, cancellationToken: CancellationToken.None);
             }
+            else if (reason == CloseReason.IdleTimeout)
+            {
+                await member.AnswerAsync(RoomLines.IdleClosed(settings.IdleTimeout), cancellationToken: CancellationToken.None);
+            }
         }
         catch (Exception e) when (member.Kicked && e is WebSocketException or IOException or OperationCanceledException)
         {

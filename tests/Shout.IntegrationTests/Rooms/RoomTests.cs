@@ -66,6 +66,7 @@ public sealed class RoomTests
         await using var bob = await RoomClient.ConnectAsync(server.Endpoint);
 
         var guest = (await alice.ReadUntilAsync(l => l.EndsWith(" joined lobby", StringComparison.Ordinal)))[2..^" joined lobby".Length];
+        Assert.Equal($"* you are {guest} in lobby (/nick NAME, /join ROOM, /who, quit)", await bob.ReadLineAsync());
         await bob.SendAsync("/nick alice");
         Assert.Equal("ERR nick alice is taken", await bob.ReadLineAsync());
         await bob.SendAsync("/nick no spaces");

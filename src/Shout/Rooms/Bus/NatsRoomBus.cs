@@ -26,6 +26,10 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
     // Most nicknames taken from the other instances' answers to one /who: a stranger answering cannot make it endless.
     private const int MaxWhoNicks = 10_000;
 
+    // How long the bus may take to connect at start before the log says the instances are not linked:
+    // 2 s gave false alarms on a loaded 2-core machine with NATS up (the client connected after 3 s).
+    private static readonly TimeSpan StartCheck = TimeSpan.FromSeconds(5);
+
     private readonly ShoutRoomOptions _options;
     private readonly int _maxLineLength;
     private readonly RoomMetrics _metrics;
@@ -38,11 +42,14 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _loops = [];
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly RoomBusStatus _status;
+    private readonly BusAddress _address;
     private IRoomBusListener? _listener;
     private string _server = "";
     private int _disposed;
 
-    public NatsRoomBus(ShoutRoomOptions options, int maxLineLength, RoomMetrics metrics, ILogger<NatsRoomBus> logger, TimeProvider clock)
+    public NatsRoomBus(ShoutRoomOptions options, int maxLineLength, RoomMetrics metrics, ILogger<NatsRoomBus> logger, TimeProvider clock,
+        RoomBusStatus? status = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var bus = options.Bus;
@@ -52,6 +59,9 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         _metrics = metrics;
         _logger = logger;
         _clock = clock;
+        _address = address;
+        _status = status ?? new RoomBusStatus(clock);
+        _status.Set(RoomBusState.Connecting, address.Redacted);
         _sequences = new SenderSequences(bus.SenderLimit, bus.SenderIdle, clock);
         _nats = new NatsConnection(NatsOpts.Default with
         {
@@ -75,7 +85,9 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         });
         _nats.ConnectionDisconnected += (_, _) =>
         {
-            BusLog.Disconnected(_logger, _server.Length > 0 ? _server : address.Redacted);
+            var lost = _server.Length > 0 ? _server : address.Redacted;
+            _status.Set(RoomBusState.Lost, lost);
+            BusLog.Disconnected(_logger, lost);
             return ValueTask.CompletedTask;
         };
         _nats.ConnectionOpened += (_, args) =>
@@ -83,6 +95,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
             // The server actually reached (after a failover, not the first one configured), never with its credentials.
             _server = args.Message is { Length: > 0 } url ? BusAddress.Redact(url) : address.Redacted;
             var info = _nats.ServerInfo;
+            _status.Set(RoomBusState.Connected, _server);
             BusLog.Connected(_logger, _server, info?.Name ?? "", info is null ? "" : $"{info.Host}:{info.Port}");
             return ValueTask.CompletedTask;
         };
@@ -165,7 +178,28 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         _loops.Add(Task.Run(RunAsync, CancellationToken.None));
         _loops.Add(Task.Run(PublishLoopAsync, CancellationToken.None));
         _loops.Add(Task.Run(ForgetIdleSendersAsync, CancellationToken.None));
+        _loops.Add(Task.Run(CheckAtStartAsync, CancellationToken.None));
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Says so when the bus is not there soon after start: the instance serves (its own members hear
+    /// each other, and a bus started later links it: systemd may start NATS after Shout), but an
+    /// operator must not think the instances are linked while they are not.
+    /// </summary>
+    private async Task CheckAtStartAsync()
+    {
+        try
+        {
+            await Task.WhenAny(_ready.Task, Task.Delay(StartCheck, _clock, _stopping.Token));
+            if (!Connected && !_stopping.IsCancellationRequested)
+            {
+                BusLog.NotReachable(_logger, _address.Redacted, StartCheck.TotalSeconds);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -336,6 +370,9 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
 
         [LoggerMessage(3, LogLevel.Debug, "Room bus: /who could not ask the other instances: {Message}")]
         public static partial void WhoFailed(ILogger logger, string message);
+
+        [LoggerMessage(5, LogLevel.Warning, "Room bus {Server} not reachable within {Seconds} s: instances are NOT linked until it is; retrying in the background")]
+        public static partial void NotReachable(ILogger logger, string server, double seconds);
 
         [LoggerMessage(4, LogLevel.Debug, "Room bus: could not connect: {Reason}")]
         public static partial void ConnectFailed(ILogger logger, string reason);

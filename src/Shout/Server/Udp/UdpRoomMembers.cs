@@ -39,6 +39,7 @@ internal sealed class UdpRoomMembers(RoomHub hub, ShoutRoomOptions rooms, LineFr
     {
         var isJoin = UdpJoinLine.TryParse(datagram.Span, out var join);
         var confirms = isJoin && join.Token is { } token && RoomNames.IsValid(join.Room) && tokens.IsValid(source, token);
+        var joined = false;
         if (!_members.TryGetValue(session, out var member))
         {
             if (!confirms)
@@ -48,6 +49,7 @@ internal sealed class UdpRoomMembers(RoomHub hub, ShoutRoomOptions rooms, LineFr
             }
 
             member = Join(session, source, join.Room!);
+            joined = true;
         }
         else if (confirms)
         {
@@ -59,6 +61,12 @@ internal sealed class UdpRoomMembers(RoomHub hub, ShoutRoomOptions rooms, LineFr
         if (confirms)
         {
             await member.Room.AnswerAsync(RoomLines.RoomSet(join.Room!));
+            if (joined)
+            {
+                // After its OK room: the line it waited for comes first, then who it is.
+                await member.Room.AnswerAsync(RoomLines.Greeting(member.Room.Nick, member.Room.Room));
+            }
+
             lines = datagram[join.Length..];
         }
 
@@ -123,7 +131,7 @@ internal sealed class UdpRoomMembers(RoomHub hub, ShoutRoomOptions rooms, LineFr
         var room = new RoomMember(hub.NextId(), TransportKind.Udp.Name(), rooms, settings.WriteTimeout, clock, hub.Metrics, _ => Ended(session));
         var member = new Member(room, new RoomSession(hub, room, framer));
         _members[session] = member;
-        hub.Enter(room, roomName);
+        hub.Enter(room, roomName, greet: false);
         _ = SendAsync(room, address, session);
         return member;
     }

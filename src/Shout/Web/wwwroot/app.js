@@ -131,13 +131,13 @@ function showFrame(frame) {
 
   const body = $("tcp-states").tBodies[0];
   if (!frame.tcpStates) {
-    body.innerHTML = `<tr><td colspan="3" class="muted">not available on this system</td></tr>`;
+    body.innerHTML = `<tr><td colspan="4" class="muted">not available on this system</td></tr>`;
   } else {
     body.replaceChildren(...frame.tcpStates.map(st => {
       const tr = document.createElement("tr");
       tr.dataset.state = st.state;
-      tr.className = st.server + st.clients === 0 ? "zero" : st.state === "TIME_WAIT" || st.state === "CLOSE_WAIT" ? "hot" : "";
-      for (const v of [st.state, st.server, st.clients]) {
+      tr.className = st.server + st.web + st.clients === 0 ? "zero" : st.state === "TIME_WAIT" || st.state === "CLOSE_WAIT" ? "hot" : "";
+      for (const v of [st.state, st.server, st.web, st.clients]) {
         const td = document.createElement("td");
         td.textContent = v;
         tr.append(td);
@@ -168,8 +168,21 @@ function showFrame(frame) {
     }));
   }
 
+  showBus(frame.bus);
   $("endpoints").textContent = frame.endpoints.join("  ·  ");
   TraceDiagram.show(frame.trace, $("trace-status"), $("trace-diagrams"));
+}
+
+// Room mode: is this instance linked to the others? An operator must not have to guess.
+function showBus(bus) {
+  const line = $("bus");
+  line.hidden = !bus;
+  if (!bus) return;
+  line.dataset.state = bus.state;
+  line.textContent = bus.state === "connected" ? `bus: connected to ${bus.server} since ${clock(bus.since)}`
+    : bus.state === "lost" ? `bus: lost ${bus.server} since ${clock(bus.since)} · instances not linked, reconnecting`
+    : bus.state === "connecting" ? `bus: not connected to ${bus.server} since ${clock(bus.since)} · instances not linked, retrying`
+    : "bus: none (one instance, --bus not set)";
 }
 
 function duration(ms) {
