@@ -26,6 +26,9 @@ internal sealed class LineWriter(Stream output)
         _partial.Write(data.Span[(end + 1)..]);
     }
 
+    /// <summary>Shows a partial line now (the server paused); the end will still add the newline.</summary>
+    public ValueTask FlushAsync(CancellationToken cancellationToken) => FlushPartialAsync(cancellationToken);
+
     /// <summary>Writes what is left, ending the output with a newline.</summary>
     public async ValueTask EndAsync(CancellationToken cancellationToken)
     {

@@ -11,6 +11,9 @@ namespace Shout.Cli.Commands;
 /// </summary>
 internal sealed class ReplyDeadlines(TimeSpan? wait, TimeSpan? quitAfter)
 {
+    /// <summary>How long a partial line waits for the rest before it is shown anyway.</summary>
+    private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(100);
+
     private long _lastActivity = Stopwatch.GetTimestamp();
     private long _inputEnded = -1;
 
@@ -26,9 +29,16 @@ internal sealed class ReplyDeadlines(TimeSpan? wait, TimeSpan? quitAfter)
     /// The next bytes from <paramref name="stream"/>; 0 at its end or when <c>-q</c> ran out.
     /// Throws <see cref="IdleTimeoutException"/> when <c>-w</c> ran out.
     /// </summary>
-    public async Task<int> ReadAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)
+    public async Task<int> ReadAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken, Func<ValueTask>? onPause = null)
     {
         var read = stream.ReadAsync(buffer, cancellationToken).AsTask();
+
+        // A reply without its newline yet is shown once the server pauses (it may never send one).
+        if (onPause is not null && await Task.WhenAny(read, Task.Delay(Pause, cancellationToken)) != read)
+        {
+            await onPause();
+        }
+
         while (true)
         {
             var now = Stopwatch.GetTimestamp();

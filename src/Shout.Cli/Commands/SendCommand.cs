@@ -166,7 +166,8 @@ internal static class SendCommand
         var lines = new LineWriter(stdout);
         try
         {
-            return (message.Length, await CopyRepliesAsync(connection.Stream, deadlines, first, lines.WriteAsync, cancellationToken));
+            return (message.Length, await CopyRepliesAsync(connection.Stream, deadlines, first, lines.WriteAsync, cancellationToken,
+                () => lines.FlushAsync(cancellationToken)));
         }
         finally
         {
@@ -213,12 +214,12 @@ internal static class SendCommand
 
     /// <summary>Every reply byte to <paramref name="write"/> as it arrives, until the end or a clock runs out.</summary>
     private static async Task<long> CopyRepliesAsync(Stream from, ReplyDeadlines deadlines, FirstLine first,
-        Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
+        Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> write, CancellationToken cancellationToken, Func<ValueTask>? onPause = null)
     {
         var buffer = new byte[64 * 1024];
         long total = 0;
         int n;
-        while ((n = await deadlines.ReadAsync(from, buffer, cancellationToken)) > 0)
+        while ((n = await deadlines.ReadAsync(from, buffer, cancellationToken, onPause)) > 0)
         {
             first.Add(buffer.AsSpan(0, n));
             await write(buffer.AsMemory(0, n), cancellationToken);
