@@ -85,13 +85,12 @@ internal static class ListenCheck
             _ => socket.Message,
         };
         var where = Culprit(error.Message, options);
+        // Never a cause without the address: when the runtime does not say which, name every candidate.
+        where ??= Everything(options);
         if (where is not null && where.StartsWith("unix://", StringComparison.Ordinal) && socket?.SocketErrorCode is SocketError.AddressNotAvailable or SocketError.AccessDenied)
         {
             cause = $"cannot create the socket file {where["unix://".Length..]} (is its directory writable?)";
         }
-
-        // Never a cause without the address: when the runtime does not say which, name every candidate.
-        where ??= Everything(options);
         return where is null ? $"cannot listen: {cause}" : $"cannot listen on {where}: {cause}";
     }
 

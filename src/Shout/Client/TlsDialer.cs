@@ -11,7 +11,8 @@ internal static class TlsDialer
     public static async Task<SslStream> AuthenticateAsync(Stream transport, ShoutEndpoint endpoint, ShoutClientOptions options,
         CancellationToken cancellationToken)
     {
-        var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
+        var counted = new ReadCountingStream(transport);
+        var ssl = new SslStream(counted, leaveInnerStreamOpen: false);
         var policyErrors = SslPolicyErrors.None;
         var sawCertificate = false;
         var authentication = new SslClientAuthenticationOptions
@@ -37,7 +38,7 @@ internal static class TlsDialer
             await ssl.DisposeAsync();
             throw new TimeoutException($"the TLS handshake with {endpoint} did not finish within {options.TlsHandshakeTimeout.TotalSeconds:0.#} s");
         }
-        catch (Exception e) when (!sawCertificate && e is AuthenticationException or IOException)
+        catch (Exception e) when (!sawCertificate && counted.BytesRead > 0 && e is AuthenticationException or IOException)
         {
             // No certificate came back: whatever answered does not speak TLS.
             await ssl.DisposeAsync();
