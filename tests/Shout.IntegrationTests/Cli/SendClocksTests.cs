@@ -52,7 +52,8 @@ public sealed class SendClocksTests
     public async Task Replies_are_printed_as_they_arrive_not_at_the_end()
     {
         await using var open = new RecordingServer(RecordingServer.Mode.AnswerAndStayOpen);
-        await using var send = ProcessHarness.StartShout("send", "-a", $"127.0.0.1:{open.Port}", "hello");
+        // The harness reads stdout by lines: the message carries its newline (a partial line is shown after a pause too, untested here).
+        await using var send = ProcessHarness.StartShout("send", "-a", $"127.0.0.1:{open.Port}", "hello\n");
         await send.WaitForOutputAsync(o => o.Contains("HELLO", StringComparison.Ordinal), Command);
         Assert.False(send.HasExited, "send ended although the server kept the connection open");
         await open.DisposeAsync();

@@ -101,8 +101,15 @@ internal sealed class RecordingServer : IAsyncDisposable
         }
     }
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stop.CancelAsync();
         _listener.Stop();
         await _accepting;
