@@ -20,14 +20,32 @@ internal static class ChatCommand
     {
         var address = CommonOptions.Address();
         var client = new ClientOptions();
+        var where = new Argument<string[]>("address")
+        {
+            Description = "The server, instead of -a: HOST PORT (as nc), HOST:PORT or a URL (ws://HOST:PORT/ws, as websocat).",
+            Arity = ArgumentArity.ZeroOrMore,
+            HelpName = "address",
+        };
         var command = new Command("chat", "Talk to the server interactively; type quit (or Ctrl+D) to leave.")
         {
-            address,
+            address, where,
         };
         client.AddTo(command, address);
+        command.Validators.Add(result =>
+        {
+            var words = result.GetValue(where) ?? [];
+            if (words.Length > 0 && result.GetResult(address) is { Implicit: false })
+            {
+                result.AddError($"unexpected argument '{string.Join(' ', words)}': the address is given by -a already");
+            }
+            else if (Parsing.PositionalAddress.Only(words).Error is { } error)
+            {
+                result.AddError(error);
+            }
+        });
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var endpoint = client.Endpoint(parse, address);
+            var endpoint = client.Endpoint(parse, Parsing.PositionalAddress.Only(parse.GetValue(where) ?? []).Address ?? parse.GetValue(address)!);
             try
             {
                 await using var link = await ChatLink.ConnectAsync(endpoint, client.Read(parse), cancellationToken);

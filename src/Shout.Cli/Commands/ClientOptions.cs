@@ -97,13 +97,16 @@ internal sealed class ClientOptions
     public bool Verbose(ParseResult parse) => parse.GetValue(_verbose);
 
     /// <summary>The address to dial: <paramref name="address"/>, made UDP by <c>-u</c>.</summary>
-    public ShoutEndpoint Endpoint(ParseResult parse, Option<ShoutEndpoint> address)
-    {
-        var endpoint = parse.GetValue(address)!;
-        return parse.GetValue(_udp) && endpoint.Transport == ShoutTransport.Tcp
+    public ShoutEndpoint Endpoint(ParseResult parse, Option<ShoutEndpoint> address) => Endpoint(parse, parse.GetValue(address)!);
+
+    /// <summary><paramref name="endpoint"/> (from -a or the positional words), made UDP by <c>-u</c>.</summary>
+    public ShoutEndpoint Endpoint(ParseResult parse, ShoutEndpoint endpoint) =>
+        parse.GetValue(_udp) && endpoint.Transport == ShoutTransport.Tcp
             ? ShoutEndpoint.Parse($"udp://{(endpoint.Host.Contains(':', StringComparison.Ordinal) ? $"[{endpoint.Host}]" : endpoint.Host)}:{endpoint.Port}")
             : endpoint;
-    }
+
+    /// <summary>True when --connect-timeout was on the command line (then -w does not replace it).</summary>
+    public bool ConnectTimeoutGiven(ParseResult parse) => parse.GetResult(_connectTimeout) is { Implicit: false };
 
     /// <summary>What is wrong with the combination, if anything (checked before anything is sent).</summary>
     private void Validate(Command command, Option<ShoutEndpoint> address) => command.Validators.Add(result =>

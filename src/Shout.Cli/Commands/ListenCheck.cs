@@ -85,7 +85,29 @@ internal static class ListenCheck
             _ => socket.Message,
         };
         var where = Culprit(error.Message, options);
+        // Never a cause without the address: when the runtime does not say which, name every candidate.
+        where ??= Everything(options);
+        if (where is not null && where.StartsWith("unix://", StringComparison.Ordinal) && socket?.SocketErrorCode is SocketError.AddressNotAvailable or SocketError.AccessDenied)
+        {
+            cause = $"cannot create the socket file {where["unix://".Length..]} (is its directory writable?)";
+        }
         return where is null ? $"cannot listen: {cause}" : $"cannot listen on {where}: {cause}";
+    }
+
+    private static string? Everything(ShoutServerOptions options)
+    {
+        var all = options.Listen.Select(e => e.ToString()).ToList();
+        if (options.Web.Address is { } web)
+        {
+            all.Add(web.ToString());
+        }
+
+        return all.Count switch
+        {
+            0 => null,
+            1 => all[0],
+            _ => $"one of {string.Join(", ", all)}",
+        };
     }
 
     // Kestrel names the address it failed on as http://HOST:PORT; find which of ours has that port.
@@ -97,7 +119,9 @@ internal static class ListenCheck
             candidates.Add((web.ToString(), web.Port));
         }
 
-        var matches = candidates.Where(c => message.Contains($":{c.Port}", StringComparison.Ordinal)).Select(c => c.Text).Distinct().ToList();
+        var matches = candidates.Where(c => message.Contains($":{c.Port}", StringComparison.Ordinal)).Select(c => c.Text)
+            .Concat(options.Listen.Where(e => e.Transport == ShoutTransport.Unix && message.Contains(e.Path, StringComparison.Ordinal)).Select(e => e.ToString()))
+            .Distinct().ToList();
         return matches.Count == 1 ? matches[0] : null;
     }
 }

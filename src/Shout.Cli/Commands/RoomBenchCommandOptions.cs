@@ -19,7 +19,7 @@ internal sealed class RoomBenchCommandOptions
         CustomParser = CliValues.Int(2, SizeLimits.BenchConnections),
     };
 
-    private readonly Option<int> _rooms = new("--rooms", "-r")
+    private readonly Option<int> _rooms = new("--rooms")
     {
         Description = "room: rooms the members are spread over. Default 1.",
         HelpName = "count",

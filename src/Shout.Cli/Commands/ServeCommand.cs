@@ -98,9 +98,9 @@ internal static class ServeCommand
 
             file = builder.Build().GetSection("Shout");
         }
-        catch (Exception e) when (e is FormatException or InvalidDataException)
+        catch (Exception e) when (e is FormatException or InvalidDataException or System.Text.Json.JsonException)
         {
-            errors.Add($"{path}: not valid JSON ({(e.InnerException ?? e).Message.Split('\n')[0]})");
+            errors.Add(ConfigJsonError.Describe(path, e));
             return errors;
         }
         catch (IOException e)

@@ -35,6 +35,19 @@ internal static class CliRunner
         return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 
+    /// <summary>
+    /// A usage error found by a command's action (one that needs what the parser cannot see, such as
+    /// where "--" was), told and exited as the parser's own.
+    /// </summary>
+    public static async Task<int> UsageErrorAsync(ParseResult parse, string error)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        var command = CommandPath(parse.CommandResult);
+        await Console.Error.WriteLineAsync($"{command}: {error}");
+        await Console.Error.WriteLineAsync($"Try '{command} --help' for more information.");
+        return UsageError;
+    }
+
     /// <summary>The first thing wrong with the command line, in words; null when it can run.</summary>
     internal static string? FirstError(ParseResult parse)
     {

@@ -30,7 +30,8 @@ internal static class ClientErrors
             null => error.Message,
             _ => socketError.Message,
         };
-        return $"{what} ({endpoint})";
+        // A message that already names the address (the TLS and WebSocket ones do) is not repeated.
+        return what.Contains(endpoint.ToString(), StringComparison.Ordinal) ? what : $"{what} ({endpoint})";
     }
 
     private static string MissingSocketFile(string path)

@@ -11,8 +11,10 @@ internal static class TlsDialer
     public static async Task<SslStream> AuthenticateAsync(Stream transport, ShoutEndpoint endpoint, ShoutClientOptions options,
         CancellationToken cancellationToken)
     {
-        var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
+        var counted = new ReadCountingStream(transport);
+        var ssl = new SslStream(counted, leaveInnerStreamOpen: false);
         var policyErrors = SslPolicyErrors.None;
+        var sawCertificate = false;
         var authentication = new SslClientAuthenticationOptions
         {
             // Names the host for SNI and for checking the certificate (an IP literal is checked against its IP SANs).
@@ -20,6 +22,7 @@ internal static class TlsDialer
             RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
             {
                 policyErrors = errors;
+                sawCertificate = true;
                 return Accept(certificate, errors, options);
             },
         };
@@ -34,6 +37,12 @@ internal static class TlsDialer
         {
             await ssl.DisposeAsync();
             throw new TimeoutException($"the TLS handshake with {endpoint} did not finish within {options.TlsHandshakeTimeout.TotalSeconds:0.#} s");
+        }
+        catch (Exception e) when (!sawCertificate && counted.BytesRead > 0 && e is AuthenticationException or IOException)
+        {
+            // No certificate came back: whatever answered does not speak TLS.
+            await ssl.DisposeAsync();
+            throw new AuthenticationException(NotTls(endpoint), e);
         }
         catch (AuthenticationException e)
         {
@@ -57,6 +66,10 @@ internal static class TlsDialer
 
         return options.Insecure || errors == SslPolicyErrors.None;
     }
+
+    /// <summary>The line for a peer that answered a TLS handshake with something else (a plain port).</summary>
+    public static string NotTls(ShoutEndpoint endpoint) =>
+        $"{endpoint} did not answer the TLS handshake (is it a plain {(endpoint.Transport == ShoutTransport.WebSocket ? "ws://" : "TCP")} port?)";
 
     /// <summary>Why a handshake failed, in the words of the options the user gave.</summary>
     public static string Explain(AuthenticationException e, SslPolicyErrors errors, ShoutClientOptions options) =>

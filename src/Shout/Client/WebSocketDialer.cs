@@ -25,6 +25,7 @@ internal static class WebSocketDialer
         var candidates = await ShoutConnection.IPEndPointsAsync(endpoint, cancellationToken);
         EndPoint? remote = null;
         var policyErrors = SslPolicyErrors.None;
+        var sawCertificate = false;
         var handler = new SocketsHttpHandler
         {
             ConnectCallback = async (_, token) =>
@@ -38,6 +39,7 @@ internal static class WebSocketDialer
                 RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
                 {
                     policyErrors = errors;
+                    sawCertificate = true;
                     return TlsDialer.Accept(certificate, errors, options);
                 },
             },
@@ -66,9 +68,39 @@ internal static class WebSocketDialer
                 throw new TimeoutException($"the WebSocket handshake with {endpoint} did not finish within {limit.TotalSeconds:0.#} s");
             }
 
+            if (endpoint.Secure && !sawCertificate && remote is not null && Has<AuthenticationException>(e) | Has<IOException>(e) && !Has<SocketException>(e))
+            {
+                throw new AuthenticationException(TlsDialer.NotTls(endpoint), e);
+            }
+
+            if (!endpoint.Secure && remote is not null && status == 0
+                && Find<HttpRequestException>(e) is { HttpRequestError: HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded } http)
+            {
+                throw new IOException(http.HttpRequestError == HttpRequestError.InvalidResponse
+                    ? $"{endpoint} answered, but not with HTTP: is it a WebSocket server?"
+                    : $"{endpoint} closed the connection without an HTTP answer: is it a WebSocket server?", e);
+            }
+
             throw Unwrap(e, endpoint, status, policyErrors, options);
         }
     }
+
+    private static T? Find<T>(Exception? error)
+        where T : Exception
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            if (e is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool Has<T>(Exception error)
+        where T : Exception => Find<T>(error) is not null;
 
     /// <summary>The URI to request: the endpoint's own text is already <c>ws://HOST:PORT/PATH</c>.</summary>
     public static Uri Uri(ShoutEndpoint endpoint) => new(endpoint.ToString());

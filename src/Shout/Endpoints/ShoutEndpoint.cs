@@ -83,6 +83,10 @@ public sealed record ShoutEndpoint
         var schemeEnd = value.IndexOf("://", StringComparison.Ordinal);
         var scheme = schemeEnd < 0 ? "tcp" : value[..schemeEnd].ToLowerInvariant();
         var rest = schemeEnd < 0 ? value : value[(schemeEnd + 3)..];
+        if (schemeEnd < 0 && SocatAddress.TryRead(text, value, out var socatScheme, out var socatRest))
+        {
+            (scheme, rest) = (socatScheme, socatRest);
+        }
         var transport = scheme switch
         {
             "tcp" => ShoutTransport.Tcp,

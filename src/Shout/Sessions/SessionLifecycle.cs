@@ -36,7 +36,7 @@ internal sealed class SessionLifecycle(ShoutMetrics metrics, IConnectionEvents e
         events.Closed(session.Id, session.Transport.Name(), session.Remote, reason, session.BytesIn, session.BytesOut, elapsed);
         metrics.ConnectionClosed(session.Transport, reason, elapsed);
         SessionLog.Closed(logger, session.Id, IConnectionEvents.ClosedByFor(reason), ShoutMetrics.ReasonName(reason),
-            session.BytesIn, session.BytesOut, elapsed.TotalMilliseconds, session.Transport.Name(), session.Remote);
+            session.BytesIn, session.BytesOut, Text.DurationText.Format(elapsed), session.Transport.Name(), session.Remote);
     }
 
     /// <summary>Records a session refused before it was served (denied, over a limit).</summary>

@@ -12,10 +12,10 @@ internal static partial class SessionLog
     public static partial void PeerHalfClosed(ILogger logger, string sessionId);
 
     [LoggerMessage(LogEvents.SessionClosed, LogLevel.Debug,
-        "{SessionId} closed by {ClosedBy} ({Reason}): {BytesIn} bytes in, {BytesOut} bytes out, {DurationMs:F1} ms; {Transport} from {Remote}",
+        "{SessionId} closed by {ClosedBy} ({Reason}): {BytesIn} bytes in, {BytesOut} bytes out, {Duration}; {Transport} from {Remote}",
         EventName = "SessionClosed")]
     public static partial void Closed(ILogger logger, string sessionId, string closedBy, string reason, long bytesIn, long bytesOut,
-        double durationMs, string transport, string remote);
+        string duration, string transport, string remote);
 
     [LoggerMessage(LogEvents.SessionError, LogLevel.Debug, "{SessionId} connection error: {Message}", EventName = "SessionError")]
     public static partial void Error(ILogger logger, string sessionId, string message);
