@@ -96,6 +96,14 @@ internal static class ServeSettings
         new ServeSetting<string>("Web",
             $"The browser page, WebSocket (/ws), live view, /healthz and /metrics: http://HOST:PORT, https://HOST:PORT (the tls:// certificate), or none. Default {ShoutWebOptions.DefaultAddress}.",
             WebAddress, (run, values) => run.Options.Web.Address = ShoutWebOptions.ParseAddress(values[^1]), helpName: "url"),
+        new ServeSetting<TimeSpan>("WsPing",
+            "WebSocket: ping a connection this often and abort it (keepalive_timeout) when the pong is this late; a client that reads nothing "
+            + "answers no ping, so this also ends a WebSocket that stops reading, before --write-timeout if shorter. 0: no pings. Default 15s.",
+            Duration, (run, values) =>
+            {
+                run.Options.Web.KeepAliveInterval = values[^1];
+                run.Options.Web.KeepAliveTimeout = values[^1];
+            }),
         new ServeSetting<bool>("ReloadEndpoint",
             $"Serve POST /reload on the web endpoint, which reloads settings like SIGHUP. Needs a token (--reload-token-file or ${ReloadTokenSource.Variable}) "
             + "sent as 'Authorization: Bearer TOKEN'; one reload per second. Off by default.",
@@ -174,7 +182,7 @@ internal static class ServeSettings
 
     /// <summary>The keys shown under their own headings in help, apart from the everyday options.</summary>
     public static IReadOnlyList<string> LimitKeys { get; } =
-        ["MaxConnections", "MaxConnectionsPerIp", "IdleTimeout", "WriteTimeout", "LineTimeout", "MaxLine", "ProxyTimeout", "TlsHandshakeTimeout", "ShutdownTimeout"];
+        ["MaxConnections", "MaxConnectionsPerIp", "IdleTimeout", "WriteTimeout", "WsPing", "LineTimeout", "MaxLine", "ProxyTimeout", "TlsHandshakeTimeout", "ShutdownTimeout"];
 
     public static IReadOnlyList<string> TuningKeys { get; } = ["Transport", "InlineScheduling", "IoQueues", "BlockSize", "WaitForData", "ReusePort"];
 

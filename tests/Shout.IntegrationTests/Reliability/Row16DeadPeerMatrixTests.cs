@@ -36,4 +36,26 @@ public sealed class Row16DeadPeerMatrixTests
         // The server goes on: a live client is served after the dead one is gone.
         await using var alive = await Probe.ServedAsync(transport, server, IPAddress.Loopback, "after the dead peer");
     }
+
+    /// <summary>
+    /// <c>serve --ws-ping</c> sets both the ping interval and how late the pong may be: a client that
+    /// answered once and then reads nothing (so answers no ping) is recorded as <c>keepalive_timeout</c>,
+    /// well before the idle timeout.
+    /// </summary>
+    [Theory]
+    [InlineData("ws")]
+    [InlineData("wss")]
+    public async Task Row16_ws_ping_sets_how_soon_a_peer_that_answers_no_ping_is_taken_for_dead(string name)
+    {
+        var transport = MatrixTransport.Named(name);
+        await using var server = await ServedProcess.StartAsync(transport, "--ws-ping", "300ms", "--idle-timeout", "10m");
+        await using var client = await server.OpenAsync(IPAddress.Loopback);
+        await client.SendAsync("alive"u8.ToArray());
+        Assert.Equal("ALIVE"u8.ToArray(), (await client.ReceiveAsync(5)).Data);
+
+        // From here the client never receives, so the runtime never answers the server's pings.
+        await server.Process.WaitForOutputAsync(_ => server.Connections().Any(c => c.Reason is not null), TimeSpan.FromSeconds(30));
+        var closed = Assert.Single(server.Connections(), c => c.Reason is not null);
+        Assert.Equal("keepalive_timeout", closed.Reason);
+    }
 }
