@@ -30,13 +30,15 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, Session
     /// <summary>Serves one admitted connection of <paramref name="transport"/> until it ends.</summary>
     public Task OnConnectedAsync(ConnectionContext connection, TransportKind transport)
     {
+        var input = connection.Transport.Input;
+        var settings = rules.Current;
+
+        // The timers are armed before the session is counted: whoever sees it open sees its idle clock running.
+        var timeouts = new SessionTimeouts(settings, clock, metrics, new StreamTimeoutTarget(connection, input));
         var session = lifecycle.Open(connection.ConnectionId, transport, PeerAddress.Describe(connection.RemoteEndPoint),
             connection.Features.Get<SessionAdmission.Ticket>());
-        var input = connection.Transport.Input;
         var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
         var drain = lifetime?.ConnectionClosedRequested.Register(static state => ((PipeReader)state!).CancelPendingRead(), input);
-        var settings = rules.Current;
-        var timeouts = new SessionTimeouts(settings, clock, metrics, new StreamTimeoutTarget(connection, input));
 
         // Not awaited here: an idle connection holds one async state machine (ServeAsync's), not two.
         return ServeAsync(connection, transport, session, settings, drain, timeouts);

@@ -114,6 +114,8 @@ internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
             return length;
         }
 
+        // Counted as it is handed over, as on the stream seam: a client that has its answer finds it counted.
+        _session.Answered(consumed, written);
         var send = _socket.SendAsync(_output.AsMemory(0, written), type, endOfMessage, CancellationToken.None);
         if (!send.IsCompleted)
         {
@@ -133,7 +135,6 @@ internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
             await send;
         }
 
-        _session.Answered(consumed, written);
         var left = length - consumed;
         _input.AsSpan(consumed, left).CopyTo(_input);
         return left;

@@ -52,6 +52,13 @@ internal sealed class Session
         _metrics.Answered(Transport, received, sent);
     }
 
+    /// <summary>Takes back the bytes of a reply counted by <see cref="Answered"/> that the socket then refused to send.</summary>
+    public void Unsent(long counted)
+    {
+        Interlocked.Add(ref _bytesOut, -counted);
+        _metrics.Unsent(Transport, counted);
+    }
+
     /// <summary>Records bytes sent that answer nothing the client sent (an error line, a notice).</summary>
     public void Sent(long sent)
     {

@@ -32,12 +32,16 @@ internal sealed class SessionTimeouts : IDisposable
     private readonly long _line;
     private readonly long _write;
     private readonly long _slack;
+    private readonly long _drift;
     private readonly ITimer? _timer;
     private readonly Lock _gate = new();
     private long _idleDeadline = None;
     private long _lineDeadline = None;
     private long _writeDeadline = None;
     private long _dueAt = None;
+
+    // When data last arrived (set only while the idle timeout is on, which reads the clock for it anyway).
+    private long _receivedAt = None;
     private CloseReason? _expired;
 
     /// <param name="settings">The timeouts (read once: a reload does not change an open session's).</param>
@@ -53,6 +57,7 @@ internal sealed class SessionTimeouts : IDisposable
         _line = Units(settings.LineTimeout);
         _write = Units(settings.WriteTimeout);
         _slack = Units(TimeSpan.FromSeconds(1));
+        _drift = Units(TimeSpan.FromMilliseconds(1));
         if (_idle == 0 && _line == 0 && _write == 0)
         {
             return;
@@ -84,7 +89,8 @@ internal sealed class SessionTimeouts : IDisposable
 
         lock (_gate)
         {
-            var deadline = _clock.GetTimestamp() + _idle;
+            _receivedAt = _clock.GetTimestamp();
+            var deadline = _receivedAt + _idle;
             _idleDeadline = deadline;
 
             // The hot path: on a busy connection the idle deadline creeps forward with every read.
@@ -111,7 +117,9 @@ internal sealed class SessionTimeouts : IDisposable
 
         lock (_gate)
         {
-            _lineDeadline = unfinished ? _clock.GetTimestamp() + _line : None;
+            // From when the read that brought the line's first byte arrived (one clock read per read, not two).
+            var start = _receivedAt != None ? _receivedAt : _clock.GetTimestamp();
+            _lineDeadline = unfinished ? start + _line : None;
             Rearm();
         }
     }
@@ -186,8 +194,14 @@ internal sealed class SessionTimeouts : IDisposable
         }
 
         _dueAt = next;
-        var due = next == None ? Timeout.InfiniteTimeSpan : DueIn(next);
-        _timer.Change(due, Timeout.InfiniteTimeSpan);
+        if (next == None)
+        {
+            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            ArmAt(next, repeat: false);
+        }
     }
 
     private void OnTimer()
@@ -251,16 +265,34 @@ internal sealed class SessionTimeouts : IDisposable
         _dueAt = deadline;
         if (deadline != None)
         {
-            var due = DueIn(deadline);
-            _timer!.Change(due, due);
+            ArmAt(deadline, repeat: true);
+        }
+    }
+
+    /// <summary>
+    /// Arms the timer for <paramref name="deadline"/>. A timer takes a due time relative to when it is
+    /// armed, so a clock that moved between reading it and arming (a thread preempted there; a test's
+    /// clock advanced) would make it fire late by that much: then it is armed again from a new reading.
+    /// </summary>
+    private void ArmAt(long deadline, bool repeat)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var now = _clock.GetTimestamp();
+            var due = DueIn(deadline, now);
+            _timer!.Change(due, repeat ? due : Timeout.InfiniteTimeSpan);
+            if (_clock.GetTimestamp() - now < _drift)
+            {
+                return;
+            }
         }
     }
 
     /// <summary>Time until <paramref name="deadline"/>, rounded up to whole milliseconds (timer resolution),
     /// so the timer never fires before the deadline and never with a zero due time.</summary>
-    private TimeSpan DueIn(long deadline)
+    private TimeSpan DueIn(long deadline, long now)
     {
-        var remaining = Math.Max(0, deadline - _clock.GetTimestamp());
+        var remaining = Math.Max(0, deadline - now);
         var milliseconds = Math.Ceiling(remaining * 1000.0 / _clock.TimestampFrequency);
         return TimeSpan.FromMilliseconds(Math.Max(1, milliseconds));
     }

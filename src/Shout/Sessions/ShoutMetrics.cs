@@ -148,6 +148,9 @@ public sealed class ShoutMetrics
         Interlocked.Add(ref totals.BytesOut, sent);
     }
 
+    /// <summary>Takes back the bytes of a reply counted by <see cref="Answered"/> that were not sent after all.</summary>
+    internal void Unsent(TransportKind transport, long counted) => Interlocked.Add(ref Totals(transport).BytesOut, -counted);
+
     /// <summary>The totals of every transport seen so far, by name, read now (each value atomically, not all together).</summary>
     public IReadOnlyList<TransportStats> Snapshot() =>
         [.. TransportKinds.All.Select(k => _transports[(int)k].Read(k.Name())).Where(t => t.Accepted + t.Rejected + t.Messages > 0)

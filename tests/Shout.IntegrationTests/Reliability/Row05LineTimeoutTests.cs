@@ -28,6 +28,8 @@ public sealed class Row05LineTimeoutTests
         }, clock: clock);
         using var socket = await RawClient.ConnectAsync(server.Endpoint);
         socket.NoDelay = true;
+        // The session reads the clock as it opens: only once it is counted does a read of the clock mean a byte was handled.
+        await Eventually.TrueAsync(() => server.Metrics.ActiveConnections == 1, TimeSpan.FromSeconds(15), () => "the server did not open the session");
 
         // A line finished one tick before its timeout is answered: a byte every 5 s, six bytes, then the newline.
         foreach (var b in "abcdef"u8.ToArray())

@@ -164,6 +164,8 @@ public sealed class TimeoutMatrixTests(Xunit.Abstractions.ITestOutputHelper outp
             o.LineTimeout = line;
         }, clock: clock);
         await using var client = await transport.OpenAsync(server);
+        // The session reads the clock as it opens: only once it is counted does a read of the clock mean a byte was handled.
+        await Eventually.TrueAsync(() => server.Metrics.ActiveConnections == 1, TimeSpan.FromSeconds(15), () => "the server did not open the session");
         for (var elapsed = TimeSpan.Zero; elapsed < line; elapsed += step)
         {
             // Timers of a fake clock fire inside Advance: none has fired before the line's 30 s are up.

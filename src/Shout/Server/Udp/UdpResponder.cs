@@ -179,14 +179,16 @@ internal sealed class UdpResponder : IAsyncDisposable
             return;
         }
 
+        // Counted before the reply goes (taken back if it cannot): a client that has its answer finds it counted.
+        session.Answered(received, written);
         try
         {
             // Not cancelled by stop: a reply under way is finished, like a stream reply on drain.
             await _socket.SendToAsync(buffers.Reply[..written], SocketFlags.None, buffers.Peer, CancellationToken.None);
-            session.Answered(received, written);
         }
         catch (SocketException e)
         {
+            session.Unsent(written);
             OnSocketError("send", e);
         }
     }
@@ -211,13 +213,15 @@ internal sealed class UdpResponder : IAsyncDisposable
             return;
         }
 
+        // Counted before the reply goes (taken back if it cannot): a client that has its answer finds it counted.
+        session.Answered(received, written);
         try
         {
             _socket.SendTo(buffers.Reply.Span[..written], SocketFlags.None, buffers.Peer);
-            session.Answered(received, written);
         }
         catch (SocketException e)
         {
+            session.Unsent(written);
             OnSocketError("send", e);
         }
     }

@@ -112,15 +112,16 @@ internal sealed class UdpRoomMembers(RoomHub hub, ShoutRoomOptions rooms, LineFr
             return;
         }
 
+        // Counted before the reply goes (taken back if it cannot): a client that has its answer finds it counted.
+        session.Answered(received, reply.Length);
         try
         {
             await socket.SendToAsync(reply, SocketFlags.None, source, CancellationToken.None);
-            session.Answered(received, reply.Length);
         }
         catch (SocketException)
         {
             metrics.DatagramSocketError("send");
-            session.Answered(received, 0);
+            session.Unsent(reply.Length);
         }
     }
 
