@@ -11,7 +11,8 @@ namespace Shout.Cli.Commands;
 /// </summary>
 internal static class BenchJson
 {
-    private static readonly JsonSerializerOptions Options = new()
+    /// <summary>Shared by every bench document: snake_case names, and nulls written (what was not seen says so).</summary>
+    internal static readonly JsonSerializerOptions Options = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -33,12 +34,7 @@ internal static class BenchJson
         ReplyBytes = r.Bytes,
         MessagesPerSecond = r.MessagesPerSecond,
         MegabytesPerSecond = r.MegabytesPerSecond,
-        LatencyP50Us = r.Latency?.P50,
-        LatencyP90Us = r.Latency?.P90,
-        LatencyP99Us = r.Latency?.P99,
-        LatencyP999Us = r.Latency?.P999,
-        LatencyMaxUs = r.Latency?.Max,
-        LatencyMeanUs = r.Latency?.Mean,
+        Latency = r.Latency,
         ConnectSeconds = r.RampSeconds,
         ConnectsPerSecond = r.RampSeconds is > 0 ? r.ConnectionsOpened / r.RampSeconds : null,
         Mismatches = r.Mismatches,
@@ -47,34 +43,23 @@ internal static class BenchJson
         ServerPid = r.ServerPid,
         ClientCpuUsPerMessage = r.Mode == "hold" ? null : r.ClientCpuMicrosecondsPerMessage,
         ServerCpuUsPerMessage = r.Mode == "hold" ? null : r.ServerCpuMicrosecondsPerMessage,
-        ServerMemoryBaselineBytes = r.ServerMemory?.BaselineBytes,
-        ServerMemoryHeldBytes = r.ServerMemory?.HeldBytes,
+        ServerMemory = r.ServerMemory,
         ServerMemoryPerConnectionBytes = r.ServerMemory?.BytesPerConnection,
         ConnectionsHeld = r.ServerMemory?.Connections,
         Intervals = intervals.Count > 0 ? intervals : null,
     }, Options);
 
-    private sealed class Document
+    private sealed class Document : BenchDocument
     {
-        public required string Mode { get; init; }
-        public required string Address { get; init; }
         public required string Expect { get; init; }
-        public bool Interrupted { get; init; }
         public int Connections { get; init; }
         public long ConnectionsOpened { get; init; }
         public int? Pipeline { get; init; }
         public int SizeBytes { get; init; }
-        public double MeasuredSeconds { get; init; }
         public long Messages { get; init; }
         public long ReplyBytes { get; init; }
         public double MessagesPerSecond { get; init; }
         public double MegabytesPerSecond { get; init; }
-        public double? LatencyP50Us { get; init; }
-        public double? LatencyP90Us { get; init; }
-        public double? LatencyP99Us { get; init; }
-        public double? LatencyP999Us { get; init; }
-        public double? LatencyMaxUs { get; init; }
-        public double? LatencyMeanUs { get; init; }
         public double? ConnectSeconds { get; init; }
         public double? ConnectsPerSecond { get; init; }
         public long Mismatches { get; init; }
@@ -83,11 +68,70 @@ internal static class BenchJson
         public int? ServerPid { get; init; }
         public double? ClientCpuUsPerMessage { get; init; }
         public double? ServerCpuUsPerMessage { get; init; }
-        public long? ServerMemoryBaselineBytes { get; init; }
-        public long? ServerMemoryHeldBytes { get; init; }
         public double? ServerMemoryPerConnectionBytes { get; init; }
         public long? ConnectionsHeld { get; init; }
         public IReadOnlyList<BenchInterval>? Intervals { get; init; }
+    }
+}
+
+/// <summary>
+/// What every <c>bench --json</c> document (pingpong, stream, hold, room) has, under the same names:
+/// the run, its latency percentiles in microseconds and the server's memory, null when not measured.
+/// </summary>
+internal abstract class BenchDocument
+{
+    [JsonPropertyOrder(-4)]
+    public required string Mode { get; init; }
+
+    [JsonPropertyOrder(-3)]
+    public required string Address { get; init; }
+
+    [JsonPropertyOrder(-2)]
+    public bool Interrupted { get; init; }
+
+    [JsonPropertyOrder(-1)]
+    public double MeasuredSeconds { get; init; }
+
+    public double? LatencyP50Us { get; private init; }
+
+    public double? LatencyP90Us { get; private init; }
+
+    public double? LatencyP99Us { get; private init; }
+
+    public double? LatencyP999Us { get; private init; }
+
+    public double? LatencyMaxUs { get; private init; }
+
+    public double? LatencyMeanUs { get; private init; }
+
+    public long? ServerMemoryBaselineBytes { get; private init; }
+
+    public long? ServerMemoryHeldBytes { get; private init; }
+
+    /// <summary>Sets the latency fields (all null when nothing was measured).</summary>
+    [JsonIgnore]
+    public BenchLatency? Latency
+    {
+        init
+        {
+            LatencyP50Us = value?.P50;
+            LatencyP90Us = value?.P90;
+            LatencyP99Us = value?.P99;
+            LatencyP999Us = value?.P999;
+            LatencyMaxUs = value?.Max;
+            LatencyMeanUs = value?.Mean;
+        }
+    }
+
+    /// <summary>Sets the server memory fields (null when the server is not local).</summary>
+    [JsonIgnore]
+    public BenchServerMemory? ServerMemory
+    {
+        init
+        {
+            ServerMemoryBaselineBytes = value?.BaselineBytes;
+            ServerMemoryHeldBytes = value?.HeldBytes;
+        }
     }
 }
 

@@ -16,13 +16,6 @@ internal static class RoomBenchReport
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
-    private static readonly JsonSerializerOptions Options = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
-
     /// <summary>The rows of the result, each a name and a value with its unit.</summary>
     public static List<(string Name, string Value, string? Style)> Rows(RoomBenchResult r)
     {
@@ -115,30 +108,20 @@ internal static class RoomBenchReport
         Reordered = r.Reordered,
         Malformed = r.Malformed,
         DeliveriesPerSecond = r.DeliveriesPerSecond,
-        LatencyP50Us = r.Delivered > 0 ? r.Latency.P50 : null,
-        LatencyP90Us = r.Delivered > 0 ? r.Latency.P90 : null,
-        LatencyP99Us = r.Delivered > 0 ? r.Latency.P99 : null,
-        LatencyP999Us = r.Delivered > 0 ? r.Latency.P999 : null,
-        LatencyMaxUs = r.Delivered > 0 ? r.Latency.Max : null,
-        LatencyMeanUs = r.Delivered > 0 ? r.Latency.Mean : null,
+        Latency = r.Delivered > 0 ? r.Latency : null,
         ClientCpuSeconds = r.ClientCpuSeconds,
         ServerCpuSeconds = r.ServerCpuSeconds,
         ServerCpuUsPerDelivery = r.ServerMicrosecondsPerDelivery,
-        ServerMemoryBaselineBytes = r.ServerMemory?.BaselineBytes,
-        ServerMemoryHeldBytes = r.ServerMemory?.HeldBytes,
+        ServerMemory = r.ServerMemory,
         ServerMemoryPerMemberBytes = r.ServerMemory?.BytesPerConnection,
         Intervals = intervals.Count > 0 ? intervals : null,
-    }, Options);
+    }, BenchJson.Options);
 
-    private sealed class Document
+    private sealed class Document : BenchDocument
     {
-        public required string Mode { get; init; }
-        public required string Address { get; init; }
-        public bool Interrupted { get; init; }
         public int Members { get; init; }
         public int Rooms { get; init; }
         public int Senders { get; init; }
-        public double MeasuredSeconds { get; init; }
         public long LinesSent { get; init; }
         public long DeliveriesOwed { get; init; }
         public long Delivered { get; init; }
@@ -147,17 +130,9 @@ internal static class RoomBenchReport
         public long Reordered { get; init; }
         public long Malformed { get; init; }
         public double DeliveriesPerSecond { get; init; }
-        public double? LatencyP50Us { get; init; }
-        public double? LatencyP90Us { get; init; }
-        public double? LatencyP99Us { get; init; }
-        public double? LatencyP999Us { get; init; }
-        public double? LatencyMaxUs { get; init; }
-        public double? LatencyMeanUs { get; init; }
         public double ClientCpuSeconds { get; init; }
         public double? ServerCpuSeconds { get; init; }
         public double? ServerCpuUsPerDelivery { get; init; }
-        public long? ServerMemoryBaselineBytes { get; init; }
-        public long? ServerMemoryHeldBytes { get; init; }
         public double? ServerMemoryPerMemberBytes { get; init; }
         public IReadOnlyList<RoomBenchInterval>? Intervals { get; init; }
     }

@@ -45,6 +45,11 @@ public sealed class Row03SlowReaderTests(ITestOutputHelper output)
         {
             sockets[i] = await RawClient.ConnectAsync(server.Endpoint);
             sockets[i].ReceiveBufferSize = 4096;
+
+            // Bounded send buffers (the default grows to 4 MiB each): 200 connections' kernel buffers
+            // otherwise near the kernel's TCP memory pressure mark (tcp_mem), where it drops segments and
+            // a client backs off for minutes without the server ever seeing its bytes (row 20 says more).
+            sockets[i].SendBufferSize = 256 * 1024;
         }
 
         var payload = new byte[Chunk];
