@@ -32,6 +32,7 @@ internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
     private byte[]? _input;
     private byte[]? _output;
     private bool _inMessage;
+    private FairTurn _turn;
     private bool _oversized;
 
     public MessageSession(WebSocket socket, Session session, SessionSettings settings, int maxMessageBytes, ShoutMetrics metrics,
@@ -95,6 +96,11 @@ internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
 
                 _inMessage = !result.EndOfMessage;
                 carry = await AnswerAsync(carry + result.Count, result.MessageType, result.EndOfMessage);
+                if (_turn.Spend(result.Count))
+                {
+                    // Give the I/O thread back to the other sockets it serves (row 32).
+                    await Task.Yield();
+                }
             }
             while (!result.EndOfMessage);
 
