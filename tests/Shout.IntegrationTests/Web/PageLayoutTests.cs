@@ -26,17 +26,34 @@ public sealed class PageLayoutTests(Browser browser) : IClassFixture<Browser>
         await Expect(page.Locator("#live-status")).ToHaveAttributeAsync("data-state", "open", new() { Timeout = 30_000 });
         await Expect(page.Locator("#bus")).ToBeVisibleAsync(new() { Timeout = 30_000 });
 
-        var clipped = await page.EvaluateAsync<string[]>(
-            """
-            selector => [...document.querySelectorAll(selector)]
-              .filter(e => e.offsetParent !== null && (e.scrollWidth > e.clientWidth || e.scrollHeight > e.clientHeight + 1))
-              .map(e => `${e.className || e.id || e.tagName}: "${e.textContent}" ${e.scrollWidth}x${e.scrollHeight} in ${e.clientWidth}x${e.clientHeight}`)
-            """, Measured);
+        var clipped = await ClippedAsync(page);
         var measured = await page.EvaluateAsync<int>("selector => document.querySelectorAll(selector).length", Measured);
         Assert.True(measured >= 12, $"only {measured} elements measured");
         Assert.Empty(clipped);
         await page.Context.CloseAsync();
     }
+
+    /// <summary>The measure itself: a tile value too wide for its tile (values do not wrap) is reported as clipped.</summary>
+    [Fact]
+    public async Task The_clipping_measure_reports_a_tile_value_wider_than_its_tile()
+    {
+        await using var server = await WebServer.StartAsync();
+        var page = await browser.NewPageAsync(1280, 800, false);
+        await page.GotoAsync(server.Web().ToString());
+        await Expect(page.Locator("#live-status")).ToHaveAttributeAsync("data-state", "open", new() { Timeout = 30_000 });
+        Assert.Empty(await ClippedAsync(page));
+
+        await page.EvaluateAsync("() => { const v = document.querySelector('.tile .value'); v.textContent = '9'.repeat(60); }");
+        Assert.Contains(await ClippedAsync(page), c => c.StartsWith("value: \"999", StringComparison.Ordinal));
+        await page.Context.CloseAsync();
+    }
+
+    private static Task<string[]> ClippedAsync(IPage page) => page.EvaluateAsync<string[]>(
+        """
+        selector => [...document.querySelectorAll(selector)]
+          .filter(e => e.offsetParent !== null && (e.scrollWidth > e.clientWidth || e.scrollHeight > e.clientHeight + 1))
+          .map(e => `${e.className || e.id || e.tagName}: "${e.textContent}" ${e.scrollWidth}x${e.scrollHeight} in ${e.clientWidth}x${e.clientHeight}`)
+        """, Measured);
 
     [Theory]
     [InlineData(1280, 800, false)]
