@@ -121,17 +121,12 @@ public sealed class RoomBusGuardTests
         var withPassword = new UriBuilder(nats.Url) { UserName = "shout", Password = Password }.Uri;
 
         // One instance with the password in its URL, the other with --bus-user and SHOUT_BUS_PASSWORD's options.
-        await using var a = await StartInstanceAsync(o => o.Rooms.Bus.Address = BusAddress.FromServer(withPassword));
-        await using var b = await StartInstanceAsync(o =>
+        await AssertLinkedAsync(o => o.Rooms.Bus.Address = BusAddress.FromServer(withPassword), o =>
         {
             o.Rooms.Bus.Address = BusAddress.FromServer(nats.Url);
             o.Rooms.Bus.User = "shout";
             o.Rooms.Bus.Password = Password;
-        });
-        await using var alice = await RoomClient.JoinAsync(a.Endpoint, "alice");
-        await using var bob = await RoomClient.JoinAsync(b.Endpoint, "bob");
-        await alice.SendAsync("over the bus");
-        Assert.Equal("alice: OVER THE BUS", await bob.ReadUntilAsync(l => l.StartsWith("alice:", StringComparison.Ordinal)));
+        }, "over the bus");
 
         await AssertRefusedAsync(nats.Url.ToString());
         await AssertRefusedAsync(new UriBuilder(nats.Url) { UserName = "shout", Password = "guess" }.Uri.ToString());
@@ -169,12 +164,7 @@ public sealed class RoomBusGuardTests
                 o.Rooms.Bus.NKeyFile = seedFile;
             }
 
-            await using var a = await StartInstanceAsync(Configure);
-            await using var b = await StartInstanceAsync(Configure);
-            await using var alice = await RoomClient.JoinAsync(a.Endpoint, "alice");
-            await using var bob = await RoomClient.JoinAsync(b.Endpoint, "bob");
-            await alice.SendAsync("signed");
-            Assert.Equal("alice: SIGNED", await bob.ReadUntilAsync(l => l.StartsWith("alice:", StringComparison.Ordinal)));
+            await AssertLinkedAsync(Configure, Configure, "signed");
 
             // No credentials, and a valid nkey the server does not list: both refused.
             await AssertRefusedAsync(nats.Url.ToString());
@@ -208,12 +198,7 @@ public sealed class RoomBusGuardTests
                 o.Rooms.Bus.CredsFile = creds;
             }
 
-            await using var a = await StartInstanceAsync(Configure);
-            await using var b = await StartInstanceAsync(Configure);
-            await using var alice = await RoomClient.JoinAsync(a.Endpoint, "alice");
-            await using var bob = await RoomClient.JoinAsync(b.Endpoint, "bob");
-            await alice.SendAsync("with creds");
-            Assert.Equal("alice: WITH CREDS", await bob.ReadUntilAsync(l => l.StartsWith("alice:", StringComparison.Ordinal)));
+            await AssertLinkedAsync(Configure, Configure, "with creds");
 
             await AssertRefusedAsync(nats.Url.ToString());
         }
@@ -241,12 +226,7 @@ public sealed class RoomBusGuardTests
                 o.Rooms.Bus.CaFile = ca;
             }
 
-            await using var a = await StartInstanceAsync(Configure);
-            await using var b = await StartInstanceAsync(Configure);
-            await using var alice = await RoomClient.JoinAsync(a.Endpoint, "alice");
-            await using var bob = await RoomClient.JoinAsync(b.Endpoint, "bob");
-            await alice.SendAsync("encrypted");
-            Assert.Equal("alice: ENCRYPTED", await bob.ReadUntilAsync(l => l.StartsWith("alice:", StringComparison.Ordinal)));
+            await AssertLinkedAsync(Configure, Configure, "encrypted");
 
             // Without the CA the server's certificate is not trusted; without TLS the server refuses.
             await AssertRefusedAsync(nats.Url.ToString());
@@ -280,6 +260,17 @@ public sealed class RoomBusGuardTests
             Patience, BusLines);
         Assert.True(logs.Entries.Any(e => e.Message == $"Room bus nats://127.0.0.1:{second.Port} lost: members here still hear each other; reconnecting"), BusLines());
         Assert.Equal($"nats://127.0.0.1:{first.Port}", bus.Server);
+    }
+
+    /// <summary>Two instances, each configured by its own action, are linked: a line said on one reaches a member of the other.</summary>
+    private static async Task AssertLinkedAsync(Action<ShoutServerOptions> first, Action<ShoutServerOptions> second, string text)
+    {
+        await using var a = await StartInstanceAsync(first);
+        await using var b = await StartInstanceAsync(second);
+        await using var alice = await RoomClient.JoinAsync(a.Endpoint, "alice");
+        await using var bob = await RoomClient.JoinAsync(b.Endpoint, "bob");
+        await alice.SendAsync(text);
+        Assert.Equal($"alice: {text.ToUpperInvariant()}", await bob.ReadUntilAsync(l => l.StartsWith("alice:", StringComparison.Ordinal)));
     }
 
     private static async Task AssertRefusedAsync(string url, TlsMode tls = TlsMode.Auto)
