@@ -38,7 +38,7 @@ internal static class BenchCommand
             DefaultValueFactory = _ => 1,
             CustomParser = CliValues.Int(1, SizeLimits.BenchConnections),
         };
-        var pipeline = new Option<int>("--pipeline", "-p")
+        var pipeline = new Option<int>("--pipeline")
         {
             Description = "pingpong: messages in flight per connection. Default 1.",
             HelpName = "count",
@@ -57,7 +57,7 @@ internal static class BenchCommand
             HelpName = "duration",
             CustomParser = CliValues.OptionalDuration,
         };
-        var warmup = new Option<TimeSpan?>("--warmup", "-w")
+        var warmup = new Option<TimeSpan?>("--warmup")
         {
             Description = "Load before measuring, not counted. Default 1s (hold: 0).",
             HelpName = "duration",
