@@ -108,6 +108,9 @@ internal sealed class ClientOptions
     /// <summary>True when --connect-timeout was on the command line (then -w does not replace it).</summary>
     public bool ConnectTimeoutGiven(ParseResult parse) => parse.GetResult(_connectTimeout) is { Implicit: false };
 
+    /// <summary>True when --tls-handshake-timeout was on the command line (then -w does not replace it).</summary>
+    public bool HandshakeTimeoutGiven(ParseResult parse) => parse.GetResult(_handshakeTimeout) is { Implicit: false };
+
     /// <summary>What is wrong with the combination, if anything (checked before anything is sent).</summary>
     private void Validate(Command command, Option<ShoutEndpoint> address) => command.Validators.Add(result =>
     {
