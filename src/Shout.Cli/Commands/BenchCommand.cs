@@ -100,9 +100,14 @@ internal static class BenchCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var benchMode = parse.GetValue(mode);
+            if (client.FamilyProblem(parse, parse.GetValue(address)!) is { } family)
+            {
+                return await CliRunner.UsageErrorAsync(parse, family);
+            }
+
             if (benchMode == BenchMode.Room)
             {
-                return await room.RunAsync(parse, address, expect, rate, duration, serverPid, json, interval, cancellationToken);
+                return await room.RunAsync(parse, address, expect, rate, duration, serverPid, json, interval, client.Family(parse), cancellationToken);
             }
 
             var endpoint = client.Endpoint(parse, address);

@@ -47,6 +47,11 @@ internal static class SendCommand
             }
 
             var endpoint = client.Endpoint(parse, positional ?? parse.GetValue(address)!);
+            if (client.FamilyProblem(parse, endpoint) is { } family)
+            {
+                return await CliRunner.UsageErrorAsync(parse, family);
+            }
+
             var wait = parse.GetValue(clocks.Wait);
             var options = client.Read(parse);
             if (wait is { } w)

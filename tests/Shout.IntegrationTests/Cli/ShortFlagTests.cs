@@ -74,6 +74,8 @@ public sealed class ShortFlagTests
         Assert.Equal("--quit-after", Long("-q"));
         Assert.Equal("--udp", Long("-u"));
         Assert.Equal("--verbose", Long("-v"));
+        Assert.Equal("--ipv4", Long("-4"));
+        Assert.Equal("--ipv6", Long("-6"));
     }
 
     private static IEnumerable<string> Shorts(Option option) =>
