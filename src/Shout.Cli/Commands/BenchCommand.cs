@@ -38,7 +38,7 @@ internal static class BenchCommand
             DefaultValueFactory = _ => 1,
             CustomParser = CliValues.Int(1, SizeLimits.BenchConnections),
         };
-        var pipeline = new Option<int>("--pipeline", "-p")
+        var pipeline = new Option<int>("--pipeline")
         {
             Description = "pingpong: messages in flight per connection. Default 1.",
             HelpName = "count",
@@ -57,7 +57,7 @@ internal static class BenchCommand
             HelpName = "duration",
             CustomParser = CliValues.OptionalDuration,
         };
-        var warmup = new Option<TimeSpan?>("--warmup", "-w")
+        var warmup = new Option<TimeSpan?>("--warmup")
         {
             Description = "Load before measuring, not counted. Default 1s (hold: 0).",
             HelpName = "duration",
@@ -100,9 +100,14 @@ internal static class BenchCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var benchMode = parse.GetValue(mode);
+            if (client.FamilyProblem(parse, parse.GetValue(address)!) is { } family)
+            {
+                return await CliRunner.UsageErrorAsync(parse, family);
+            }
+
             if (benchMode == BenchMode.Room)
             {
-                return await room.RunAsync(parse, address, expect, rate, duration, serverPid, json, interval, cancellationToken);
+                return await room.RunAsync(parse, address, expect, rate, duration, serverPid, json, interval, client.Family(parse), cancellationToken);
             }
 
             var endpoint = client.Endpoint(parse, address);

@@ -46,6 +46,11 @@ internal static class ChatCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var endpoint = client.Endpoint(parse, Parsing.PositionalAddress.Only(parse.GetValue(where) ?? []).Address ?? parse.GetValue(address)!);
+            if (client.FamilyProblem(parse, endpoint) is { } family)
+            {
+                return await Parsing.CliRunner.UsageErrorAsync(parse, family);
+            }
+
             try
             {
                 await using var link = await ChatLink.ConnectAsync(endpoint, client.Read(parse), cancellationToken);

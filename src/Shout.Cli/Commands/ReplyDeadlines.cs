@@ -39,6 +39,17 @@ internal sealed class ReplyDeadlines(TimeSpan? wait, TimeSpan? quitAfter)
             await onPause();
         }
 
+        return await NextAsync(read, 0, cancellationToken);
+    }
+
+    /// <summary>
+    /// What <paramref name="pending"/> (the next read of any transport: bytes, a WebSocket message)
+    /// gives, or <paramref name="quit"/> when <c>-q</c> ran out first. Throws
+    /// <see cref="IdleTimeoutException"/> when <c>-w</c> ran out first. One place for both clocks,
+    /// so every transport keeps them alike.
+    /// </summary>
+    public async Task<T> NextAsync<T>(Task<T> pending, T quit, CancellationToken cancellationToken)
+    {
         while (true)
         {
             var now = Stopwatch.GetTimestamp();
@@ -58,39 +69,39 @@ internal sealed class ReplyDeadlines(TimeSpan? wait, TimeSpan? quitAfter)
 
             if (left is null)
             {
-                return await Finish(read);
+                return await Finish(pending);
             }
 
-            if (left > TimeSpan.Zero && await Task.WhenAny(read, Task.Delay(left.Value, cancellationToken)) == read)
+            if (left > TimeSpan.Zero && await Task.WhenAny(pending, Task.Delay(left.Value, cancellationToken)) == pending)
             {
-                return await Finish(read);
+                return await Finish(pending);
             }
 
             cancellationToken.ThrowIfCancellationRequested();
             if (quitting && Stopwatch.GetElapsedTime(ended) >= quitAfter!.Value)
             {
-                Abandon(read);
-                return 0;
+                Abandon(pending);
+                return quit;
             }
 
             if (wait is { } idle && Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastActivity)) >= idle)
             {
-                Abandon(read);
+                Abandon(pending);
                 throw new IdleTimeoutException(idle);
             }
         }
     }
 
-    private async Task<int> Finish(Task<int> read)
+    private async Task<T> Finish<T>(Task<T> pending)
     {
-        var n = await read;
+        var value = await pending;
         Touch();
-        return n;
+        return value;
     }
 
     /// <summary>The read dies with the connection; its failure is expected, not unobserved.</summary>
-    private static void Abandon(Task<int> read) =>
-        _ = read.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    private static void Abandon(Task pending) =>
+        _ = pending.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 }
 
 /// <summary><c>-w</c> ran out: nothing was sent or received for <see cref="Idle"/>.</summary>

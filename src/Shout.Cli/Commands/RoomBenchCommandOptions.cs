@@ -52,7 +52,8 @@ internal sealed class RoomBenchCommandOptions
     }
 
     public async Task<int> RunAsync(ParseResult parse, Option<ShoutEndpoint> address, Option<BenchExpect> expect, Option<int?> rate,
-        Option<TimeSpan?> duration, Option<int?> serverPid, Option<bool> json, Option<TimeSpan?> interval, CancellationToken cancellationToken)
+        Option<TimeSpan?> duration, Option<int?> serverPid, Option<bool> json, Option<TimeSpan?> interval,
+        System.Net.Sockets.AddressFamily? family, CancellationToken cancellationToken)
     {
         var options = new RoomBenchOptions
         {
@@ -64,6 +65,7 @@ internal sealed class RoomBenchCommandOptions
             Duration = parse.GetValue(duration) ?? TimeSpan.FromSeconds(10),
             ShoutRooms = parse.GetValue(expect) == BenchExpect.Upper,
             ServerPid = parse.GetValue(serverPid),
+            Family = family,
         };
         var quiet = parse.GetValue(json);
         var intervals = parse.GetValue(interval) is { } every && every > TimeSpan.Zero

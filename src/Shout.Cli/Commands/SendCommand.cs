@@ -47,17 +47,25 @@ internal static class SendCommand
             }
 
             var endpoint = client.Endpoint(parse, positional ?? parse.GetValue(address)!);
+            if (client.FamilyProblem(parse, endpoint) is { } family)
+            {
+                return await CliRunner.UsageErrorAsync(parse, family);
+            }
+
             var wait = parse.GetValue(clocks.Wait);
             var options = client.Read(parse);
             if (wait is { } w)
             {
+                // -w bounds all of connecting (TCP, then the TLS handshake or the WebSocket upgrade) unless those were set on their own.
                 options = options with
                 {
                     ConnectTimeout = client.ConnectTimeoutGiven(parse) ? options.ConnectTimeout : w,
+                    TlsHandshakeTimeout = client.HandshakeTimeoutGiven(parse) ? options.TlsHandshakeTimeout : w,
                     ReplyTimeout = w,
                 };
             }
 
+            var deadlines = new ReplyDeadlines(wait, parse.GetValue(clocks.QuitAfter));
             try
             {
                 var text = words.Length > 0 ? Encoding.UTF8.GetBytes(string.Join(' ', words)) : null;
@@ -68,7 +76,7 @@ internal static class SendCommand
 
                 if (endpoint.Transport == ShoutTransport.WebSocket)
                 {
-                    return await SendMessages.RunAsync(endpoint, options, text, cancellationToken);
+                    return await SendMessages.RunAsync(endpoint, options, text, deadlines, cancellationToken);
                 }
 
                 await using var connection = await ShoutConnection.ConnectAsync(endpoint, options, cancellationToken);
@@ -77,7 +85,6 @@ internal static class SendCommand
                     await Console.Error.WriteLineAsync($"shout: connected to {endpoint} ({connection.RemoteEndPoint})");
                 }
 
-                var deadlines = new ReplyDeadlines(wait, parse.GetValue(clocks.QuitAfter));
                 var first = new FirstLine();
                 var (sent, received) = text is not null
                     ? await SendMessageAsync(connection, text, deadlines, first, cancellationToken)

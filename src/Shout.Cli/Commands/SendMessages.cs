@@ -11,17 +11,20 @@ namespace Shout.Cli.Commands;
 /// is printed on its own line. After the last line the client sends its close (1000) and prints
 /// every reply until the server's close. The server closing with any other code fails in one line.
 /// A text message must be valid UTF-8: a line that is not stops the sending (use --binary).
+/// <c>-w</c> and <c>-q</c> bound the wait for replies as over TCP (<see cref="ReplyDeadlines"/>): a
+/// server that answers but never sends its close no longer holds <c>send</c> forever.
 /// </summary>
 internal static class SendMessages
 {
-    public static async Task<int> RunAsync(ShoutEndpoint endpoint, ShoutClientOptions options, byte[]? message, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(ShoutEndpoint endpoint, ShoutClientOptions options, byte[]? message, ReplyDeadlines deadlines,
+        CancellationToken cancellationToken)
     {
         await using var client = await ShoutWebSocketClient.ConnectAsync(endpoint, options, cancellationToken);
 
         // Sending and printing run at once: a long piped input must not wait for every reply in turn.
-        var upload = Task.Run(() => UploadAsync(client, message, cancellationToken), cancellationToken);
+        var upload = Task.Run(() => UploadAsync(client, message, deadlines, cancellationToken), cancellationToken);
         await using var stdout = TerminalOutput.OpenStandardOutput();
-        while (await client.ReceiveMessageAsync(cancellationToken) is { } reply)
+        while (await deadlines.NextAsync(client.ReceiveMessageAsync(cancellationToken), null, cancellationToken) is { } reply)
         {
             // One write per line: clients run side by side into one pipe must not interleave.
             var line = new byte[reply.Data.Length + 1];
@@ -29,6 +32,12 @@ internal static class SendMessages
             line[^1] = (byte)'\n';
             await stdout.WriteAsync(line, cancellationToken);
             await stdout.FlushAsync(cancellationToken);
+        }
+
+        // -q may end the reading while stdin is still open (nc -q quits then too).
+        if (!upload.IsCompleted)
+        {
+            return 0;
         }
 
         if (await upload is { } problem)
@@ -41,7 +50,8 @@ internal static class SendMessages
     }
 
     /// <summary>Sends every line, then the close; returns why it stopped early, or null.</summary>
-    private static async Task<string?> UploadAsync(ShoutWebSocketClient client, byte[]? message, CancellationToken cancellationToken)
+    private static async Task<string?> UploadAsync(ShoutWebSocketClient client, byte[]? message, ReplyDeadlines deadlines,
+        CancellationToken cancellationToken)
     {
         var number = 0;
         await foreach (var line in StdinLines.ReadAsync(message, cancellationToken))
@@ -56,9 +66,11 @@ internal static class SendMessages
             }
 
             await client.SendAsync(line, cancellationToken);
+            deadlines.Touch();
         }
 
         await client.CloseOutputAsync(cancellationToken);
+        deadlines.InputEnded();
         return null;
     }
 }

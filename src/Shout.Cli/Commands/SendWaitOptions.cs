@@ -8,7 +8,7 @@ internal sealed class SendWaitOptions
 {
     public Option<TimeSpan?> Wait { get; } = new("--wait", "-w")
     {
-        Description = "As nc -w: give up connecting, or waiting with nothing sent or received, after this long (e.g. 2s); exit 1. UDP: the same as --timeout. Default: connect 5s, then wait as long as the server keeps the connection open.",
+        Description = "As nc -w: give up connecting (TCP, then a TLS handshake or WebSocket upgrade), or waiting with nothing sent or received, after this long (e.g. 2s); exit 1. TCP, TLS, Unix, ws and wss alike. UDP: the same as --timeout. Default: connect 5s, then wait as long as the server keeps the connection open.",
         HelpName = "duration",
         CustomParser = CliValues.OptionalDuration,
     };

@@ -21,8 +21,8 @@ internal static class StatesCommand
             HelpName = "port",
             CustomParser = CliValues.Ints(1, 65535),
         };
-        var watch = new Option<bool>("--watch", "-w") { Description = "Refresh until Ctrl+C." };
-        var interval = new Option<TimeSpan>("--interval")
+        var watch = new Option<bool>("--watch") { Description = "Refresh until Ctrl+C." };
+        var interval = new Option<TimeSpan>("--interval", "-i")
         {
             Description = "With --watch, time between refreshes. Default 1s.",
             DefaultValueFactory = _ => TimeSpan.FromSeconds(1),

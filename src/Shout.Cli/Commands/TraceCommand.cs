@@ -31,7 +31,7 @@ internal static class TraceCommand
             HelpName = "port",
             CustomParser = CliValues.OptionalInt(1, 65535),
         };
-        var device = new Option<string?>("--interface", "-i") { Description = "Capture on this interface. Default: lo for a loopback address, else any." };
+        var device = new Option<string?>("--interface") { Description = "Capture on this interface. Default: lo for a loopback address, else any." };
         var json = new Option<bool>("--json") { Description = "One JSON object per line: each packet, datagram and connection summary (fields in docs/trace.md)." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Also print the capture filter (BPF, as tcpdump takes it) on stderr." };
         var connections = new Option<int>("--connections", "-n")

@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+
 namespace Shout.Client;
 
 /// <summary>How a client dials: timeouts, TLS verification, UDP retries, WebSocket message type. Immutable once built; thread-safe to share.</summary>
@@ -5,6 +7,13 @@ public sealed record ShoutClientOptions
 {
     /// <summary>Give up a TCP/Unix connect after this long, per address tried. Default 5 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Dial only addresses of this family (<see cref="AddressFamily.InterNetwork"/> or
+    /// <see cref="AddressFamily.InterNetworkV6"/>), as nc's <c>-4</c>/<c>-6</c>: a host name's other
+    /// addresses are skipped, an IP literal of the other family is refused. Null (default): every address, in the resolver's order.
+    /// </summary>
+    public AddressFamily? Family { get; init; }
 
     /// <summary>Give up a TLS handshake after this long. Default 10 s.</summary>
     public TimeSpan TlsHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);

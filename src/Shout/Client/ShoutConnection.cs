@@ -51,10 +51,10 @@ public sealed class ShoutConnection : IAsyncDisposable
                 var unix = new UnixDomainSocketEndPoint(endpoint.Path);
                 return await ConnectToAsync([unix], ProtocolType.Unspecified, options.ConnectTimeout, cancellationToken);
             case ShoutTransport.Tcp:
-                return await ConnectToAsync(await IPEndPointsAsync(endpoint, cancellationToken), ProtocolType.Tcp,
+                return await ConnectToAsync(await IPEndPointsAsync(endpoint, options.Family, cancellationToken), ProtocolType.Tcp,
                     options.ConnectTimeout, cancellationToken);
             case ShoutTransport.Tls:
-                var tcp = await ConnectToAsync(await IPEndPointsAsync(endpoint, cancellationToken), ProtocolType.Tcp,
+                var tcp = await ConnectToAsync(await IPEndPointsAsync(endpoint, options.Family, cancellationToken), ProtocolType.Tcp,
                     options.ConnectTimeout, cancellationToken);
                 try
                 {
@@ -82,20 +82,35 @@ public sealed class ShoutConnection : IAsyncDisposable
     internal static Task<ShoutConnection> ConnectToAnyAsync(IPEndPoint[] candidates, TimeSpan connectTimeout, CancellationToken cancellationToken) =>
         ConnectToAsync(candidates, ProtocolType.Tcp, connectTimeout, cancellationToken);
 
-    internal static async Task<EndPoint[]> IPEndPointsAsync(ShoutEndpoint endpoint, CancellationToken cancellationToken) =>
-        [.. (await ResolveAsync(endpoint, cancellationToken)).Select(a => new IPEndPoint(a, endpoint.Port))];
+    internal static async Task<EndPoint[]> IPEndPointsAsync(ShoutEndpoint endpoint, AddressFamily? family, CancellationToken cancellationToken) =>
+        [.. (await ResolveAsync(endpoint, family, cancellationToken)).Select(a => new IPEndPoint(a, endpoint.Port))];
 
     /// <summary>Every address of <paramref name="endpoint"/>'s host: the literal itself, or what DNS answers.</summary>
-    public static async Task<IPAddress[]> ResolveAsync(ShoutEndpoint endpoint, CancellationToken cancellationToken)
+    public static Task<IPAddress[]> ResolveAsync(ShoutEndpoint endpoint, CancellationToken cancellationToken) =>
+        ResolveAsync(endpoint, null, cancellationToken);
+
+    /// <summary>
+    /// The addresses of <paramref name="endpoint"/>'s host of <paramref name="family"/> (every family when null):
+    /// the literal itself, or what DNS answers. Throws <see cref="IOException"/> when the literal is of the
+    /// other family or the name has no address of this one, <see cref="SocketException"/> when the name is unknown.
+    /// </summary>
+    public static async Task<IPAddress[]> ResolveAsync(ShoutEndpoint endpoint, AddressFamily? family, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         if (IPAddress.TryParse(endpoint.Host, out var literal))
         {
-            return [literal];
+            return AddressFamilies.LiteralMismatch(endpoint.Host, family) is { } mismatch ? throw new IOException(mismatch) : [literal];
         }
 
         var addresses = await Dns.GetHostAddressesAsync(endpoint.Host, cancellationToken);
-        return addresses.Length > 0 ? addresses : throw new SocketException((int)SocketError.HostNotFound);
+        if (addresses.Length == 0)
+        {
+            throw new SocketException((int)SocketError.HostNotFound);
+        }
+
+        var kept = AddressFamilies.Keep(addresses, family);
+        return kept.Length > 0 ? kept
+            : throw new IOException($"{endpoint.Host} has no {AddressFamilies.Name(family!.Value)} address (it resolves to {string.Join(", ", addresses.Select(a => a.ToString()))})");
     }
 
     private static async Task<ShoutConnection> ConnectToAsync(EndPoint[] candidates, ProtocolType protocol,

@@ -42,7 +42,7 @@ public sealed class ShoutDatagramClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(options);
-        var addresses = await ShoutConnection.ResolveAsync(endpoint, cancellationToken);
+        var addresses = await ShoutConnection.ResolveAsync(endpoint, options.Family, cancellationToken);
         return ForCandidates([.. addresses.Select(a => new IPEndPoint(a, endpoint.Port))], options);
     }
 

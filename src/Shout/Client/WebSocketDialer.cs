@@ -22,7 +22,7 @@ internal static class WebSocketDialer
     public static async Task<(ClientWebSocket Socket, HttpMessageInvoker Invoker, EndPoint Remote)> ConnectAsync(
         ShoutEndpoint endpoint, ShoutClientOptions options, CancellationToken cancellationToken)
     {
-        var candidates = await ShoutConnection.IPEndPointsAsync(endpoint, cancellationToken);
+        var candidates = await ShoutConnection.IPEndPointsAsync(endpoint, options.Family, cancellationToken);
         EndPoint? remote = null;
         var policyErrors = SslPolicyErrors.None;
         var sawCertificate = false;

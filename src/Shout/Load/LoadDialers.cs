@@ -16,7 +16,7 @@ internal static class LoadDialers
     public static async Task<ILoadDialer> CreateAsync(ShoutEndpoint endpoint, ShoutClientOptions client, int messageSize,
         CancellationToken cancellationToken) => endpoint.Transport switch
     {
-        ShoutTransport.Tcp or ShoutTransport.Unix => await SocketLoadDialer.CreateAsync(endpoint, client.ConnectTimeout, cancellationToken),
+        ShoutTransport.Tcp or ShoutTransport.Unix => await SocketLoadDialer.CreateAsync(endpoint, client.ConnectTimeout, client.Family, cancellationToken),
         ShoutTransport.Tls or ShoutTransport.Udp => new ConnectionLoadDialer(endpoint, client),
         ShoutTransport.WebSocket => new WebSocketLoadDialer(endpoint, client, messageSize),
         _ => throw new NotSupportedException($"{endpoint}: shout bench cannot drive {endpoint.Transport}"),

@@ -23,7 +23,7 @@ internal sealed class SocketLoadDialer : ILoadDialer
         _timeout = timeout;
     }
 
-    public static async Task<SocketLoadDialer> CreateAsync(ShoutEndpoint endpoint, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<SocketLoadDialer> CreateAsync(ShoutEndpoint endpoint, TimeSpan timeout, AddressFamily? family, CancellationToken cancellationToken)
     {
         if (endpoint.Transport == ShoutTransport.Unix)
         {
@@ -31,7 +31,7 @@ internal sealed class SocketLoadDialer : ILoadDialer
         }
 
         // Resolve once: thousands of connects must not each ask DNS.
-        var addresses = await ShoutConnection.ResolveAsync(endpoint, cancellationToken);
+        var addresses = await ShoutConnection.ResolveAsync(endpoint, family, cancellationToken);
         return new SocketLoadDialer(new IPEndPoint(addresses[0], endpoint.Port), ProtocolType.Tcp, timeout);
     }
 

@@ -21,7 +21,7 @@ public sealed partial class BenchOutputTests
     public async Task Json_fields_carry_their_units_and_intervals_are_reported()
     {
         await using var server = await TestServer.StartAsync();
-        var result = await CliRunner.ShoutAsync(["bench", "-a", server.Endpoint.ToString(), "-c", "2", "-d", "2s", "-w", "200ms",
+        var result = await CliRunner.ShoutAsync(["bench", "-a", server.Endpoint.ToString(), "-c", "2", "-d", "2s", "--warmup", "200ms",
             "-i", "1s", "--json"], timeout: Timeout);
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var json = JsonDocument.Parse(result.Stdout);
@@ -48,7 +48,7 @@ public sealed partial class BenchOutputTests
         await using var server = await TestServer.StartAsync();
 
         // A pid that no process has: the server's CPU cannot be read.
-        var result = await CliRunner.ShoutAsync(["bench", "-a", server.Endpoint.ToString(), "-d", "1s", "-w", "0s", "--server-pid", "2147483647"],
+        var result = await CliRunner.ShoutAsync(["bench", "-a", server.Endpoint.ToString(), "-d", "1s", "--warmup", "0s", "--server-pid", "2147483647"],
             timeout: Timeout);
         Assert.True(result.ExitCode == 0, result.Stderr);
         var text = result.StdoutText;
@@ -75,7 +75,7 @@ public sealed partial class BenchOutputTests
     public async Task Rate_paces_each_connection()
     {
         await using var server = await TestServer.StartAsync();
-        var result = await CliRunner.ShoutAsync(["bench", "-a", server.Endpoint.ToString(), "-c", "2", "--rate", "50", "-d", "1s", "-w", "0s",
+        var result = await CliRunner.ShoutAsync(["bench", "-a", server.Endpoint.ToString(), "-c", "2", "--rate", "50", "-d", "1s", "--warmup", "0s",
             "--json"], timeout: Timeout);
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var json = JsonDocument.Parse(result.Stdout);
@@ -89,7 +89,7 @@ public sealed partial class BenchOutputTests
     public async Task An_interrupted_run_is_marked_and_exits_non_zero()
     {
         await using var server = await TestServer.StartAsync();
-        await using var bench = ProcessHarness.StartShout("bench", "-a", server.Endpoint.ToString(), "-d", "60s", "-w", "0s", "-i", "500ms");
+        await using var bench = ProcessHarness.StartShout("bench", "-a", server.Endpoint.ToString(), "-d", "60s", "--warmup", "0s", "-i", "500ms");
 
         // An interval line proves it is measuring; then Ctrl+C.
         await bench.WaitForLineAsync("msgs/s", Timeout);

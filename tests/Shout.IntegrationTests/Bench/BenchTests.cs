@@ -106,7 +106,7 @@ public sealed class BenchTests
     public async Task The_cli_prints_json_and_fails_loudly_on_wrong_replies()
     {
         await using var server = await TestServer.StartAsync();
-        var good = await CliRunner.ShoutAsync(["bench", "-a", server.Endpoint.ToString(), "-c", "2", "-d", "1s", "-w", "200ms", "--json"]);
+        var good = await CliRunner.ShoutAsync(["bench", "-a", server.Endpoint.ToString(), "-c", "2", "-d", "1s", "--warmup", "200ms", "--json"]);
         Assert.True(good.ExitCode == 0, good.Stderr);
         using (var json = JsonDocument.Parse(good.Stdout))
         {
@@ -115,7 +115,7 @@ public sealed class BenchTests
         }
 
         await using var echo = new WrongEchoServer();
-        var bad = await CliRunner.ShoutAsync(["bench", "-a", echo.Endpoint.ToString(), "-d", "1s", "-w", "0s"]);
+        var bad = await CliRunner.ShoutAsync(["bench", "-a", echo.Endpoint.ToString(), "-d", "1s", "--warmup", "0s"]);
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("WRONG REPLIES", bad.StdoutText, StringComparison.Ordinal);
     }

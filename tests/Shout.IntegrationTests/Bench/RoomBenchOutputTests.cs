@@ -89,7 +89,7 @@ public sealed partial class RoomBenchOutputTests
     {
         // Every reply is wrong (an echo, not uppercase): the wrong replies of the warm-up must not be added to the measured ones.
         await using var echo = new WrongEchoServer();
-        var result = await CliRunner.ShoutAsync(["bench", "-a", echo.Endpoint.ToString(), "-d", "1s", "-w", "1s", "--json"], timeout: Timeout);
+        var result = await CliRunner.ShoutAsync(["bench", "-a", echo.Endpoint.ToString(), "-d", "1s", "--warmup", "1s", "--json"], timeout: Timeout);
         Assert.Equal(2, result.ExitCode);
         using var json = JsonDocument.Parse(result.Stdout);
         var messages = json.RootElement.GetProperty("messages").GetInt64();

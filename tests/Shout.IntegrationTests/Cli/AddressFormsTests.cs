@@ -62,7 +62,7 @@ public sealed partial class AddressFormsTests
                 Check(form.Address, "send", send, send.StdoutText == "HELLO FORM\n");
                 var chat = await CliRunner.ShoutAsync(["chat", "-a", form.Address, .. form.Options], "one\ntwo\nquit\n"u8.ToArray(), Command);
                 Check(form.Address, "chat", chat, chat.StdoutText == "ONE\nTWO\nQUIT\n");
-                var bench = await CliRunner.ShoutAsync(["bench", "-a", form.Address, .. form.Options, "-c", "2", "-d", "300ms", "-w", "0s", "--json"], timeout: Command);
+                var bench = await CliRunner.ShoutAsync(["bench", "-a", form.Address, .. form.Options, "-c", "2", "-d", "300ms", "--warmup", "0s", "--json"], timeout: Command);
                 Check(form.Address, "bench", bench, bench.ExitCode == 0 && BenchChecked(bench.StdoutText));
             }
             finally

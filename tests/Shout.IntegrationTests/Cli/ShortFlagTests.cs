@@ -1,26 +1,16 @@
 using System.CommandLine;
 using Shout.Cli.Commands;
+using Shout.IntegrationTests.Infrastructure;
 
 namespace Shout.IntegrationTests.Cli;
 
 /// <summary>
 /// Every short flag of every command has one meaning (docs/cli.md has the table): none is declared
-/// twice in one command, and one letter means the same option in every command, except the
-/// exceptions below, each with its reason. A new clash fails here before a user meets it.
+/// twice in one command, and one letter means the same option in every command that has it, with no
+/// exceptions. A new clash fails here before a user meets it.
 /// </summary>
 public sealed class ShortFlagTests
 {
-    /// <summary>Letters that knowingly mean different options in different commands, and why.</summary>
-    private static readonly Dictionary<string, (string[] Meanings, string Reason)> Exceptions = new()
-    {
-        ["-w"] = (["--wait", "--warmup", "--watch"],
-            "send -w is nc's wait; bench -w (warmup) and states -w (watch) predate it and never dial as a client does"),
-        ["-p"] = (["--pipeline", "--port"],
-            "bench -p is its pipeline depth; states and trace take a port to filter on, as ss and tcpdump users expect"),
-        ["-i"] = (["--interface", "--interval"],
-            "bench -i is iperf3's report interval; trace -i is tcpdump's capture interface"),
-    };
-
     private static Command[] Commands() =>
         [ServeCommand.Create(), SendCommand.Create(), ChatCommand.Create(), BenchCommand.Create(), StatesCommand.Create(), TraceCommand.Create()];
 
@@ -37,25 +27,42 @@ public sealed class ShortFlagTests
     }
 
     [Fact]
-    public void A_short_flag_means_one_option_across_commands_unless_it_is_a_listed_exception()
+    public void A_short_flag_means_one_option_across_commands()
     {
-        var meanings = Commands()
+        var problems = Commands()
             .SelectMany(c => c.Options.SelectMany(o => Shorts(o).Select(s => (Short: s, o.Name))))
             .GroupBy(x => x.Short)
-            .ToDictionary(g => g.Key, g => g.Select(x => x.Name).Distinct().Order(StringComparer.Ordinal).ToArray());
-        var problems = new List<string>();
-        foreach (var (flag, names) in meanings)
-        {
-            if (names.Length > 1 && !(Exceptions.TryGetValue(flag, out var allowed) && allowed.Meanings.SequenceEqual(names)))
-            {
-                problems.Add($"{flag} means {string.Join(", ", names)}");
-            }
-        }
-
-        // An exception no longer needed is removed, so the list stays the truth.
-        problems.AddRange(Exceptions.Keys.Where(flag => !meanings.TryGetValue(flag, out var names) || names.Length < 2)
-            .Select(flag => $"{flag} is listed as an exception but means one thing"));
+            .Select(g => (Flag: g.Key, Names: g.Select(x => x.Name).Distinct().Order(StringComparer.Ordinal).ToArray()))
+            .Where(x => x.Names.Length > 1)
+            .Select(x => $"{x.Flag} means {string.Join(", ", x.Names)}")
+            .ToList();
         Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    [Theory]
+    [InlineData("-w", "--wait")]
+    [InlineData("-p", "--port")]
+    [InlineData("-i", "--interval")]
+    public void The_once_shared_letters_keep_their_decided_meaning(string flag, string meaning)
+    {
+        var names = Commands().SelectMany(c => c.Options).Where(o => Shorts(o).Contains(flag)).Select(o => o.Name).Distinct().ToArray();
+        Assert.Equal([meaning], names);
+    }
+
+    [Theory]
+    [InlineData("bench", "-w", "0s")]
+    [InlineData("bench", "-p", "2")]
+    [InlineData("states", "-w")]
+    [InlineData("trace", "-i", "lo")]
+    public async Task A_short_form_that_was_removed_is_an_unknown_option_exit_2(params string[] args)
+    {
+        var result = await CliRunner.ShoutAsync(args, timeout: TimeSpan.FromSeconds(60));
+        Assert.Equal(2, result.ExitCode);
+        var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal($"shout {args[0]}: unknown option '{args[1]}' (a message that starts with '-' goes after '--')", lines[0]);
+        Assert.Equal($"Try 'shout {args[0]} --help' for more information.", lines[1]);
+        Assert.Equal(2, lines.Length);
+        Assert.Equal("", result.StdoutText);
     }
 
     [Fact]
@@ -67,6 +74,8 @@ public sealed class ShortFlagTests
         Assert.Equal("--quit-after", Long("-q"));
         Assert.Equal("--udp", Long("-u"));
         Assert.Equal("--verbose", Long("-v"));
+        Assert.Equal("--ipv4", Long("-4"));
+        Assert.Equal("--ipv6", Long("-6"));
     }
 
     private static IEnumerable<string> Shorts(Option option) =>

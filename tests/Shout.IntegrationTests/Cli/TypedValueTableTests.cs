@@ -157,7 +157,7 @@ public sealed partial class TypedValueTableTests
         args = command switch
         {
             "send" => [.. args, "hi"],
-            "bench" => [.. args, "-d", "1s", "-w", "0s"],
+            "bench" => [.. args, "-d", "1s", "--warmup", "0s"],
             _ => args,
         };
         var result = await CliRunner.ShoutAsync(args, stdin: [], timeout: TimeSpan.FromSeconds(60));

@@ -11,7 +11,7 @@ namespace Shout.IntegrationTests.Infrastructure;
 /// </summary>
 internal sealed class RecordingServer : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly TcpListener _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<TcpClient> _clients = [];
     private readonly MemoryStream _received = new();
@@ -24,8 +24,11 @@ internal sealed class RecordingServer : IAsyncDisposable
         Silent,
     }
 
-    public RecordingServer(Mode mode)
+    /// <param name="mode">How it answers.</param>
+    /// <param name="at">Where it listens; default 127.0.0.1 on a free port.</param>
+    public RecordingServer(Mode mode, IPEndPoint? at = null)
     {
+        _listener = new TcpListener(at ?? new IPEndPoint(IPAddress.Loopback, 0));
         _listener.Start();
         _accepting = AcceptAsync(mode);
     }

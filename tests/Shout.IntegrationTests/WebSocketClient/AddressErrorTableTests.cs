@@ -41,7 +41,7 @@ public sealed class AddressErrorTableTests
         {
             "send" => ["send", "-a", address, "hi"],
             "chat" => ["chat", "-a", address],
-            _ => ["bench", "-a", address, "-d", "1s", "-w", "0s"],
+            _ => ["bench", "-a", address, "-d", "1s", "--warmup", "0s"],
         };
         var result = await CliRunner.ShoutAsync(args, stdin: [], timeout: Timeout);
         AssertOneLineError(result, expected);

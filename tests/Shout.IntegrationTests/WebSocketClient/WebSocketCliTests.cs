@@ -199,7 +199,7 @@ public sealed class WebSocketCliTests
         foreach (var args in (string[][])[["-a", ShoutWs(server)], ["-a", wss.ToString(), "--pin", fingerprint],
             ["-a", peer.Endpoint("/upper").ToString(), "--pin", peer.Fingerprint!]])
         {
-            var result = await CliRunner.ShoutAsync(["bench", .. args, "-c", "2", "-p", "2", "-d", "1s", "-w", "200ms", "--json"], timeout: Timeout);
+            var result = await CliRunner.ShoutAsync(["bench", .. args, "-c", "2", "--pipeline", "2", "-d", "1s", "--warmup", "200ms", "--json"], timeout: Timeout);
             Assert.True(result.ExitCode == 0, result.Stderr);
             using var json = JsonDocument.Parse(result.Stdout);
             Assert.True(json.RootElement.GetProperty("messages").GetInt64() > 0);

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using HdrHistogram;
+using Shout.Client;
 using Shout.Endpoints;
 
 namespace Shout.Load.Room;
@@ -175,7 +176,7 @@ internal static class RoomBench
             await gate.WaitAsync(cancellationToken);
             try
             {
-                var socket = await ConnectAsync(options.Endpoints[i % options.Endpoints.Count], cancellationToken);
+                var socket = await ConnectAsync(options.Endpoints[i % options.Endpoints.Count], options.Family, cancellationToken);
                 members[i] = new RoomBenchMember(i, i % options.Rooms, socket, totals, options.Senders, options.ShoutRooms);
             }
             finally
@@ -186,11 +187,11 @@ internal static class RoomBench
         return [.. members];
     }
 
-    private static async Task<Socket> ConnectAsync(ShoutEndpoint endpoint, CancellationToken cancellationToken)
+    private static async Task<Socket> ConnectAsync(ShoutEndpoint endpoint, AddressFamily? family, CancellationToken cancellationToken)
     {
         EndPoint target = endpoint.Transport == ShoutTransport.Unix
             ? new UnixDomainSocketEndPoint(endpoint.Path)
-            : new IPEndPoint((await Dns.GetHostAddressesAsync(endpoint.Host, cancellationToken))[0], endpoint.Port);
+            : new IPEndPoint((await ShoutConnection.ResolveAsync(endpoint, family, cancellationToken))[0], endpoint.Port);
         var socket = new Socket(target.AddressFamily, SocketType.Stream, endpoint.Transport == ShoutTransport.Unix ? ProtocolType.Unspecified : ProtocolType.Tcp);
         if (endpoint.Transport == ShoutTransport.Tcp)
         {

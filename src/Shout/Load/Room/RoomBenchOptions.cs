@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Shout.Endpoints;
 
 namespace Shout.Load.Room;
@@ -7,6 +8,9 @@ internal sealed record RoomBenchOptions
 {
     /// <summary>The instances; members are spread over them in turn (TCP or Unix).</summary>
     public required IReadOnlyList<ShoutEndpoint> Endpoints { get; init; }
+
+    /// <summary>Dial only addresses of this family (bench's <c>-4</c>/<c>-6</c>); null: any.</summary>
+    public AddressFamily? Family { get; init; }
 
     /// <summary>Members connected. Default 100.</summary>
     public int Members { get; init; } = 100;
