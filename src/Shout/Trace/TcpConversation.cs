@@ -120,7 +120,9 @@ internal sealed class TcpConversation(int number, string client, string server, 
                 }
             }
 
-            if (flags.HasFlag(TcpControlBits.Fin) && !retransmission)
+            // The first FIN seen from a side closes it, even when it is a resend: a FIN the kernel
+            // dropped (TCP memory pressure) is never captured, only its resend 200 ms later.
+            if (flags.HasFlag(TcpControlBits.Fin) && sender.FinEnd is null)
             {
                 _closedFirst ??= sender.Name;
                 sender.FinEnd = seq + length;

@@ -193,4 +193,36 @@ public sealed class WireTrackerTests
         Assert.Equal("TLS (continued)", ((TracePacketLine)records[4]).Preview);
         Assert.Equal(6, ((TracePacketLine)records[4]).Length);
     }
+    /// <summary>
+    /// Seen in a loaded run: the kernel dropped the client's FIN (its TCP memory under pressure), the
+    /// capture never had it, and the FIN came again 200 ms later. The client's next ACK already counted
+    /// the FIN's sequence number; the FIN that follows is the first one seen, so it closes the side.
+    /// </summary>
+    [Fact]
+    public void A_fin_first_seen_as_a_resend_still_closes_its_side()
+    {
+        var records = Feed([.. Handshake(),
+            _s.Tcp(true, "PSH", 1, 1, "hello"),
+            _s.Tcp(false, "PSH", 1, 6, "HELLO"),
+            _s.Tcp(true, "", 7, 6),
+            _s.Tcp(false, "FIN", 6, 6),
+            _s.Tcp(true, "FIN", 6, 6),
+            _s.Tcp(true, "", 7, 7),
+            _s.Tcp(false, "", 7, 7)]);
+
+        // As captured, the server's FIN came first, so it is drawn closing first; the client's resent
+        // FIN then moves both sides on, and the last ACKs end the connection with its summary.
+        Assert.Equal(
+        [
+            "server FIN-ACK seq=y+6 ack=x+6 len=0 client=CLOSE_WAIT server=FIN_WAIT_1",
+            "client FIN-ACK seq=x+6 ack=y+6 len=0 client=LAST_ACK server=CLOSING",
+            "client ACK seq=x+7 ack=y+7 len=0 client=- server=TIME_WAIT",
+            "server ACK seq=y+7 ack=x+7 len=0 client=CLOSED server=-",
+        ], records.Skip(6).Take(4).Select(Line));
+        var resent = Assert.IsType<TracePacketLine>(records[7]);
+        Assert.True(resent.Retransmission);
+        var summary = Assert.IsType<TraceSummary>(records[^1]);
+        Assert.Equal("server", summary.ClosedFirst);
+        Assert.Equal(0, _tracker.OpenConnections);
+    }
 }
