@@ -23,8 +23,8 @@ public sealed class Row20NonReaderMemoryTests(ITestOutputHelper output)
     private const long MaxGrowth = Clients * 1024L * 1024;
 
     /// <summary>
-    /// What may stay once they are gone: measured 13–27 MiB on every transport (docs/reliability.md,
-    /// row 20), against 56–156 MiB when the pool kept every block and nothing collected.
+    /// What may stay once they are gone: measured 12–27 MiB on every transport (medians 15–24) (docs/reliability.md,
+    /// row 20), against 51–156 MiB when the pool kept every block and nothing collected.
     /// </summary>
     private const long MaxAfter = 40 * MiB;
 
