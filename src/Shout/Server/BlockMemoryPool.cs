@@ -7,9 +7,9 @@ namespace Shout.Server;
 /// <summary>
 /// A memory pool for Kestrel's transports whose blocks are larger than Kestrel's own 4 KiB: the
 /// transport receives into at most one block per system call, so a streaming client costs one read
-/// per block. Blocks are page-aligned native memory (<see cref="NativeBlock"/>): the socket writes
-/// into them without pinning the GC heap, and their pages can be given back. Idle connections hold
-/// none (see <see cref="SocketTuning.WaitForDataBeforeAllocatingBuffer"/>).
+/// per block. Blocks are page-aligned slices of pinned arrays (<see cref="PageBlock"/>), whose
+/// pages can be given back to the system without the GC. Idle connections hold none (see
+/// <see cref="SocketTuning.WaitForDataBeforeAllocatingBuffer"/>).
 /// </summary>
 /// <remarks>
 /// Every <see cref="TrimPeriod"/> the pool gives back the pages of the free blocks beyond
@@ -27,8 +27,8 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
     /// <summary>Free blocks kept warm whatever the demand: a few reads' worth, so a quiet server does not fault pages in.</summary>
     internal const int DefaultReserve = 8;
 
-    private readonly ConcurrentQueue<NativeBlock> _warm = new();
-    private readonly ConcurrentQueue<NativeBlock> _cold = new();
+    private readonly ConcurrentQueue<PageBlock> _warm = new();
+    private readonly ConcurrentQueue<PageBlock> _cold = new();
     private readonly Lock _trimLock = new();
     private readonly int _blockSize;
     private readonly ITimer? _timer;
@@ -104,7 +104,7 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
         }
 
         Interlocked.Increment(ref _blocks);
-        return new NativeBlock(this, _blockSize);
+        return new PageBlock(this, _blockSize);
     }
 
     /// <summary>
@@ -132,7 +132,7 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
                 }
                 else
                 {
-                    // Where pages cannot be dropped alone, the block goes back to the C allocator.
+                    // Where pages cannot be dropped alone, the block goes to the GC.
                     block.Free();
                     Interlocked.Decrement(ref _blocks);
                 }
@@ -152,7 +152,7 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
         }
     }
 
-    internal void Return(NativeBlock block)
+    internal void Return(PageBlock block)
     {
         _warm.Enqueue(block);
         Interlocked.Increment(ref _warmCount);

@@ -116,7 +116,7 @@ public sealed class BlockMemoryPoolTests
         foreach (var block in reused)
         {
             Assert.Equal(Block, block.Memory.Length);
-            if (NativeBlock.CanDropPages)
+            if (PageBlock.CanDropPages)
             {
                 // Its pages went back to the system: what it held is gone, it reads zeros.
                 Assert.True(block.Memory.Span.IndexOfAnyExcept((byte)0) < 0, "a released block kept its pages");
