@@ -163,7 +163,7 @@ public sealed class ShoutServer : IAsyncDisposable
         if (options.Sockets.BlockSize > 0)
         {
             // Registered after Kestrel's default, so this is the factory the transport resolves.
-            builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(new BlockMemoryPoolFactory(options.Sockets.BlockSize));
+            builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(s => new BlockMemoryPoolFactory(options.Sockets.BlockSize, s.GetRequiredService<TimeProvider>()));
         }
 
         // Passed sockets come after the requested endpoints; with passed sockets only, there is no default.

@@ -8,8 +8,9 @@ namespace Shout.IntegrationTests.Reliability;
 /// RELIABILITY row 20 (row 3 on the message seam): 300 clients each send about 1 MiB and never read.
 /// A real <c>shout serve</c> process, so its resident memory is the server's alone; measured before
 /// the clients come, once every one of them has stalled (the server says all their replies wait
-/// for their reader), and 10 s after they are gone. A WebSocket that never reads may cost no more
-/// than a TCP one: the bound is row 3's, 1 MiB per client, during and after.
+/// for their reader), and after they are gone. A WebSocket that never reads may cost no more than a
+/// TCP one: the bound is row 3's, 1 MiB per client, while they stall; once they are gone, what they
+/// held goes back to the system within seconds (the block pool's trim, then one collection).
 /// </summary>
 [Collection(HeavyTests.Name)]
 public sealed class Row20NonReaderMemoryTests(ITestOutputHelper output)
@@ -20,6 +21,12 @@ public sealed class Row20NonReaderMemoryTests(ITestOutputHelper output)
     private const int Message = 1_000_000;
 
     private const long MaxGrowth = Clients * 1024L * 1024;
+
+    /// <summary>
+    /// What may stay once they are gone: measured 12–27 MiB on every transport (medians 15–24) (docs/reliability.md,
+    /// row 20), against 51–156 MiB when the pool kept every block and nothing collected.
+    /// </summary>
+    private const long MaxAfter = 40 * MiB;
 
     /// <summary>
     /// How many must be seen waiting for their reader before memory is measured. Not all 300: the
@@ -112,16 +119,30 @@ public sealed class Row20NonReaderMemoryTests(ITestOutputHelper output)
             await Task.Delay(500);
         }
 
-        // Measured, not waited for: an idle server runs no GC, so on no transport does the runtime
-        // give the heap it grew back to the system within minutes (docs/reliability.md).
-        await Task.Delay(TimeSpan.FromSeconds(10));
+        // The pool gives back the blocks that stayed free a whole trim period (5 s), so within 10 s of the
+        // last close, then one collection frees what the connections left on the heaps. The lowest seen
+        // from then on counts; the deadline leaves room for a busy machine.
+        var closed = DateTime.UtcNow;
         var after = server.ResidentBytes();
+        var released = TimeSpan.Zero;
+        deadline = closed + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < deadline && (after - before > MaxAfter || DateTime.UtcNow - closed < TimeSpan.FromSeconds(12)))
+        {
+            await Task.Delay(500);
+            var now = server.ResidentBytes();
+            if (now < after)
+            {
+                after = now;
+                released = DateTime.UtcNow - closed;
+            }
+        }
 
         output.WriteLine($"{transport}: {Clients} clients sending {Message / 1000} kB messages, never reading; "
             + $"{waiting} reported waiting on their reader ({(stalled ? $"at least {MustStall} stalled" : $"fewer than {MustStall} stalled within 120 s")}); "
             + $"sent per client before the stall {accepted.Min() / MiB}–{accepted.Max() / MiB} MiB");
         output.WriteLine($"server RSS: before {before / MiB} MiB, during {during / MiB} MiB (+{(during - before) / MiB} MiB, "
-            + $"{(during - before) / (double)Clients / MiB:F2} MiB per client), after {after / MiB} MiB (+{(after - before) / MiB} MiB; {active} still open)");
+            + $"{(during - before) / (double)Clients / MiB:F2} MiB per client), after {after / MiB} MiB (+{(after - before) / MiB} MiB, "
+            + $"lowest {released.TotalSeconds:F0} s after the last close; {active} still open)");
         foreach (var client in clients)
         {
             await client.DisposeAsync();
@@ -130,7 +151,7 @@ public sealed class Row20NonReaderMemoryTests(ITestOutputHelper output)
         Assert.True(stalled, $"only {waiting} of {Clients} connections were reported waiting for their reader (at least {MustStall} must be)");
         Assert.InRange(during - before, long.MinValue, MaxGrowth);
         Assert.Equal(0, active);
-        // What stays after they are gone is held to the same bound: no connection keeps its buffers.
-        Assert.InRange(after - before, long.MinValue, MaxGrowth);
+        // What they held goes back to the system within seconds of their close: what stays is the runtime's own.
+        Assert.InRange(after - before, long.MinValue, MaxAfter);
     }
 }
