@@ -74,6 +74,10 @@ public sealed class Row20NonReaderMemoryTests(ITestOutputHelper output)
         {
             clients[i] = await server.OpenAsync(transport.Sources[i % transport.Sources.Count]);
             clients[i].RawSocket.ReceiveBufferSize = 4096;
+
+            // Bounded send buffers (the default grows to 4 MiB each) keep 300 connections' kernel buffers
+            // further from the TCP memory pressure mark described above (as in row 3).
+            clients[i].RawSocket.SendBufferSize = 256 * 1024;
         }
 
         var payload = new byte[Message];
