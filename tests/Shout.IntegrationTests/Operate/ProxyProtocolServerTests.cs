@@ -289,7 +289,8 @@ public sealed class ProxyProtocolServerTests
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
         {
             var timer = base.CreateTimer(callback, state, dueTime, period);
-            if (dueTime == HeaderTimeout)
+            // One-shot timers only: the block pools' trim timers are periodic, and their period is also 5 s.
+            if (dueTime == HeaderTimeout && period == Timeout.InfiniteTimeSpan)
             {
                 Interlocked.Increment(ref _timers);
             }

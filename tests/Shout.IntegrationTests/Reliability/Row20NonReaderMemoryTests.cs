@@ -154,7 +154,11 @@ public sealed class Row20NonReaderMemoryTests(ITestOutputHelper output)
 
         Assert.True(stalled, $"only {waiting} of {Clients} connections were reported waiting for their reader (at least {MustStall} must be)");
         Assert.InRange(during - before, long.MinValue, MaxGrowth);
-        Assert.Equal(0, active);
+        // Every stalled connection is closed by its client's reset. One the kernel's TCP memory pressure
+        // kept from stalling (above) may miss it: its receive window shrank below data already sent, so
+        // the reset's sequence number falls outside it and is dropped (RFC 5961), and the connection,
+        // waiting for input, stays for the idle timeout (seen once: 299 stalled, 1 still open).
+        Assert.InRange(active, 0, Clients - waiting);
         // What they held goes back to the system within seconds of their close: what stays is the runtime's own.
         Assert.InRange(after - before, long.MinValue, MaxAfter);
     }
