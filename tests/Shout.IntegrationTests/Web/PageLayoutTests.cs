@@ -43,17 +43,27 @@ public sealed class PageLayoutTests(Browser browser) : IClassFixture<Browser>
         await Expect(page.Locator("#live-status")).ToHaveAttributeAsync("data-state", "open", new() { Timeout = 30_000 });
         Assert.Empty(await ClippedAsync(page));
 
-        await page.EvaluateAsync("() => { const v = document.querySelector('.tile .value'); v.textContent = '9'.repeat(60); }");
-        Assert.Contains(await ClippedAsync(page), c => c.StartsWith("value: \"999", StringComparison.Ordinal));
+        // Set and measured in one script: the live view rewrites the tiles every second and cannot run in between.
+        var clipped = await page.EvaluateAsync<string[]>(
+            $$"""
+            selector => {
+              document.querySelector('.tile .value').textContent = '9'.repeat(60);
+              return ({{Clipping}})(selector);
+            }
+            """, Measured);
+        Assert.Contains(clipped, c => c.StartsWith("value: \"999", StringComparison.Ordinal));
         await page.Context.CloseAsync();
     }
 
-    private static Task<string[]> ClippedAsync(IPage page) => page.EvaluateAsync<string[]>(
+    // The measure: every visible element whose text is wider or taller than its box.
+    private const string Clipping =
         """
         selector => [...document.querySelectorAll(selector)]
           .filter(e => e.offsetParent !== null && (e.scrollWidth > e.clientWidth || e.scrollHeight > e.clientHeight + 1))
           .map(e => `${e.className || e.id || e.tagName}: "${e.textContent}" ${e.scrollWidth}x${e.scrollHeight} in ${e.clientWidth}x${e.clientHeight}`)
-        """, Measured);
+        """;
+
+    private static Task<string[]> ClippedAsync(IPage page) => page.EvaluateAsync<string[]>(Clipping, Measured);
 
     [Theory]
     [InlineData(1280, 800, false)]
