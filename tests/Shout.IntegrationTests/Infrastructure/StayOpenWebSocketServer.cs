@@ -12,14 +12,11 @@ namespace Shout.IntegrationTests.Infrastructure;
 /// answers nothing (<see cref="Mode.Silent"/>); the client's close frame is read and left unanswered,
 /// and the connection stays open until the server is disposed. (Shout's own /ws answers the close.)
 /// </summary>
-internal sealed class StayOpenWebSocketServer : IAsyncDisposable
+internal sealed class StayOpenWebSocketServer : LoopbackTestServer
 {
     private const string Guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly List<TcpClient> _clients = [];
-    private readonly Task _accepting;
+    private readonly Mode _mode;
 
     public enum Mode
     {
@@ -29,33 +26,13 @@ internal sealed class StayOpenWebSocketServer : IAsyncDisposable
 
     public StayOpenWebSocketServer(Mode mode)
     {
-        _listener.Start();
-        _accepting = AcceptAsync(mode);
+        _mode = mode;
+        StartAccepting();
     }
 
-    public string Address => $"ws://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/ws";
+    public string Address => $"ws://127.0.0.1:{Port}/ws";
 
-    private async Task AcceptAsync(Mode mode)
-    {
-        try
-        {
-            while (true)
-            {
-                var client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                lock (_clients)
-                {
-                    _clients.Add(client);
-                }
-
-                _ = ServeAsync(client, mode);
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-        {
-        }
-    }
-
-    private async Task ServeAsync(TcpClient client, Mode mode)
+    protected override async Task ServeAsync(TcpClient client)
     {
         try
         {
@@ -63,7 +40,7 @@ internal sealed class StayOpenWebSocketServer : IAsyncDisposable
             var key = await ReadUpgradeKeyAsync(stream);
             var accept = AcceptKey(key);
             await stream.WriteAsync(Encoding.ASCII.GetBytes(
-                $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"), _stop.Token);
+                $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"), Stop.Token);
             using var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
             var buffer = new byte[64 * 1024];
             while (true)
@@ -72,7 +49,7 @@ internal sealed class StayOpenWebSocketServer : IAsyncDisposable
                 WebSocketReceiveResult result;
                 do
                 {
-                    result = await socket.ReceiveAsync(buffer, _stop.Token);
+                    result = await socket.ReceiveAsync(buffer, Stop.Token);
                     message.Write(buffer, 0, result.Count);
                 }
                 while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
@@ -80,13 +57,13 @@ internal sealed class StayOpenWebSocketServer : IAsyncDisposable
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     // The close is never answered: the client must end the wait itself.
-                    await Task.Delay(Timeout.Infinite, _stop.Token);
+                    await Task.Delay(Timeout.Infinite, Stop.Token);
                 }
 
-                if (mode == Mode.Answer)
+                if (_mode == Mode.Answer)
                 {
                     var upper = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(message.ToArray()).ToUpperInvariant());
-                    await socket.SendAsync(upper, result.MessageType, endOfMessage: true, _stop.Token);
+                    await socket.SendAsync(upper, result.MessageType, endOfMessage: true, Stop.Token);
                 }
             }
         }
@@ -106,7 +83,7 @@ internal sealed class StayOpenWebSocketServer : IAsyncDisposable
         var one = new byte[1];
         while (!request.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
         {
-            if (await stream.ReadAsync(one, _stop.Token) == 0)
+            if (await stream.ReadAsync(one, Stop.Token) == 0)
             {
                 throw new IOException("the client closed before its upgrade request ended");
             }
@@ -117,21 +94,5 @@ internal sealed class StayOpenWebSocketServer : IAsyncDisposable
         return request.ToString().Split("\r\n")
             .Select(line => line.Split(':', 2))
             .First(parts => parts.Length == 2 && parts[0].Trim().Equals("Sec-WebSocket-Key", StringComparison.OrdinalIgnoreCase))[1].Trim();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        await _accepting;
-        lock (_clients)
-        {
-            foreach (var client in _clients)
-            {
-                client.Dispose();
-            }
-        }
-
-        _stop.Dispose();
     }
 }
