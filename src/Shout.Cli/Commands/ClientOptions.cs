@@ -118,7 +118,7 @@ internal sealed class ClientOptions
     /// the other family), as a usage error; null when it can. Positional addresses are checked with it too.
     /// </summary>
     public string? FamilyProblem(ParseResult parse, ShoutEndpoint endpoint) =>
-        endpoint.Transport == ShoutTransport.Unix ? null : FamilyProblem(parse.GetValue(_ipv4), parse.GetValue(_ipv6), endpoint);
+        FamilyProblem(parse.GetValue(_ipv4), parse.GetValue(_ipv6), endpoint);
 
     private static string? FamilyProblem(bool ipv4, bool ipv6, ShoutEndpoint endpoint)
     {

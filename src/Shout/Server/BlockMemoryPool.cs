@@ -200,11 +200,10 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
 /// Hands Kestrel a <see cref="BlockMemoryPool"/>, trimmed on <paramref name="clock"/>, wherever it asks for a
 /// pool; a burst given back by any of them asks for one collection (<see cref="BurstCollection"/>).
 /// </summary>
-internal sealed class BlockMemoryPoolFactory(int blockSize, TimeProvider? clock = null) : IMemoryPoolFactory<byte>
+internal sealed class BlockMemoryPoolFactory(int blockSize, TimeProvider clock) : IMemoryPoolFactory<byte>
 {
-    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
-    private readonly BurstCollection _collection = new(BurstCollection.DefaultThreshold, BlockMemoryPool.DefaultTrimPeriod, clock ?? TimeProvider.System);
+    private readonly BurstCollection _collection = new(BurstCollection.DefaultThreshold, BlockMemoryPool.DefaultTrimPeriod, clock);
 
     public MemoryPool<byte> Create(MemoryPoolOptions? options = null) =>
-        new BlockMemoryPool(blockSize, _clock, onReleased: _collection.Released);
+        new BlockMemoryPool(blockSize, clock, onReleased: _collection.Released);
 }

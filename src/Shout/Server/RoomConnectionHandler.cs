@@ -31,13 +31,15 @@ internal sealed class RoomConnectionHandler(ShoutServerOptions options, SessionR
     /// <summary>Serves one admitted connection of <paramref name="transport"/> as a room member until it ends.</summary>
     public async Task OnConnectedAsync(ConnectionContext connection, TransportKind transport)
     {
+        var input = connection.Transport.Input;
+        var settings = rules.Current;
+
+        // As on the stream handler: the timers are armed before the session is counted.
+        using var timeouts = new SessionTimeouts(settings, clock, metrics, new StreamTimeoutTarget(connection, input));
         var session = lifecycle.Open(connection.ConnectionId, transport, PeerAddress.Describe(connection.RemoteEndPoint),
             connection.Features.Get<SessionAdmission.Ticket>());
-        var input = connection.Transport.Input;
         var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
         using var drain = lifetime?.ConnectionClosedRequested.Register(static state => ((PipeReader)state!).CancelPendingRead(), input);
-        var settings = rules.Current;
-        using var timeouts = new SessionTimeouts(settings, clock, metrics, new StreamTimeoutTarget(connection, input));
         using var member = new RoomMember(hub.NextId(), transport.Name(), options.Rooms, settings.WriteTimeout, clock, hub.Metrics,
             _ => connection.Abort(new ConnectionAbortedException("The room member did not read its lines within the write timeout.")));
         hub.Enter(member);

@@ -290,7 +290,7 @@ public sealed class EpollPipeContractTests
         {
             var options = new ShoutServerOptions { Transport = StreamTransport.Epoll };
             options.Sockets.InlineScheduling = inline;
-            var factory = new EpollTransportFactory(options, new ListenSockets([], reusePort: false), new BlockMemoryPoolFactory(64 * 1024),
+            var factory = new EpollTransportFactory(options, new ListenSockets([], reusePort: false), new BlockMemoryPoolFactory(64 * 1024, TimeProvider.System),
                 NullLoggerFactory.Instance);
             var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
             var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

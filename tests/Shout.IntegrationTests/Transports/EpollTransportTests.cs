@@ -237,7 +237,7 @@ public sealed class EpollTransportTests
 
     private static EpollTransportFactory Factory(ShoutServerOptions? options = null) =>
         new(options ?? new ShoutServerOptions { Transport = StreamTransport.Epoll }, new ListenSockets([], reusePort: false),
-            new BlockMemoryPoolFactory(64 * 1024), NullLoggerFactory.Instance);
+            new BlockMemoryPoolFactory(64 * 1024, TimeProvider.System), NullLoggerFactory.Instance);
 
     private static async Task<Socket> ConnectAsync(EndPoint endpoint)
     {

@@ -68,17 +68,11 @@ internal struct FrameHeaderWatch(long maxMessageBytes)
         var length = code == 126 ? BinaryPrimitives.ReadUInt16BigEndian(header[2..]) : code == 127 ? BinaryPrimitives.ReadUInt64BigEndian(header[2..]) : (ulong)code;
         var opcode = header[0] & 0x0F;
         var fin = (header[0] & 0x80) != 0;
-        if (length >= 1UL << 63)
-        {
-            // No valid length (RFC 6455: its top bit is 0): the runtime's parser refuses the frame with 1002.
-            // Flagging it here too would race that refusal, and the client would get 1002 or 1009 by chance.
-            _payloadLeft = 0;
-            _have = 0;
-            _needed = 2;
-            return;
-        }
 
-        if (opcode < 0x8)
+        // No valid length has its top bit set (RFC 6455): the runtime's parser refuses such a frame with
+        // 1002. Counting it here too would race that refusal, and the client would get 1002 or 1009 by chance.
+        var valid = length < 1UL << 63;
+        if (valid && opcode < 0x8)
         {
             // Data and continuation frames add up to the message; control frames (≤ 125 bytes) are the runtime's to check.
             _message = length > ulong.MaxValue - _message ? ulong.MaxValue : _message + length;
@@ -94,7 +88,7 @@ internal struct FrameHeaderWatch(long maxMessageBytes)
             }
         }
 
-        _payloadLeft = length;
+        _payloadLeft = valid ? length : 0;
         _have = 0;
         _needed = 2;
     }
