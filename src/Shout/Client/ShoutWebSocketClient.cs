@@ -158,6 +158,11 @@ public sealed class ShoutWebSocketClient : IAsyncDisposable
             {
                 await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", cancellationToken);
             }
+            catch (WebSocketException e) when (e.WebSocketErrorCode == WebSocketError.ConnectionClosedPrematurely)
+            {
+                // The server closed first (its close frame may be waiting unread, e.g. a 1008): the reader
+                // says how the connection ended; our close not going out adds nothing to that.
+            }
             catch (WebSocketException e)
             {
                 throw Broken(e);
