@@ -41,6 +41,9 @@ public sealed class RoomTests
         await using var sender = await RoomClient.ConnectAsync(server.Endpoint);
 
         await sender.SendAsync("first");
+
+        // Heard before the next member joins: a line still being fanned out could reach it too.
+        await listener.ReadUntilAsync(l => l.EndsWith(": FIRST", StringComparison.Ordinal));
         var bytes = Encoding.UTF8.GetBytes("hello");
         await using (var raw = await Shout.Client.ShoutConnection.ConnectAsync(server.Endpoint, TimeSpan.FromSeconds(10)))
         {
