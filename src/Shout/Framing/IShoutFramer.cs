@@ -32,4 +32,14 @@ internal interface IShoutFramer
     /// <param name="isCompleted">True when no more input will come (peer half-closed or the server drains):
     /// everything left must then be answered.</param>
     FrameResult Process(in ReadOnlySequence<byte> input, IBufferWriter<byte> output, bool isCompleted);
+
+    /// <summary>
+    /// Most input bytes one turn of the stream loop offers <see cref="Process"/> before its replies are
+    /// flushed, so a client that stops reading holds back the server's reads instead of piling replies
+    /// in memory; a protocol that must see whole units (lines) says how large a unit may be.
+    /// </summary>
+    long MaxTurnInput { get; }
+
+    /// <summary>What the protocol tells a client still sending when the server drains, after answering what it sent (may be empty).</summary>
+    ReadOnlySpan<byte> DrainNotice { get; }
 }

@@ -90,5 +90,11 @@ internal sealed class LineFramer : IShoutFramer
     }
 
     /// <summary>The line sent to line-mode clients when the server drains.</summary>
-    internal static ReadOnlySpan<byte> DrainNotice => "QUIT\n"u8;
+    public ReadOnlySpan<byte> DrainNotice => "QUIT\n"u8;
+
+    /// <summary>A whole line, whose length the line limit bounds (and with it what one turn answers).</summary>
+    public long MaxTurnInput => long.MaxValue;
+
+    /// <summary>The answer to a line left unfinished past the line timeout, before the close (line and room mode).</summary>
+    internal static ReadOnlyMemory<byte> TimedOutReply { get; } = "ERR line timeout\n"u8.ToArray();
 }

@@ -16,6 +16,12 @@ internal sealed class StreamFramer : IShoutFramer
     {
     }
 
+    /// <summary>Kestrel's default write-buffer limit: one turn answers at most that much before flushing.</summary>
+    public long MaxTurnInput => 64 * 1024;
+
+    /// <summary>Nothing: a stream client is told of a drain by the close alone.</summary>
+    public ReadOnlySpan<byte> DrainNotice => [];
+
     /// <inheritdoc />
     public FrameResult Process(in ReadOnlySequence<byte> input, IBufferWriter<byte> output, bool isCompleted)
         => new(ShoutCaseSequence.ToUpper(input, output, isCompleted), FrameAction.Continue);

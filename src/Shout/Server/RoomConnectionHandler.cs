@@ -24,8 +24,6 @@ internal sealed class RoomConnectionHandler(ShoutServerOptions options, SessionR
     /// <summary>Most bytes of queued lines written before one flush.</summary>
     private const int MaxWriteBatch = 64 * 1024;
 
-    private static readonly byte[] LineTimedOut = "ERR line timeout\n"u8.ToArray();
-
     private readonly LineFramer _framer = new(options.MaxLineLength);
 
     /// <summary>Serves one admitted connection of <paramref name="transport"/> as a room member until it ends.</summary>
@@ -106,7 +104,7 @@ internal sealed class RoomConnectionHandler(ShoutServerOptions options, SessionR
             if (expired == CloseReason.LineTimeout)
             {
                 input.AdvanceTo(result.Buffer.End);
-                await member.AnswerAsync(LineTimedOut);
+                await member.AnswerAsync(LineFramer.TimedOutReply);
                 return CloseReason.LineTimeout;
             }
 
@@ -184,13 +182,5 @@ internal sealed class RoomConnectionHandler(ShoutServerOptions options, SessionR
             // The client is gone (reset, kicked, write timeout): the read side records why.
             member.Complete();
         }
-    }
-
-    /// <summary>Idle and line timeouts stop the pending read; the write timeout aborts the connection.</summary>
-    private sealed class StreamTimeoutTarget(ConnectionContext connection, PipeReader input) : ISessionTimeoutTarget
-    {
-        public void Interrupt() => input.CancelPendingRead();
-
-        public void Abort() => connection.Abort(new ConnectionAbortedException("The client did not read its replies within the write timeout."));
     }
 }

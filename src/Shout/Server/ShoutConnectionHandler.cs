@@ -19,12 +19,6 @@ namespace Shout.Server;
 internal sealed class ShoutConnectionHandler(ShoutServerOptions options, SessionRules rules, SessionLifecycle lifecycle,
     ShoutMetrics metrics, TimeProvider clock)
 {
-    /// <summary>Kestrel's default write-buffer limit: a flush past it waits for the client to read.</summary>
-    private const int MaxAnswerChunk = 64 * 1024;
-
-    /// <summary>Line mode: the answer to a line left unfinished past the line timeout, before the close.</summary>
-    private static ReadOnlySpan<byte> LineTimedOut => "ERR line timeout\n"u8;
-
     private readonly IShoutFramer _framer = options.Mode == ShoutMode.Line ? new LineFramer(options.MaxLineLength) : StreamFramer.Instance;
 
     /// <summary>Serves one admitted connection of <paramref name="transport"/> until it ends.</summary>
@@ -63,8 +57,8 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, Session
                 {
                     // The unfinished line is refused like an over-long one, not answered.
                     input.AdvanceTo(result.Buffer.End);
-                    output.Write(LineTimedOut);
-                    session.Sent(LineTimedOut.Length);
+                    output.Write(LineFramer.TimedOutReply.Span);
+                    session.Sent(LineFramer.TimedOutReply.Length);
                     await timeouts.FlushAsync(output);
                     reason = CloseReason.LineTimeout;
                     break;
@@ -79,16 +73,12 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, Session
 
                 var final = result.IsCompleted || draining;
 
-                // Stream mode answers at most one write buffer's worth before flushing, so a client that
-                // stops reading holds back the server's reads (backpressure) instead of piling answers in
-                // memory. (Line mode must see whole lines; its answers are bounded by the line limit.)
-                var buffer = final || _framer is not StreamFramer || result.Buffer.Length <= MaxAnswerChunk
-                    ? result.Buffer
-                    : result.Buffer.Slice(0, MaxAnswerChunk);
+                // At most one turn's input before flushing (backpressure; the framer says how much).
+                var buffer = final || result.Buffer.Length <= _framer.MaxTurnInput ? result.Buffer : result.Buffer.Slice(0, _framer.MaxTurnInput);
                 var frame = _framer.Process(buffer, output, final);
-                if (draining && expired is null && options.Mode == ShoutMode.Line && frame.Action == FrameAction.Continue)
+                if (draining && expired is null && frame.Action == FrameAction.Continue)
                 {
-                    output.Write(LineFramer.DrainNotice);
+                    output.Write(_framer.DrainNotice);
                 }
 
                 timeouts.LineUnfinished(buffer.Length > frame.Consumed);
@@ -163,13 +153,5 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, Session
         }
 
         return null;
-    }
-
-    /// <summary>Idle and line timeouts stop the pending read; the write timeout aborts the connection.</summary>
-    private sealed class StreamTimeoutTarget(ConnectionContext connection, PipeReader input) : ISessionTimeoutTarget
-    {
-        public void Interrupt() => input.CancelPendingRead();
-
-        public void Abort() => connection.Abort(new ConnectionAbortedException("The client did not read its replies within the write timeout."));
     }
 }
