@@ -290,6 +290,7 @@ public sealed class ShoutServer : IAsyncDisposable
                     ServerCertificateSelector = (_, _) => live.Current.Certificate,
                     HandshakeTimeout = options.Tls.HandshakeTimeout,
                 });
+                listen.UseTlsIdleBuffers();
                 listen.UseTlsCloseNotify();
             }
 

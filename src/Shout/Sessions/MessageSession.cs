@@ -65,9 +65,16 @@ internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
             ValueWebSocketReceiveResult result;
             do
             {
-                // Idle between messages: no buffer is held while nothing arrives.
-                _input ??= ArrayPool<byte>.Shared.Rent(ChunkSize);
-                var received = await ReceiveAsync(_input.AsMemory(carry, ChunkSize - carry));
+                // Idle between messages: no buffer is held while nothing arrives. The wait is a zero-byte
+                // receive, which returns once a frame's header is in (none of its payload taken), so an
+                // idle WebSocket holds no chunk; an empty message or a close ends it with nothing to read.
+                var received = _input is null ? await ReceiveAsync(Memory<byte>.Empty) : null;
+                if (_input is not null || received is { Count: 0, EndOfMessage: false, MessageType: not WebSocketMessageType.Close })
+                {
+                    _input ??= ArrayPool<byte>.Shared.Rent(ChunkSize);
+                    received = await ReceiveAsync(_input.AsMemory(carry, ChunkSize - carry));
+                }
+
                 if (received is not { } r)
                 {
                     if (Volatile.Read(ref _oversized))

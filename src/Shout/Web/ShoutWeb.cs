@@ -53,6 +53,7 @@ internal static class ShoutWeb
             {
                 // Read per handshake, so a reloaded certificate serves the next client.
                 l.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificateSelector = (_, _) => certificate(), HandshakeTimeout = handshakeTimeout });
+                Server.Tls.TlsIdleBuffers.UseTlsIdleBuffers(l);
             }
         });
         return bound!;
