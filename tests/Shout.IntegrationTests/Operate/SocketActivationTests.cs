@@ -16,8 +16,10 @@ public sealed partial class SocketActivationTests
 {
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(60);
 
-    [Fact]
-    public async Task Serve_adopts_passed_tcp_udp_unix_and_tls_sockets_and_listens_on_nothing_else()
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task Serve_adopts_passed_tcp_udp_unix_and_tls_sockets_and_listens_on_nothing_else(string transport)
     {
         var activate = Tools.Require("systemd-socket-activate");
         var dir = Repo.TempDir();
@@ -30,7 +32,7 @@ public sealed partial class SocketActivationTests
         [
             "-d", "-l", $"127.0.0.1:{udp}", "--",
             activate, "-l", $"127.0.0.1:{tcp}", "-l", unixPath, "-l", $"127.0.0.1:{tls}", "--fdname=udp:tcp:unix:tls", "--",
-            "dotnet", Repo.CliDll, "serve", "--web", "none", "-v",
+            "dotnet", Repo.CliDll, "serve", "--web", "none", "-v", "--transport", transport,
         ]);
         await chain.WaitForLineAsync($"Listening on 127.0.0.1:{udp} as 3", Startup, stderr: true);
 

@@ -8,10 +8,10 @@ namespace Shout.Server.Epoll;
 
 /// <summary>
 /// Kestrel's transport for <see cref="StreamTransport.Epoll"/>: TCP and Unix stream endpoints on
-/// Shout's own epoll loops. Any other endpoint (a descriptor passed by systemd or a handover,
-/// <see cref="FileHandleEndPoint"/>) is left to the socket transport: Kestrel asks every factory's
-/// <see cref="CanBind"/>, newest registration first. The loops start with the first bind and stop
-/// when the host is disposed. Thread-safe.
+/// Shout's own epoll loops, and listening stream sockets passed by systemd or a handover
+/// (<see cref="FileHandleEndPoint"/>, adopted by <see cref="ListenSockets"/>). Kestrel asks every
+/// factory's <see cref="CanBind"/>, newest registration first, so this one takes them all from the
+/// socket transport. The loops start with the first bind and stop when the host is disposed. Thread-safe.
 /// </summary>
 internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
 {
@@ -44,7 +44,7 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
     /// <summary>Connections this transport has accepted.</summary>
     internal long Accepted => Interlocked.Read(ref _accepted);
 
-    public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint or UnixDomainSocketEndPoint;
+    public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint or UnixDomainSocketEndPoint or FileHandleEndPoint;
 
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
@@ -62,7 +62,15 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
         {
             socket.Listen(_options.Sockets.Backlog);
             socket.Blocking = false;
-            return ValueTask.FromResult<IConnectionListener>(new EpollListener(this, endpoint, socket, _loggers.CreateLogger<EpollListener>()));
+            var listener = new EpollListener(this, endpoint, socket, _loggers.CreateLogger<EpollListener>());
+            if (endpoint is FileHandleEndPoint)
+            {
+                // The holder keeps the file open after the handover closes our descriptor, and with it
+                // the epoll registration: the listener must leave the set first.
+                _sockets.BeforeRelease(socket, listener.Detach);
+            }
+
+            return ValueTask.FromResult<IConnectionListener>(listener);
         }
         catch
         {
