@@ -56,6 +56,9 @@ public sealed partial class SocketActivationTests
         Assert.Equal("OVER UNIX", await ExchangeAsync(ShoutEndpoint.ForUnix(unixPath), "over unix"));
         Assert.Equal("OVER TLS", await TlsExchangeAsync(tls, "over tls"));
 
+        // The activators exec each other, so shout runs under the chain's process id.
+        Assert.Equal(transport == "epoll", EpollThreads.Count(chain.Id) > 0);
+
         chain.Signal(15);
         Assert.Equal(0, await chain.WaitForExitAsync(TimeSpan.FromSeconds(30)));
 

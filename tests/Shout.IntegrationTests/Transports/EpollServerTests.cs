@@ -69,6 +69,22 @@ public sealed class EpollServerTests
         await socket.SendAsync(Encoding.ASCII.GetBytes($"over {transport}\n"));
         socket.Shutdown(SocketShutdown.Send);
         Assert.Equal($"OVER {transport.ToUpperInvariant()}\n", Encoding.ASCII.GetString(await RawClient.ReadToEndAsync(socket)));
+        Assert.Equal(transport == "epoll", EpollThreads.Count(server.Id) > 0);
+    }
+
+    [Fact]
+    public async Task Serve_without_a_transport_flag_runs_on_epoll_unless_SHOUT_TRANSPORT_names_one()
+    {
+        // Spawned servers inherit SHOUT_TRANSPORT: the second CI pass (scripts/test) runs them on sockets.
+        var variable = Environment.GetEnvironmentVariable(ShoutServerOptions.TransportVariable);
+        var expected = variable is null ? StreamTransport.Epoll : ShoutServerOptions.ParseTransport(variable, out _);
+        await using var server = ProcessHarness.StartShout("serve", "-l", "tcp://127.0.0.1:0");
+        var endpoint = await server.WaitForTcpListeningAsync();
+        using var socket = await RawClient.ConnectAsync(endpoint);
+        await socket.SendAsync("no flag\n"u8.ToArray());
+        socket.Shutdown(SocketShutdown.Send);
+        Assert.Equal("NO FLAG\n", Encoding.ASCII.GetString(await RawClient.ReadToEndAsync(socket)));
+        Assert.Equal(expected == StreamTransport.Epoll, EpollThreads.Count(server.Id) > 0);
     }
 
     [Fact]
