@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
+using Shout.Sessions;
 
 namespace Shout.Server.Epoll;
 
@@ -21,10 +22,12 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
     private readonly ILoggerFactory _loggers;
     private readonly Lazy<EpollLoop[]> _loops;
     private readonly EpollSettings _settings;
+    private readonly EpollBurstWatch? _burstWatch;
     private int _next;
     private long _accepted;
 
-    public EpollTransportFactory(ShoutServerOptions options, ListenSockets sockets, IMemoryPoolFactory<byte> pools, ILoggerFactory loggers)
+    public EpollTransportFactory(ShoutServerOptions options, ListenSockets sockets, IMemoryPoolFactory<byte> pools, ILoggerFactory loggers,
+        ShoutMetrics? metrics = null, TimeProvider? clock = null)
     {
         _options = options;
         _sockets = sockets;
@@ -36,7 +39,15 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
         // UnsafePreferInlineScheduling); otherwise on the thread pool.
         _settings = new EpollSettings(Math.Max(options.Sockets.BlockSize, 4096), ShoutServer.ReadBufferLimit(options),
             options.Sockets.MaxWriteBufferSize, options.Sockets.InlineScheduling);
+        if (metrics is not null && clock is not null)
+        {
+            // The connections' buffers are ArrayPool arrays the block pool's trim never sees: a crowd that left is collected here.
+            _burstWatch = new EpollBurstWatch(() => metrics.ActiveConnections, _settings.ReadSize, clock);
+        }
     }
+
+    /// <summary>Collections the burst watch asked for after a crowd left.</summary>
+    internal int BurstCollections => _burstWatch?.Collections ?? 0;
 
     /// <summary>Event-loop threads: one per core the process may use, at most four (or <see cref="SocketTuning.IOQueueCount"/>).</summary>
     internal int LoopCount => _options.Sockets.IOQueueCount is > 0 and var queues ? Math.Min(queues, 16) : Math.Clamp(Environment.ProcessorCount, 1, 4);
@@ -92,6 +103,7 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
 
     public void Dispose()
     {
+        _burstWatch?.Dispose();
         if (_loops.IsValueCreated)
         {
             foreach (var loop in _loops.Value)
