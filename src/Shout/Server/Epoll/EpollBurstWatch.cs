@@ -4,7 +4,7 @@ namespace Shout.Server.Epoll;
 /// The block pool's trim asks for one collection after a crowd of clients came and went
 /// (<see cref="BurstCollection"/>), but the epoll transport's connections receive into and queue
 /// replies in <c>ArrayPool</c> arrays, not the pool's blocks: when its crowd leaves, no trim sees it,
-/// and a server gone idle allocates nothing, so the GC would never free what they held (row 20: 45–89 MiB
+/// and a server gone idle allocates nothing, so the GC would never free what they held (row 20: 45–112 MiB
 /// stayed, against 12–27 MiB on the socket transport). This watch looks at the open connections once
 /// a second; when they fell from the period's peak by as many connections as a burst's worth of
 /// read buffers (<see cref="BurstCollection.DefaultThreshold"/>), it asks for the same collection, one
