@@ -16,6 +16,7 @@ internal sealed class ListenSockets(IReadOnlyList<InheritedSocket> inherited, bo
     private readonly Lock _gate = new();
     private readonly List<Socket> _held = [];
     private readonly List<Socket> _grouped = [];
+    private readonly Dictionary<Socket, Action> _beforeRelease = [];
 
     /// <summary>The passed sockets Kestrel listens on, to be released (not shut down) at stop.</summary>
     public IReadOnlyList<Socket> Held
@@ -39,6 +40,28 @@ internal sealed class ListenSockets(IReadOnlyList<InheritedSocket> inherited, bo
                 return [.. _grouped];
             }
         }
+    }
+
+    /// <summary>Runs <paramref name="detach"/> when <see cref="Release"/> lets <paramref name="socket"/> go (a transport watching it stops first).</summary>
+    public void BeforeRelease(Socket socket, Action detach)
+    {
+        lock (_gate)
+        {
+            _beforeRelease[socket] = detach;
+        }
+    }
+
+    /// <summary>Closes this process's descriptor of a passed socket; the holder's stays open and keeps queueing for the next instance.</summary>
+    public void Release(Socket socket)
+    {
+        Action? detach;
+        lock (_gate)
+        {
+            _beforeRelease.Remove(socket, out detach);
+        }
+
+        detach?.Invoke();
+        socket.Dispose();
     }
 
     public Socket Create(EndPoint endPoint)

@@ -43,8 +43,7 @@ internal sealed partial class ListenerHandover(ListenSockets sockets, ShoutMetri
         {
             foreach (var socket in held)
             {
-                // Our descriptor only: the holder's stays open and keeps queueing for the next instance.
-                socket.Dispose();
+                sockets.Release(socket);
             }
 
             if (held.Count > 0)

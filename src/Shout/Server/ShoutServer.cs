@@ -106,7 +106,11 @@ public sealed class ShoutServer : IAsyncDisposable
 
     /// <summary>Builds a server whose services can be replaced first (tests substitute the <see cref="TimeProvider"/>).</summary>
     internal static ShoutServer Create(ShoutServerOptions options, Action<ILoggingBuilder>? configureLogging,
-        Action<IServiceCollection>? configureServices)
+        Action<IServiceCollection>? configureServices) => Create(options, configureLogging, configureServices, passed: null);
+
+    /// <summary>Builds a server that serves <paramref name="passed"/> as if systemd had passed them (tests); null reads the environment.</summary>
+    internal static ShoutServer Create(ShoutServerOptions options, Action<ILoggingBuilder>? configureLogging,
+        Action<IServiceCollection>? configureServices, IReadOnlyList<InheritedSocket>? passed)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -139,7 +143,7 @@ public sealed class ShoutServer : IAsyncDisposable
                 options.MaxLineLength, s.GetRequiredService<ShoutMetrics>(), s.GetRequiredService<TimeProvider>()));
         }
 
-        IReadOnlyList<InheritedSocket> passed = options.Systemd ? InheritedSockets.FromEnvironment() : [];
+        passed ??= options.Systemd ? InheritedSockets.FromEnvironment() : [];
         configureServices?.Invoke(builder.Services);
         // Every timeout runs on this clock; tests put a fake one in first.
         builder.Services.TryAddSingleton(TimeProvider.System);
@@ -192,7 +196,7 @@ public sealed class ShoutServer : IAsyncDisposable
             s.GetRequiredService<SessionRules>().Budget, s.GetRequiredService<ILoggerFactory>().CreateLogger("Shout.Server")));
         if (options.Transport == StreamTransport.Epoll)
         {
-            // Registered after the socket transport, so Kestrel asks it first; it leaves passed descriptors to sockets.
+            // Registered after the socket transport, so Kestrel asks it first; it takes every stream listener, passed ones too.
             builder.Services.AddSingleton<IConnectionListenerFactory, EpollTransportFactory>();
         }
 

@@ -55,15 +55,14 @@ public sealed class ShoutServerOptions
     private StreamTransport? _transport;
 
     /// <summary>
-    /// The transport of TCP and Unix stream connections (and the web endpoint). Default
-    /// <see cref="StreamTransport.Sockets"/>, or what <see cref="TransportVariable"/> says;
-    /// <see cref="StreamTransport.Epoll"/> measured faster (docs/benchmarks.md) but stays opt-in
-    /// until a TLS failure seen once on it is explained.
-    /// Descriptors passed by systemd are always served by the socket transport.
+    /// The transport of TCP and Unix stream connections (and the web endpoint), descriptors passed by
+    /// systemd included: what is set here, else what <see cref="TransportVariable"/> says, else
+    /// <see cref="StreamTransport.Epoll"/> on Linux (measured faster, docs/benchmarks.md) and
+    /// <see cref="StreamTransport.Sockets"/> elsewhere.
     /// </summary>
     public StreamTransport Transport
     {
-        get => _transport ?? TransportFromEnvironment(out _) ?? StreamTransport.Sockets;
+        get => _transport ?? TransportFromEnvironment(out _) ?? (OperatingSystem.IsLinux() ? StreamTransport.Epoll : StreamTransport.Sockets);
         set => _transport = value;
     }
 

@@ -16,8 +16,10 @@ public sealed partial class SocketActivationTests
 {
     private static readonly TimeSpan Startup = TimeSpan.FromSeconds(60);
 
-    [Fact]
-    public async Task Serve_adopts_passed_tcp_udp_unix_and_tls_sockets_and_listens_on_nothing_else()
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task Serve_adopts_passed_tcp_udp_unix_and_tls_sockets_and_listens_on_nothing_else(string transport)
     {
         var activate = Tools.Require("systemd-socket-activate");
         var dir = Repo.TempDir();
@@ -30,7 +32,7 @@ public sealed partial class SocketActivationTests
         [
             "-d", "-l", $"127.0.0.1:{udp}", "--",
             activate, "-l", $"127.0.0.1:{tcp}", "-l", unixPath, "-l", $"127.0.0.1:{tls}", "--fdname=udp:tcp:unix:tls", "--",
-            "dotnet", Repo.CliDll, "serve", "--web", "none", "-v",
+            "dotnet", Repo.CliDll, "serve", "--web", "none", "-v", "--transport", transport,
         ]);
         await chain.WaitForLineAsync($"Listening on 127.0.0.1:{udp} as 3", Startup, stderr: true);
 
@@ -53,6 +55,9 @@ public sealed partial class SocketActivationTests
         Assert.Equal("OVER TCP", await ExchangeAsync(ShoutEndpoint.ForTcp("127.0.0.1", tcp), "over tcp"));
         Assert.Equal("OVER UNIX", await ExchangeAsync(ShoutEndpoint.ForUnix(unixPath), "over unix"));
         Assert.Equal("OVER TLS", await TlsExchangeAsync(tls, "over tls"));
+
+        // The activators exec each other, so shout runs under the chain's process id.
+        Assert.Equal(transport == "epoll", EpollThreads.Count(chain.Id) > 0);
 
         chain.Signal(15);
         Assert.Equal(0, await chain.WaitForExitAsync(TimeSpan.FromSeconds(30)));

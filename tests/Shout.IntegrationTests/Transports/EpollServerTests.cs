@@ -58,15 +58,53 @@ public sealed class EpollServerTests
         }
     }
 
-    [Fact]
-    public async Task Serve_with_transport_epoll_answers()
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task Serve_with_either_transport_answers(string transport)
     {
-        await using var server = ProcessHarness.StartShout("serve", "-l", "tcp://127.0.0.1:0", "--transport", "epoll");
+        await using var server = ProcessHarness.StartShout("serve", "-l", "tcp://127.0.0.1:0", "--transport", transport);
         var endpoint = await server.WaitForTcpListeningAsync();
         using var socket = await RawClient.ConnectAsync(endpoint);
-        await socket.SendAsync("over epoll\n"u8.ToArray());
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"over {transport}\n"));
         socket.Shutdown(SocketShutdown.Send);
-        Assert.Equal("OVER EPOLL\n", Encoding.ASCII.GetString(await RawClient.ReadToEndAsync(socket)));
+        Assert.Equal($"OVER {transport.ToUpperInvariant()}\n", Encoding.ASCII.GetString(await RawClient.ReadToEndAsync(socket)));
+        Assert.Equal(transport == "epoll", EpollThreads.Count(server.Id) > 0);
+    }
+
+    [Fact]
+    public async Task Serve_without_a_transport_flag_runs_on_epoll_unless_SHOUT_TRANSPORT_names_one()
+    {
+        // Spawned servers inherit SHOUT_TRANSPORT: the second CI pass (scripts/test) runs them on sockets.
+        var variable = Environment.GetEnvironmentVariable(ShoutServerOptions.TransportVariable);
+        var expected = variable is null ? StreamTransport.Epoll : ShoutServerOptions.ParseTransport(variable, out _);
+        await using var server = ProcessHarness.StartShout("serve", "-l", "tcp://127.0.0.1:0");
+        var endpoint = await server.WaitForTcpListeningAsync();
+        using var socket = await RawClient.ConnectAsync(endpoint);
+        await socket.SendAsync("no flag\n"u8.ToArray());
+        socket.Shutdown(SocketShutdown.Send);
+        Assert.Equal("NO FLAG\n", Encoding.ASCII.GetString(await RawClient.ReadToEndAsync(socket)));
+        Assert.Equal(expected == StreamTransport.Epoll, EpollThreads.Count(server.Id) > 0);
+    }
+
+    [Fact]
+    public async Task Options_that_name_no_transport_serve_on_epoll_on_Linux_unless_SHOUT_TRANSPORT_names_one()
+    {
+        // The second CI pass sets SHOUT_TRANSPORT=sockets; without it, the default is what is tested.
+        var variable = Environment.GetEnvironmentVariable(ShoutServerOptions.TransportVariable);
+        var expected = variable is null ? StreamTransport.Epoll : ShoutServerOptions.ParseTransport(variable, out _);
+        Assert.Equal(expected, new ShoutServerOptions().Transport);
+
+        await using var server = await TestServer.StartAsync();
+        using (var socket = await RawClient.ConnectAsync(server.Endpoint))
+        {
+            await socket.SendAsync("default\n"u8.ToArray());
+            socket.Shutdown(SocketShutdown.Send);
+            Assert.Equal("DEFAULT\n", Encoding.ASCII.GetString(await RawClient.ReadToEndAsync(socket)));
+        }
+
+        var epoll = server.Server.Services.GetServices<IConnectionListenerFactory>().OfType<EpollTransportFactory>().SingleOrDefault();
+        Assert.Equal(expected == StreamTransport.Epoll ? 1 : 0, epoll?.Accepted ?? 0);
     }
 
     [Theory]

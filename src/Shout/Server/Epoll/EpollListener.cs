@@ -32,8 +32,10 @@ internal sealed partial class EpollListener : IConnectionListener, IEpollHandler
 
     private readonly ILogger _logger;
     private readonly DescriptorBackoff _backoff = new();
+    private readonly Lock _membership = new();
     private long _token;
     private int _unbound;
+    private bool _detached;
 
     public EpollListener(EpollTransportFactory transport, EndPoint requested, Socket socket, ILogger logger)
     {
@@ -137,6 +139,13 @@ internal sealed partial class EpollListener : IConnectionListener, IEpollHandler
             return;
         }
 
+        // Under the lock a Detach cannot slip between the check and the add.
+        using var scope = _membership.EnterScope();
+        if (_detached)
+        {
+            return;
+        }
+
         var added = false;
         try
         {
@@ -157,6 +166,20 @@ internal sealed partial class EpollListener : IConnectionListener, IEpollHandler
             {
                 _socket.SafeHandle.DangerousRelease();
             }
+        }
+    }
+
+    /// <summary>
+    /// Out of the epoll set for good, before a socket passed by systemd or a handover is released
+    /// (<see cref="ListenSockets.Release"/>): the holder keeps the file open, so closing our descriptor
+    /// would leave the registration reporting every connection queued for the next instance.
+    /// </summary>
+    internal void Detach()
+    {
+        lock (_membership)
+        {
+            _detached = true;
+            RemoveFromSet();
         }
     }
 

@@ -3,15 +3,16 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
+using Shout.Sessions;
 
 namespace Shout.Server.Epoll;
 
 /// <summary>
 /// Kestrel's transport for <see cref="StreamTransport.Epoll"/>: TCP and Unix stream endpoints on
-/// Shout's own epoll loops. Any other endpoint (a descriptor passed by systemd or a handover,
-/// <see cref="FileHandleEndPoint"/>) is left to the socket transport: Kestrel asks every factory's
-/// <see cref="CanBind"/>, newest registration first. The loops start with the first bind and stop
-/// when the host is disposed. Thread-safe.
+/// Shout's own epoll loops, and listening stream sockets passed by systemd or a handover
+/// (<see cref="FileHandleEndPoint"/>, adopted by <see cref="ListenSockets"/>). Kestrel asks every
+/// factory's <see cref="CanBind"/>, newest registration first, so this one takes them all from the
+/// socket transport. The loops start with the first bind and stop when the host is disposed. Thread-safe.
 /// </summary>
 internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
 {
@@ -21,10 +22,12 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
     private readonly ILoggerFactory _loggers;
     private readonly Lazy<EpollLoop[]> _loops;
     private readonly EpollSettings _settings;
+    private readonly EpollBurstWatch? _burstWatch;
     private int _next;
     private long _accepted;
 
-    public EpollTransportFactory(ShoutServerOptions options, ListenSockets sockets, IMemoryPoolFactory<byte> pools, ILoggerFactory loggers)
+    public EpollTransportFactory(ShoutServerOptions options, ListenSockets sockets, IMemoryPoolFactory<byte> pools, ILoggerFactory loggers,
+        ShoutMetrics? metrics = null, TimeProvider? clock = null)
     {
         _options = options;
         _sockets = sockets;
@@ -36,7 +39,15 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
         // UnsafePreferInlineScheduling); otherwise on the thread pool.
         _settings = new EpollSettings(Math.Max(options.Sockets.BlockSize, 4096), ShoutServer.ReadBufferLimit(options),
             options.Sockets.MaxWriteBufferSize, options.Sockets.InlineScheduling);
+        if (metrics is not null && clock is not null)
+        {
+            // The connections' buffers are ArrayPool arrays the block pool's trim never sees: a crowd that left is collected here.
+            _burstWatch = new EpollBurstWatch(() => metrics.ActiveConnections, _settings.ReadSize, clock);
+        }
     }
+
+    /// <summary>Collections the burst watch asked for after a crowd left.</summary>
+    internal int BurstCollections => _burstWatch?.Collections ?? 0;
 
     /// <summary>Event-loop threads: one per core the process may use, at most four (or <see cref="SocketTuning.IOQueueCount"/>).</summary>
     internal int LoopCount => _options.Sockets.IOQueueCount is > 0 and var queues ? Math.Min(queues, 16) : Math.Clamp(Environment.ProcessorCount, 1, 4);
@@ -44,7 +55,7 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
     /// <summary>Connections this transport has accepted.</summary>
     internal long Accepted => Interlocked.Read(ref _accepted);
 
-    public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint or UnixDomainSocketEndPoint;
+    public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint or UnixDomainSocketEndPoint or FileHandleEndPoint;
 
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
@@ -62,7 +73,15 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
         {
             socket.Listen(_options.Sockets.Backlog);
             socket.Blocking = false;
-            return ValueTask.FromResult<IConnectionListener>(new EpollListener(this, endpoint, socket, _loggers.CreateLogger<EpollListener>()));
+            var listener = new EpollListener(this, endpoint, socket, _loggers.CreateLogger<EpollListener>());
+            if (endpoint is FileHandleEndPoint)
+            {
+                // The holder keeps the file open after the handover closes our descriptor, and with it
+                // the epoll registration: the listener must leave the set first.
+                _sockets.BeforeRelease(socket, listener.Detach);
+            }
+
+            return ValueTask.FromResult<IConnectionListener>(listener);
         }
         catch
         {
@@ -84,6 +103,7 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
 
     public void Dispose()
     {
+        _burstWatch?.Dispose();
         if (_loops.IsValueCreated)
         {
             foreach (var loop in _loops.Value)
