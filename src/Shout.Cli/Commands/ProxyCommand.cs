@@ -62,9 +62,10 @@ internal static class ProxyCommand
             HelpName = "number",
             CustomParser = CliValues.OptionalInt(0),
         };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Log on stderr each proxy started or stopped, not only upstreams that could not be reached." };
         var command = new Command("proxy", "Forward connections to a server through toxics (latency, bandwidth, resets, …), controlled by toxiproxy's API.")
         {
-            listen, to, name, toxic, api, proxies, seed,
+            listen, to, name, toxic, api, proxies, seed, verbose,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -94,13 +95,13 @@ internal static class ProxyCommand
                 }
             }
 
-            return await RunAsync(listenAt, upstream, parse.GetValue(name)!, toxics, parse.GetValue(api), fromFile, parse.GetValue(seed), cancellationToken);
+            return await RunAsync(listenAt, upstream, parse.GetValue(name)!, toxics, parse.GetValue(api), fromFile, parse.GetValue(seed), parse.GetValue(verbose), cancellationToken);
         });
         return command;
     }
 
     private static async Task<int> RunAsync(ProxyAddress? listen, ProxyAddress? upstream, string name, ToxicSpec[] toxics, IPEndPoint? api,
-        ProxyInput[] fromFile, int? seed, CancellationToken cancellationToken)
+        ProxyInput[] fromFile, int? seed, bool verbose, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
@@ -109,7 +110,7 @@ internal static class ProxyCommand
         try
         {
             server = await ToxicProxyServer.StartAsync(api, seed, logging => logging
-                .SetMinimumLevel(LogLevel.Warning)
+                .SetMinimumLevel(verbose ? LogLevel.Information : LogLevel.Warning)
                 .AddFilter("Microsoft", LogLevel.None) // the API host's own failures are told in one line below
                 .AddSimpleConsole(o => o.SingleLine = true)
                 .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace), cancellationToken);
