@@ -36,6 +36,32 @@ public sealed partial class ProxyCommandTests
     }
 
     [Fact]
+    public async Task Proxies_from_a_toxiproxy_config_file_listen_at_start_and_a_bad_file_is_one_line()
+    {
+        await using var server = await TestServer.StartAsync();
+        var dir = Repo.TempDir();
+        var file = Path.Combine(dir, "toxiproxy.json");
+        await File.WriteAllTextAsync(file, $$$"""
+            [
+              {"name": "one", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:{{{server.Endpoint.Port}}}", "enabled": true},
+              {"name": "two", "listen": "unix://{{{dir}}}/two.sock", "upstream": "127.0.0.1:{{{server.Endpoint.Port}}}"}
+            ]
+            """);
+        await using var proxy = ProcessHarness.StartShout("proxy", "--proxies", file, "--api", "127.0.0.1:0");
+        var output = await proxy.WaitForOutputAsync(o => o.Contains("API on http://", StringComparison.Ordinal), Timeout);
+        Assert.Contains("two listening on unix://", output, StringComparison.Ordinal);
+        var port = int.Parse(ListenLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.Equal("HELLO", await SendAsync(port, "hello"));
+        proxy.Signal(15);
+        Assert.Equal(0, await proxy.WaitForExitAsync(Timeout));
+
+        await File.WriteAllTextAsync(file, """[{"name": "one", "upstream": "127.0.0.1:1"}, {"upstream": "127.0.0.1:2"}]""");
+        var bad = await CliRunner.ShoutAsync(["proxy", "--proxies", file, "--api", "none"], timeout: Timeout);
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Equal("shout proxy: --proxies toxiproxy.json: missing required field: name", bad.Stderr.Trim());
+    }
+
+    [Fact]
     public async Task Unix_sockets_on_either_side()
     {
         var dir = Repo.TempDir();
