@@ -44,10 +44,10 @@ internal static class ProxyCommand
             AllowMultipleArgumentsPerToken = false,
             CustomParser = Toxics,
         };
-        var api = new Option<IPEndPoint?>("--api")
+        var api = new Option<ApiListen>("--api")
         {
             Description = "Where toxiproxy's REST API listens (HOST:PORT, port 0 for any), or 'none'. Default: 127.0.0.1:8474, as toxiproxy.",
-            DefaultValueFactory = _ => new IPEndPoint(IPAddress.Loopback, 8474),
+            DefaultValueFactory = _ => new ApiListen(new IPEndPoint(IPAddress.Loopback, 8474)),
             HelpName = "address|none",
             CustomParser = ApiAddress,
         };
@@ -95,7 +95,7 @@ internal static class ProxyCommand
                 }
             }
 
-            return await RunAsync(listenAt, upstream, parse.GetValue(name)!, toxics, parse.GetValue(api), fromFile, parse.GetValue(seed), parse.GetValue(verbose), cancellationToken);
+            return await RunAsync(listenAt, upstream, parse.GetValue(name)!, toxics, parse.GetValue(api)!.EndPoint, fromFile, parse.GetValue(seed), parse.GetValue(verbose), cancellationToken);
         });
         return command;
     }
@@ -201,30 +201,33 @@ internal static class ProxyCommand
         return [.. list];
     }
 
-    private static IPEndPoint? ApiAddress(ArgumentResult result)
+    private static ApiListen ApiAddress(ArgumentResult result)
     {
         var text = CliValues.LastToken(result);
         if (text == "none")
         {
-            return null;
+            return new ApiListen(null);
         }
 
         if (ShoutEndpoint.TryParse(text, out var endpoint, out var error) && endpoint!.Transport == ShoutTransport.Tcp)
         {
             if (IPAddress.TryParse(endpoint.Host, out var ip))
             {
-                return new IPEndPoint(ip, endpoint.Port);
+                return new ApiListen(new IPEndPoint(ip, endpoint.Port));
             }
 
             if (endpoint.Host == "localhost")
             {
-                return new IPEndPoint(IPAddress.Loopback, endpoint.Port);
+                return new ApiListen(new IPEndPoint(IPAddress.Loopback, endpoint.Port));
             }
 
             error = $"'{text}': the API listens on an IP address (e.g. 127.0.0.1:8474)";
         }
 
         result.AddError($"--api: {(error.Length > 0 ? error : $"'{text}' is not HOST:PORT")}");
-        return null;
+        return new ApiListen(null);
     }
+
+    /// <summary>Where the API listens; no end point for <c>--api none</c> (an option's value cannot be null).</summary>
+    private sealed record ApiListen(IPEndPoint? EndPoint);
 }

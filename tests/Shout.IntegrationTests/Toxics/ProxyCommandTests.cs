@@ -55,6 +55,14 @@ public sealed partial class ProxyCommandTests
         proxy.Signal(15);
         Assert.Equal(0, await proxy.WaitForExitAsync(Timeout));
 
+        // The same file with --api none: the proxies without an API.
+        await using (var quiet = ProcessHarness.StartShout("proxy", "--proxies", file, "--api", "none"))
+        {
+            await quiet.WaitForOutputAsync(o => o.Contains("shout proxy: no API (--api none)", StringComparison.Ordinal), Timeout);
+            quiet.Signal(15);
+            Assert.Equal(0, await quiet.WaitForExitAsync(Timeout));
+        }
+
         await File.WriteAllTextAsync(file, """[{"name": "one", "upstream": "127.0.0.1:1"}, {"upstream": "127.0.0.1:2"}]""");
         var bad = await CliRunner.ShoutAsync(["proxy", "--proxies", file, "--api", "none"], timeout: Timeout);
         Assert.Equal(1, bad.ExitCode);
