@@ -43,6 +43,7 @@ internal sealed class ToxiproxyApi : IAsyncDisposable
             k.Listen(endPoint);
         });
         var app = builder.Build();
+        app.Use(RefuseBrowsers);
         Map(app, proxies);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var api = new ToxiproxyApi(app)
@@ -186,6 +187,29 @@ internal sealed class ToxiproxyApi : IAsyncDisposable
                 });
             }
         });
+
+    /// <summary>
+    /// A web page must not drive the proxy (a page anywhere could otherwise POST to 127.0.0.1:8474
+    /// and break the user's network): as toxiproxy, a browser's User-Agent gets 403, and so does any
+    /// request with an <c>Origin</c> (browsers send one on every cross-site POST; API clients do not).
+    /// </summary>
+    private static async Task RefuseBrowsers(HttpContext context, RequestDelegate next)
+    {
+        var agent = context.Request.Headers.UserAgent.ToString();
+        if (agent.StartsWith("Mozilla/", StringComparison.Ordinal) || context.Request.Headers.Origin.Count > 0)
+        {
+            await Json(context, 403, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("error", "User agent not allowed: the API does not answer web pages");
+                w.WriteNumber("status", 403);
+                w.WriteEndObject();
+            });
+            return;
+        }
+
+        await next(context);
+    }
 
     private static string Name(HttpContext context, string key) => context.Request.RouteValues[key] as string ?? "";
 

@@ -60,17 +60,41 @@ public sealed class ToxiproxyApiTests
     }
 
     [Fact]
+    public async Task A_web_page_cannot_drive_the_api()
+    {
+        await using var proxy = await ProxyFixture.StartAsync();
+        proxy.Add("p", "127.0.0.1:9");
+        var before = await proxy.Http.GetStringAsync("/proxies");
+        foreach (var (header, value) in new[] { ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64)"), ("Origin", "http://evil.example") })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/proxies/p")
+            {
+                Content = new StringContent("""{"enabled":false}""", Encoding.UTF8, "text/plain"),
+            };
+            request.Headers.TryAddWithoutValidation(header, value);
+            using var response = await proxy.Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        }
+
+        Assert.Equal(before, await proxy.Http.GetStringAsync("/proxies"));
+    }
+
+    [Fact]
     public async Task Api_answers_with_toxiproxys_codes()
     {
         await using var proxy = await ProxyFixture.StartAsync();
-        using (var created = await proxy.PostAsync("/proxies", """{"name":"a","listen":"127.0.0.1:0","upstream":"127.0.0.1:9"}"""))
+        await using var upstream = new RawUpstream(s => RawUpstream.ReadToEndAsync(s, Timeout));
+        using (var created = await proxy.PostAsync("/proxies", $$"""{"name":"a","listen":"127.0.0.1:0","upstream":"{{upstream.Address}}"}"""))
         {
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
             using var json = JsonDocument.Parse(await created.Content.ReadAsStringAsync());
             var listen = json.RootElement.GetProperty("listen").GetString()!;
             Assert.NotEqual("127.0.0.1:0", listen);
             using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            await socket.ConnectAsync(IPEndPoint.Parse(listen)); // a proxy made through the API listens
+            await socket.ConnectAsync(IPEndPoint.Parse(listen)); // a proxy made through the API listens and forwards
+            await socket.SendAsync("x"u8.ToArray(), SocketFlags.None);
+            socket.Shutdown(SocketShutdown.Send);
+            Assert.Empty(await RawUpstream.ReadToEndAsync(socket, Timeout));
         }
 
         using (var again = await proxy.PostAsync("/proxies", """{"name":"a","upstream":"127.0.0.1:9"}"""))
