@@ -156,9 +156,18 @@ internal sealed class ToxicProxy : IDisposable
 
     private async Task ServeAsync(Socket client, CancellationToken stop)
     {
-        if (client.ProtocolType == ProtocolType.Tcp)
+        try
         {
-            client.NoDelay = true;
+            if (client.ProtocolType == ProtocolType.Tcp)
+            {
+                client.NoDelay = true;
+            }
+        }
+        catch (SocketException)
+        {
+            // Reset before it was served: nothing to forward.
+            client.Dispose();
+            return;
         }
 
         var upstream = await ConnectAsync(stop).ConfigureAwait(false);
