@@ -183,7 +183,7 @@ internal sealed class ProxyPump
             }
         }
 
-        await SendAsync(data, slicer, bandwidth).ConfigureAwait(false);
+        await SendAsync(data, slicer, bandwidth, chunk.ReadAt).ConfigureAwait(false);
         if (closeAfter)
         {
             _connection.Close();
@@ -193,11 +193,11 @@ internal sealed class ProxyPump
         return true;
     }
 
-    private async Task SendAsync(ReadOnlyMemory<byte> data, ToxicSpec? slicer, ToxicSpec? bandwidth)
+    private async Task SendAsync(ReadOnlyMemory<byte> data, ToxicSpec? slicer, ToxicSpec? bandwidth, long readAt)
     {
         if (slicer is null)
         {
-            await SendPacedAsync(data, bandwidth).ConfigureAwait(false);
+            await SendPacedAsync(data, bandwidth, readAt).ConfigureAwait(false);
             return;
         }
 
@@ -207,7 +207,7 @@ internal sealed class ProxyPump
         while (data.Length > 0)
         {
             var size = (int)Math.Clamp(average + _connection.Random.Spread(variation), 1, data.Length);
-            await SendPacedAsync(data[..size], bandwidth).ConfigureAwait(false);
+            await SendPacedAsync(data[..size], bandwidth, readAt).ConfigureAwait(false);
             data = data[size..];
             if (data.Length > 0 && pause > TimeSpan.Zero)
             {
@@ -218,9 +218,9 @@ internal sealed class ProxyPump
 
     /// <summary>
     /// Sends at most the bandwidth toxic's rate (KB/s, 1 KB = 1000 bytes, 0 = no limit), in steps of
-    /// 50 ms worth so the rate holds within a chunk; an idle link earns no credit.
+    /// 50 ms worth so the rate holds within a chunk; credit only for time data was waiting.
     /// </summary>
-    private async Task SendPacedAsync(ReadOnlyMemory<byte> data, ToxicSpec? bandwidth)
+    private async Task SendPacedAsync(ReadOnlyMemory<byte> data, ToxicSpec? bandwidth, long readAt)
     {
         var rate = bandwidth?["rate"] * 1000 ?? 0;
         if (rate <= 0)
@@ -233,7 +233,11 @@ internal sealed class ProxyPump
         while (data.Length > 0)
         {
             var now = Stopwatch.GetTimestamp();
-            _bandwidthDue = Math.Max(_bandwidthDue, now);
+            // Credit only for time data was waiting: a link that had nothing to send starts its
+            // schedule when the data was read (no burst after a pause), while a proxy that was slow
+            // to wake (a busy machine) catches up, so the rate holds over time.
+            _bandwidthDue = Math.Max(_bandwidthDue, readAt);
+
             var wait = Stopwatch.GetElapsedTime(now, _bandwidthDue);
             if (wait > TimeSpan.Zero)
             {

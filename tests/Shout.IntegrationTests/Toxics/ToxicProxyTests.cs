@@ -114,6 +114,7 @@ public sealed class ToxicProxyTests
         var buffer = new byte[65536];
         long got = 0;
         long first = 0;
+        var stamps = new List<string>();
         var watch = Stopwatch.StartNew();
         using var cts = new CancellationTokenSource(Timeout);
         int n;
@@ -126,11 +127,13 @@ public sealed class ToxicProxyTests
             }
 
             got += n;
+            stamps.Add($"{watch.ElapsedMilliseconds}:{n}");
         }
 
         Assert.Equal(total, got);
         var rate = (got - first) / watch.Elapsed.TotalSeconds;
-        Assert.InRange(rate, rateKb * 1000 * 0.9, rateKb * 1000 * 1.1);
+        Assert.True(rate >= rateKb * 1000 * 0.9 && rate <= rateKb * 1000 * 1.1,
+            $"{rate:F0} bytes/s with a rate of {rateKb} KB/s; reads (ms:bytes): {string.Join(' ', stamps.Take(30))}");
     }
 
     [Fact]
