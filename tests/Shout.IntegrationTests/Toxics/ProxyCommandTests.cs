@@ -28,9 +28,16 @@ public sealed partial class ProxyCommandTests
 
         using var http = new HttpClient { BaseAddress = new Uri(api) };
         Assert.Equal(System.Net.HttpStatusCode.NoContent, (await http.DeleteAsync("/proxies/shout/toxics/latency_downstream")).StatusCode);
-        watch.Restart();
-        Assert.Equal("HELLO", await SendAsync(port, "hello"));
-        Assert.True(watch.ElapsedMilliseconds < 250, $"{watch.ElapsedMilliseconds} ms with the toxic removed");
+        var times = new List<long>();
+        for (var i = 0; i < 5; i++)
+        {
+            watch.Restart();
+            Assert.Equal("HELLO", await SendAsync(port, "hello"));
+            times.Add(watch.ElapsedMilliseconds);
+        }
+
+        // The median: one stall of a loaded machine does not make the toxic look present.
+        Assert.True(times.Order().ElementAt(2) < 250, $"{string.Join(", ", times)} ms with the toxic removed");
         proxy.Signal(15);
         Assert.Equal(0, await proxy.WaitForExitAsync(Timeout));
     }

@@ -33,6 +33,18 @@ public sealed class ToxicProxyTests
         return watch.Elapsed.TotalMilliseconds / count;
     }
 
+    /// <summary>The median of single round trips: one stall of a loaded machine does not move it.</summary>
+    private static async Task<double> MedianRoundTripMsAsync(Socket socket, int count)
+    {
+        var times = new List<double>();
+        for (var i = 0; i < count; i++)
+        {
+            times.Add(await MeanRoundTripMsAsync(socket, 1));
+        }
+
+        return Median(times);
+    }
+
     [Fact]
     public async Task Latency_adds_what_was_set_over_100_round_trips_to_shout_serve()
     {
@@ -71,15 +83,15 @@ public sealed class ToxicProxyTests
         await using var proxy = await ProxyFixture.StartAsync();
         var port = proxy.Add("serve", $"127.0.0.1:{server.Endpoint.Port}");
         using var socket = await ProxyFixture.ConnectAsync(port);
-        var before = await MeanRoundTripMsAsync(socket, 5);
+        var before = await MedianRoundTripMsAsync(socket, 7);
         await proxy.AddToxicAsync("serve", """{"name":"slow","type":"latency","attributes":{"latency":150}}""");
-        var during = await MeanRoundTripMsAsync(socket, 5);
+        var during = await MedianRoundTripMsAsync(socket, 7);
         using (var deleted = await proxy.Http.DeleteAsync("/proxies/serve/toxics/slow"))
         {
             Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         }
 
-        var after = await MeanRoundTripMsAsync(socket, 5);
+        var after = await MedianRoundTripMsAsync(socket, 7);
         Assert.True(during >= 150, $"with the toxic {during:F1} ms");
         Assert.True(before < 100 && after < 100, $"before {before:F1} ms, after {after:F1} ms");
     }
@@ -92,8 +104,8 @@ public sealed class ToxicProxyTests
         var port = proxy.Add("serve", $"127.0.0.1:{server.Endpoint.Port}");
         await proxy.AddToxicAsync("serve", """{"type":"latency","toxicity":0,"attributes":{"latency":300}}""");
         using var socket = await ProxyFixture.ConnectAsync(port);
-        var mean = await MeanRoundTripMsAsync(socket, 5);
-        Assert.True(mean < 150, $"{mean:F1} ms per round trip with a toxicity 0 latency of 300 ms");
+        var median = await MedianRoundTripMsAsync(socket, 7);
+        Assert.True(median < 150, $"{median:F1} ms per round trip at the median with a toxicity 0 latency of 300 ms");
     }
 
     [Fact]
@@ -147,7 +159,7 @@ public sealed class ToxicProxyTests
         });
         await using var proxy = await ProxyFixture.StartAsync();
         var port = proxy.Add("slice", upstream.Address);
-        await proxy.AddToxicAsync("slice", """{"type":"slicer","attributes":{"average_size":100,"size_variation":20,"delay":30000}}""");
+        await proxy.AddToxicAsync("slice", """{"type":"slicer","attributes":{"average_size":100,"size_variation":20,"delay":50000}}""");
         using var socket = await ProxyFixture.ConnectAsync(port);
         var reads = new List<int>();
         var buffer = new byte[65536];
@@ -158,10 +170,14 @@ public sealed class ToxicProxyTests
             reads.Add(n);
         }
 
+        // Pieces are 50 ms apart, so each read is normally one piece; a reader that woke late may get
+        // two or more at once, so a read is accepted when it is k pieces in bounds (80k..120k bytes).
+        // The last read also holds the remainder, which may be smaller.
         Assert.Equal(1000, reads.Sum());
-        Assert.True(reads.Count >= 1000 / 120, $"reads: {string.Join(' ', reads)}");
-        Assert.All(reads, r => Assert.InRange(r, 1, 120));
-        Assert.All(reads.SkipLast(1), r => Assert.InRange(r, 80, 120));
+        var described = string.Join(' ', reads);
+        Assert.True(reads.Count >= 5, $"only {reads.Count} reads: {described}");
+        Assert.True(reads.Count(r => r is >= 80 and <= 120) >= reads.Count / 2, $"most reads should be one piece: {described}");
+        Assert.All(reads.SkipLast(1), r => Assert.True(Enumerable.Range(1, 12).Any(k => r >= 80 * k && r <= 120 * k), $"read of {r}: {described}"));
     }
 
     [Fact]
