@@ -11,6 +11,7 @@ var root = new RootCommand("Shout: say something to the server and it shouts it 
     BenchCommand.Create(),
     StatesCommand.Create(),
     TraceCommand.Create(),
+    ProxyCommand.Create(),
 };
 
 return await CliRunner.RunAsync(root, args);

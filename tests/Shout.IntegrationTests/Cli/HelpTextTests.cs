@@ -12,6 +12,7 @@ public sealed partial class HelpTextTests
     [InlineData("chat")]
     [InlineData("bench")]
     [InlineData("states")]
+    [InlineData("proxy")]
     public async Task Help_shows_each_default_once_in_the_parsers_form(string command)
     {
         var result = await CliRunner.ShoutAsync([command, "--help"]);

@@ -12,7 +12,8 @@ namespace Shout.IntegrationTests.Cli;
 public sealed class ShortFlagTests
 {
     private static Command[] Commands() =>
-        [ServeCommand.Create(), SendCommand.Create(), ChatCommand.Create(), BenchCommand.Create(), StatesCommand.Create(), TraceCommand.Create()];
+        [ServeCommand.Create(), SendCommand.Create(), ChatCommand.Create(), BenchCommand.Create(), StatesCommand.Create(), TraceCommand.Create(),
+            ProxyCommand.Create()];
 
     [Fact]
     public void No_short_flag_is_declared_twice_in_one_command()

@@ -38,6 +38,7 @@ public sealed partial class TypedValueTableTests
         ["bench"] = BenchCommand.Create,
         ["states"] = StatesCommand.Create,
         ["trace"] = TraceCommand.Create,
+        ["proxy"] = ProxyCommand.Create,
     };
 
     public static TheoryData<string, string, string> FlagCases()
@@ -203,6 +204,7 @@ public sealed partial class TypedValueTableTests
     {
         "serve" => ["-l", $"tcp://127.0.0.1:{Port(held)}"],
         "states" => [],
+        "proxy" => ["-l", $"tcp://127.0.0.1:{Port(held)}", "--to", "127.0.0.1:9", "--api", "none"],
         _ => ["-a", $"127.0.0.1:{Port(held)}"],
     };
 

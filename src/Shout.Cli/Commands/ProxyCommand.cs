@@ -1,0 +1,233 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Net;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Shout.Cli.Parsing;
+using Shout.Configuration;
+using Shout.Endpoints;
+using Shout.Toxics;
+
+namespace Shout.Cli.Commands;
+
+/// <summary>
+/// <c>shout proxy</c>: a TCP/Unix stream proxy in front of any server, with toxiproxy's toxics
+/// (latency, bandwidth, slicer, timeout, reset_peer, limit_data, slow_close) given as flags and
+/// changed at runtime through toxiproxy's REST API, which toxiproxy's clients drive unchanged.
+/// </summary>
+internal static class ProxyCommand
+{
+    public static Command Create()
+    {
+        var listen = new Option<ProxyAddress?>("--listen", "-l")
+        {
+            Description = "Where the proxy listens: tcp://HOST:PORT, HOST:PORT or unix:///path (with --to).",
+            HelpName = "address",
+            CustomParser = Address,
+        };
+        var to = new Option<ProxyAddress?>("--to")
+        {
+            Description = "The server every connection is forwarded to: tcp://HOST:PORT, HOST:PORT or unix:///path (with --listen).",
+            HelpName = "address",
+            CustomParser = Address,
+        };
+        var name = new Option<string>("--name")
+        {
+            Description = "The proxy's name in the API. Default: shout.",
+            DefaultValueFactory = _ => "shout",
+            HelpName = "name",
+        };
+        var toxic = new Option<ToxicSpec[]>("--toxic")
+        {
+            Description = $"A toxic on the --listen proxy (repeatable): {ToxicFlag.Form}, e.g. latency:downstream:latency=100,jitter=10. Types: {ToxicTypes.Known}.",
+            HelpName = "toxic",
+            AllowMultipleArgumentsPerToken = false,
+            CustomParser = Toxics,
+        };
+        var api = new Option<ApiListen>("--api")
+        {
+            Description = "Where toxiproxy's REST API listens (HOST:PORT, port 0 for any), or 'none'. Default: 127.0.0.1:8474, as toxiproxy.",
+            DefaultValueFactory = _ => new ApiListen(new IPEndPoint(IPAddress.Loopback, 8474)),
+            HelpName = "address|none",
+            CustomParser = ApiAddress,
+        };
+        var proxies = new Option<FileInfo?>("--proxies")
+        {
+            Description = "Proxies to create at start from a JSON file in toxiproxy's -config format (a list of {name, listen, upstream, enabled}).",
+            HelpName = "file",
+        };
+        var seed = new Option<int?>("--seed")
+        {
+            Description = "A fixed seed for toxicity, jitter and slice sizes, so a run can be repeated. Default: random.",
+            HelpName = "number",
+            CustomParser = CliValues.OptionalInt(0),
+        };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Log on stderr each proxy started or stopped, not only upstreams that could not be reached." };
+        var command = new Command("proxy", "Forward connections to a server through toxics (latency, bandwidth, resets, …), controlled by toxiproxy's API.")
+        {
+            listen, to, name, toxic, api, proxies, seed, verbose,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var (listenAt, upstream, toxics) = (parse.GetValue(listen), parse.GetValue(to), parse.GetValue(toxic) ?? []);
+            if ((listenAt is null) != (upstream is null))
+            {
+                return await CliRunner.UsageErrorAsync(parse, "--listen and --to go together");
+            }
+
+            if (listenAt is null && toxics.Length > 0)
+            {
+                return await CliRunner.UsageErrorAsync(parse, "--toxic needs --listen and --to (toxics of --proxies proxies are added through the API)");
+            }
+
+            ProxyInput[] fromFile = [];
+            if (parse.GetValue(proxies) is { } file)
+            {
+                try
+                {
+                    var text = System.Text.Encoding.UTF8.GetString(OptionFile.ReadAllBytes("--proxies", file.FullName, SizeLimits.TextFile));
+                    fromFile = ProxyJson.ReadProxyList(ProxyJson.Parse(text));
+                }
+                catch (Exception e) when (e is ToxiproxyError or IOException or UnauthorizedAccessException or FormatException)
+                {
+                    await Console.Error.WriteLineAsync($"shout proxy: --proxies {file.Name}: {e.Message}");
+                    return 1;
+                }
+            }
+
+            return await RunAsync(listenAt, upstream, parse.GetValue(name)!, toxics, parse.GetValue(api)!.EndPoint, fromFile, parse.GetValue(seed), parse.GetValue(verbose), cancellationToken);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ProxyAddress? listen, ProxyAddress? upstream, string name, ToxicSpec[] toxics, IPEndPoint? api,
+        ProxyInput[] fromFile, int? seed, bool verbose, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        ToxicProxyServer server;
+        try
+        {
+            server = await ToxicProxyServer.StartAsync(api, seed, logging => logging
+                .SetMinimumLevel(verbose ? LogLevel.Information : LogLevel.Warning)
+                .AddFilter("Microsoft", LogLevel.None) // the API host's own failures are told in one line below
+                .AddSimpleConsole(o => o.SingleLine = true)
+                .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace), cancellationToken);
+        }
+        catch (IOException e)
+        {
+            await Console.Error.WriteLineAsync($"shout proxy: --api {api}: {e.InnerException?.Message ?? e.Message}");
+            return 1;
+        }
+
+        await using (server)
+        {
+            try
+            {
+                if (listen is not null)
+                {
+                    var proxy = server.Proxies.Add(new ProxyInput(name, listen, upstream!, Enabled: true));
+                    foreach (var toxic in toxics)
+                    {
+                        if (!proxy.Toxics.TryAdd(toxic))
+                        {
+                            await Console.Error.WriteLineAsync($"shout proxy: --toxic: two toxics are named '{toxic.Name}'; give one name=…");
+                            return 2;
+                        }
+                    }
+                }
+
+                server.Proxies.Populate(fromFile);
+            }
+            catch (ToxiproxyError e)
+            {
+                await Console.Error.WriteLineAsync($"shout proxy: {e.Message}");
+                return 1;
+            }
+
+            foreach (var proxy in server.Proxies.All)
+            {
+                Console.Out.WriteLine($"shout proxy: {proxy.Name} listening on {proxy.Listen}, forwarding to {proxy.Upstream}"
+                    + (proxy.Toxics.Current.Length > 0 ? $" through {string.Join(", ", proxy.Toxics.Current.Select(t => t.Name))}" : ""));
+            }
+
+            Console.Out.WriteLine(server.Api is null ? "shout proxy: no API (--api none)" : $"shout proxy: API on {server.Api.Address}");
+            await Console.Out.FlushAsync(CancellationToken.None);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        return 0;
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+    }
+
+    private static ProxyAddress? Address(ArgumentResult result)
+    {
+        var text = CliValues.LastToken(result);
+        if (ProxyAddress.TryParse(text, out var address, out var error))
+        {
+            return address;
+        }
+
+        result.AddError($"{CliValues.NameOf(result)}: {error}");
+        return null;
+    }
+
+    private static ToxicSpec[] Toxics(ArgumentResult result)
+    {
+        var list = new List<ToxicSpec>();
+        foreach (var token in result.Tokens)
+        {
+            if (!ToxicFlag.TryParse(token.Value, out var toxic, out var error))
+            {
+                result.AddError($"--toxic {error}");
+                return [];
+            }
+
+            list.Add(toxic!);
+        }
+
+        return [.. list];
+    }
+
+    private static ApiListen ApiAddress(ArgumentResult result)
+    {
+        var text = CliValues.LastToken(result);
+        if (text == "none")
+        {
+            return new ApiListen(null);
+        }
+
+        if (ShoutEndpoint.TryParse(text, out var endpoint, out var error) && endpoint!.Transport == ShoutTransport.Tcp)
+        {
+            if (IPAddress.TryParse(endpoint.Host, out var ip))
+            {
+                return new ApiListen(new IPEndPoint(ip, endpoint.Port));
+            }
+
+            if (endpoint.Host == "localhost")
+            {
+                return new ApiListen(new IPEndPoint(IPAddress.Loopback, endpoint.Port));
+            }
+
+            error = $"'{text}': the API listens on an IP address (e.g. 127.0.0.1:8474)";
+        }
+
+        result.AddError($"--api: {(error.Length > 0 ? error : $"'{text}' is not HOST:PORT")}");
+        return new ApiListen(null);
+    }
+
+    /// <summary>Where the API listens; no end point for <c>--api none</c> (an option's value cannot be null).</summary>
+    private sealed record ApiListen(IPEndPoint? EndPoint);
+}

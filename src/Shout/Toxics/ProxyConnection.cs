@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace Shout.Toxics;
+
+/// <summary>
+/// One client connection through a proxy and its upstream connection: a pump each way, and a
+/// watch on the timeout toxic, which closes the connection on a timer even when no byte moves.
+/// Ends in one of three ways: both sides sent FIN and it was forwarded (normal), a toxic or the
+/// proxy closed it (FIN both ways: timeout, limit_data), or a reset (RST both ways: a peer reset
+/// or failed, reset_peer, the proxy disabled or deleted).
+/// </summary>
+internal sealed class ProxyConnection : IDisposable
+{
+    private readonly Socket _client;
+    private readonly Socket _upstream;
+    private readonly Dictionary<ToxicSpec, Decision> _decisions = new(ReferenceEqualityComparer.Instance);
+    private readonly CancellationTokenSource _end = new();
+    private int _ended;
+
+    public ProxyConnection(Socket client, Socket upstream, ToxicChain toxics, ToxicRandom random)
+    {
+        _client = client;
+        _upstream = upstream;
+        Toxics = toxics;
+        Random = random;
+    }
+
+    public ToxicChain Toxics { get; }
+
+    public ToxicRandom Random { get; }
+
+    /// <summary>Cancelled when the connection is closed or reset by the proxy.</summary>
+    public CancellationToken Ended => _end.Token;
+
+    public async Task RunAsync()
+    {
+        var up = new ProxyPump(this, _client, _upstream, ToxicStream.Upstream).RunAsync();
+        var down = new ProxyPump(this, _upstream, _client, ToxicStream.Downstream).RunAsync();
+        var watch = WatchTimeoutsAsync();
+        await Task.WhenAll(up, down).ConfigureAwait(false);
+        // Both FINs forwarded (or the connection already ended): the sockets are done.
+        if (Interlocked.Exchange(ref _ended, 1) == 0)
+        {
+            _client.Dispose();
+            _upstream.Dispose();
+        }
+
+        await _end.CancelAsync().ConfigureAwait(false);
+        await watch.ConfigureAwait(false);
+    }
+
+    public void Dispose() => _end.Dispose();
+
+    /// <summary>
+    /// Whether a toxic acts on this connection: decided once per toxic (and again after an update),
+    /// with the toxic's toxicity as the chance; also when this connection first saw it.
+    /// </summary>
+    public bool Applies(ToxicSpec toxic, out long firstSeen)
+    {
+        lock (_decisions)
+        {
+            if (!_decisions.TryGetValue(toxic, out var decision))
+            {
+                decision = new Decision(Random.Hit(toxic.Toxicity), Stopwatch.GetTimestamp());
+                _decisions[toxic] = decision;
+            }
+
+            firstSeen = decision.FirstSeen;
+            return decision.Applies;
+        }
+    }
+
+    /// <summary>Closes both sides with a FIN (what toxiproxy's timeout and limit_data do).</summary>
+    public void Close()
+    {
+        if (Interlocked.Exchange(ref _ended, 1) != 0)
+        {
+            return;
+        }
+
+        _end.Cancel();
+        foreach (var socket in new[] { _client, _upstream })
+        {
+            try
+            {
+                socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (SocketException)
+            {
+            }
+
+            socket.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Resets both sides: linger 0 makes close send a RST on TCP (a Unix socket has none; its
+    /// peer sees the close), so a peer's reset reaches the other peer as a reset.
+    /// </summary>
+    public void Abort()
+    {
+        if (Interlocked.Exchange(ref _ended, 1) != 0)
+        {
+            return;
+        }
+
+        _end.Cancel();
+        Reset(_client);
+        Reset(_upstream);
+    }
+
+    public static void Reset(Socket socket)
+    {
+        try
+        {
+            if (socket.ProtocolType == ProtocolType.Tcp)
+            {
+                socket.LingerState = new LingerOption(true, 0);
+            }
+        }
+        catch (SocketException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        socket.Dispose();
+    }
+
+    private async Task WatchTimeoutsAsync()
+    {
+        try
+        {
+            while (!Ended.IsCancellationRequested)
+            {
+                var changed = Toxics.WhenChanged;
+                long? deadline = null;
+                foreach (var toxic in Toxics.Current)
+                {
+                    if (toxic.Type == "timeout" && toxic["timeout"] > 0 && Applies(toxic, out var seen))
+                    {
+                        var at = seen + (toxic["timeout"] * Stopwatch.Frequency / 1000);
+                        deadline = deadline is { } d ? Math.Min(d, at) : at;
+                    }
+                }
+
+                if (deadline is null)
+                {
+                    await changed.WaitAsync(Ended).ConfigureAwait(false);
+                    continue;
+                }
+
+                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline.Value);
+                if (wait <= TimeSpan.Zero)
+                {
+                    Close();
+                    return;
+                }
+
+                await Task.WhenAny(changed, Task.Delay(wait, Ended)).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private readonly record struct Decision(bool Applies, long FirstSeen);
+}

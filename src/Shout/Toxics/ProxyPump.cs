@@ -1,0 +1,264 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Threading.Channels;
+
+namespace Shout.Toxics;
+
+/// <summary>
+/// One direction of a proxied connection: a reader that takes chunks from one socket into a small
+/// bounded queue, and a writer that passes each chunk through the toxics of its direction and sends
+/// it on. Buffering is bounded: when the receiving peer stops reading, the writer blocks, the queue
+/// fills, the reader stops reading, and the sending peer's TCP window closes (backpressure), so a
+/// direction holds at most <see cref="MaxBufferedBytes"/>. A FIN read is forwarded as a FIN
+/// (shutdown of the write side), after any slow_close delay.
+/// </summary>
+internal sealed class ProxyPump
+{
+    /// <summary>Bytes read at once.</summary>
+    public const int ChunkSize = 16 * 1024;
+
+    /// <summary>Chunks waiting for the writer.</summary>
+    public const int QueuedChunks = 4;
+
+    /// <summary>The most one direction holds: the queue, the chunk being read and the one being written.</summary>
+    public const int MaxBufferedBytes = (QueuedChunks + 2) * ChunkSize;
+
+    private readonly ProxyConnection _connection;
+    private readonly Socket _from;
+    private readonly Socket _to;
+    private readonly ToxicStream _stream;
+    private readonly Channel<Chunk> _queue = Channel.CreateBounded<Chunk>(
+        new BoundedChannelOptions(QueuedChunks) { SingleReader = true, SingleWriter = true });
+    private readonly Dictionary<ToxicSpec, long> _limited = new(ReferenceEqualityComparer.Instance);
+    private long _bandwidthDue;
+
+    public ProxyPump(ProxyConnection connection, Socket from, Socket to, ToxicStream stream)
+    {
+        _connection = connection;
+        _from = from;
+        _to = to;
+        _stream = stream;
+    }
+
+    public Task RunAsync() => Task.WhenAll(ReadAsync(), WriteAsync());
+
+    private CancellationToken Ended => _connection.Ended;
+
+    private async Task ReadAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+                var read = await _from.ReceiveAsync(buffer.AsMemory(0, ChunkSize), SocketFlags.None, Ended).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    break;
+                }
+
+                await _queue.Writer.WriteAsync(new Chunk(buffer, read, Stopwatch.GetTimestamp()), Ended).ConfigureAwait(false);
+            }
+        }
+        catch (SocketException)
+        {
+            // The peer reset (or the socket failed): the other peer is told by a reset too.
+            _connection.Abort();
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            _queue.Writer.TryComplete();
+        }
+    }
+
+    private async Task WriteAsync()
+    {
+        try
+        {
+            await foreach (var chunk in _queue.Reader.ReadAllAsync(Ended).ConfigureAwait(false))
+            {
+                try
+                {
+                    if (!await ForwardAsync(chunk).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(chunk.Buffer);
+                }
+            }
+
+            if (Ended.IsCancellationRequested)
+            {
+                return;
+            }
+
+            foreach (var toxic in Mine())
+            {
+                if (toxic.Type == "slow_close")
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(toxic["delay"]), Ended).ConfigureAwait(false);
+                }
+            }
+
+            _to.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException)
+        {
+            _connection.Abort();
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>The toxics of this direction that act on this connection, in the proxy's order.</summary>
+    private IEnumerable<ToxicSpec> Mine()
+    {
+        foreach (var toxic in _connection.Toxics.Current)
+        {
+            if (toxic.Stream == _stream && _connection.Applies(toxic, out _))
+            {
+                yield return toxic;
+            }
+        }
+    }
+
+    /// <summary>Sends one chunk through the toxics; false when the connection ends here.</summary>
+    private async Task<bool> ForwardAsync(Chunk chunk)
+    {
+        var data = chunk.Buffer.AsMemory(0, chunk.Length);
+        ToxicSpec? slicer = null;
+        ToxicSpec? bandwidth = null;
+        var closeAfter = false;
+        foreach (var toxic in Mine())
+        {
+            switch (toxic.Type)
+            {
+                case "latency":
+                    // Measured from when the chunk was read, as toxiproxy does, so a stream is
+                    // delayed by the latency once rather than once per chunk queued behind it.
+                    var delay = toxic["latency"] + _connection.Random.Spread(toxic["jitter"]);
+                    var due = chunk.ReadAt + (delay * Stopwatch.Frequency / 1000);
+                    var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+                    if (wait > TimeSpan.Zero)
+                    {
+                        await Task.Delay(wait, Ended).ConfigureAwait(false);
+                    }
+
+                    break;
+                case "timeout":
+                    // "Cable unplugged": nothing gets through; the connection's watch closes it on time.
+                    return true;
+                case "reset_peer":
+                    await Task.Delay(TimeSpan.FromMilliseconds(toxic["timeout"]), Ended).ConfigureAwait(false);
+                    _connection.Abort();
+                    return false;
+                case "limit_data":
+                    _limited.TryGetValue(toxic, out var sent);
+                    var left = toxic["bytes"] - sent;
+                    if (left < data.Length)
+                    {
+                        data = data[..(int)Math.Max(0, left)];
+                    }
+
+                    _limited[toxic] = sent + data.Length;
+                    closeAfter |= sent + data.Length >= toxic["bytes"];
+                    break;
+                case "slicer":
+                    slicer = toxic;
+                    break;
+                case "bandwidth":
+                    bandwidth = toxic;
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        await SendAsync(data, slicer, bandwidth, chunk.ReadAt).ConfigureAwait(false);
+        if (closeAfter)
+        {
+            _connection.Close();
+            return false;
+        }
+
+        return true;
+    }
+
+    private async Task SendAsync(ReadOnlyMemory<byte> data, ToxicSpec? slicer, ToxicSpec? bandwidth, long readAt)
+    {
+        if (slicer is null)
+        {
+            await SendPacedAsync(data, bandwidth, readAt).ConfigureAwait(false);
+            return;
+        }
+
+        var average = (int)slicer["average_size"];
+        var variation = (int)slicer["size_variation"];
+        var pause = TimeSpan.FromMicroseconds(slicer["delay"]);
+        while (data.Length > 0)
+        {
+            var size = (int)Math.Clamp(average + _connection.Random.Spread(variation), 1, data.Length);
+            await SendPacedAsync(data[..size], bandwidth, readAt).ConfigureAwait(false);
+            data = data[size..];
+            if (data.Length > 0 && pause > TimeSpan.Zero)
+            {
+                await Task.Delay(pause, Ended).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends at most the bandwidth toxic's rate (KB/s, 1 KB = 1000 bytes, 0 = no limit), in steps of
+    /// 50 ms worth so the rate holds within a chunk; credit only for time data was waiting.
+    /// </summary>
+    private async Task SendPacedAsync(ReadOnlyMemory<byte> data, ToxicSpec? bandwidth, long readAt)
+    {
+        var rate = bandwidth?["rate"] * 1000 ?? 0;
+        if (rate <= 0)
+        {
+            await SendAllAsync(data).ConfigureAwait(false);
+            return;
+        }
+
+        var step = (int)Math.Max(1, Math.Min(rate / 20, ChunkSize));
+        while (data.Length > 0)
+        {
+            var now = Stopwatch.GetTimestamp();
+            // Credit only for time data was waiting: a link that had nothing to send starts its
+            // schedule when the data was read (no burst after a pause), while a proxy that was slow
+            // to wake (a busy machine) catches up, so the rate holds over time.
+            _bandwidthDue = Math.Max(_bandwidthDue, readAt);
+
+            var wait = Stopwatch.GetElapsedTime(now, _bandwidthDue);
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, Ended).ConfigureAwait(false);
+            }
+
+            var piece = data[..Math.Min(step, data.Length)];
+            await SendAllAsync(piece).ConfigureAwait(false);
+            _bandwidthDue += piece.Length * Stopwatch.Frequency / rate;
+            data = data[piece.Length..];
+        }
+    }
+
+    private async Task SendAllAsync(ReadOnlyMemory<byte> data)
+    {
+        while (data.Length > 0)
+        {
+            var sent = await _to.SendAsync(data, SocketFlags.None, Ended).ConfigureAwait(false);
+            data = data[sent..];
+        }
+    }
+
+    private readonly record struct Chunk(byte[] Buffer, int Length, long ReadAt);
+}

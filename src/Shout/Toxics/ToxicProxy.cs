@@ -1,0 +1,231 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace Shout.Toxics;
+
+/// <summary>
+/// One named proxy: a listener that, while enabled, accepts stream connections and forwards each
+/// to the upstream through the proxy's toxics. A connection whose upstream cannot be reached is
+/// reset at once (linger 0: the client reads ECONNRESET), never left hanging.
+/// </summary>
+internal sealed class ToxicProxy : IDisposable
+{
+    /// <summary>How long a connection waits for the upstream to accept before it is reset.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentDictionary<ProxyConnection, byte> _connections = new();
+    private readonly ToxicRandom _random;
+    private readonly ILogger _log;
+    private readonly Lock _gate = new();
+    private Socket? _listener;
+    private CancellationTokenSource? _stop;
+
+    public ToxicProxy(string name, ProxyAddress listen, ProxyAddress upstream, ToxicRandom random, ILogger log)
+    {
+        Name = name;
+        Listen = listen;
+        Upstream = upstream;
+        _random = random;
+        _log = log;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The listen address; once listening, with the port the system chose.</summary>
+    public ProxyAddress Listen { get; private set; }
+
+    public ProxyAddress Upstream { get; private set; }
+
+    public bool Enabled { get; private set; }
+
+    public ToxicChain Toxics { get; } = new();
+
+    public int OpenConnections => _connections.Count;
+
+    /// <summary>Starts listening; throws <see cref="SocketException"/> when the address cannot be bound.</summary>
+    public void Start()
+    {
+        lock (_gate)
+        {
+            if (Enabled)
+            {
+                return;
+            }
+
+            var endPoint = Listen.ResolveAsync(CancellationToken.None).GetAwaiter().GetResult()[0];
+            var listener = Listen.NewSocket(endPoint);
+            try
+            {
+                if (!Listen.IsUnix)
+                {
+                    listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                }
+
+                listener.Bind(endPoint);
+                listener.Listen(512);
+            }
+            catch
+            {
+                listener.Dispose();
+                throw;
+            }
+
+            Listen = Listen.Bound(listener.LocalEndPoint!);
+            _listener = listener;
+            _stop = new CancellationTokenSource();
+            Enabled = true;
+            _ = AcceptAsync(listener, _stop.Token);
+            ToxicProxyLog.Listening(_log, Name, Listen, Upstream);
+        }
+    }
+
+    /// <summary>Stops listening and resets every open connection (as toxiproxy's disable does).</summary>
+    public void Stop()
+    {
+        lock (_gate)
+        {
+            if (!Enabled)
+            {
+                return;
+            }
+
+            Enabled = false;
+            _stop!.Cancel();
+            _stop.Dispose();
+            _listener!.Dispose();
+            _listener = null;
+            if (Listen.IsUnix)
+            {
+                File.Delete(Listen.Endpoint.Path);
+            }
+        }
+
+        foreach (var connection in _connections.Keys)
+        {
+            connection.Abort();
+        }
+
+        ToxicProxyLog.Stopped(_log, Name);
+    }
+
+    public void Dispose() => Stop();
+
+    /// <summary>New listen/upstream/enabled values; a changed address restarts the listener.</summary>
+    public void Update(ProxyAddress listen, ProxyAddress upstream, bool enabled)
+    {
+        var restart = Enabled && (listen != Listen || upstream != Upstream);
+        if (restart || !enabled)
+        {
+            Stop();
+        }
+
+        Listen = listen;
+        Upstream = upstream;
+        if (enabled)
+        {
+            Start();
+        }
+    }
+
+    private async Task AcceptAsync(Socket listener, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(stop).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                // Out of descriptors and the like: this accept failed, the listener goes on.
+                ToxicProxyLog.AcceptFailed(_log, Name, e.SocketErrorCode);
+                await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None).ConfigureAwait(false);
+                continue;
+            }
+
+            _ = ServeAsync(client, stop);
+        }
+    }
+
+    private async Task ServeAsync(Socket client, CancellationToken stop)
+    {
+        try
+        {
+            if (client.ProtocolType == ProtocolType.Tcp)
+            {
+                client.NoDelay = true;
+            }
+        }
+        catch (SocketException)
+        {
+            // Reset before it was served: nothing to forward.
+            client.Dispose();
+            return;
+        }
+
+        var upstream = await ConnectAsync(stop).ConfigureAwait(false);
+        if (upstream is null)
+        {
+            ProxyConnection.Reset(client);
+            return;
+        }
+
+        using var connection = new ProxyConnection(client, upstream, Toxics, _random);
+        _connections[connection] = 0;
+        try
+        {
+            if (stop.IsCancellationRequested)
+            {
+                connection.Abort();
+            }
+
+            await connection.RunAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _connections.TryRemove(connection, out _);
+        }
+    }
+
+    private async Task<Socket?> ConnectAsync(CancellationToken stop)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        timeout.CancelAfter(ConnectTimeout);
+        EndPoint[] endPoints;
+        try
+        {
+            endPoints = await Upstream.ResolveAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            ToxicProxyLog.UpstreamDown(_log, Name, Upstream.ToString(), e.Message);
+            return null;
+        }
+
+        var reason = "no address";
+        foreach (var endPoint in endPoints)
+        {
+            var socket = Upstream.NewSocket(endPoint);
+            try
+            {
+                await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
+                return socket;
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException)
+            {
+                reason = e.Message;
+                socket.Dispose();
+            }
+        }
+
+        ToxicProxyLog.UpstreamDown(_log, Name, Upstream.ToString(), reason);
+        return null;
+    }
+}

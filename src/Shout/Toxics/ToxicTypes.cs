@@ -1,0 +1,38 @@
+namespace Shout.Toxics;
+
+/// <summary>Which way a toxic acts: upstream is client → server, downstream server → client (toxiproxy's words).</summary>
+internal enum ToxicStream
+{
+    Upstream,
+    Downstream,
+}
+
+/// <summary>One attribute of a toxic type: its name, the range it accepts and its value when not given.</summary>
+internal sealed record ToxicAttribute(string Name, long Min, long Max, long Default);
+
+/// <summary>
+/// The toxic types and their attributes, with toxiproxy's names and units (milliseconds unless
+/// said, KB/s = 1000 bytes a second). A value outside the range is refused rather than clamped:
+/// an hour of latency or a negative rate is a typo, not a wish.
+/// </summary>
+internal static class ToxicTypes
+{
+    private const long Hour = 3_600_000;
+
+    private static readonly Dictionary<string, ToxicAttribute[]> Types = new(StringComparer.Ordinal)
+    {
+        ["latency"] = [new("latency", 0, Hour, 0), new("jitter", 0, Hour, 0)],
+        ["bandwidth"] = [new("rate", 0, 10_000_000, 0)],
+        ["slicer"] = [new("average_size", 1, 1 << 20, 1), new("size_variation", 0, 1 << 20, 0), new("delay", 0, 60_000_000, 0)],
+        ["timeout"] = [new("timeout", 0, Hour, 0)],
+        ["reset_peer"] = [new("timeout", 0, Hour, 0)],
+        ["limit_data"] = [new("bytes", 0, 1L << 50, 0)],
+        ["slow_close"] = [new("delay", 0, Hour, 0)],
+    };
+
+    public static IEnumerable<string> Names => Types.Keys;
+
+    public static bool TryGet(string type, out ToxicAttribute[] attributes) => Types.TryGetValue(type, out attributes!);
+
+    public static string Known => string.Join(", ", Types.Keys);
+}

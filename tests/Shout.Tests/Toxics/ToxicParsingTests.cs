@@ -1,0 +1,90 @@
+using Shout.Toxics;
+
+namespace Shout.Tests.Toxics;
+
+/// <summary>The <c>--toxic</c> flag syntax and toxiproxy's toxic JSON: what is taken, what is refused and why.</summary>
+public sealed class ToxicParsingTests
+{
+    [Theory]
+    [InlineData("latency:downstream:latency=100,jitter=10", "latency_downstream", "latency", "downstream", 1.0, "latency=100 jitter=10")]
+    [InlineData("bandwidth:upstream:rate=64", "bandwidth_upstream", "bandwidth", "upstream", 1.0, "rate=64")]
+    [InlineData("reset_peer::timeout=500,toxicity=0.25", "reset_peer_downstream", "reset_peer", "downstream", 0.25, "timeout=500")]
+    [InlineData("slow_close:delay=20,name=late", "late", "slow_close", "downstream", 1.0, "delay=20")]
+    [InlineData("timeout", "timeout_downstream", "timeout", "downstream", 1.0, "timeout=0")]
+    [InlineData("slicer:upstream:average_size=10,size_variation=5,delay=100", "slicer_upstream", "slicer", "upstream", 1.0,
+        "average_size=10 size_variation=5 delay=100")]
+    public void A_flag_gives_the_toxic(string flag, string name, string type, string stream, double toxicity, string attributes)
+    {
+        Assert.True(ToxicFlag.TryParse(flag, out var toxic, out var error), error);
+        Assert.Equal(name, toxic!.Name);
+        Assert.Equal(type, toxic.Type);
+        Assert.Equal(stream, toxic.StreamName);
+        Assert.Equal(toxicity, toxic.Toxicity);
+        Assert.Equal(attributes, string.Join(' ', toxic.Attributes.Select(a => $"{a.Key}={a.Value}")));
+    }
+
+    [Theory]
+    [InlineData("latency:sideways", "stream 'sideways' is neither upstream nor downstream")]
+    [InlineData("lag:downstream", "invalid toxic type 'lag'")]
+    [InlineData("latency::latency=-1", "latency latency -1 is out of range (0..3600000)")]
+    [InlineData("latency::latency=99999999999", "out of range")]
+    [InlineData("latency::latncy=5", "unknown attribute 'latncy' for latency (known: latency, jitter)")]
+    [InlineData("latency::latency=1.5", "latency '1.5' is not a whole number")]
+    [InlineData("latency::toxicity=2", "toxicity 2 is out of range (0..1)")]
+    [InlineData("latency::toxicity=NaN", "toxicity NaN is out of range")]
+    [InlineData("latency::100", "'100' is not KEY=VALUE")]
+    [InlineData("slicer::average_size=5,size_variation=5", "size_variation 5 must be smaller than average_size")]
+    [InlineData("bandwidth::rate=-3", "bandwidth rate -3 is out of range")]
+    [InlineData("limit_data::bytes=-1", "limit_data bytes -1 is out of range")]
+    public void A_bad_flag_is_refused_with_a_reason(string flag, string reason)
+    {
+        Assert.False(ToxicFlag.TryParse(flag, out _, out var error));
+        Assert.Contains(reason, error, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error);
+    }
+
+    [Fact]
+    public void Toxic_json_defaults_to_downstream_toxicity_1_and_type_stream_name()
+    {
+        var toxic = ProxyJson.ReadToxic(ProxyJson.Parse("""{"type":"latency","attributes":{"latency":5}}"""));
+        Assert.Equal(("latency_downstream", ToxicStream.Downstream, 1.0, 5L, 0L),
+            (toxic.Name, toxic.Stream, toxic.Toxicity, toxic["latency"], toxic["jitter"]));
+    }
+
+    [Fact]
+    public void An_update_keeps_what_it_does_not_name()
+    {
+        var toxic = ProxyJson.ReadToxic(ProxyJson.Parse("""{"type":"latency","toxicity":0.5,"attributes":{"latency":5,"jitter":2}}"""));
+        var updated = ProxyJson.ReadToxicUpdate(ProxyJson.Parse("""{"attributes":{"latency":9}}"""), toxic);
+        Assert.Equal((9L, 2L, 0.5), (updated["latency"], updated["jitter"], updated.Toxicity));
+    }
+
+    [Theory]
+    [InlineData("{", 400, "bad request body")]
+    [InlineData("[]", 400, "expected a toxic as a JSON object")]
+    [InlineData("""{"type":"latency","attributes":{"latency":"5"}}""", 400, "attribute latency must be a whole number")]
+    [InlineData("""{"type":"latency","attributes":{"latency":5.5}}""", 400, "attribute latency must be a whole number")]
+    [InlineData("""{"type":"latency","toxicity":"all"}""", 400, "toxicity must be a number")]
+    [InlineData("""{"type":"latency","stream":"both"}""", 400, "stream was invalid, can be either upstream or downstream")]
+    [InlineData("""{"type":7}""", 400, "type must be a string")]
+    public void Bad_toxic_json_is_a_400_with_one_line(string json, int status, string reason)
+    {
+        var error = Assert.Throws<ToxiproxyError>(() => ProxyJson.ReadToxic(ProxyJson.Parse(json)));
+        Assert.Equal(status, error.Status);
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Theory]
+    [InlineData("""{"upstream":"127.0.0.1:1"}""", "missing required field: name")]
+    [InlineData("""{"name":"a"}""", "missing required field: upstream")]
+    [InlineData("""{"name":"a","upstream":"udp://127.0.0.1:1"}""", "upstream: 'udp://127.0.0.1:1': the proxy forwards tcp:// and unix:// streams only")]
+    [InlineData("""{"name":"a","upstream":"127.0.0.1:1","enabled":"yes"}""", "enabled must be true or false")]
+    [InlineData("""{"name":"a","upstream":"127.0.0.1:99999"}""", "upstream: ")]
+    public void Bad_proxy_json_is_a_400_with_one_line(string json, string reason)
+    {
+        var error = Assert.Throws<ToxiproxyError>(() => ProxyJson.ReadProxy(ProxyJson.Parse(json)));
+        Assert.Equal(400, error.Status);
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+    }
+}
