@@ -62,7 +62,7 @@ internal sealed partial class EpollConnection
                 SocketError error;
                 try
                 {
-                    received = EpollNative.Receive(_connection._handle, _buffer.AsSpan(_end, space), out error);
+                    received = _connection._socket.Receive(_buffer.AsSpan(_end, space), SocketFlags.None, out error);
                 }
                 catch (ObjectDisposedException)
                 {

@@ -24,7 +24,6 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     private const uint HangUp = EpollNative.EpollRdHup | EpollNative.EpollHup | EpollNative.EpollErr;
 
     private readonly Socket _socket;
-    private readonly SafeSocketHandle _handle; // what the reader and writer receive and send on (EpollNative)
     private readonly int _fd;
     private readonly EpollLoop _loop;
     private readonly Reader _reader;
@@ -48,7 +47,6 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     public EpollConnection(Socket socket, int fd, EpollLoop loop, MemoryPool<byte> pool, EpollSettings settings)
     {
         _socket = socket;
-        _handle = socket.SafeHandle;
         _fd = fd;
         _loop = loop;
         MemoryPool = pool;
