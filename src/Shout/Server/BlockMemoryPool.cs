@@ -205,5 +205,5 @@ internal sealed class BlockMemoryPoolFactory(int blockSize, TimeProvider clock) 
     private readonly BurstCollection _collection = new(BurstCollection.DefaultThreshold, BlockMemoryPool.DefaultTrimPeriod, clock);
 
     public MemoryPool<byte> Create(MemoryPoolOptions? options = null) =>
-        new BlockMemoryPool(blockSize, clock, onReleased: _collection.Released);
+        new BlockMemoryPool(blockSize, clock, onReleased: bytes => _ = _collection.Released(bytes));
 }

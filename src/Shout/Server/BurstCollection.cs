@@ -23,11 +23,11 @@ internal sealed partial class BurstCollection(long threshold, TimeSpan minInterv
     internal int Collections { get; private set; }
 
     /// <summary>A pool's trim gave back <paramref name="bytes"/>.</summary>
-    internal void Released(long bytes)
+    internal bool Released(long bytes)
     {
         if (bytes < threshold)
         {
-            return;
+            return false;
         }
 
         lock (_lock)
@@ -35,7 +35,7 @@ internal sealed partial class BurstCollection(long threshold, TimeSpan minInterv
             var now = clock.GetTimestamp();
             if (_last != long.MinValue && clock.GetElapsedTime(_last, now) < minInterval)
             {
-                return;
+                return false;
             }
 
             _last = now;
@@ -45,6 +45,7 @@ internal sealed partial class BurstCollection(long threshold, TimeSpan minInterv
         // Aggressive: compacts and decommits the emptied regions at once, so the memory leaves the process.
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         TrimNativeHeap();
+        return true;
     }
 
     private static bool _noMallocTrim;

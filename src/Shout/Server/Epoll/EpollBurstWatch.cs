@@ -5,24 +5,27 @@ namespace Shout.Server.Epoll;
 /// (<see cref="BurstCollection"/>), but the epoll transport's connections receive into and queue
 /// replies in <c>ArrayPool</c> arrays, not the pool's blocks: when its crowd leaves, no trim sees it,
 /// and a server gone idle allocates nothing, so the GC would never free what they held (row 20: 45–112 MiB
-/// stayed, against 12–27 MiB on the socket transport). This watch looks at the open connections once
-/// a second; when they fell from the period's peak by as many connections as a burst's worth of
-/// read buffers (<see cref="BurstCollection.DefaultThreshold"/>), it asks for the same collection, one
-/// second later so the closed connections have given back their arrays. Never on a connection's path.
+/// stayed, against 12–27 MiB on the socket transport). This watch looks at the transport's live
+/// connections once a second (counted until a connection is disposed, so its arrays are back by
+/// then); when they fell from their peak since the last collection by as many connections as a
+/// burst's worth of read buffers (<see cref="BurstCollection.DefaultThreshold"/>), it asks for the same
+/// collection, however slowly they left. Never on a connection's path.
 /// </summary>
 internal sealed class EpollBurstWatch : IDisposable
 {
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
 
+    /// <summary>Ticks from a collection to its one follow-up: just over the collections' minimum interval.</summary>
+    private static readonly int AgainAfterTicks = (int)(BlockMemoryPool.DefaultTrimPeriod / Tick) + 1;
+
     private readonly Func<long> _open;
     private readonly long _bytesPerConnection;
     private readonly BurstCollection _collection;
-    private readonly int _ticksPerPeriod;
     private readonly ITimer _timer;
-    private readonly Lock _lock = new();
+    private readonly object _ticking = new();
     private long _peak;
-    private long _left;
-    private int _ticks;
+    private int _again;
+    private long _againBytes;
 
     /// <param name="open">The connections open now.</param>
     /// <param name="bytesPerConnection">What one connection's buffers come to (a read buffer).</param>
@@ -32,7 +35,6 @@ internal sealed class EpollBurstWatch : IDisposable
         _open = open;
         _bytesPerConnection = bytesPerConnection;
         _collection = new BurstCollection(BurstCollection.DefaultThreshold, BlockMemoryPool.DefaultTrimPeriod, clock);
-        _ticksPerPeriod = (int)(BlockMemoryPool.DefaultTrimPeriod / Tick);
         _timer = clock.CreateTimer(static s => ((EpollBurstWatch)s!).OnTick(), this, Tick, Tick);
     }
 
@@ -41,31 +43,35 @@ internal sealed class EpollBurstWatch : IDisposable
 
     internal void OnTick()
     {
-        long left;
-        lock (_lock)
+        // One tick at a time (a timer may overlap itself).
+        if (!Monitor.TryEnter(_ticking))
         {
-            // Asked for on the tick after the fall was seen.
-            left = _left;
-            _left = 0;
-            var open = _open();
-            _peak = Math.Max(_peak, open);
-            if (_peak - open >= BurstCollection.DefaultThreshold / _bytesPerConnection)
-            {
-                _left = _peak - open;
-                _peak = open;
-                _ticks = 0;
-            }
-            else if (++_ticks >= _ticksPerPeriod)
-            {
-                // A slow decline over many periods is no burst: the peak is the last period's only.
-                _peak = open;
-                _ticks = 0;
-            }
+            return;
         }
 
-        if (left > 0)
+        try
         {
-            _collection.Released(left * _bytesPerConnection);
+            var open = _open();
+            _peak = Math.Max(_peak, open);
+            var left = _peak - open;
+
+            // Measured from here once collected; refused (too soon after the last), tried again next tick.
+            if (left >= BurstCollection.DefaultThreshold / _bytesPerConnection && _collection.Released(left * _bytesPerConnection))
+            {
+                _peak = open;
+                _again = AgainAfterTicks;
+                _againBytes = left * _bytesPerConnection;
+            }
+            else if (_again > 0 && --_again == 0)
+            {
+                // Once more a trim period later: a connection whose session ended may give its arrays
+                // back only when the transport disposes it, after the first collection.
+                _ = _collection.Released(_againBytes);
+            }
+        }
+        finally
+        {
+            Monitor.Exit(_ticking);
         }
     }
 
