@@ -75,10 +75,7 @@ public sealed class SessionTimeoutsTests : IDisposable
     public async Task A_flush_the_client_does_not_take_aborts_after_the_write_timeout_and_idle_time_is_not_counted_meanwhile()
     {
         using var timeouts = Create(new SessionSettings { IdleTimeout = TimeSpan.FromSeconds(1), WriteTimeout = TimeSpan.FromSeconds(10) });
-        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 4, resumeWriterThreshold: 2, useSynchronizationContext: false));
-        pipe.Writer.Write("12345678"u8);
-
-        var flush = timeouts.FlushAsync(pipe.Writer);
+        var (pipe, flush) = StalledFlush(timeouts);
         Assert.False(flush.IsCompleted);
         _clock.Advance(TimeSpan.FromSeconds(9.9));
         Assert.Equal((0, 0), (_target.Interrupts, _target.Aborts));
@@ -97,9 +94,7 @@ public sealed class SessionTimeoutsTests : IDisposable
     public async Task Once_the_client_reads_the_idle_clock_restarts_from_then()
     {
         using var timeouts = Create(new SessionSettings { IdleTimeout = TimeSpan.FromSeconds(1), WriteTimeout = TimeSpan.FromSeconds(10) });
-        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 4, resumeWriterThreshold: 2, useSynchronizationContext: false));
-        pipe.Writer.Write("12345678"u8);
-        var flush = timeouts.FlushAsync(pipe.Writer);
+        var (pipe, flush) = StalledFlush(timeouts);
         _clock.Advance(TimeSpan.FromSeconds(5));
 
         var read = await pipe.Reader.ReadAsync();
@@ -136,6 +131,14 @@ public sealed class SessionTimeoutsTests : IDisposable
 
         Assert.Null(timeouts.Expired);
         Assert.Equal(0, _target.Interrupts);
+    }
+
+    /// <summary>A flush the client has not taken: more written than the pipe lets through before its reader reads.</summary>
+    private static (Pipe Pipe, Task<FlushResult> Flush) StalledFlush(SessionTimeouts timeouts)
+    {
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 4, resumeWriterThreshold: 2, useSynchronizationContext: false));
+        pipe.Writer.Write("12345678"u8);
+        return (pipe, timeouts.FlushAsync(pipe.Writer).AsTask());
     }
 
     private SessionTimeouts Create(SessionSettings settings) => new(settings, _clock, new ShoutMetrics(_meters), _target);

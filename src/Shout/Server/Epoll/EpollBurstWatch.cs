@@ -21,8 +21,7 @@ internal sealed class EpollBurstWatch : IDisposable
     private readonly Func<long> _open;
     private readonly long _bytesPerConnection;
     private readonly BurstCollection _collection;
-    private readonly ITimer? _timer;
-    private readonly ManualResetEventSlim _stopped = new();
+    private readonly ITimer _timer;
     private readonly object _ticking = new();
     private long _peak;
     private int _again;
@@ -36,16 +35,7 @@ internal sealed class EpollBurstWatch : IDisposable
         _open = open;
         _bytesPerConnection = bytesPerConnection;
         _collection = new BurstCollection(BurstCollection.DefaultThreshold, BlockMemoryPool.DefaultTrimPeriod, clock);
-        if (clock == TimeProvider.System)
-        {
-            // Its own thread, not a thread-pool timer: when a crowd stalls the pool's threads (row 20
-            // over Unix sockets), the timer's ticks came only after the crowd had left, so it never saw it.
-            new Thread(static s => ((EpollBurstWatch)s!).Run()) { IsBackground = true, Name = "shout-burst-watch" }.UnsafeStart(this);
-        }
-        else
-        {
-            _timer = clock.CreateTimer(static s => ((EpollBurstWatch)s!).OnTick(), this, Tick, Tick);
-        }
+        _timer = clock.CreateTimer(static s => ((EpollBurstWatch)s!).OnTick(), this, Tick, Tick);
     }
 
     /// <summary>Collections asked for so far.</summary>
@@ -85,22 +75,5 @@ internal sealed class EpollBurstWatch : IDisposable
         }
     }
 
-    private void Run()
-    {
-        while (!_stopped.Wait(Tick))
-        {
-            OnTick();
-        }
-
-        _stopped.Dispose();
-    }
-
-    public void Dispose()
-    {
-        _timer?.Dispose();
-        if (_timer is null)
-        {
-            _stopped.Set();
-        }
-    }
+    public void Dispose() => _timer.Dispose();
 }
