@@ -3,7 +3,7 @@ using Shout.Server.Epoll;
 
 namespace Shout.Tests.Server;
 
-/// <summary>Row 20 on the epoll transport: a crowd that left is collected, however fast it left, and once more a trim period later; churn and fewer than a burst are not.</summary>
+/// <summary>Row 20 on the epoll transport: a crowd that left is collected, however fast it came and left, and once more a period later; churn and fewer than a burst are not.</summary>
 public sealed class EpollBurstWatchTests
 {
     private const long ReadSize = 64 * 1024;
@@ -12,10 +12,11 @@ public sealed class EpollBurstWatchTests
     public void A_crowd_of_128_read_buffers_that_left_is_collected_at_the_next_tick_and_once_more_a_period_later()
     {
         var clock = new FakeTimeProvider();
-        long open = 300;
-        using var watch = new EpollBurstWatch(() => open, ReadSize, clock);
+        var live = new LiveConnections();
+        using var watch = new EpollBurstWatch(live, ReadSize, clock);
+        Open(live, 300);
         clock.Advance(TimeSpan.FromSeconds(1));
-        open = 0;
+        Dispose(live, 300);
         Assert.Equal(0, watch.Collections);
 
         clock.Advance(TimeSpan.FromSeconds(1));
@@ -31,21 +32,41 @@ public sealed class EpollBurstWatchTests
     }
 
     [Fact]
+    public void A_crowd_that_came_and_went_between_two_ticks_is_collected_at_the_next()
+    {
+        // Row 20 over Unix sockets on a quiet machine: 300 connected, stalled and were gone in under a
+        // second, so every tick saw none open, and nothing was ever collected.
+        var clock = new FakeTimeProvider();
+        var live = new LiveConnections();
+        using var watch = new EpollBurstWatch(live, ReadSize, clock);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Open(live, 300);
+        Dispose(live, 300);
+        Assert.Equal(0, watch.Collections);
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, watch.Collections);
+    }
+
+    [Fact]
     public void Fewer_than_a_burst_or_churn_asks_for_nothing_and_a_slow_exit_is_collected_per_burst()
     {
         var clock = new FakeTimeProvider();
-        long open = 127;
-        using var watch = new EpollBurstWatch(() => open, ReadSize, clock);
+        var live = new LiveConnections();
+        using var watch = new EpollBurstWatch(live, ReadSize, clock);
+        Open(live, 127);
         clock.Advance(TimeSpan.FromSeconds(1));
-        open = 0;
+        Dispose(live, 127);
         clock.Advance(TimeSpan.FromSeconds(5));
 
-        // Churn: 100 come and go again and again, never 128 fewer than the peak.
+        // Churn: 100 come and go again and again (some within a tick), never 128 fewer than the peak.
         for (var i = 0; i < 10; i++)
         {
-            open = 100;
+            Open(live, 100);
             clock.Advance(TimeSpan.FromSeconds(1));
-            open = 0;
+            Dispose(live, 100);
+            Open(live, 20);
+            Dispose(live, 20);
             clock.Advance(TimeSpan.FromSeconds(1));
         }
 
@@ -53,14 +74,45 @@ public sealed class EpollBurstWatchTests
 
         // 400 leaving 20 a second: slow, still a crowd whose buffers are garbage; one collection per 128 gone
         // (at 260 and at 120 left; the last 120 are fewer than a burst), and the follow-up of the second.
-        open = 400;
+        Open(live, 400);
         clock.Advance(TimeSpan.FromSeconds(5));
         for (var i = 0; i < 20; i++)
         {
-            open -= 20;
+            Dispose(live, 20);
             clock.Advance(TimeSpan.FromSeconds(1));
         }
 
         Assert.Equal(3, watch.Collections);
+    }
+
+    [Fact]
+    public void The_peak_is_the_most_open_at_once_since_the_last_look_and_never_less_than_those_open_now()
+    {
+        var live = new LiveConnections();
+        Open(live, 5);
+        Dispose(live, 3);
+        Assert.Equal(2, live.Live);
+        Assert.Equal(5, live.TakePeak());
+        Assert.Equal(2, live.TakePeak());
+        Open(live, 1);
+        Dispose(live, 3);
+        Assert.Equal(3, live.TakePeak());
+        Assert.Equal(0, live.TakePeak());
+    }
+
+    private static void Open(LiveConnections live, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            live.Opened();
+        }
+    }
+
+    private static void Dispose(LiveConnections live, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            live.Disposed();
+        }
     }
 }

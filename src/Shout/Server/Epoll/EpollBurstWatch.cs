@@ -6,10 +6,11 @@ namespace Shout.Server.Epoll;
 /// replies in <c>ArrayPool</c> arrays, not the pool's blocks: when its crowd leaves, no trim sees it,
 /// and a server gone idle allocates nothing, so the GC would never free what they held (row 20: 45–112 MiB
 /// stayed, against 12–27 MiB on the socket transport). This watch looks at the transport's live
-/// connections once a second (counted until a connection is disposed, so its arrays are back by
-/// then); when they fell from their peak since the last collection by as many connections as a
-/// burst's worth of read buffers (<see cref="BurstCollection.DefaultThreshold"/>), it asks for the same
-/// collection, however slowly they left. Never on a connection's path.
+/// connections once a second (<see cref="LiveConnections"/>: counted until a connection is disposed,
+/// so its arrays are back by then, with the peak between two looks, so a crowd that came and went
+/// within one second counts); when they fell from their peak since the last collection by as many
+/// connections as a burst's worth of read buffers (<see cref="BurstCollection.DefaultThreshold"/>), it
+/// asks for the same collection, however fast or slowly they left. Never on a connection's path.
 /// </summary>
 internal sealed class EpollBurstWatch : IDisposable
 {
@@ -18,7 +19,7 @@ internal sealed class EpollBurstWatch : IDisposable
     /// <summary>Ticks from a collection to its one follow-up: just over the collections' minimum interval.</summary>
     private static readonly int AgainAfterTicks = (int)(BlockMemoryPool.DefaultTrimPeriod / Tick) + 1;
 
-    private readonly Func<long> _open;
+    private readonly LiveConnections _connections;
     private readonly long _bytesPerConnection;
     private readonly BurstCollection _collection;
     private readonly ITimer _timer;
@@ -27,12 +28,12 @@ internal sealed class EpollBurstWatch : IDisposable
     private int _again;
     private long _againBytes;
 
-    /// <param name="open">The connections open now.</param>
+    /// <param name="connections">The transport's connections.</param>
     /// <param name="bytesPerConnection">What one connection's buffers come to (a read buffer).</param>
     /// <param name="clock">The timer's clock.</param>
-    public EpollBurstWatch(Func<long> open, long bytesPerConnection, TimeProvider clock)
+    public EpollBurstWatch(LiveConnections connections, long bytesPerConnection, TimeProvider clock)
     {
-        _open = open;
+        _connections = connections;
         _bytesPerConnection = bytesPerConnection;
         _collection = new BurstCollection(BurstCollection.DefaultThreshold, BlockMemoryPool.DefaultTrimPeriod, clock);
         _timer = clock.CreateTimer(static s => ((EpollBurstWatch)s!).OnTick(), this, Tick, Tick);
@@ -51,8 +52,8 @@ internal sealed class EpollBurstWatch : IDisposable
 
         try
         {
-            var open = _open();
-            _peak = Math.Max(_peak, open);
+            _peak = Math.Max(_peak, _connections.TakePeak());
+            var open = _connections.Live;
             var left = _peak - open;
 
             // Measured from here once collected; refused (too soon after the last), tried again next tick.

@@ -28,6 +28,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     private readonly EpollLoop _loop;
     private readonly Reader _reader;
     private readonly Writer _writer;
+    private readonly LiveConnections _live;
     private readonly CancellationTokenSource _closed = new();
     private readonly Lock _gate = new();
     private long _token;
@@ -44,7 +45,8 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     /// <param name="loop">The loop that reports its events.</param>
     /// <param name="pool">The transport's pool, offered to the layers above (<see cref="MemoryPool"/>).</param>
     /// <param name="settings">Buffer sizes and scheduling, shared by the transport's connections.</param>
-    public EpollConnection(Socket socket, int fd, EpollLoop loop, MemoryPool<byte> pool, EpollSettings settings)
+    /// <param name="live">The transport's count of connections, this one included until it is disposed.</param>
+    public EpollConnection(Socket socket, int fd, EpollLoop loop, MemoryPool<byte> pool, EpollSettings settings, LiveConnections live)
     {
         _socket = socket;
         _fd = fd;
@@ -56,6 +58,8 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         _writer = new Writer(this, settings);
         _transport = this;
         _connectionClosed = _closed.Token;
+        _live = live;
+        live.Opened();
     }
 
     public MemoryPool<byte> MemoryPool { get; }
@@ -95,6 +99,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         }
 
         _closed.Dispose();
+        _live.Disposed();
         await base.DisposeAsync();
     }
 

@@ -22,12 +22,13 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
     private readonly ILoggerFactory _loggers;
     private readonly Lazy<EpollLoop[]> _loops;
     private readonly EpollSettings _settings;
+    private readonly LiveConnections _live = new();
     private readonly EpollBurstWatch? _burstWatch;
     private int _next;
     private long _accepted;
 
     public EpollTransportFactory(ShoutServerOptions options, ListenSockets sockets, IMemoryPoolFactory<byte> pools, ILoggerFactory loggers,
-        ShoutMetrics? metrics = null, TimeProvider? clock = null)
+        TimeProvider? clock = null)
     {
         _options = options;
         _sockets = sockets;
@@ -39,10 +40,10 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
         // UnsafePreferInlineScheduling); otherwise on the thread pool.
         _settings = new EpollSettings(Math.Max(options.Sockets.BlockSize, 4096), ShoutServer.ReadBufferLimit(options),
             options.Sockets.MaxWriteBufferSize, options.Sockets.InlineScheduling);
-        if (metrics is not null && clock is not null)
+        if (clock is not null)
         {
             // The connections' buffers are ArrayPool arrays the block pool's trim never sees: a crowd that left is collected here.
-            _burstWatch = new EpollBurstWatch(() => metrics.ActiveConnections, _settings.ReadSize, clock);
+            _burstWatch = new EpollBurstWatch(_live, _settings.ReadSize, clock);
         }
     }
 
@@ -96,7 +97,7 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
     internal EpollConnection CreateConnection(Socket socket, int fd)
     {
         Interlocked.Increment(ref _accepted);
-        return new EpollConnection(socket, fd, _loops.Value[NextIndex()], _pool, _settings);
+        return new EpollConnection(socket, fd, _loops.Value[NextIndex()], _pool, _settings, _live);
     }
 
     private int NextIndex() => (int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Value.Length);
