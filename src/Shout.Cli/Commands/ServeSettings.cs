@@ -163,7 +163,7 @@ internal static class ServeSettings
         // Transport tuning (docs/benchmarks.md measures each).
         new ServeSetting<StreamTransport>("Transport",
             "Transport of TCP, Unix and web connections: epoll (Shout's own epoll loops, Linux only, faster: a socket is read only "
-            + "once epoll says it is readable; docs/benchmarks.md) or sockets (Kestrel's socket transport). Default sockets.",
+            + "once epoll says it is readable; docs/benchmarks.md) or sockets (Kestrel's socket transport). Default epoll on Linux, sockets elsewhere.",
             TransportName, (run, values) => run.Options.Transport = values[^1]),
         new ServeSetting<bool>("InlineScheduling",
             "Answer on the socket's I/O thread instead of hopping to the thread pool (fastest; the handler never blocks). Default true.",

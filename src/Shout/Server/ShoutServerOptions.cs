@@ -57,13 +57,12 @@ public sealed class ShoutServerOptions
     /// <summary>
     /// The transport of TCP and Unix stream connections (and the web endpoint), descriptors passed by
     /// systemd included: what is set here, else what <see cref="TransportVariable"/> says, else
-    /// <see cref="StreamTransport.Sockets"/>. <see cref="StreamTransport.Epoll"/> measured faster
-    /// (docs/benchmarks.md) but is not the default until the whole suite passes on it: reliability
-    /// row 20 over Unix sockets still holds memory after a crowd of non-readers left.
+    /// <see cref="StreamTransport.Epoll"/> on Linux (measured faster, docs/benchmarks.md) and
+    /// <see cref="StreamTransport.Sockets"/> elsewhere.
     /// </summary>
     public StreamTransport Transport
     {
-        get => _transport ?? TransportFromEnvironment(out _) ?? StreamTransport.Sockets;
+        get => _transport ?? TransportFromEnvironment(out _) ?? (OperatingSystem.IsLinux() ? StreamTransport.Epoll : StreamTransport.Sockets);
         set => _transport = value;
     }
 

@@ -73,11 +73,11 @@ public sealed class EpollServerTests
     }
 
     [Fact]
-    public async Task Serve_without_a_transport_flag_runs_on_sockets_unless_SHOUT_TRANSPORT_names_one()
+    public async Task Serve_without_a_transport_flag_runs_on_epoll_unless_SHOUT_TRANSPORT_names_one()
     {
-        // Spawned servers inherit SHOUT_TRANSPORT: the second CI pass (scripts/test) runs them on epoll.
+        // Spawned servers inherit SHOUT_TRANSPORT: the second CI pass (scripts/test) runs them on sockets.
         var variable = Environment.GetEnvironmentVariable(ShoutServerOptions.TransportVariable);
-        var expected = variable is null ? StreamTransport.Sockets : ShoutServerOptions.ParseTransport(variable, out _);
+        var expected = variable is null ? StreamTransport.Epoll : ShoutServerOptions.ParseTransport(variable, out _);
         await using var server = ProcessHarness.StartShout("serve", "-l", "tcp://127.0.0.1:0");
         var endpoint = await server.WaitForTcpListeningAsync();
         using var socket = await RawClient.ConnectAsync(endpoint);
@@ -88,11 +88,11 @@ public sealed class EpollServerTests
     }
 
     [Fact]
-    public async Task Options_that_name_no_transport_serve_on_sockets_unless_SHOUT_TRANSPORT_names_one()
+    public async Task Options_that_name_no_transport_serve_on_epoll_on_Linux_unless_SHOUT_TRANSPORT_names_one()
     {
-        // The second CI pass sets SHOUT_TRANSPORT=epoll; without it, the default is what is tested.
+        // The second CI pass sets SHOUT_TRANSPORT=sockets; without it, the default is what is tested.
         var variable = Environment.GetEnvironmentVariable(ShoutServerOptions.TransportVariable);
-        var expected = variable is null ? StreamTransport.Sockets : ShoutServerOptions.ParseTransport(variable, out _);
+        var expected = variable is null ? StreamTransport.Epoll : ShoutServerOptions.ParseTransport(variable, out _);
         Assert.Equal(expected, new ShoutServerOptions().Transport);
 
         await using var server = await TestServer.StartAsync();
