@@ -62,7 +62,7 @@ internal sealed partial class EpollConnection
                 SocketError error;
                 try
                 {
-                    received = _connection._socket.Receive(_buffer.AsSpan(_end, space), SocketFlags.None, out error);
+                    received = EpollNative.Receive(_connection._handle, _buffer.AsSpan(_end, space), out error);
                 }
                 catch (ObjectDisposedException)
                 {

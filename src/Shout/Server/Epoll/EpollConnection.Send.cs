@@ -84,7 +84,7 @@ internal sealed partial class EpollConnection
         /// </summary>
         private Exception? Send()
         {
-            var socket = _connection._socket;
+            var socket = _connection._handle;
             while (_head is { } segment)
             {
                 while (segment.Sent < segment.Queued)
@@ -93,7 +93,7 @@ internal sealed partial class EpollConnection
                     SocketError error;
                     try
                     {
-                        sent = socket.Send(segment.Array.AsSpan(segment.Sent, segment.Queued - segment.Sent), SocketFlags.None, out error);
+                        sent = EpollNative.Send(socket, segment.Array.AsSpan(segment.Sent, segment.Queued - segment.Sent), out error);
                     }
                     catch (ObjectDisposedException e)
                     {

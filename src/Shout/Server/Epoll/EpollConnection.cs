@@ -24,6 +24,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     private const uint HangUp = EpollNative.EpollRdHup | EpollNative.EpollHup | EpollNative.EpollErr;
 
     private readonly Socket _socket;
+    private readonly SafeSocketHandle _handle; // what the reader and writer receive and send on (EpollNative)
     private readonly int _fd;
     private readonly EpollLoop _loop;
     private readonly Reader _reader;
@@ -49,6 +50,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     public EpollConnection(Socket socket, int fd, EpollLoop loop, MemoryPool<byte> pool, EpollSettings settings, LiveConnections live)
     {
         _socket = socket;
+        _handle = socket.SafeHandle;
         _fd = fd;
         _loop = loop;
         MemoryPool = pool;

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
 namespace Shout.Server.Epoll;
@@ -22,6 +23,7 @@ internal static partial class EpollNative
 
     private const int CloExec = 0x80000;
     private const int NonBlock = 0x800;
+    private const int MsgNoSignal = 0x4000;
 
     public const int EAgain = 11;
     public const int EIntr = 4;
@@ -94,6 +96,77 @@ internal static partial class EpollNative
 
     public static void CloseFd(int fd) => _ = Close(fd);
 
+    /// <summary>
+    /// recv(2) on a connection's socket, with nothing between: the bytes received (0 at the end of
+    /// the stream), or -1 with <paramref name="error"/> set. Everything <see cref="Socket.Receive(Span{byte}, SocketFlags, out SocketError)"/>
+    /// adds around the same call (checks, the handle's reference count, errno translation, two more
+    /// frames) was 3-4 % of the server's CPU per message; the reference count is kept, so a socket
+    /// closed by another thread is never read by descriptor number (<see cref="ObjectDisposedException"/>).
+    /// </summary>
+    public static unsafe int Receive(SafeHandle socket, Span<byte> buffer, out SocketError error)
+    {
+        var added = false;
+        socket.DangerousAddRef(ref added);
+        try
+        {
+            fixed (byte* bytes = buffer)
+            {
+                var received = Recv((int)socket.DangerousGetHandle(), bytes, buffer.Length, 0);
+                error = received >= 0 ? SocketError.Success : ErrorOf(Marshal.GetLastPInvokeError());
+                return (int)received;
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                socket.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>send(2) on a connection's socket (no SIGPIPE), as <see cref="Receive"/>: the bytes the kernel took, or -1 with <paramref name="error"/> set.</summary>
+    public static unsafe int Send(SafeHandle socket, ReadOnlySpan<byte> buffer, out SocketError error)
+    {
+        var added = false;
+        socket.DangerousAddRef(ref added);
+        try
+        {
+            fixed (byte* bytes = buffer)
+            {
+                var sent = SendBytes((int)socket.DangerousGetHandle(), bytes, buffer.Length, MsgNoSignal);
+                error = sent >= 0 ? SocketError.Success : ErrorOf(Marshal.GetLastPInvokeError());
+                return (int)sent;
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                socket.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>The <see cref="SocketError"/> .NET reports for a send or receive errno (Linux numbers).</summary>
+    internal static SocketError ErrorOf(int errno) => errno switch
+    {
+        EAgain => SocketError.WouldBlock,
+        EIntr => SocketError.Interrupted,
+        104 => SocketError.ConnectionReset,      // ECONNRESET
+        32 => SocketError.Shutdown,              // EPIPE
+        103 => SocketError.ConnectionAborted,    // ECONNABORTED
+        107 => SocketError.NotConnected,         // ENOTCONN
+        110 => SocketError.TimedOut,             // ETIMEDOUT
+        113 => SocketError.HostUnreachable,      // EHOSTUNREACH
+        101 => SocketError.NetworkUnreachable,   // ENETUNREACH
+        100 => SocketError.NetworkDown,          // ENETDOWN
+        105 => SocketError.NoBufferSpaceAvailable, // ENOBUFS
+        12 => SocketError.NoBufferSpaceAvailable,  // ENOMEM
+        9 => SocketError.OperationAborted,       // EBADF
+        _ => SocketError.SocketError,
+    };
+
     private static void Write(Span<byte> ev, int index, uint events, nint data)
     {
         var slot = ev.Slice(index * EventSize, EventSize);
@@ -125,6 +198,12 @@ internal static partial class EpollNative
 
     [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
     private static partial nint ReadFd(int fd, ref long value, nint count);
+
+    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
+    private static unsafe partial nint Recv(int fd, byte* buffer, nint length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+    private static unsafe partial nint SendBytes(int fd, byte* buffer, nint length, int flags);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
