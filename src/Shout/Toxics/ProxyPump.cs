@@ -49,17 +49,26 @@ internal sealed class ProxyPump
     {
         try
         {
+            long waitingSince = 0;
             while (true)
             {
                 var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
-                var read = await _from.ReceiveAsync(buffer.AsMemory(0, ChunkSize), SocketFlags.None, Ended).ConfigureAwait(false);
+                var receive = _from.ReceiveAsync(buffer.AsMemory(0, ChunkSize), SocketFlags.None, Ended);
+
+                // Bytes the kernel already held when asked have waited at least since the last
+                // chunk was read: a reader slow to come back (a busy machine, a full queue) must not
+                // make a bandwidth toxic's link look idle and lose its credit.
+                var waited = receive.IsCompleted && waitingSince != 0;
+                var read = await receive.ConfigureAwait(false);
                 if (read == 0)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
                     break;
                 }
 
-                await _queue.Writer.WriteAsync(new Chunk(buffer, read, Stopwatch.GetTimestamp()), Ended).ConfigureAwait(false);
+                var readAt = Stopwatch.GetTimestamp();
+                waitingSince = waited ? waitingSince : readAt;
+                await _queue.Writer.WriteAsync(new Chunk(buffer, read, readAt, waitingSince), Ended).ConfigureAwait(false);
             }
         }
         catch (SocketException)
@@ -183,7 +192,7 @@ internal sealed class ProxyPump
             }
         }
 
-        await SendAsync(data, slicer, bandwidth, chunk.ReadAt).ConfigureAwait(false);
+        await SendAsync(data, slicer, bandwidth, chunk.WaitingSince).ConfigureAwait(false);
         if (closeAfter)
         {
             _connection.Close();
@@ -193,11 +202,11 @@ internal sealed class ProxyPump
         return true;
     }
 
-    private async Task SendAsync(ReadOnlyMemory<byte> data, ToxicSpec? slicer, ToxicSpec? bandwidth, long readAt)
+    private async Task SendAsync(ReadOnlyMemory<byte> data, ToxicSpec? slicer, ToxicSpec? bandwidth, long waitingSince)
     {
         if (slicer is null)
         {
-            await SendPacedAsync(data, bandwidth, readAt).ConfigureAwait(false);
+            await SendPacedAsync(data, bandwidth, waitingSince).ConfigureAwait(false);
             return;
         }
 
@@ -207,7 +216,7 @@ internal sealed class ProxyPump
         while (data.Length > 0)
         {
             var size = (int)Math.Clamp(average + _connection.Random.Spread(variation), 1, data.Length);
-            await SendPacedAsync(data[..size], bandwidth, readAt).ConfigureAwait(false);
+            await SendPacedAsync(data[..size], bandwidth, waitingSince).ConfigureAwait(false);
             data = data[size..];
             if (data.Length > 0 && pause > TimeSpan.Zero)
             {
@@ -220,7 +229,7 @@ internal sealed class ProxyPump
     /// Sends at most the bandwidth toxic's rate (KB/s, 1 KB = 1000 bytes, 0 = no limit), in steps of
     /// 50 ms worth so the rate holds within a chunk; credit only for time data was waiting.
     /// </summary>
-    private async Task SendPacedAsync(ReadOnlyMemory<byte> data, ToxicSpec? bandwidth, long readAt)
+    private async Task SendPacedAsync(ReadOnlyMemory<byte> data, ToxicSpec? bandwidth, long waitingSince)
     {
         var rate = bandwidth?["rate"] * 1000 ?? 0;
         if (rate <= 0)
@@ -236,7 +245,7 @@ internal sealed class ProxyPump
             // Credit only for time data was waiting: a link that had nothing to send starts its
             // schedule when the data was read (no burst after a pause), while a proxy that was slow
             // to wake (a busy machine) catches up, so the rate holds over time.
-            _bandwidthDue = Math.Max(_bandwidthDue, readAt);
+            _bandwidthDue = Math.Max(_bandwidthDue, waitingSince);
 
             var wait = Stopwatch.GetElapsedTime(now, _bandwidthDue);
             if (wait > TimeSpan.Zero)
@@ -260,5 +269,9 @@ internal sealed class ProxyPump
         }
     }
 
-    private readonly record struct Chunk(byte[] Buffer, int Length, long ReadAt);
+    /// <param name="Buffer">The pooled array holding it.</param>
+    /// <param name="Length">Bytes in it.</param>
+    /// <param name="ReadAt">When it was read (latency counts from here).</param>
+    /// <param name="WaitingSince">When its bytes were waiting at the latest: when it was read, or when an earlier chunk was if the kernel held them already.</param>
+    private readonly record struct Chunk(byte[] Buffer, int Length, long ReadAt, long WaitingSince);
 }
