@@ -6,10 +6,14 @@ using System.Threading.Channels;
 namespace Shout.Toxics;
 
 /// <summary>
-/// One direction of a proxied connection: a reader that takes chunks from one socket into a small
-/// bounded queue, and a writer that passes each chunk through the toxics of its direction and sends
-/// it on. Buffering is bounded: when the receiving peer stops reading, the writer blocks, the queue
-/// fills, the reader stops reading, and the sending peer's TCP window closes (backpressure), so a
+/// One direction of a proxied connection. With no toxic acting on this direction the reader sends
+/// each chunk on itself, a straight copy from one socket to the other (one receive, one send, no
+/// queue, no timer, no thread hop). With a toxic, the reader puts chunks into a small bounded queue
+/// and a writer passes each through the toxics and sends it on, so the reader keeps reading (and
+/// time-stamping) while the writer waits out a latency. The reader copies straight only when the
+/// writer has nothing left, so bytes keep their order when a toxic comes or goes mid-connection.
+/// Buffering is bounded: when the receiving peer stops reading, the send blocks, the queue fills,
+/// the reader stops reading, and the sending peer's TCP window closes (backpressure), so a
 /// direction holds at most <see cref="MaxBufferedBytes"/>. A FIN read is forwarded as a FIN
 /// (shutdown of the write side), after any slow_close delay.
 /// </summary>
@@ -33,6 +37,13 @@ internal sealed class ProxyPump
     private readonly Dictionary<ToxicSpec, long> _limited = new(ReferenceEqualityComparer.Instance);
     private long _bandwidthDue;
 
+    /// <summary>Chunks queued for the writer and not yet sent; the reader copies straight only at 0.</summary>
+    private int _pending;
+
+    /// <summary>The toxic list last looked at, and whether any of it acts on this direction of this connection.</summary>
+    private ToxicSpec[]? _seen;
+    private bool _seenActs;
+
     public ProxyPump(ProxyConnection connection, Socket from, Socket to, ToxicStream stream)
     {
         _connection = connection;
@@ -49,17 +60,32 @@ internal sealed class ProxyPump
     {
         try
         {
-            while (true)
+            var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+            try
             {
-                var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
-                var read = await _from.ReceiveAsync(buffer.AsMemory(0, ChunkSize), SocketFlags.None, Ended).ConfigureAwait(false);
-                if (read == 0)
+                while (true)
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    break;
-                }
+                    var read = await _from.ReceiveAsync(buffer.AsMemory(0, ChunkSize), SocketFlags.None, Ended).ConfigureAwait(false);
+                    if (read == 0)
+                    {
+                        break;
+                    }
 
-                await _queue.Writer.WriteAsync(new Chunk(buffer, read, Stopwatch.GetTimestamp()), Ended).ConfigureAwait(false);
+                    if (Volatile.Read(ref _pending) == 0 && !ToxicsAct())
+                    {
+                        await SendAllAsync(buffer.AsMemory(0, read)).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    Interlocked.Increment(ref _pending);
+                    var chunk = new Chunk(buffer, read, Stopwatch.GetTimestamp());
+                    buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+                    await _queue.Writer.WriteAsync(chunk, Ended).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
         catch (SocketException)
@@ -92,6 +118,7 @@ internal sealed class ProxyPump
                 finally
                 {
                     ArrayPool<byte>.Shared.Return(chunk.Buffer);
+                    Interlocked.Decrement(ref _pending);
                 }
             }
 
@@ -117,6 +144,27 @@ internal sealed class ProxyPump
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
         {
         }
+    }
+
+    /// <summary>
+    /// Whether any toxic acts on this direction of this connection: worked out again only when the
+    /// proxy's toxic list changed (a new array), so the straight copy costs one reference compare.
+    /// </summary>
+    private bool ToxicsAct()
+    {
+        var now = _connection.Toxics.Current;
+        if (!ReferenceEquals(now, _seen))
+        {
+            var acts = false;
+            foreach (var toxic in now)
+            {
+                acts |= toxic.Stream == _stream && _connection.Applies(toxic, out _);
+            }
+
+            (_seen, _seenActs) = (now, acts);
+        }
+
+        return _seenActs;
     }
 
     /// <summary>The toxics of this direction that act on this connection, in the proxy's order.</summary>
