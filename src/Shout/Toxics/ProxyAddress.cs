@@ -6,12 +6,15 @@ namespace Shout.Toxics;
 
 /// <summary>
 /// A proxy's listen or upstream address: toxiproxy's bare <c>HOST:PORT</c>, Shout's
-/// <c>tcp://HOST:PORT</c>, or <c>unix:///path</c>. Shown back as toxiproxy shows it (HOST:PORT),
-/// Unix sockets as <c>unix:///path</c>.
+/// <c>tcp://HOST:PORT</c>, <c>udp://HOST:PORT</c> or <c>unix:///path</c>. Shown back as toxiproxy
+/// shows it (HOST:PORT), Unix sockets as <c>unix:///path</c> and UDP as <c>udp://HOST:PORT</c>.
 /// </summary>
 internal sealed record ProxyAddress(ShoutEndpoint Endpoint)
 {
     public bool IsUnix => Endpoint.Transport == ShoutTransport.Unix;
+
+    /// <summary>A udp:// address: datagrams per client source, not streams.</summary>
+    public bool IsDatagram => Endpoint.Transport == ShoutTransport.Udp;
 
     public static bool TryParse(string text, out ProxyAddress? address, out string error)
     {
@@ -21,9 +24,9 @@ internal sealed record ProxyAddress(ShoutEndpoint Endpoint)
             return false;
         }
 
-        if (endpoint!.Transport is not (ShoutTransport.Tcp or ShoutTransport.Unix))
+        if (endpoint!.Transport is not (ShoutTransport.Tcp or ShoutTransport.Unix or ShoutTransport.Udp))
         {
-            error = $"'{text}': the proxy forwards tcp:// and unix:// streams only (udp, tls and ws are not done yet)";
+            error = $"'{text}': the proxy forwards tcp://, unix:// and udp:// (tls:// is tcp:// to the proxy, which passes it through; ws is not done yet)";
             return false;
         }
 
@@ -33,7 +36,9 @@ internal sealed record ProxyAddress(ShoutEndpoint Endpoint)
 
     public override string ToString() => IsUnix
         ? "unix://" + Endpoint.Path
-        : (Endpoint.Host.Contains(':', StringComparison.Ordinal) ? $"[{Endpoint.Host}]" : Endpoint.Host) + ":" + Endpoint.Port;
+        : (IsDatagram ? "udp://" : "") + HostForUri + ":" + Endpoint.Port;
+
+    private string HostForUri => Endpoint.Host.Contains(':', StringComparison.Ordinal) ? $"[{Endpoint.Host}]" : Endpoint.Host;
 
     /// <summary>The socket end points this address means (a host name may give several).</summary>
     public async Task<EndPoint[]> ResolveAsync(CancellationToken cancellationToken)
@@ -52,11 +57,15 @@ internal sealed record ProxyAddress(ShoutEndpoint Endpoint)
         return [.. all.Select(a => (EndPoint)new IPEndPoint(a, Endpoint.Port))];
     }
 
-    public Socket NewSocket(EndPoint endPoint) => IsUnix
-        ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-        : new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+    public Socket NewSocket(EndPoint endPoint) => Endpoint.Transport switch
+    {
+        ShoutTransport.Unix => new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified),
+        ShoutTransport.Udp => new Socket(endPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp),
+        _ => new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true },
+    };
 
     /// <summary>A listen address with the port the system chose in place of 0.</summary>
-    public ProxyAddress Bound(EndPoint local) =>
-        local is IPEndPoint ip ? new ProxyAddress(ShoutEndpoint.ForTcp(Endpoint.Host, ip.Port)) : this;
+    public ProxyAddress Bound(EndPoint local) => local is IPEndPoint ip
+        ? new ProxyAddress(IsDatagram ? ShoutEndpoint.Parse($"udp://{HostForUri}:{ip.Port}") : ShoutEndpoint.ForTcp(Endpoint.Host, ip.Port))
+        : this;
 }

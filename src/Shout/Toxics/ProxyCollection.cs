@@ -12,6 +12,9 @@ internal sealed class ProxyCollection(ToxicRandom random, ILogger log)
     private readonly Dictionary<string, ToxicProxy> _proxies = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
+    /// <summary>For proxies made from now on: how long a udp proxy keeps an idle client source's flow.</summary>
+    public TimeSpan DatagramIdle { get; set; } = TimeSpan.FromSeconds(60);
+
     public ToxicProxy[] All
     {
         get
@@ -41,7 +44,8 @@ internal sealed class ProxyCollection(ToxicRandom random, ILogger log)
                 throw new ToxiproxyError(409, "proxy already exists");
             }
 
-            var proxy = new ToxicProxy(input.Name, input.Listen, input.Upstream, random, log);
+            CheckKinds(input.Listen, input.Upstream);
+            var proxy = new ToxicProxy(input.Name, input.Listen, input.Upstream, random, log) { DatagramIdle = DatagramIdle };
             if (input.Enabled)
             {
                 StartOrRefuse(proxy);
@@ -71,6 +75,12 @@ internal sealed class ProxyCollection(ToxicRandom random, ILogger log)
         lock (_gate)
         {
             var proxy = Get(name);
+            CheckKinds(listen, upstream);
+            if (listen.IsDatagram != proxy.Listen.IsDatagram)
+            {
+                throw new ToxiproxyError(400, $"proxy {name} forwards {(proxy.Listen.IsDatagram ? "udp" : "streams")}; to change that, delete it and create it again");
+            }
+
             try
             {
                 proxy.Update(listen, upstream, enabled);
@@ -97,6 +107,8 @@ internal sealed class ProxyCollection(ToxicRandom random, ILogger log)
             {
                 throw ToxiproxyError.BadBody($"proxy '{input.Name}' is in the list twice");
             }
+
+            CheckKinds(input.Listen, input.Upstream);
         }
 
         var result = new List<ToxicProxy>();
@@ -142,6 +154,15 @@ internal sealed class ProxyCollection(ToxicRandom random, ILogger log)
         foreach (var proxy in All)
         {
             proxy.Stop();
+        }
+    }
+
+    /// <summary>A udp listener forwards to a udp upstream, a stream listener to a stream upstream.</summary>
+    private static void CheckKinds(ProxyAddress listen, ProxyAddress upstream)
+    {
+        if (listen.IsDatagram != upstream.IsDatagram)
+        {
+            throw new ToxiproxyError(400, $"listen {listen} and upstream {upstream}: a udp proxy forwards to udp, a tcp or unix proxy to tcp or unix");
         }
     }
 

@@ -14,7 +14,7 @@ internal sealed class ProxyConnection : IDisposable
 {
     private readonly Socket _client;
     private readonly Socket _upstream;
-    private readonly Dictionary<ToxicSpec, Decision> _decisions = new(ReferenceEqualityComparer.Instance);
+    private readonly ToxicDecisions _decisions;
     private readonly CancellationTokenSource _end = new();
     private int _ended;
 
@@ -24,6 +24,7 @@ internal sealed class ProxyConnection : IDisposable
         _upstream = upstream;
         Toxics = toxics;
         Random = random;
+        _decisions = new ToxicDecisions(random);
     }
 
     public ToxicChain Toxics { get; }
@@ -52,24 +53,8 @@ internal sealed class ProxyConnection : IDisposable
 
     public void Dispose() => _end.Dispose();
 
-    /// <summary>
-    /// Whether a toxic acts on this connection: decided once per toxic (and again after an update),
-    /// with the toxic's toxicity as the chance; also when this connection first saw it.
-    /// </summary>
-    public bool Applies(ToxicSpec toxic, out long firstSeen)
-    {
-        lock (_decisions)
-        {
-            if (!_decisions.TryGetValue(toxic, out var decision))
-            {
-                decision = new Decision(Random.Hit(toxic.Toxicity), Stopwatch.GetTimestamp());
-                _decisions[toxic] = decision;
-            }
-
-            firstSeen = decision.FirstSeen;
-            return decision.Applies;
-        }
-    }
+    /// <summary>Whether a toxic acts on this connection (decided once per toxic), and when the connection first met it.</summary>
+    public bool Applies(ToxicSpec toxic, out long firstSeen) => _decisions.Applies(toxic, out firstSeen);
 
     /// <summary>Closes both sides with a FIN (what toxiproxy's timeout and limit_data do).</summary>
     public void Close()
@@ -166,6 +151,4 @@ internal sealed class ProxyConnection : IDisposable
         {
         }
     }
-
-    private readonly record struct Decision(bool Applies, long FirstSeen);
 }

@@ -7,8 +7,9 @@ namespace Shout.Toxics;
 
 /// <summary>
 /// One named proxy: a listener that, while enabled, accepts stream connections and forwards each
-/// to the upstream through the proxy's toxics. A connection whose upstream cannot be reached is
-/// reset at once (linger 0: the client reads ECONNRESET), never left hanging.
+/// to the upstream through the proxy's toxics (or, for udp://, forwards datagrams per client
+/// source: <see cref="DatagramProxy"/>). A connection whose upstream cannot be reached is reset at
+/// once (linger 0: the client reads ECONNRESET), never left hanging.
 /// </summary>
 internal sealed class ToxicProxy : IDisposable
 {
@@ -20,6 +21,7 @@ internal sealed class ToxicProxy : IDisposable
     private readonly ILogger _log;
     private readonly Lock _gate = new();
     private Socket? _listener;
+    private DatagramProxy? _datagrams;
     private CancellationTokenSource? _stop;
 
     public ToxicProxy(string name, ProxyAddress listen, ProxyAddress upstream, ToxicRandom random, ILogger log)
@@ -42,7 +44,13 @@ internal sealed class ToxicProxy : IDisposable
 
     public ToxicChain Toxics { get; } = new();
 
-    public int OpenConnections => _connections.Count;
+    public int OpenConnections => _connections.Count + (_datagrams?.Flows ?? 0);
+
+    /// <summary>A udp proxy closes a client source's flow after this long without a datagram either way.</summary>
+    public TimeSpan DatagramIdle { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Null when the toxic can act on this proxy's kind (stream or datagrams), else the one-line reason.</summary>
+    public string? Refuses(ToxicSpec toxic) => ToxicTypes.Refuses(toxic.Type, Listen.IsDatagram);
 
     /// <summary>Starts listening; throws <see cref="SocketException"/> when the address cannot be bound.</summary>
     public void Start()
@@ -58,13 +66,16 @@ internal sealed class ToxicProxy : IDisposable
             var listener = Listen.NewSocket(endPoint);
             try
             {
-                if (!Listen.IsUnix)
+                if (!Listen.IsUnix && !Listen.IsDatagram)
                 {
                     listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
                 }
 
                 listener.Bind(endPoint);
-                listener.Listen(512);
+                if (!Listen.IsDatagram)
+                {
+                    listener.Listen(512);
+                }
             }
             catch
             {
@@ -76,7 +87,16 @@ internal sealed class ToxicProxy : IDisposable
             _listener = listener;
             _stop = new CancellationTokenSource();
             Enabled = true;
-            _ = AcceptAsync(listener, _stop.Token);
+            if (Listen.IsDatagram)
+            {
+                _datagrams = new DatagramProxy(listener, Upstream, Toxics, _random, DatagramIdle, Name, _log);
+                _datagrams.Start();
+            }
+            else
+            {
+                _ = AcceptAsync(listener, _stop.Token);
+            }
+
             ToxicProxyLog.Listening(_log, Name, Listen, Upstream);
         }
     }
@@ -96,6 +116,8 @@ internal sealed class ToxicProxy : IDisposable
             _stop.Dispose();
             _listener!.Dispose();
             _listener = null;
+            _datagrams?.Dispose();
+            _datagrams = null;
             if (Listen.IsUnix)
             {
                 File.Delete(Listen.Endpoint.Path);

@@ -20,4 +20,10 @@ internal static partial class ToxicProxyLog
 
     [LoggerMessage(EventId = 2304, Level = LogLevel.Information, Message = "proxy API on {Address}")]
     public static partial void ApiListening(ILogger logger, string address);
+
+    [LoggerMessage(EventId = 2310, Level = LogLevel.Warning, Message = "proxy {Name}: {Max} client sources at once; datagrams from new ones are dropped until one is idle")]
+    public static partial void TooManyFlows(ILogger logger, string name, int max);
+
+    [LoggerMessage(EventId = 2311, Level = LogLevel.Warning, Message = "proxy {Name}: upstream {Upstream} unusable ({Reason}); the datagram was dropped")]
+    public static partial void UpstreamUnusable(ILogger logger, string name, string upstream, string reason);
 }

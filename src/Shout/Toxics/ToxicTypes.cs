@@ -28,11 +28,30 @@ internal static class ToxicTypes
         ["reset_peer"] = [new("timeout", 0, Hour, 0)],
         ["limit_data"] = [new("bytes", 0, 1L << 50, 0)],
         ["slow_close"] = [new("delay", 0, Hour, 0)],
+
+        // Datagram toxics: their toxicity is the share of datagrams (not of flows) they act on.
+        ["loss"] = [],
+        ["duplicate"] = [],
+        ["reorder"] = [new("delay", 0, Hour, 10)],
     };
+
+    /// <summary>The types that act on each datagram, so only on a udp proxy.</summary>
+    private static readonly HashSet<string> DatagramOnly = new(StringComparer.Ordinal) { "loss", "duplicate", "reorder" };
+
+    /// <summary>The types that act on a udp proxy: the datagram toxics and latency.</summary>
+    private static readonly HashSet<string> OnDatagrams = new(StringComparer.Ordinal) { "loss", "duplicate", "reorder", "latency" };
 
     public static IEnumerable<string> Names => Types.Keys;
 
     public static bool TryGet(string type, out ToxicAttribute[] attributes) => Types.TryGetValue(type, out attributes!);
 
     public static string Known => string.Join(", ", Types.Keys);
+
+    /// <summary>Whether a toxic of this type acts on each datagram (toxicity per datagram).</summary>
+    public static bool PerDatagram(string type) => DatagramOnly.Contains(type);
+
+    /// <summary>Null when a toxic of this type can act on a proxy of this kind, else the one-line reason.</summary>
+    public static string? Refuses(string type, bool datagrams) => datagrams
+        ? OnDatagrams.Contains(type) ? null : $"{type} acts on streams; a udp proxy takes {string.Join(", ", OnDatagrams.Order(StringComparer.Ordinal))}"
+        : DatagramOnly.Contains(type) ? $"{type} acts on datagrams; it needs a udp proxy (--listen udp://…)" : null;
 }

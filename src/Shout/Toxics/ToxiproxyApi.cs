@@ -124,6 +124,11 @@ internal sealed class ToxiproxyApi : IAsyncDisposable
         {
             var proxy = proxies.Get(Name(c, "proxy"));
             var toxic = ProxyJson.ReadToxic(await BodyAsync(c));
+            if (proxy.Refuses(toxic) is { } reason)
+            {
+                throw new ToxiproxyError(400, reason);
+            }
+
             if (!proxy.Toxics.TryAdd(toxic))
             {
                 throw new ToxiproxyError(409, "toxic already exists");

@@ -31,6 +31,14 @@ internal sealed class ProxyFixture : IAsyncDisposable
         return Server.Proxies.Add(new ProxyInput(name, listen!, to!, true)).Listen.Endpoint.Port;
     }
 
+    /// <summary>A udp proxy named <paramref name="name"/> on loopback port 0 to <paramref name="upstream"/> (udp://…); its bound port.</summary>
+    public int AddUdp(string name, string upstream)
+    {
+        Assert.True(ProxyAddress.TryParse("udp://127.0.0.1:0", out var listen, out _));
+        Assert.True(ProxyAddress.TryParse(upstream, out var to, out var error), error);
+        return Server.Proxies.Add(new ProxyInput(name, listen!, to!, true)).Listen.Endpoint.Port;
+    }
+
     public async Task<HttpResponseMessage> PostAsync(string path, string json) =>
         await Http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
 

@@ -13,6 +13,9 @@ public sealed class ToxicParsingTests
     [InlineData("timeout", "timeout_downstream", "timeout", "downstream", 1.0, "timeout=0")]
     [InlineData("slicer:upstream:average_size=10,size_variation=5,delay=100", "slicer_upstream", "slicer", "upstream", 1.0,
         "average_size=10 size_variation=5 delay=100")]
+    [InlineData("loss:upstream:toxicity=0.1", "loss_upstream", "loss", "upstream", 0.1, "")]
+    [InlineData("duplicate::toxicity=0.05", "duplicate_downstream", "duplicate", "downstream", 0.05, "")]
+    [InlineData("reorder:upstream:toxicity=0.2", "reorder_upstream", "reorder", "upstream", 0.2, "delay=10")]
     public void A_flag_gives_the_toxic(string flag, string name, string type, string stream, double toxicity, string attributes)
     {
         Assert.True(ToxicFlag.TryParse(flag, out var toxic, out var error), error);
@@ -36,6 +39,9 @@ public sealed class ToxicParsingTests
     [InlineData("slicer::average_size=5,size_variation=5", "size_variation 5 must be smaller than average_size")]
     [InlineData("bandwidth::rate=-3", "bandwidth rate -3 is out of range")]
     [InlineData("limit_data::bytes=-1", "limit_data bytes -1 is out of range")]
+    [InlineData("loss::toxicity=1.5", "toxicity 1.5 is out of range (0..1)")]
+    [InlineData("loss::percent=10", "unknown attribute 'percent' for loss")]
+    [InlineData("reorder::delay=-5", "reorder delay -5 is out of range")]
     public void A_bad_flag_is_refused_with_a_reason(string flag, string reason)
     {
         Assert.False(ToxicFlag.TryParse(flag, out _, out var error));
@@ -78,7 +84,7 @@ public sealed class ToxicParsingTests
     [Theory]
     [InlineData("""{"upstream":"127.0.0.1:1"}""", "missing required field: name")]
     [InlineData("""{"name":"a"}""", "missing required field: upstream")]
-    [InlineData("""{"name":"a","upstream":"udp://127.0.0.1:1"}""", "upstream: 'udp://127.0.0.1:1': the proxy forwards tcp:// and unix:// streams only")]
+    [InlineData("""{"name":"a","upstream":"ws://127.0.0.1:1"}""", "upstream: 'ws://127.0.0.1:1': the proxy forwards tcp://, unix:// and udp://")]
     [InlineData("""{"name":"a","upstream":"127.0.0.1:1","enabled":"yes"}""", "enabled must be true or false")]
     [InlineData("""{"name":"a","upstream":"127.0.0.1:99999"}""", "upstream: ")]
     public void Bad_proxy_json_is_a_400_with_one_line(string json, string reason)
@@ -86,5 +92,35 @@ public sealed class ToxicParsingTests
         var error = Assert.Throws<ToxiproxyError>(() => ProxyJson.ReadProxy(ProxyJson.Parse(json)));
         Assert.Equal(400, error.Status);
         Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("loss", false, "loss acts on datagrams; it needs a udp proxy")]
+    [InlineData("duplicate", false, "duplicate acts on datagrams")]
+    [InlineData("reorder", false, "reorder acts on datagrams")]
+    [InlineData("slicer", true, "slicer acts on streams; a udp proxy takes duplicate, latency, loss, reorder")]
+    [InlineData("reset_peer", true, "reset_peer acts on streams")]
+    [InlineData("latency", true, null)]
+    [InlineData("latency", false, null)]
+    [InlineData("loss", true, null)]
+    public void A_toxic_that_cannot_act_on_the_proxys_kind_is_refused(string type, bool datagrams, string? reason)
+    {
+        Assert.Equal(reason is null, ToxicTypes.Refuses(type, datagrams) is null);
+        if (reason is not null)
+        {
+            Assert.StartsWith(reason, ToxicTypes.Refuses(type, datagrams), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void A_udp_listener_forwards_to_udp_only()
+    {
+        var proxies = new ProxyCollection(new ToxicRandom(1), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        Assert.True(ProxyAddress.TryParse("udp://127.0.0.1:0", out var udp, out _));
+        Assert.True(ProxyAddress.TryParse("127.0.0.1:1", out var tcp, out _));
+        var error = Assert.Throws<ToxiproxyError>(() => proxies.Add(new ProxyInput("m", udp!, tcp!, false)));
+        Assert.Equal(400, error.Status);
+        Assert.Contains("a udp proxy forwards to udp", error.Message, StringComparison.Ordinal);
+        Assert.Empty(proxies.All);
     }
 }
