@@ -36,6 +36,12 @@ internal static class ServeSettings
         new ServeSetting<int>("RoomQueue",
             $"Room mode: most lines waiting for one member. Default {ShoutRoomOptions.DefaultQueueLength}.",
             text => Integer(text, 1, 1_000_000), (run, values) => run.Options.Rooms.QueueLength = values[^1]),
+        new ServeSetting<int>("RoomHistory",
+            $"Room mode: a member who joins gets the room's last N lines, and /resume reaches back N lines; 0 for none. Default {ShoutRoomOptions.DefaultHistory}.",
+            text => Integer(text, 0, 10_000), (run, values) => run.Options.Rooms.History = values[^1]),
+        new ServeSetting<TimeSpan>("RoomHistoryAge",
+            "Room mode: lines older than this are not given as history (more than 0). Default 1h.",
+            PositiveDuration, (run, values) => run.Options.Rooms.HistoryAge = values[^1]),
         new ServeSetting<string>("Bus",
             "Room mode: share rooms with other instances through NATS: nats://HOST:PORT or tls://HOST:PORT, several by commas or repeats "
             + "(tried in order). Default none (this instance alone). Password or token: SHOUT_BUS_PASSWORD, SHOUT_BUS_TOKEN.",

@@ -309,7 +309,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
                 }
 
                 _metrics.BusReceived();
-                _listener?.OnRemote(line.Room, payload);
+                _listener?.OnRemote(line.Room, payload, lines, line.Shape == BusShape.Said);
                 if (line.Kind == BusKind.Final)
                 {
                     _sequences.Forget(line.Instance, line.Sender);
