@@ -219,6 +219,13 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
 
             // A round trip after the SUBs: the server has them, so what is published from now on reaches us.
             await _nats.PingAsync(_stopping.Token);
+
+            // What the other instances said before this one listened, from JetStream, before anything live.
+            if (_options.History > 0)
+            {
+                await new RoomStore(_nats, _options, _logger).ReadBackAsync(Replay, _stopping.Token);
+            }
+
             _ready.TrySetResult();
             await Task.WhenAll(ReceiveLinesAsync(lines), AnswerWhoAsync(who));
         }
@@ -276,48 +283,71 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         {
             await foreach (var message in subscription.Msgs.ReadAllAsync(_stopping.Token))
             {
-                if (message.Data is not { } data || !BusMessage.TryDecode(data, out var line))
-                {
-                    _metrics.BusRefused(BusRefusal.Shape);
-                    continue;
-                }
-
-                if (line.Instance == Instance)
-                {
-                    continue;
-                }
-
-                // Checked before its sender is remembered: a refused message costs no memory.
-                var refusal = BusInbound.Check(line, message.Subject.AsSpan(RoomSubjects.Length), _maxLineLength, out var payload, out var lines);
-                if (refusal != BusRefusal.None)
-                {
-                    _metrics.BusRefused(refusal);
-                    continue;
-                }
-
-                var accepted = _sequences.Accept(line.Instance, line.Sender, line.Sequence, out var missed, lines);
-                _metrics.BusSenders(_sequences.Count, _sequences.Evicted);
-                if (!accepted)
-                {
-                    _metrics.BusDuplicate();
-                    continue;
-                }
-
-                if (missed > 0)
-                {
-                    _metrics.BusLostInTransit(missed);
-                }
-
-                _metrics.BusReceived();
-                _listener?.OnRemote(line.Room, payload, lines, line.Shape == BusShape.Said);
-                if (line.Kind == BusKind.Final)
-                {
-                    _sequences.Forget(line.Instance, line.Sender);
-                }
+                Take(message.Subject, message.Data, null);
             }
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>A message from the stream, said before this instance listened: history only.</summary>
+    private void Replay(string subject, byte[] data, DateTimeOffset said) => Take(subject, data, said);
+
+    /// <summary>
+    /// Checks, orders and hands on one message: live to the room's members (<paramref name="stored"/>
+    /// null), or read back from the stream to the history only.
+    /// </summary>
+    private void Take(string subject, byte[]? data, DateTimeOffset? stored)
+    {
+        if (data is null || !BusMessage.TryDecode(data, out var line))
+        {
+            _metrics.BusRefused(BusRefusal.Shape);
+            return;
+        }
+
+        if (line.Instance == Instance || !subject.StartsWith(RoomSubjects, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        // Checked before its sender is remembered: a refused message costs no memory.
+        var refusal = BusInbound.Check(line, subject.AsSpan(RoomSubjects.Length), _maxLineLength, out var payload, out var lines);
+        if (refusal != BusRefusal.None)
+        {
+            _metrics.BusRefused(refusal);
+            return;
+        }
+
+        // Read back, a sender's messages are remembered too, so what comes live as well is delivered once.
+        var accepted = _sequences.Accept(line.Instance, line.Sender, line.Sequence, out var missed, lines);
+        _metrics.BusSenders(_sequences.Count, _sequences.Evicted);
+        if (stored is { } said)
+        {
+            if (accepted && line.Shape == BusShape.Said)
+            {
+                _listener?.OnHistory(line.Room, payload, lines, said);
+            }
+
+            return;
+        }
+
+        if (!accepted)
+        {
+            _metrics.BusDuplicate();
+            return;
+        }
+
+        if (missed > 0)
+        {
+            _metrics.BusLostInTransit(missed);
+        }
+
+        _metrics.BusReceived();
+        _listener?.OnRemote(line.Room, payload, lines, line.Shape == BusShape.Said);
+        if (line.Kind == BusKind.Final)
+        {
+            _sequences.Forget(line.Instance, line.Sender);
         }
     }
 

@@ -1,0 +1,89 @@
+using Microsoft.Extensions.Logging;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace Shout.Rooms.Bus;
+
+/// <summary>
+/// The deployment's room lines kept by NATS JetStream: one stream (<see cref="Name"/>) over every
+/// room's subject (<c>shout.room.ROOM</c>), holding per room the last <see cref="ShoutRoomOptions.History"/>
+/// messages, none older than <see cref="ShoutRoomOptions.HistoryAge"/>. Instances publish as before
+/// (the server stores what is published on the stream's subjects); an instance that starts reads the
+/// stream back once, so a member joining it gets the lines said on the others before it was there.
+/// Without JetStream on the server, history stays each instance's own (logged once, as a warning).
+/// </summary>
+internal sealed partial class RoomStore(NatsConnection nats, ShoutRoomOptions options, ILogger logger)
+{
+    /// <summary>The stream's name: one per deployment (the instances sharing the bus).</summary>
+    public const string Name = "SHOUT_ROOMS";
+
+    /// <summary>How long reading the stream back at start may take before the instance goes on without the rest.</summary>
+    private static readonly TimeSpan ReadBackLimit = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Makes (or updates) the stream and gives every message it holds to <paramref name="replay"/>,
+    /// oldest first; false when the server has no JetStream or refused, and history stays per instance.
+    /// </summary>
+    public async Task<bool> ReadBackAsync(Action<string, byte[], DateTimeOffset> replay, CancellationToken cancellationToken)
+    {
+        var js = new NatsJSContext(nats);
+        var read = 0;
+        try
+        {
+            var stream = await js.CreateOrUpdateStreamAsync(new StreamConfig(Name, ["shout.room.>"])
+            {
+                Storage = StreamConfigStorage.File,
+                MaxMsgsPerSubject = options.History,
+                MaxAge = options.HistoryAge,
+                MaxBytes = options.HistoryBytes * options.HistoryRooms,
+                Discard = StreamConfigDiscard.Old,
+                DuplicateWindow = TimeSpan.FromMinutes(2),
+            }, cancellationToken);
+            var last = stream.Info.State.LastSeq;
+            if (stream.Info.State.Messages > 0)
+            {
+                using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                limit.CancelAfter(ReadBackLimit);
+                var consumer = await js.CreateOrderedConsumerAsync(Name, new NatsJSOrderedConsumerOpts(), limit.Token);
+                await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: limit.Token))
+                {
+                    if (message.Data is { } data && message.Metadata is { } metadata)
+                    {
+                        replay(message.Subject, data, metadata.Timestamp);
+                        read++;
+                        if (metadata.Sequence.Stream >= last || metadata.NumPending == 0)
+                        {
+                            break;
+                        }
+                    }
+                }
+            }
+
+            StoreLog.Ready(logger, Name, read);
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            StoreLog.Slow(logger, Name, ReadBackLimit.TotalSeconds, read);
+            return true;
+        }
+        catch (Exception e) when (e is NatsJSException or NatsNoRespondersException or NatsException or TimeoutException)
+        {
+            StoreLog.Unavailable(logger, BusAddress.Redact(e.Message));
+            return false;
+        }
+    }
+
+    private static partial class StoreLog
+    {
+        [LoggerMessage(20, LogLevel.Information, "Room history: JetStream stream {Stream} ready, {Messages} messages read back")]
+        public static partial void Ready(ILogger logger, string stream, int messages);
+
+        [LoggerMessage(21, LogLevel.Warning, "Room history: no JetStream stream on the bus ({Reason}): each instance keeps its own history; start nats-server with -js to share it")]
+        public static partial void Unavailable(ILogger logger, string reason);
+
+        [LoggerMessage(22, LogLevel.Warning, "Room history: reading {Stream} back took over {Seconds} s; going on with {Messages} messages")]
+        public static partial void Slow(ILogger logger, string stream, double seconds, int messages);
+    }
+}
