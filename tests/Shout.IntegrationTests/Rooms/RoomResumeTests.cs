@@ -1,9 +1,6 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using Shout.Client;
-using Shout.Endpoints;
-using Shout.IntegrationTests.Infrastructure;
-using Shout.IntegrationTests.Web;
+using System.Text;
+using Shout.IntegrationTests.Matrix;
 using Shout.Server;
 
 namespace Shout.IntegrationTests.Rooms;
@@ -102,73 +99,56 @@ public sealed class RoomResumeTests
         Assert.Equal("WHO dev alice bob", await bob.ReadLineAsync());
     }
 
-    public static TheoryData<string> Transports => ["tcp", "tls", "unix", "ws", "udp"];
-
     [Theory]
-    [MemberData(nameof(Transports))]
-    public async Task Hostile_resume_lines_get_one_err_line_each_and_change_nothing(string transport)
+    [InlineData("tcp4")]
+    [InlineData("tcp6")]
+    [InlineData("unix")]
+    [InlineData("tls")]
+    [InlineData("ws")]
+    [InlineData("wss")]
+    [InlineData("udp")]
+    public async Task Hostile_resume_lines_get_one_err_line_each_and_change_nothing(string name)
     {
-        var socketPath = Path.Combine(Path.GetTempPath(), $"shout-resume-{Guid.NewGuid():N}.sock");
-        await using var server = await TestServer.StartAsync(o =>
-        {
-            o.Mode = ShoutMode.Room;
-            o.Listen.Add(ShoutEndpoint.Parse("tcp://127.0.0.1:0"));
-            o.Listen.Add(ShoutEndpoint.Parse("tls://127.0.0.1:0"));
-            o.Listen.Add(ShoutEndpoint.Parse("unix://" + socketPath));
-            o.Listen.Add(ShoutEndpoint.Parse("udp://127.0.0.1:0"));
-            o.Web.Address = new Uri("http://127.0.0.1:0");
-        });
-        await using var alice = await RoomClient.JoinAsync(server.EndpointOf(ShoutTransport.Tcp), "alice");
-        await alice.SendAsync("/join dev");
-        await alice.ReadUntilAsync("OK room dev");
-        var (_, _, devEpoch) = ParsePosition(await alice.ReadLineAsync());
-        await alice.SendAsync("/join lobby");
-        await alice.ReadUntilAsync("OK room lobby");
-        var (_, last, epoch) = ParsePosition(await alice.ReadLineAsync());
+        var transport = MatrixTransport.Named(name);
+        await using var server = await transport.StartAsync(o => o.Mode = ShoutMode.Room);
+        await using var alice = await MatrixRoomMember.JoinAsync(transport, server, "alice");
+        await using var mallory = await MatrixRoomMember.JoinAsync(transport, server, "mallory");
+        await alice.SendLineAsync("/join dev"u8.ToArray());
+        var (_, _, devEpoch) = ParsePosition(await alice.ReadUntilAsync(l => l.StartsWith("* [at dev ", StringComparison.Ordinal)));
+        await alice.SendLineAsync("/join lobby"u8.ToArray());
+        var (_, last, epoch) = ParsePosition(await alice.ReadUntilAsync(l => l.StartsWith("* [at lobby ", StringComparison.Ordinal)));
+        await mallory.ReadUntilAsync(l => l == "* alice joined lobby");
 
-        await using var member = await ConnectAsync(transport, server);
         string[] hostile =
         [
-            $"/resume nowhere 0 {epoch}",                    // unknown room
-            $"/resume lobby {last + 1} {epoch}",             // beyond the last line
+            $"/resume nowhere 0 {epoch}",                     // a room with no history here
+            $"/resume lobby {last + 1} {epoch}",              // beyond the last line
             $"/resume lobby 99999999999999999999999 {epoch}", // absurd offset
             $"/resume lobby -1 {epoch}",
-            $"/resume lobby 0 {Other(epoch)}",               // wrong epoch
-            $"/resume lobby 0 {devEpoch}",                   // another room's epoch
-            $"/resume lobby 0 {epoch[..7]}\u001b",           // a control character
-            "/resume lobby 0",
+            $"/resume lobby 0 {Other(epoch)}",                // wrong epoch
+            $"/resume lobby 0 {devEpoch}",                    // another room's epoch
+            $"/resume dev 0 {epoch}",
+            $"/resume lobby 0 {epoch[..7]}\u001b",            // a control character
+            $"/resume lobby 0 {epoch} more",
             $"/resume lobby  0 {epoch}",
             $"/resume ../x 0 {epoch}",
+            "/resume lobby 0",
             "/resume",
         ];
         foreach (var line in hostile)
         {
-            await member.SendAsync(line);
-            Assert.StartsWith("ERR ", await member.ReadUntilAsync(l => !l.StartsWith('*')), StringComparison.Ordinal);
+            await mallory.SendLineAsync(Encoding.UTF8.GetBytes(line));
+            var answer = await mallory.ReadUntilAsync(l => !l.StartsWith('*'));
+            Assert.StartsWith("ERR ", answer, StringComparison.Ordinal);
+            Assert.DoesNotContain(answer, c => char.IsControl(c));
         }
 
-        // Still where it was, nothing told to anyone: the next thing alice hears is the member's line.
-        await member.SendAsync("/who");
-        Assert.Equal("WHO lobby alice " + member.Nick, await member.ReadUntilAsync(l => !l.StartsWith('*')));
-        await member.SendAsync("still here");
-        Assert.Equal($"{member.Nick}: STILL HERE", await alice.ReadUntilAsync(l => !l.Contains(" joined ", StringComparison.Ordinal)
-            && !l.Contains(" is now ", StringComparison.Ordinal)));
-    }
-
-    private static async Task<ITestMember> ConnectAsync(string transport, TestServer server)
-    {
-        var pin = new ShoutClientOptions
-        {
-            Pin = CertificatePin.Parse(Convert.ToHexString(server.Server.TlsCertificate!.GetCertHash(HashAlgorithmName.SHA256))),
-        };
-        return transport switch
-        {
-            "tcp" => await TestMembers.NamedAsync(new TestMembers.Stream("tcp", await RoomClient.ConnectAsync(server.EndpointOf(ShoutTransport.Tcp)))),
-            "tls" => await TestMembers.NamedAsync(new TestMembers.Stream("tls", await RoomClient.ConnectAsync(server.EndpointOf(ShoutTransport.Tls), pin))),
-            "unix" => await TestMembers.NamedAsync(new TestMembers.Stream("unix", await RoomClient.ConnectAsync(server.EndpointOf(ShoutTransport.Unix)))),
-            "ws" => await TestMembers.NamedAsync(await TestMembers.WebSocketMember.ConnectAsync("ws", server.WebSocketUri())),
-            _ => await TestMembers.NamedAsync(await TestMembers.Datagram.JoinAsync("udp", server.EndpointOf(ShoutTransport.Udp))),
-        };
+        // Nothing changed: mallory is still in the lobby, nobody was told anything, the next line alice hears is mallory's.
+        await mallory.SendLineAsync("/who"u8.ToArray());
+        Assert.Equal("WHO lobby alice mallory", await mallory.ReadUntilAsync(l => !l.StartsWith('*')));
+        await mallory.SendLineAsync("still here"u8.ToArray());
+        Assert.Equal("mallory: STILL HERE", await alice.ReadUntilAsync(l => !l.StartsWith("OK ", StringComparison.Ordinal)));
+        Assert.Equal(hostile.Length, mallory.Seen.Count(l => l.StartsWith("ERR ", StringComparison.Ordinal)));
     }
 
     /// <summary>An epoch of the right shape that is not <paramref name="epoch"/>.</summary>
