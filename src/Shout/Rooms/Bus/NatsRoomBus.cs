@@ -47,6 +47,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
     private IRoomBusListener? _listener;
     private string _server = "";
     private int _disposed;
+    private volatile bool _stored;
 
     public NatsRoomBus(ShoutRoomOptions options, int maxLineLength, RoomMetrics metrics, ILogger<NatsRoomBus> logger, TimeProvider clock,
         RoomBusStatus? status = null)
@@ -83,8 +84,10 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
             SubPendingChannelCapacity = 64 * 1024,
             LoggerFactory = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
         });
+        _store = new RoomStore(_nats, options, logger);
         _nats.ConnectionDisconnected += (_, _) =>
         {
+            OnLost();
             var lost = _server.Length > 0 ? _server : address.Redacted;
             _status.Set(RoomBusState.Lost, lost);
             BusLog.Disconnected(_logger, lost);
@@ -97,6 +100,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
             var info = _nats.ServerInfo;
             _status.Set(RoomBusState.Connected, _server);
             BusLog.Connected(_logger, _server, info?.Name ?? "", info is null ? "" : $"{info.Host}:{info.Port}");
+            OnBack();
             return ValueTask.CompletedTask;
         };
         _nats.ReconnectFailed += (_, args) =>
@@ -121,7 +125,8 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
 
     public void Publish(in BusMessage message)
     {
-        if (!Connected || !_outgoing.Writer.TryWrite(message))
+        // With the stream, a message waits out an outage in the queue (bounded) and is sent after it.
+        if ((!Connected && !_stored) || !_outgoing.Writer.TryWrite(message))
         {
             _metrics.BusLostPublishing(Lines(message));
         }
@@ -223,7 +228,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
             // What the other instances said before this one listened, from JetStream, before anything live.
             if (_options.History > 0)
             {
-                await new RoomStore(_nats, _options, _logger).ReadBackAsync(Replay, _stopping.Token);
+                _stored = await _store.ReadBackAsync(Replay, _stopping.Token);
             }
 
             _ready.TrySetResult();
@@ -265,6 +270,12 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
     {
         await foreach (var message in _outgoing.Reader.ReadAllAsync())
         {
+            if (_stored)
+            {
+                await PublishStoredAsync(message);
+                continue;
+            }
+
             try
             {
                 await _nats.PublishAsync(RoomSubjects + message.Room, message.Encode(), cancellationToken: _stopping.Token);
@@ -283,7 +294,17 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         {
             await foreach (var message in subscription.Msgs.ReadAllAsync(_stopping.Token))
             {
-                Take(message.Subject, message.Data, null);
+                // After an outage, what the stream kept comes first; then one at a time with it, so each sender's order holds.
+                await CaughtUp.WaitAsync(_stopping.Token);
+                await _taking.WaitAsync(_stopping.Token);
+                try
+                {
+                    Take(message.Subject, message.Data, null);
+                }
+                finally
+                {
+                    _taking.Release();
+                }
             }
         }
         catch (OperationCanceledException)
@@ -298,7 +319,11 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
     /// Checks, orders and hands on one message: live to the room's members (<paramref name="stored"/>
     /// null), or read back from the stream to the history only.
     /// </summary>
-    private void Take(string subject, byte[]? data, DateTimeOffset? stored)
+    /// <param name="subject">Where it came.</param>
+    /// <param name="data">The encoded message.</param>
+    /// <param name="stored">When it was said, for a message read back at start (history only).</param>
+    /// <param name="catchingUp">Read from the stream after an outage: a repeat is expected, not counted.</param>
+    private void Take(string subject, byte[]? data, DateTimeOffset? stored, bool catchingUp = false)
     {
         if (data is null || !BusMessage.TryDecode(data, out var line))
         {
@@ -334,7 +359,11 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
 
         if (!accepted)
         {
-            _metrics.BusDuplicate();
+            if (!catchingUp)
+            {
+                _metrics.BusDuplicate();
+            }
+
             return;
         }
 

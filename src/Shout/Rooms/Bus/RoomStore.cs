@@ -7,8 +7,9 @@ namespace Shout.Rooms.Bus;
 
 /// <summary>
 /// The deployment's room lines kept by NATS JetStream: one stream (<see cref="Name"/>) over every
-/// room's subject (<c>shout.room.ROOM</c>), holding per room the last <see cref="ShoutRoomOptions.History"/>
-/// messages, none older than <see cref="ShoutRoomOptions.HistoryAge"/>. Instances publish as before
+/// room's subject (<c>shout.room.ROOM</c>), holding what was said in the last
+/// <see cref="ShoutRoomOptions.HistoryAge"/>, at most <see cref="ShoutRoomOptions.HistoryBytes"/> ×
+/// <see cref="ShoutRoomOptions.HistoryRooms"/> bytes (64 MiB by default), the oldest dropped first. Instances publish as before
 /// (the server stores what is published on the stream's subjects); an instance that starts reads the
 /// stream back once, so a member joining it gets the lines said on the others before it was there.
 /// Without JetStream on the server, history stays each instance's own (logged once, as a warning).
@@ -34,7 +35,7 @@ internal sealed partial class RoomStore(NatsConnection nats, ShoutRoomOptions op
             var stream = await js.CreateOrUpdateStreamAsync(new StreamConfig(Name, ["shout.room.>"])
             {
                 Storage = StreamConfigStorage.File,
-                MaxMsgsPerSubject = options.History,
+                // No count per room: the stream also carries what an outage kept from the live subscriptions.
                 MaxAge = options.HistoryAge,
                 MaxBytes = options.HistoryBytes * options.HistoryRooms,
                 Discard = StreamConfigDiscard.Old,
@@ -72,6 +73,47 @@ internal sealed partial class RoomStore(NatsConnection nats, ShoutRoomOptions op
         {
             StoreLog.Unavailable(logger, BusAddress.Redact(e.Message));
             return false;
+        }
+    }
+
+    /// <summary>
+    /// After an outage: gives <paramref name="take"/> every message the stream holds from
+    /// <paramref name="since"/> (server time) up to its end when asked, oldest first, so what the
+    /// live subscription missed is delivered now (the receiver drops what it already had). Returns
+    /// how many it read.
+    /// </summary>
+    public async Task<int> CatchUpAsync(DateTimeOffset since, Action<string, byte[]> take, CancellationToken cancellationToken)
+    {
+        var js = new NatsJSContext(nats);
+        var read = 0;
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(ReadBackLimit);
+        var stream = await js.GetStreamAsync(Name, cancellationToken: limit.Token);
+        var last = stream.Info.State.LastSeq;
+        var consumer = await js.CreateOrderedConsumerAsync(Name, new NatsJSOrderedConsumerOpts
+        {
+            DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartTime,
+            OptStartTime = since,
+        }, limit.Token);
+        while (true)
+        {
+            var got = 0;
+            ulong seen = 0;
+            await foreach (var message in consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 1000 }, cancellationToken: limit.Token))
+            {
+                got++;
+                seen = message.Metadata?.Sequence.Stream ?? seen;
+                if (message.Data is { } data)
+                {
+                    take(message.Subject, data);
+                    read++;
+                }
+            }
+
+            if (got == 0 || seen >= last)
+            {
+                return read;
+            }
         }
     }
 
