@@ -6,115 +6,131 @@ namespace Shout.Rooms.Bus;
 /// <summary>
 /// Exactly once across instances while the NATS server keeps the room stream (JetStream): a message
 /// is published with a <c>Nats-Msg-Id</c> made of its sender's instance, member and line number, so
-/// the stream stores it once however often it is sent. Through an outage the publisher keeps what
-/// its members say (the bounded queue) and sends it when the bus is back, and sends again what it
-/// sent in the last seconds before the outage (it may have died with the server); a receiver reads
-/// the stream from shortly before the outage, so what its subscription missed is delivered then.
-/// Each sender's line numbers (<see cref="SenderSequences"/>) drop what arrives twice.
+/// the stream stores it once however often it is sent; the publisher sends the next only once the
+/// stream acknowledged it. Through an outage the publisher keeps what its members say (the bounded
+/// queue) and sends it on the next connection. A receiver, on the first message of a new connection (or as soon as it is back), reads the stream
+/// from shortly before the last message it took, so nothing its subscription missed is overtaken.
+/// Each sender's line numbers (<see cref="SenderSequences"/>) drop what arrives twice. A new
+/// connection is told by the id the server gives each client connection, not by the client's
+/// events, which may come after the first messages of the new connection.
 /// </summary>
 internal sealed partial class NatsRoomBus
 {
-    /// <summary>How far before an outage a publisher sends again, and a receiver reads the stream back from.</summary>
+    /// <summary>How long before the last message it took a receiver reads the stream back from, after an outage.</summary>
     private static readonly TimeSpan OutageMargin = TimeSpan.FromSeconds(5);
 
-    /// <summary>Most messages kept to send again (those of the last <see cref="OutageMargin"/>).</summary>
-    private const int ResendLimit = 64 * 1024;
+    /// <summary>How long a publisher waits for the stream's acknowledgement before it sends the message again.</summary>
+    private static readonly TimeSpan AckWait = TimeSpan.FromSeconds(2);
 
     private readonly RoomStore _store;
+    private readonly NATS.Client.JetStream.NatsJSContext _js;
     private readonly SemaphoreSlim _taking = new(1, 1);
-    private readonly Queue<Sent> _recent = new();
-    private readonly Lock _outage = new();
-    private long _lostAt;
 
-    // Completed except from an outage until the catch-up after it: live messages wait, so none overtakes a missed one.
-    private volatile TaskCompletionSource _caughtUp = Completed();
-    private int _generation;
+    // The connection the receiver caught up for (the server's name and client id).
+    private volatile string? _caughtUpFor;
+    private long _lastTaken;
 
-    // The outage the publisher last sent again for: the publish loop's own, across messages.
-    private int _resentFor;
-    private bool _down;
+    /// <summary>The connection open now, as the server named it; null while there is none.</summary>
+    private string? ConnectionId => Connected && _nats.ServerInfo is { } info ? $"{info.Name}/{info.ClientId}" : null;
 
-    /// <summary>The connection dropped: remember when (once per outage).</summary>
-    private void OnLost()
+    /// <summary>After the stream was read back at start: this connection is caught up.</summary>
+    private void StartedCaughtUp()
     {
-        lock (_outage)
+        Volatile.Write(ref _lastTaken, _clock.GetUtcNow().UtcTicks);
+        _caughtUpFor = ConnectionId;
+    }
+
+    /// <summary>The connection is back: catch up at once, not only when the next message comes.</summary>
+    private void OnBack()
+    {
+        if (_stored)
         {
-            if (!_down)
+            _ = Task.Run(async () =>
             {
-                _down = true;
-                _lostAt = _clock.GetUtcNow().UtcTicks;
-                if (_stored)
+                try
                 {
-                    _caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    await CatchUpAsync();
                 }
-            }
+                catch (OperationCanceledException)
+                {
+                }
+            });
         }
     }
 
-    /// <summary>The connection is back: the publisher sends again, the receiver catches up from the stream.</summary>
-    private void OnBack()
+    /// <summary>
+    /// Before taking a live message: if the connection is not the one last caught up for, reads the
+    /// stream from <see cref="OutageMargin"/> before the last message taken. Once per connection.
+    /// </summary>
+    private async Task CatchUpAsync()
     {
-        long lostAt;
-        lock (_outage)
+        var id = ConnectionId;
+        if (!_stored || id is null || id == _caughtUpFor)
         {
-            if (!_down)
+            return;
+        }
+
+        await _taking.WaitAsync(_stopping.Token);
+        try
+        {
+            id = ConnectionId;
+            if (id is null || id == _caughtUpFor)
             {
                 return;
             }
 
-            _down = false;
-            lostAt = _lostAt;
-            _generation++;
-        }
-
-        if (_stored)
-        {
-            _ = Task.Run(() => CatchUpAsync(new DateTimeOffset(lostAt, TimeSpan.Zero) - OutageMargin));
-        }
-    }
-
-    private async Task CatchUpAsync(DateTimeOffset since)
-    {
-        try
-        {
-            // A round trip first: the subscriptions the client renewed are in place at the server.
-            await _nats.PingAsync(_stopping.Token);
-            await _taking.WaitAsync(_stopping.Token);
-            try
+            if (_caughtUpFor is not null)
             {
+                // A round trip first: the subscriptions the client renewed are in place at the server.
+                await _nats.PingAsync(_stopping.Token);
+                var since = new DateTimeOffset(Volatile.Read(ref _lastTaken), TimeSpan.Zero) - OutageMargin;
                 var read = await _store.CatchUpAsync(since, (subject, data) => Take(subject, data, null, catchingUp: true), _stopping.Token);
                 StoredLog.CaughtUp(_logger, read);
             }
-            finally
-            {
-                _taking.Release();
-            }
+
+            _caughtUpFor = id;
         }
-        catch (Exception e) when (e is NatsException or OperationCanceledException or ObjectDisposedException or TimeoutException)
+        catch (Exception e) when (e is NatsException or ObjectDisposedException or TimeoutException)
         {
+            // Not tried again on this connection (every message would): what it missed stays missed, counted as lost in transit.
             StoredLog.CatchUpFailed(_logger, BusAddress.Redact(e.Message));
+            _caughtUpFor = id;
         }
         finally
         {
-            _caughtUp.TrySetResult();
+            _taking.Release();
         }
     }
 
-    /// <summary>Completes when live messages may be taken (at once, except between an outage and its catch-up).</summary>
-    private Task CaughtUp => _caughtUp.Task;
-
-    private static TaskCompletionSource Completed()
+    /// <summary>A live message, in turn with any catch-up.</summary>
+    private async Task TakeLiveAsync(string subject, byte[]? data)
     {
-        var done = new TaskCompletionSource();
-        done.SetResult();
-        return done;
+        await CatchUpAsync();
+        await _taking.WaitAsync(_stopping.Token);
+        try
+        {
+            Take(subject, data, null);
+            if (_stored)
+            {
+                Volatile.Write(ref _lastTaken, _clock.GetUtcNow().UtcTicks);
+            }
+        }
+        finally
+        {
+            _taking.Release();
+        }
     }
 
-    /// <summary>Sends one message, waiting out outages; after one, first what was sent just before it.</summary>
+    /// <summary>
+    /// Sends one message and waits for the stream's acknowledgement, trying again (same
+    /// <c>Nats-Msg-Id</c>) until it has one: only then the next, so no later message overtakes it,
+    /// not even a copy the client still had buffered from a connection that died.
+    /// </summary>
     private async Task PublishStoredAsync(BusMessage message)
     {
-        var sent = new Sent(0, RoomSubjects + message.Room, message.Encode(),
-            $"{message.Instance:N}-{message.Sender}-{message.Sequence}", Lines(message));
+        var subject = RoomSubjects + message.Room;
+        var bytes = message.Encode();
+        var options = new NATS.Client.JetStream.NatsJSPubOpts { MsgId = $"{message.Instance:N}-{message.Sender}-{message.Sequence}" };
         while (!_stopping.IsCancellationRequested)
         {
             if (!Connected)
@@ -125,52 +141,25 @@ internal sealed partial class NatsRoomBus
 
             try
             {
-                var generation = Volatile.Read(ref _generation);
-                if (_resentFor != generation)
-                {
-                    await ResendAsync();
-                    _resentFor = generation;
-                }
-
-                await SendAsync(sent);
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+                attempt.CancelAfter(AckWait);
+                await _js.PublishAsync(subject, bytes, opts: options, cancellationToken: attempt.Token);
                 _metrics.BusPublished();
-                Remember(sent with { Ticks = _clock.GetUtcNow().UtcTicks });
                 return;
             }
-            catch (Exception e) when (e is NatsException or ObjectDisposedException)
+            catch (Exception e) when (e is NatsException or ObjectDisposedException or OperationCanceledException)
             {
-                // Lost with the connection: sent again once it is back.
+                if (_stopping.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                // Not acknowledged (the connection went, or the ack did): the same message again, the stream keeps it once.
+                await WaitConnectedAsync();
             }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
         }
 
-        _metrics.BusLostPublishing(sent.Lines);
-    }
-
-    private ValueTask SendAsync(in Sent sent) =>
-        _nats.PublishAsync(sent.Subject, sent.Bytes, new NatsHeaders { ["Nats-Msg-Id"] = sent.Id }, cancellationToken: _stopping.Token);
-
-    /// <summary>What was sent in the margin before the outage began: the stream keeps each once, the receivers drop repeats.</summary>
-    private async Task ResendAsync()
-    {
-        var from = Volatile.Read(ref _lostAt) - OutageMargin.Ticks;
-        foreach (var sent in _recent.Where(s => s.Ticks >= from).ToList())
-        {
-            await SendAsync(sent);
-        }
-    }
-
-    private void Remember(Sent sent)
-    {
-        _recent.Enqueue(sent);
-        var old = sent.Ticks - OutageMargin.Ticks;
-        while (_recent.Count > ResendLimit || _recent.Peek().Ticks < old)
-        {
-            _recent.Dequeue();
-        }
+        _metrics.BusLostPublishing(Lines(message));
     }
 
     private async Task WaitConnectedAsync()
@@ -184,13 +173,6 @@ internal sealed partial class NatsRoomBus
         {
         }
     }
-
-    /// <param name="Ticks">When it was sent (UTC ticks).</param>
-    /// <param name="Subject">The room's subject.</param>
-    /// <param name="Bytes">The encoded message.</param>
-    /// <param name="Id">Its <c>Nats-Msg-Id</c>.</param>
-    /// <param name="Lines">Lines it carries (counted if it is lost).</param>
-    private readonly record struct Sent(long Ticks, string Subject, byte[] Bytes, string Id, int Lines);
 
     private static partial class StoredLog
     {

@@ -85,9 +85,9 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
             LoggerFactory = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
         });
         _store = new RoomStore(_nats, options, logger);
+        _js = new NATS.Client.JetStream.NatsJSContext(_nats);
         _nats.ConnectionDisconnected += (_, _) =>
         {
-            OnLost();
             var lost = _server.Length > 0 ? _server : address.Redacted;
             _status.Set(RoomBusState.Lost, lost);
             BusLog.Disconnected(_logger, lost);
@@ -229,6 +229,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
             if (_options.History > 0)
             {
                 _stored = await _store.ReadBackAsync(Replay, _stopping.Token);
+                StartedCaughtUp();
             }
 
             _ready.TrySetResult();
@@ -294,17 +295,8 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         {
             await foreach (var message in subscription.Msgs.ReadAllAsync(_stopping.Token))
             {
-                // After an outage, what the stream kept comes first; then one at a time with it, so each sender's order holds.
-                await CaughtUp.WaitAsync(_stopping.Token);
-                await _taking.WaitAsync(_stopping.Token);
-                try
-                {
-                    Take(message.Subject, message.Data, null);
-                }
-                finally
-                {
-                    _taking.Release();
-                }
+                // On a new connection, what the stream kept from the outage comes first.
+                await TakeLiveAsync(message.Subject, message.Data);
             }
         }
         catch (OperationCanceledException)

@@ -32,15 +32,7 @@ internal sealed partial class RoomStore(NatsConnection nats, ShoutRoomOptions op
         var read = 0;
         try
         {
-            var stream = await js.CreateOrUpdateStreamAsync(new StreamConfig(Name, ["shout.room.>"])
-            {
-                Storage = StreamConfigStorage.File,
-                // No count per room: the stream also carries what an outage kept from the live subscriptions.
-                MaxAge = options.HistoryAge,
-                MaxBytes = options.HistoryBytes * options.HistoryRooms,
-                Discard = StreamConfigDiscard.Old,
-                DuplicateWindow = TimeSpan.FromMinutes(2),
-            }, cancellationToken);
+            var stream = await js.CreateOrUpdateStreamAsync(Config(), cancellationToken);
             var last = stream.Info.State.LastSeq;
             if (stream.Info.State.Messages > 0)
             {
@@ -88,7 +80,8 @@ internal sealed partial class RoomStore(NatsConnection nats, ShoutRoomOptions op
         var read = 0;
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(ReadBackLimit);
-        var stream = await js.GetStreamAsync(Name, cancellationToken: limit.Token);
+        // Made again if the server came back without its store.
+        var stream = await js.CreateOrUpdateStreamAsync(Config(), limit.Token);
         var last = stream.Info.State.LastSeq;
         var consumer = await js.CreateOrderedConsumerAsync(Name, new NatsJSOrderedConsumerOpts
         {
@@ -116,6 +109,17 @@ internal sealed partial class RoomStore(NatsConnection nats, ShoutRoomOptions op
             }
         }
     }
+
+    private StreamConfig Config() => new(Name, ["shout.room.>"])
+    {
+        Storage = StreamConfigStorage.File,
+
+        // No count per room: the stream also carries what an outage kept from the live subscriptions.
+        MaxAge = options.HistoryAge,
+        MaxBytes = options.HistoryBytes * options.HistoryRooms,
+        Discard = StreamConfigDiscard.Old,
+        DuplicateWindow = TimeSpan.FromMinutes(2),
+    };
 
     private static partial class StoreLog
     {
