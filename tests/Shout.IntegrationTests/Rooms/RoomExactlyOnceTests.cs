@@ -49,13 +49,23 @@ public sealed class RoomExactlyOnceTests
         foreach (var member in new[] { bob, carol })
         {
             var heard = (await member.ReadUntilAsync($"alice: N {said - 1}", Patience)).Where(l => l.StartsWith("alice: N ", StringComparison.Ordinal));
-            Assert.True(expected[..^1].SequenceEqual(heard), $"said {said}; heard {heard.Count()}, missing {string.Join(", ", expected[..^1].Except(heard))}, twice {string.Join(", ", heard.GroupBy(l => l).Where(g => g.Count() > 1).Select(g => g.Key))}, out of order at {heard.Zip(heard.Skip(1)).Select((p, i) => (p, i)).FirstOrDefault(x => int.Parse(x.p.First[9..], System.Globalization.CultureInfo.InvariantCulture) >= int.Parse(x.p.Second[9..], System.Globalization.CultureInfo.InvariantCulture)).i}; published {a.Server.Services.GetRoomMetrics().Published} lost {a.Server.Services.GetRoomMetrics().LostPublishing} b received {b.Server.Services.GetRoomMetrics().Received} dup {b.Server.Services.GetRoomMetrics().Duplicates} transit {b.Server.Services.GetRoomMetrics().LostInTransit}\n" + string.Join('\n', logs.AtLeast(Microsoft.Extensions.Logging.LogLevel.Information).Where(e => e.Category.Contains("Bus", StringComparison.Ordinal))));
+            Assert.True(expected[..^1].SequenceEqual(heard), Describe(expected[..^1], [.. heard], a, b, logs));
         }
 
         // Nothing of alice's comes again after her last line: the next line bob hears is carol's.
         await carol.SendAsync("after");
         Assert.Equal("carol: AFTER", await bob.ReadUntilAsync(l => !l.StartsWith('*'), Patience));
         Assert.Equal(0, a.Server.Services.GetRoomMetrics().LostPublishing);
+    }
+
+    /// <summary>What went wrong: lines missing or twice, the instances' counts and the bus's log.</summary>
+    private static string Describe(List<string> expected, List<string> heard, TestServer a, TestServer b, LogCapture logs)
+    {
+        var (onA, onB) = (a.Server.Services.GetRoomMetrics(), b.Server.Services.GetRoomMetrics());
+        var twice = heard.GroupBy(l => l).Where(g => g.Count() > 1).Select(g => g.Key);
+        return $"said {expected.Count + 1}, heard {heard.Count}; missing: {string.Join(", ", expected.Except(heard))}; twice: {string.Join(", ", twice)}; "
+            + $"a published {onA.Published}, lost {onA.LostPublishing}; b received {onB.Received}, duplicates {onB.Duplicates}, lost in transit {onB.LostInTransit}\n"
+            + string.Join('\n', logs.AtLeast(Microsoft.Extensions.Logging.LogLevel.Information).Where(e => e.Category.Contains("Bus", StringComparison.Ordinal)));
     }
 
     /// <summary>Lets the talking go on for a while (the scenario's timing, not a synchronisation); fails early if it failed.</summary>
@@ -76,6 +86,7 @@ public sealed class RoomExactlyOnceTests
         {
             o.Mode = ShoutMode.Room;
             o.Rooms.Bus.Address = BusAddress.FromServer(nats.Url);
+            o.Rooms.Bus.ExactlyOnce = true;
         }, logs: logs);
         await Bus(server).Ready.WaitAsync(Patience);
         return server;

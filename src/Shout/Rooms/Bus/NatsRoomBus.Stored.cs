@@ -4,7 +4,7 @@ using NATS.Client.Core;
 namespace Shout.Rooms.Bus;
 
 /// <summary>
-/// Exactly once across instances while the NATS server keeps the room stream (JetStream): a message
+/// Exactly once across instances (<see cref="ShoutBusOptions.ExactlyOnce"/>) while the NATS server keeps the room stream (JetStream): a message
 /// is published with a <c>Nats-Msg-Id</c> made of its sender's instance, member and line number, so
 /// the stream stores it once however often it is sent; the publisher sends the next only once the
 /// stream acknowledged it. Through an outage the publisher keeps what its members say (the bounded
@@ -43,7 +43,7 @@ internal sealed partial class NatsRoomBus
     /// <summary>The connection is back: catch up at once, not only when the next message comes.</summary>
     private void OnBack()
     {
-        if (_stored)
+        if (ExactlyOnce)
         {
             _ = Task.Run(async () =>
             {
@@ -65,7 +65,7 @@ internal sealed partial class NatsRoomBus
     private async Task CatchUpAsync()
     {
         var id = ConnectionId;
-        if (!_stored || id is null || id == _caughtUpFor)
+        if (!ExactlyOnce || id is null || id == _caughtUpFor)
         {
             return;
         }
@@ -110,7 +110,7 @@ internal sealed partial class NatsRoomBus
         try
         {
             Take(subject, data, null);
-            if (_stored)
+            if (ExactlyOnce)
             {
                 Volatile.Write(ref _lastTaken, _clock.GetUtcNow().UtcTicks);
             }

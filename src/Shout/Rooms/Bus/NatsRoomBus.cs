@@ -49,6 +49,9 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
     private int _disposed;
     private volatile bool _stored;
 
+    /// <summary>Exactly once asked for (<see cref="ShoutBusOptions.ExactlyOnce"/>) and the stream there.</summary>
+    private bool ExactlyOnce => _stored && _options.Bus.ExactlyOnce;
+
     public NatsRoomBus(ShoutRoomOptions options, int maxLineLength, RoomMetrics metrics, ILogger<NatsRoomBus> logger, TimeProvider clock,
         RoomBusStatus? status = null)
     {
@@ -126,7 +129,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
     public void Publish(in BusMessage message)
     {
         // With the stream, a message waits out an outage in the queue (bounded) and is sent after it.
-        if ((!Connected && !_stored) || !_outgoing.Writer.TryWrite(message))
+        if ((!Connected && !ExactlyOnce) || !_outgoing.Writer.TryWrite(message))
         {
             _metrics.BusLostPublishing(Lines(message));
         }
@@ -271,7 +274,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
     {
         await foreach (var message in _outgoing.Reader.ReadAllAsync())
         {
-            if (_stored)
+            if (ExactlyOnce)
             {
                 await PublishStoredAsync(message);
                 continue;
