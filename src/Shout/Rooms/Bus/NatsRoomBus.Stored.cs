@@ -4,11 +4,12 @@ using NATS.Client.Core;
 namespace Shout.Rooms.Bus;
 
 /// <summary>
-/// Exactly once across instances (<see cref="ShoutBusOptions.ExactlyOnce"/>) while the NATS server keeps the room stream (JetStream): a message
-/// is published with a <c>Nats-Msg-Id</c> made of its sender's instance, member and line number, so
-/// the stream stores it once however often it is sent; the publisher sends the next only once the
-/// stream acknowledged it. Through an outage the publisher keeps what its members say (the bounded
-/// queue) and sends it on the next connection. A receiver, on the first message of a new connection (or as soon as it is back), reads the stream
+/// Exactly once across instances (<see cref="ShoutBusOptions.ExactlyOnce"/>) while the NATS server
+/// keeps the room stream (JetStream): a message is published with a <c>Nats-Msg-Id</c> made of its
+/// sender's instance, member and line number, so the stream stores it once however often it is
+/// sent; the publisher sends the next only once the stream acknowledged it. Through an outage the
+/// publisher keeps what its members say (the bounded queue) and sends it on the next connection. A
+/// receiver, on the first message of a new connection (or as soon as it is back), reads the stream
 /// from shortly before the last message it took, so nothing its subscription missed is overtaken.
 /// Each sender's line numbers (<see cref="SenderSequences"/>) drop what arrives twice. A new
 /// connection is told by the id the server gives each client connection, not by the client's

@@ -128,7 +128,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
 
     public void Publish(in BusMessage message)
     {
-        // With the stream, a message waits out an outage in the queue (bounded) and is sent after it.
+        // Exactly once: a message waits out an outage in the queue (bounded) and is sent after it.
         if ((!Connected && !ExactlyOnce) || !_outgoing.Writer.TryWrite(message))
         {
             _metrics.BusLostPublishing(Lines(message));
