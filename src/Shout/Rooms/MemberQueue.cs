@@ -75,6 +75,34 @@ internal sealed class MemberQueue : IValueTaskSource<bool>
     }
 
     /// <summary>
+    /// Adds all <paramref name="count"/> lines if they fit whole now; false (and nothing added) when
+    /// they do not, when completed, or while an answer waits for room. Never waits.
+    /// </summary>
+    public bool TryAddWhole(ReadOnlyMemory<byte> lines, int count)
+    {
+        bool wake;
+        lock (_lock)
+        {
+            if (_completed || _lines + count > _capacity || _pending is not null)
+            {
+                return false;
+            }
+
+            _entries.Enqueue(new Entry(lines, count));
+            _lines += count;
+            wake = _readerWaiting;
+            _readerWaiting = false;
+        }
+
+        if (wake)
+        {
+            _ready.SetResult(true);
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Adds all <paramref name="count"/> lines, dropping the oldest queued lines to make room (and, if
     /// there are more than the capacity, the first of the new ones); returns how many lines were
     /// dropped. Adds nothing once completed (and returns 0).

@@ -25,14 +25,22 @@ internal sealed class RoomHub : IRoomBusListener
     private readonly Lock _membership = new();
     private readonly IRoomBus _bus;
     private readonly RoomMetrics _metrics;
+    private readonly RoomHistory _history;
     private long _lastId;
 
-    public RoomHub(IRoomBus bus, RoomMetrics metrics)
+    /// <param name="bus">The other instances.</param>
+    /// <param name="metrics">Where deliveries are counted.</param>
+    /// <param name="history">The rooms' recent lines; none (history off) when null.</param>
+    public RoomHub(IRoomBus bus, RoomMetrics metrics, RoomHistory? history = null)
     {
         _bus = bus;
         _metrics = metrics;
+        _history = history ?? new RoomHistory(new ShoutRoomOptions { History = 0 }, TimeProvider.System);
         bus.Attach(this);
     }
+
+    /// <summary>The rooms' recent lines on this instance.</summary>
+    public RoomHistory History => _history;
 
     public RoomMetrics Metrics => _metrics;
 
@@ -64,7 +72,8 @@ internal sealed class RoomHub : IRoomBusListener
                 member.Deliver(RoomLines.Greeting(nick, member.Room));
             }
 
-            Add(member.Room, member);
+            // A UDP member is greeted later (after its OK room): it gets history with /join or /resume only.
+            AddWithHistory(member, member.Room, default, greet ? Catching.History : Catching.Nothing, 0);
         }
 
         _metrics.MemberJoined();
@@ -120,8 +129,12 @@ internal sealed class RoomHub : IRoomBusListener
         return true;
     }
 
-    /// <summary>Moves the member to another room: a leave notice in the old one, a join notice in the new.</summary>
-    public void Move(RoomMember member, string room)
+    /// <summary>
+    /// Moves the member to another room: a leave notice in the old one, a join notice in the new.
+    /// <paramref name="first"/> (its <c>OK room</c>) goes to the member first, then the new room's
+    /// history and position, so no line of the room comes before them or is missed after them.
+    /// </summary>
+    public void Move(RoomMember member, string room, ReadOnlyMemory<byte> first = default)
     {
         ArgumentNullException.ThrowIfNull(member);
         string before;
@@ -130,16 +143,101 @@ internal sealed class RoomHub : IRoomBusListener
             before = member.Room;
             if (before == room)
             {
+                Deliver(member, first);
                 return;
             }
 
             Remove(before, member);
             member.Room = room;
-            Add(room, member);
+            AddWithHistory(member, room, first, Catching.History, 0);
         }
 
         Announce(member, before, RoomLines.Left(member.Nick, before), BusKind.Line, BusShape.Left, member.Nick);
         Announce(member, room, RoomLines.Joined(member.Nick, room), BusKind.Line, BusShape.Joined, member.Nick);
+    }
+
+    /// <summary>
+    /// <c>/resume ROOM OFFSET EPOCH</c>: puts the member in <paramref name="room"/> (moving it, with
+    /// notices, if it is elsewhere) and gives it <c>OK resume ROOM</c>, then the room's lines numbered
+    /// after <paramref name="offset"/> (a <c>* [lost N]</c> line first for those no longer held), then
+    /// its position. Null when done; otherwise the one <c>ERR</c> line, and nothing changed.
+    /// </summary>
+    public byte[]? Resume(RoomMember member, string room, long offset, string epoch)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        if (!_history.Enabled)
+        {
+            return RoomLines.Error("resume: this server keeps no history (--room-history 0)");
+        }
+
+        var log = _history.Find(room);
+        if (log is null)
+        {
+            return RoomLines.Error($"resume: no history of room {room} here; /join {room}");
+        }
+
+        if (!string.Equals(epoch, log.Epoch, StringComparison.Ordinal))
+        {
+            return RoomLines.Error($"resume: epoch {epoch} is not the one of {room} here; /join {room}");
+        }
+
+        if (offset > log.Last)
+        {
+            return RoomLines.Error(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"resume: {room} has no line {offset} (its last is {log.Last})"));
+        }
+
+        string before;
+        lock (_membership)
+        {
+            before = member.Room;
+            if (before != room)
+            {
+                Remove(before, member);
+                member.Room = room;
+            }
+
+            AddWithHistory(member, room, RoomLines.Resumed(room), Catching.Resume, offset, add: before != room);
+        }
+
+        if (before != room)
+        {
+            Announce(member, before, RoomLines.Left(member.Nick, before), BusKind.Line, BusShape.Left, member.Nick);
+            Announce(member, room, RoomLines.Joined(member.Nick, room), BusKind.Line, BusShape.Joined, member.Nick);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Answers the member and says its lines to the room in one step under the room's history lock,
+    /// so the member counts its own lines where the history numbers them. False (nothing done) when
+    /// history is off or the answer cannot go in at once: then the caller answers, waiting, and
+    /// <see cref="Say"/>s.
+    /// </summary>
+    public bool TryAnswerAndSay(RoomMember member, ReadOnlyMemory<byte> own, int ownLines, ReadOnlyMemory<byte> said, int lines)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        if (!_history.Enabled)
+        {
+            return false;
+        }
+
+        var room = member.Room;
+        var log = _history.Get(room);
+        lock (log.Gate)
+        {
+            if (!member.TryAnswerNow(own, ownLines))
+            {
+                return false;
+            }
+
+            _history.Append(log, said, lines, _history.Now);
+            FanOut(member, room, said, lines);
+        }
+
+        Publish(member, room, BusKind.Line, BusShape.Said, member.Nick, "", said, lines);
+        return true;
     }
 
     /// <summary>
@@ -149,7 +247,21 @@ internal sealed class RoomHub : IRoomBusListener
     public void Say(RoomMember member, ReadOnlyMemory<byte> said, int lines)
     {
         ArgumentNullException.ThrowIfNull(member);
-        Announce(member, member.Room, said, BusKind.Line, BusShape.Said, member.Nick, lines: lines);
+        var room = member.Room;
+        if (!_history.Enabled)
+        {
+            Announce(member, room, said, BusKind.Line, BusShape.Said, member.Nick, lines: lines);
+            return;
+        }
+
+        var log = _history.Get(room);
+        lock (log.Gate)
+        {
+            _history.Append(log, said, lines, _history.Now);
+            FanOut(member, room, said, lines);
+        }
+
+        Publish(member, room, BusKind.Line, BusShape.Said, member.Nick, "", said, lines);
     }
 
     /// <summary>Everyone in the room, on every instance that answers in time, sorted.</summary>
@@ -162,22 +274,48 @@ internal sealed class RoomHub : IRoomBusListener
     public IReadOnlyList<string> LocalNicks(string room) =>
         _rooms.TryGetValue(room, out var members) ? [.. members.Select(m => m.Nick)] : [];
 
-    public void OnRemote(string room, ReadOnlyMemory<byte> payload)
+    public void OnRemote(string room, ReadOnlyMemory<byte> payload, int lines, bool said)
     {
-        var lines = payload.Span.Count((byte)'\n');
-        var delivered = 0L;
-        foreach (var member in Members(room))
+        if (!said || !_history.Enabled)
         {
-            delivered += member.Deliver(payload, lines);
+            FanOut(null, room, payload, lines);
+            return;
         }
 
-        _metrics.Delivered(delivered);
+        // Also for a room without members here: one may join later and get its history.
+        var log = _history.Get(room);
+        lock (log.Gate)
+        {
+            _history.Append(log, payload, lines, _history.Now);
+            FanOut(null, room, payload, lines);
+        }
+    }
+
+    public void OnHistory(string room, ReadOnlyMemory<byte> payload, int lines, DateTimeOffset said)
+    {
+        if (!_history.Enabled)
+        {
+            return;
+        }
+
+        var log = _history.Get(room);
+        lock (log.Gate)
+        {
+            _history.Append(log, payload, lines, Math.Min(said.UtcTicks, _history.Now));
+        }
     }
 
     private RoomMember[] Members(string room) => _rooms.TryGetValue(room, out var members) ? members : Nobody;
 
     private void Announce(RoomMember sender, string room, ReadOnlyMemory<byte> payload, BusKind kind, BusShape shape, string nick, string other = "",
         int lines = 1)
+    {
+        FanOut(sender, room, payload, lines);
+        Publish(sender, room, kind, shape, nick, other, payload, lines);
+    }
+
+    /// <summary>To every member of the room here but <paramref name="sender"/>, counted once for the room.</summary>
+    private void FanOut(RoomMember? sender, string room, ReadOnlyMemory<byte> payload, int lines)
     {
         var delivered = 0L;
         foreach (var member in Members(room))
@@ -189,10 +327,78 @@ internal sealed class RoomHub : IRoomBusListener
         }
 
         _metrics.Delivered(delivered);
+    }
 
+    private void Publish(RoomMember sender, string room, BusKind kind, BusShape shape, string nick, string other, ReadOnlyMemory<byte> payload,
+        int lines)
+    {
         // Notices travel as names: the receiver writes the line itself, so the bus never carries a line without a name in front.
         _bus.Publish(new BusMessage(_bus.Instance, sender.Id, sender.NextSequence(lines), kind, shape, room, nick, other,
             shape == BusShape.Said ? payload : default));
+    }
+
+    /// <summary>What a member entering a room is given of its lines.</summary>
+    private enum Catching
+    {
+        /// <summary>Nothing (a UDP member confirming its address; history off).</summary>
+        Nothing,
+
+        /// <summary>The last lines, then its position.</summary>
+        History,
+
+        /// <summary>The lines after an offset (and how many are lost), then its position.</summary>
+        Resume,
+    }
+
+    /// <summary>
+    /// Under the membership lock: <paramref name="first"/>, the room's lines (<paramref name="catching"/>)
+    /// and position, and the member in the room's members, all under the room's history lock, so
+    /// every line of the room is either in what it was given or delivered to it after.
+    /// </summary>
+    private void AddWithHistory(RoomMember member, string room, ReadOnlyMemory<byte> first, Catching catching, long after, bool add = true)
+    {
+        if (catching == Catching.Nothing || !_history.Enabled)
+        {
+            Deliver(member, first);
+            if (add)
+            {
+                Add(room, member);
+            }
+
+            return;
+        }
+
+        var log = _history.Get(room);
+        lock (log.Gate)
+        {
+            Deliver(member, first);
+            var output = new System.Buffers.ArrayBufferWriter<byte>(256);
+            var from = catching == Catching.Resume ? after : Math.Max(0, log.Last - _history.Lines);
+            var lines = log.Write(output, from, _history.Lines, _history.Oldest, out var lost);
+            if (catching == Catching.Resume && lost > 0)
+            {
+                Deliver(member, RoomLines.Lost(room, lost));
+            }
+
+            if (lines > 0)
+            {
+                _metrics.Delivered(member.Deliver(output.WrittenMemory, lines));
+            }
+
+            Deliver(member, RoomLines.Position(room, log.Last, log.Epoch));
+            if (add)
+            {
+                Add(room, member);
+            }
+        }
+    }
+
+    private void Deliver(RoomMember member, ReadOnlyMemory<byte> line)
+    {
+        if (!line.IsEmpty)
+        {
+            _metrics.Delivered(member.Deliver(line));
+        }
     }
 
     /// <summary>Under the membership lock.</summary>

@@ -35,6 +35,35 @@ internal static class RoomLines
         output.Write(terminator == 0 ? "\n"u8 : shouted[^terminator..]);
     }
 
+    /// <summary>
+    /// Appends <c>* [N] LINE</c>: a line from the room's history (on joining, or resuming), numbered,
+    /// so a client tells it from a live line and knows where it stands. <paramref name="line"/> keeps its terminator.
+    /// </summary>
+    public static void WriteHistory(IBufferWriter<byte> output, long number, ReadOnlySpan<byte> line)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        output.Write("* ["u8);
+        var digits = output.GetSpan(20);
+        number.TryFormat(digits, out var length, provider: System.Globalization.CultureInfo.InvariantCulture);
+        output.Advance(length);
+        output.Write("] "u8);
+        output.Write(line);
+        if (line is not [.., (byte)'\n'])
+        {
+            output.Write("\n"u8);
+        }
+    }
+
+    /// <summary><c>* [at ROOM N EPOCH]</c>: the number of the room's last line so far; each room line after it counts one.</summary>
+    public static byte[] Position(string room, long last, string epoch) =>
+        Line(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"* [at {room} {last} {epoch}]"));
+
+    /// <summary><c>* [lost N] …</c>: lines a resuming member missed that the room no longer holds.</summary>
+    public static byte[] Lost(string room, long lost) =>
+        Line(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"* [lost {lost}] lines of {room} are older than its history"));
+
+    public static byte[] Resumed(string room) => Line($"OK resume {room}");
+
     public static byte[] Joined(string nick, string room) => Line($"* {nick} joined {room}");
 
     public static byte[] Left(string nick, string room) => Line($"* {nick} left {room}");

@@ -147,6 +147,34 @@ internal sealed class RoomMember : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Queues the member's own answer only if it goes in whole now, never waiting: the hub then
+    /// numbers its lines in the room's history in the same step (<see cref="RoomHub.Say"/>), so the
+    /// member counts them where the history has them. False when it would have to wait or the member is closed.
+    /// </summary>
+    public bool TryAnswerNow(ReadOnlyMemory<byte> lines, int count)
+    {
+        if (_policy == SlowMemberPolicy.Drop)
+        {
+            if (_closed || _queue.Lines + count > QueueLength)
+            {
+                return false;
+            }
+
+            var queued = Deliver(lines, count);
+            _metrics.Delivered(queued);
+            return queued > 0;
+        }
+
+        if (!_queue.TryAddWhole(lines, count))
+        {
+            return false;
+        }
+
+        _metrics.Delivered(count);
+        return true;
+    }
+
     /// <summary>No more lines will be queued; the transport sends what is queued, then ends.</summary>
     public void Complete()
     {

@@ -26,6 +26,7 @@ internal static class RoomServices
             services.AddHostedService(s => s.GetRequiredService<NatsRoomBus>());
         }
 
-        services.AddSingleton<RoomHub>();
+        services.AddSingleton(s => new RoomHistory(options, s.GetService<TimeProvider>() ?? TimeProvider.System));
+        services.AddSingleton(s => new RoomHub(s.GetRequiredService<IRoomBus>(), s.GetRequiredService<RoomMetrics>(), s.GetRequiredService<RoomHistory>()));
     }
 }

@@ -37,7 +37,7 @@ internal sealed class RoomSession(RoomHub hub, RoomMember member, LineFramer fra
             {
                 await FlushAsync(batch, cancellationToken);
                 batch = null;
-                await member.AnswerAsync(await CommandAsync(Text(line), cancellationToken), 1, cancellationToken);
+                await AnswerAsync(await CommandAsync(Text(line), cancellationToken), cancellationToken);
                 continue;
             }
 
@@ -72,7 +72,7 @@ internal sealed class RoomSession(RoomHub hub, RoomMember member, LineFramer fra
     {
         if (IsCommand(line))
         {
-            await member.AnswerAsync(await CommandAsync(Text(line), cancellationToken), 1, cancellationToken);
+            await AnswerAsync(await CommandAsync(Text(line), cancellationToken), cancellationToken);
             return FrameAction.Continue;
         }
 
@@ -90,9 +90,24 @@ internal sealed class RoomSession(RoomHub hub, RoomMember member, LineFramer fra
             return;
         }
 
+        // With history, in one step when the answer fits now, so the sender counts its lines where the history has them.
+        if (batch.Lines > 0 && hub.TryAnswerAndSay(member, batch.Own, batch.OwnLines, batch.Said, batch.Lines))
+        {
+            return;
+        }
+
         if (await member.AnswerAsync(batch.Own, batch.OwnLines, cancellationToken) && batch.Lines > 0)
         {
             hub.Say(member, batch.Said, batch.Lines);
+        }
+    }
+
+    /// <summary>A command's one-line answer; none when the hub already gave it (with the room's history after it).</summary>
+    private async ValueTask AnswerAsync(byte[]? answer, CancellationToken cancellationToken)
+    {
+        if (answer is not null)
+        {
+            await member.AnswerAsync(answer, 1, cancellationToken);
         }
     }
 
@@ -109,7 +124,7 @@ internal sealed class RoomSession(RoomHub hub, RoomMember member, LineFramer fra
         return _prefix;
     }
 
-    private async ValueTask<byte[]> CommandAsync(string command, CancellationToken cancellationToken)
+    private async ValueTask<byte[]?> CommandAsync(string command, CancellationToken cancellationToken)
     {
         var space = command.IndexOf(' ', StringComparison.Ordinal);
         var verb = space < 0 ? command : command[..space];
@@ -121,10 +136,14 @@ internal sealed class RoomSession(RoomHub hub, RoomMember member, LineFramer fra
             case "/NICK":
                 return RoomLines.Error($"usage: /nick NAME ({RoomNames.Rule})");
             case "/JOIN" when RoomNames.IsValid(argument):
-                hub.Move(member, argument);
-                return RoomLines.RoomSet(argument);
+                hub.Move(member, argument, RoomLines.RoomSet(argument));
+                return null;
             case "/JOIN":
                 return RoomLines.Error($"usage: /join ROOM ({RoomNames.Rule})");
+            case "/RESUME" when ResumeArguments.TryParse(argument, out var room, out var offset, out var epoch):
+                return hub.Resume(member, room, offset, epoch);
+            case "/RESUME":
+                return RoomLines.Error($"usage: /resume ROOM OFFSET EPOCH ({ResumeArguments.Rule})");
             case "/WHO" when argument.Length == 0:
                 return RoomLines.Who(member.Room, await hub.WhoAsync(member.Room, cancellationToken));
             case "/WHO":

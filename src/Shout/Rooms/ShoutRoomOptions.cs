@@ -27,6 +27,24 @@ public sealed class ShoutRoomOptions
     /// <summary>Most lines waiting for one member. Default 16384.</summary>
     public int QueueLength { get; set; } = DefaultQueueLength;
 
+    /// <summary>Default <see cref="History"/>.</summary>
+    public const int DefaultHistory = 50;
+
+    /// <summary>
+    /// How many of a room's last lines a member gets when it joins, and how far back <c>/resume</c>
+    /// reaches; 0 turns history and resume off. Default 50.
+    /// </summary>
+    public int History { get; set; } = DefaultHistory;
+
+    /// <summary>Lines older than this are not given as history. Default 1 hour.</summary>
+    public TimeSpan HistoryAge { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Most bytes of lines held per room (the oldest go first). Default 64 KiB.</summary>
+    public long HistoryBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Most rooms whose history is held; the least recently active are forgotten first. Default 1,024.</summary>
+    public int HistoryRooms { get; set; } = 1024;
+
     /// <summary>
     /// The bus joining instances: <see cref="ShoutBusOptions.Address"/> null for the in-process bus
     /// (one instance), or NATS servers shared by every instance, with their credentials and TLS.

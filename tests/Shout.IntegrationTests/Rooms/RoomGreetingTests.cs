@@ -22,6 +22,9 @@ public sealed class RoomGreetingTests
         await using var server = await TestServer.StartAsync(o => o.Mode = ShoutMode.Room);
         await using var member = await RoomClient.ConnectAsync(server.Endpoint);
         Assert.Equal("* you are guest1 in lobby (/nick NAME, /join ROOM, /who, quit)", await member.ReadLineAsync());
+
+        // Then the room's history (none yet) and where it stands.
+        Assert.Matches(@"^\* \[at lobby 0 [a-z2-9]{8}\]$", await member.ReadLineAsync());
         await member.SendAsync("hello");
         Assert.Equal("HELLO", await member.ReadLineAsync());
     }
@@ -64,6 +67,7 @@ public sealed class RoomGreetingTests
         });
         await using var member = await RoomClient.ConnectAsync(server.Endpoint);
         await member.ReadLineAsync();
+        await member.ReadLineAsync();
         Assert.Equal("* closed: idle for 1s (--idle-timeout)", await member.ReadLineAsync());
         var closed = false;
         Assert.Null(await member.TryReadLineAsync(Patience, () => closed = true));
@@ -79,6 +83,7 @@ public sealed class RoomGreetingTests
             o.IdleTimeout = TimeSpan.FromSeconds(1);
         });
         using var socket = await server.ConnectWebSocketAsync();
+        await socket.ReceiveTextAsync();
         await socket.ReceiveTextAsync();
         Assert.Equal("* closed: idle for 1s (--idle-timeout)", await socket.ReceiveTextAsync());
     }

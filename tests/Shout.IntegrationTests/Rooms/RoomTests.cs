@@ -70,6 +70,7 @@ public sealed class RoomTests
 
         var guest = (await alice.ReadUntilAsync(l => l.EndsWith(" joined lobby", StringComparison.Ordinal)))[2..^" joined lobby".Length];
         Assert.Equal($"* you are {guest} in lobby (/nick NAME, /join ROOM, /who, quit)", await bob.ReadLineAsync());
+        Assert.StartsWith("* [at lobby ", await bob.ReadLineAsync(), StringComparison.Ordinal);
         await bob.SendAsync("/nick alice");
         Assert.Equal("ERR nick alice is taken", await bob.ReadLineAsync());
         await bob.SendAsync("/nick no spaces");
@@ -86,6 +87,7 @@ public sealed class RoomTests
         // Another room hears nothing of the lobby, and the lobby nothing of it.
         await bob.SendAsync("/join dev");
         Assert.Equal("OK room dev", await bob.ReadLineAsync());
+        Assert.StartsWith("* [at dev 0 ", await bob.ReadLineAsync(), StringComparison.Ordinal);
         Assert.Equal("* bob left lobby", await alice.ReadLineAsync());
         await bob.SendAsync("in dev");
         Assert.Equal("IN DEV", await bob.ReadLineAsync());
@@ -95,6 +97,8 @@ public sealed class RoomTests
         Assert.Equal("WHO dev bob", await bob.ReadLineAsync());
         await alice.SendAsync("/join dev");
         Assert.Equal("OK room dev", await alice.ReadLineAsync());
+        Assert.Equal("* [1] bob: IN DEV", await alice.ReadLineAsync());
+        Assert.StartsWith("* [at dev 1 ", await alice.ReadLineAsync(), StringComparison.Ordinal);
         Assert.Equal("* alice joined dev", await bob.ReadLineAsync());
         Assert.Equal(1, server.Server.Services.GetRoomMetrics().Rooms);
 

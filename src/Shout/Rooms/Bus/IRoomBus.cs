@@ -3,8 +3,14 @@ namespace Shout.Rooms.Bus;
 /// <summary>What a bus needs from the instance it serves: delivery to local members, and their names.</summary>
 internal interface IRoomBusListener
 {
-    /// <summary>A line or notice from a member of another instance (already de-duplicated and in order).</summary>
-    void OnRemote(string room, ReadOnlyMemory<byte> payload);
+    /// <summary>
+    /// <paramref name="lines"/> lines or a notice from a member of another instance (already
+    /// de-duplicated and in order); <paramref name="said"/> for members' lines (kept as history), false for notices.
+    /// </summary>
+    void OnRemote(string room, ReadOnlyMemory<byte> payload, int lines, bool said);
+
+    /// <summary>Members' lines said before this instance was listening, read back from the bus's store: kept as history only.</summary>
+    void OnHistory(string room, ReadOnlyMemory<byte> payload, int lines, DateTimeOffset said);
 
     /// <summary>The nicknames of this instance's members of <paramref name="room"/>.</summary>
     IReadOnlyList<string> LocalNicks(string room);

@@ -47,6 +47,10 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
     private IRoomBusListener? _listener;
     private string _server = "";
     private int _disposed;
+    private volatile bool _stored;
+
+    /// <summary>Exactly once asked for (<see cref="ShoutBusOptions.ExactlyOnce"/>) and the stream there.</summary>
+    private bool ExactlyOnce => _stored && _options.Bus.ExactlyOnce;
 
     public NatsRoomBus(ShoutRoomOptions options, int maxLineLength, RoomMetrics metrics, ILogger<NatsRoomBus> logger, TimeProvider clock,
         RoomBusStatus? status = null)
@@ -83,6 +87,8 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
             SubPendingChannelCapacity = 64 * 1024,
             LoggerFactory = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
         });
+        _store = new RoomStore(_nats, options, logger);
+        _js = new NATS.Client.JetStream.NatsJSContext(_nats);
         _nats.ConnectionDisconnected += (_, _) =>
         {
             var lost = _server.Length > 0 ? _server : address.Redacted;
@@ -97,6 +103,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
             var info = _nats.ServerInfo;
             _status.Set(RoomBusState.Connected, _server);
             BusLog.Connected(_logger, _server, info?.Name ?? "", info is null ? "" : $"{info.Host}:{info.Port}");
+            OnBack();
             return ValueTask.CompletedTask;
         };
         _nats.ReconnectFailed += (_, args) =>
@@ -121,7 +128,8 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
 
     public void Publish(in BusMessage message)
     {
-        if (!Connected || !_outgoing.Writer.TryWrite(message))
+        // Exactly once: a message waits out an outage in the queue (bounded) and is sent after it.
+        if ((!Connected && !ExactlyOnce) || !_outgoing.Writer.TryWrite(message))
         {
             _metrics.BusLostPublishing(Lines(message));
         }
@@ -219,6 +227,14 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
 
             // A round trip after the SUBs: the server has them, so what is published from now on reaches us.
             await _nats.PingAsync(_stopping.Token);
+
+            // What the other instances said before this one listened, from JetStream, before anything live.
+            if (_options.History > 0)
+            {
+                _stored = await _store.ReadBackAsync(Replay, _stopping.Token);
+                StartedCaughtUp();
+            }
+
             _ready.TrySetResult();
             await Task.WhenAll(ReceiveLinesAsync(lines), AnswerWhoAsync(who));
         }
@@ -258,6 +274,12 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
     {
         await foreach (var message in _outgoing.Reader.ReadAllAsync())
         {
+            if (ExactlyOnce)
+            {
+                await PublishStoredAsync(message);
+                continue;
+            }
+
             try
             {
                 await _nats.PublishAsync(RoomSubjects + message.Room, message.Encode(), cancellationToken: _stopping.Token);
@@ -276,48 +298,80 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         {
             await foreach (var message in subscription.Msgs.ReadAllAsync(_stopping.Token))
             {
-                if (message.Data is not { } data || !BusMessage.TryDecode(data, out var line))
-                {
-                    _metrics.BusRefused(BusRefusal.Shape);
-                    continue;
-                }
-
-                if (line.Instance == Instance)
-                {
-                    continue;
-                }
-
-                // Checked before its sender is remembered: a refused message costs no memory.
-                var refusal = BusInbound.Check(line, message.Subject.AsSpan(RoomSubjects.Length), _maxLineLength, out var payload, out var lines);
-                if (refusal != BusRefusal.None)
-                {
-                    _metrics.BusRefused(refusal);
-                    continue;
-                }
-
-                var accepted = _sequences.Accept(line.Instance, line.Sender, line.Sequence, out var missed, lines);
-                _metrics.BusSenders(_sequences.Count, _sequences.Evicted);
-                if (!accepted)
-                {
-                    _metrics.BusDuplicate();
-                    continue;
-                }
-
-                if (missed > 0)
-                {
-                    _metrics.BusLostInTransit(missed);
-                }
-
-                _metrics.BusReceived();
-                _listener?.OnRemote(line.Room, payload);
-                if (line.Kind == BusKind.Final)
-                {
-                    _sequences.Forget(line.Instance, line.Sender);
-                }
+                // On a new connection, what the stream kept from the outage comes first.
+                await TakeLiveAsync(message.Subject, message.Data);
             }
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>A message from the stream, said before this instance listened: history only.</summary>
+    private void Replay(string subject, byte[] data, DateTimeOffset said) => Take(subject, data, said);
+
+    /// <summary>
+    /// Checks, orders and hands on one message: live to the room's members (<paramref name="stored"/>
+    /// null), or read back from the stream to the history only.
+    /// </summary>
+    /// <param name="subject">Where it came.</param>
+    /// <param name="data">The encoded message.</param>
+    /// <param name="stored">When it was said, for a message read back at start (history only).</param>
+    /// <param name="catchingUp">Read from the stream after an outage: a repeat is expected, not counted.</param>
+    private void Take(string subject, byte[]? data, DateTimeOffset? stored, bool catchingUp = false)
+    {
+        if (data is null || !BusMessage.TryDecode(data, out var line))
+        {
+            _metrics.BusRefused(BusRefusal.Shape);
+            return;
+        }
+
+        if (line.Instance == Instance || !subject.StartsWith(RoomSubjects, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        // Checked before its sender is remembered: a refused message costs no memory.
+        var refusal = BusInbound.Check(line, subject.AsSpan(RoomSubjects.Length), _maxLineLength, out var payload, out var lines);
+        if (refusal != BusRefusal.None)
+        {
+            _metrics.BusRefused(refusal);
+            return;
+        }
+
+        // Read back, a sender's messages are remembered too, so what comes live as well is delivered once.
+        var accepted = _sequences.Accept(line.Instance, line.Sender, line.Sequence, out var missed, lines);
+        _metrics.BusSenders(_sequences.Count, _sequences.Evicted);
+        if (stored is { } said)
+        {
+            if (accepted && line.Shape == BusShape.Said)
+            {
+                _listener?.OnHistory(line.Room, payload, lines, said);
+            }
+
+            return;
+        }
+
+        if (!accepted)
+        {
+            if (!catchingUp)
+            {
+                _metrics.BusDuplicate();
+            }
+
+            return;
+        }
+
+        if (missed > 0)
+        {
+            _metrics.BusLostInTransit(missed);
+        }
+
+        _metrics.BusReceived();
+        _listener?.OnRemote(line.Room, payload, lines, line.Shape == BusShape.Said);
+        if (line.Kind == BusKind.Final)
+        {
+            _sequences.Forget(line.Instance, line.Sender);
         }
     }
 

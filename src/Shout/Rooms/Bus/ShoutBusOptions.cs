@@ -41,6 +41,14 @@ public sealed class ShoutBusOptions
     public bool Tls { get; set; }
 
     /// <summary>
+    /// Exactly once across instances, through bus outages, when the NATS server keeps the room stream
+    /// (JetStream): each message is published with the stream's acknowledgement, and a receiver back
+    /// from an outage reads what it missed from the stream. Off by default: one message at a time
+    /// costs cross-instance latency under load (docs/rooms.md).
+    /// </summary>
+    public bool ExactlyOnce { get; set; }
+
+    /// <summary>
     /// Most senders (instance and member) whose place in their sequence is remembered; past it the
     /// one heard from longest ago is forgotten. Default 10,000 (roughly 150 bytes each).
     /// </summary>

@@ -54,6 +54,8 @@
     let m;
     if ((m = /^OK nick (\S+)$/.exec(text))) { myNick = m[1]; nickInput.value = myNick; refreshWho(); show("notice", null, `you are ${myNick}`); return true; }
     if ((m = /^OK room (\S+)$/.exec(text))) { refreshWho(); show("notice", null, `you joined ${m[1]}`); return true; }
+    if (/^\* \[at \S+ \d+ [a-z2-9]{8}\]$/.test(text)) return true;   // where the member stands, for /resume: not for reading
+    if ((m = /^\* \[\d+\] ([A-Za-z0-9_-]{1,32}): ([\s\S]*)$/.exec(text))) { show("member history", m[1], m[2]); return true; }
     if (text.startsWith("* ")) { refreshWho(); show("notice", null, text.slice(2)); return true; }
     if ((m = /^([A-Za-z0-9_-]{1,32}): ([\s\S]*)$/.exec(text))) { show("member", m[1], m[2]); return true; }
     return false;

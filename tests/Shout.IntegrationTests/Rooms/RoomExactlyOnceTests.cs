@@ -1,0 +1,94 @@
+using Microsoft.Extensions.DependencyInjection;
+using Shout.IntegrationTests.Infrastructure;
+using Shout.Rooms.Bus;
+using Shout.Server;
+
+namespace Shout.IntegrationTests.Rooms;
+
+/// <summary>With the room stream (nats-server -js), a line reaches every member on every instance exactly once, across a restart of nats-server.</summary>
+public sealed class RoomExactlyOnceTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Every_line_reaches_both_instances_exactly_once_in_order_across_a_5_s_nats_restart_mid_traffic()
+    {
+        await using var nats = await NatsServer.StartAsync(["-js"]);
+        using var logs = new LogCapture();
+        await using var a = await StartInstanceAsync(nats, logs);
+        await using var b = await StartInstanceAsync(nats, logs);
+        await using var alice = await RoomClient.JoinAsync(a.Endpoint, "alice");
+        await using var carol = await RoomClient.JoinAsync(a.Endpoint, "carol");
+        await using var bob = await RoomClient.JoinAsync(b.Endpoint, "bob");
+        await alice.SendAsync("first");
+        Assert.Equal("alice: FIRST", await bob.ReadUntilAsync(l => !l.StartsWith('*')));
+
+        // alice talks on, about 100 lines a second, while nats-server is killed, stays down 5 s and comes back with its store.
+        using var stop = new CancellationTokenSource();
+        var said = 0;
+        var talking = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await alice.SendAsync($"n {said}");
+                said++;
+                await Task.Delay(10, CancellationToken.None);
+            }
+        });
+        await WhileTalkingAsync(TimeSpan.FromSeconds(1), talking);
+        await nats.KillAsync();
+        await Eventually.TrueAsync(() => !Bus(a).Connected && !Bus(b).Connected, Patience, () => "the instances did not notice NATS had gone");
+        await WhileTalkingAsync(TimeSpan.FromSeconds(5), talking);
+        await nats.StartAgainAsync();
+        await Eventually.TrueAsync(() => Bus(a).Connected && Bus(b).Connected, Patience, () => "the instances did not reconnect");
+        await WhileTalkingAsync(TimeSpan.FromSeconds(1), talking);
+        await stop.CancelAsync();
+        await talking;
+
+        var expected = Enumerable.Range(0, said).Select(i => $"alice: N {i}").ToList();
+        foreach (var member in new[] { bob, carol })
+        {
+            var heard = (await member.ReadUntilAsync($"alice: N {said - 1}", Patience)).Where(l => l.StartsWith("alice: N ", StringComparison.Ordinal));
+            Assert.True(expected[..^1].SequenceEqual(heard), Describe(expected[..^1], [.. heard], a, b, logs));
+        }
+
+        // Nothing of alice's comes again after her last line: the next line bob hears is carol's.
+        await carol.SendAsync("after");
+        Assert.Equal("carol: AFTER", await bob.ReadUntilAsync(l => !l.StartsWith('*'), Patience));
+        Assert.Equal(0, a.Server.Services.GetRoomMetrics().LostPublishing);
+    }
+
+    /// <summary>What went wrong: lines missing or twice, the instances' counts and the bus's log.</summary>
+    private static string Describe(List<string> expected, List<string> heard, TestServer a, TestServer b, LogCapture logs)
+    {
+        var (onA, onB) = (a.Server.Services.GetRoomMetrics(), b.Server.Services.GetRoomMetrics());
+        var twice = heard.GroupBy(l => l).Where(g => g.Count() > 1).Select(g => g.Key);
+        return $"said {expected.Count + 1}, heard {heard.Count}; missing: {string.Join(", ", expected.Except(heard))}; twice: {string.Join(", ", twice)}; "
+            + $"a published {onA.Published}, lost {onA.LostPublishing}; b received {onB.Received}, duplicates {onB.Duplicates}, lost in transit {onB.LostInTransit}\n"
+            + string.Join('\n', logs.AtLeast(Microsoft.Extensions.Logging.LogLevel.Information).Where(e => e.Category.Contains("Bus", StringComparison.Ordinal)));
+    }
+
+    /// <summary>Lets the talking go on for a while (the scenario's timing, not a synchronisation); fails early if it failed.</summary>
+    private static async Task WhileTalkingAsync(TimeSpan span, Task talking)
+    {
+        await Task.WhenAny(talking, Task.Delay(span));
+        if (talking.IsFaulted)
+        {
+            await talking;
+        }
+    }
+
+    private static NatsRoomBus Bus(TestServer server) => server.Server.Services.GetRequiredService<NatsRoomBus>();
+
+    private static async Task<TestServer> StartInstanceAsync(NatsServer nats, LogCapture? logs = null)
+    {
+        var server = await TestServer.StartAsync(o =>
+        {
+            o.Mode = ShoutMode.Room;
+            o.Rooms.Bus.Address = BusAddress.FromServer(nats.Url);
+            o.Rooms.Bus.ExactlyOnce = true;
+        }, logs: logs);
+        await Bus(server).Ready.WaitAsync(Patience);
+        return server;
+    }
+}
