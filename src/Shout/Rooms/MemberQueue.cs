@@ -48,22 +48,37 @@ internal sealed class MemberQueue : IValueTaskSource<bool>
     /// Adds the first of <paramref name="count"/> lines that fit; returns how many it added (0 when
     /// full, completed, or while the member's own answer waits for room). Never waits.
     /// </summary>
-    public int TryAdd(ReadOnlyMemory<byte> lines, int count)
+    public int TryAdd(ReadOnlyMemory<byte> lines, int count) => Add(lines, count, whole: false, out _);
+
+    /// <summary>
+    /// Adds all <paramref name="count"/> lines if they fit whole now; false (and nothing added) when
+    /// they do not, when completed, or while an answer waits for room. Never waits.
+    /// </summary>
+    public bool TryAddWhole(ReadOnlyMemory<byte> lines, int count)
+    {
+        Add(lines, count, whole: true, out var added);
+        return added;
+    }
+
+    /// <summary>
+    /// <see cref="TryAdd"/> and <see cref="TryAddWhole"/>: the lines that fit (all or nothing when
+    /// <paramref name="whole"/>); <paramref name="added"/> says whether the queue took them. Never waits.
+    /// </summary>
+    private int Add(ReadOnlyMemory<byte> lines, int count, bool whole, out bool added)
     {
         bool wake;
         int taken;
         lock (_lock)
         {
-            if (_completed || _lines >= _capacity || _pending is not null)
+            added = !_completed && _pending is null && _lines < _capacity && (!whole || _lines + count <= _capacity);
+            if (!added)
             {
                 return 0;
             }
 
-            taken = Math.Min(count, _capacity - _lines);
-            _entries.Enqueue(new Entry(taken == count ? lines : lines[..Offset(lines.Span, taken)], taken));
-            _lines += taken;
-            wake = _readerWaiting;
-            _readerWaiting = false;
+            taken = TakeIn(ref lines, ref count);
+            wake = taken > 0 && _readerWaiting;
+            _readerWaiting &= !wake;
         }
 
         if (wake)
@@ -72,34 +87,6 @@ internal sealed class MemberQueue : IValueTaskSource<bool>
         }
 
         return taken;
-    }
-
-    /// <summary>
-    /// Adds all <paramref name="count"/> lines if they fit whole now; false (and nothing added) when
-    /// they do not, when completed, or while an answer waits for room. Never waits.
-    /// </summary>
-    public bool TryAddWhole(ReadOnlyMemory<byte> lines, int count)
-    {
-        bool wake;
-        lock (_lock)
-        {
-            if (_completed || _lines + count > _capacity || _pending is not null)
-            {
-                return false;
-            }
-
-            _entries.Enqueue(new Entry(lines, count));
-            _lines += count;
-            wake = _readerWaiting;
-            _readerWaiting = false;
-        }
-
-        if (wake)
-        {
-            _ready.SetResult(true);
-        }
-
-        return true;
     }
 
     /// <summary>

@@ -111,6 +111,19 @@ internal sealed class RawUpstream : IAsyncDisposable
         await _loop;
     }
 
+    /// <summary>A handler that sends back what it receives, then FIN after the peer's.</summary>
+    public static async Task EchoAsync(Socket socket)
+    {
+        var buffer = new byte[65536];
+        int n;
+        while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None)) > 0)
+        {
+            await socket.SendAsync(buffer.AsMemory(0, n), SocketFlags.None);
+        }
+
+        socket.Shutdown(SocketShutdown.Send);
+    }
+
     /// <summary>Reads until EOF; the bytes.</summary>
     public static async Task<byte[]> ReadToEndAsync(Socket socket, TimeSpan timeout)
     {

@@ -13,18 +13,8 @@ public sealed class StraightCopyTests
     public async Task Bytes_keep_their_order_while_a_toxic_comes_and_goes_mid_stream()
     {
         const int total = 8 << 20;
-        await using var upstream = new RawUpstream(async s =>
-        {
-            // Echo: what comes up goes back down, through both directions of the proxy.
-            var buffer = new byte[65536];
-            int n;
-            while ((n = await s.ReceiveAsync(buffer, SocketFlags.None)) > 0)
-            {
-                await s.SendAsync(buffer.AsMemory(0, n), SocketFlags.None);
-            }
-
-            s.Shutdown(SocketShutdown.Send);
-        });
+        // Echo: what comes up goes back down, through both directions of the proxy.
+        await using var upstream = new RawUpstream(RawUpstream.EchoAsync);
         await using var proxy = await ProxyFixture.StartAsync();
         var port = proxy.Add("p", upstream.Address);
         var toxics = proxy.Server.Proxies.Get("p").Toxics;
@@ -71,17 +61,7 @@ public sealed class StraightCopyTests
         // Pieces every 10 ms; a 50 ms latency toxic on, then off, then on … every 100 ms. When it
         // goes, pieces read under it are still waiting out their latency: the pieces read next
         // must not overtake them (no straight copy while the toxic path holds anything).
-        await using var upstream = new RawUpstream(async s =>
-        {
-            var buffer = new byte[65536];
-            int n;
-            while ((n = await s.ReceiveAsync(buffer, SocketFlags.None)) > 0)
-            {
-                await s.SendAsync(buffer.AsMemory(0, n), SocketFlags.None);
-            }
-
-            s.Shutdown(SocketShutdown.Send);
-        });
+        await using var upstream = new RawUpstream(RawUpstream.EchoAsync);
         await using var proxy = await ProxyFixture.StartAsync();
         var port = proxy.Add("p", upstream.Address);
         var toxics = proxy.Server.Proxies.Get("p").Toxics;
