@@ -44,6 +44,7 @@ internal sealed class ProxyPump
         new BoundedChannelOptions(QueuedChunks) { SingleReader = true, SingleWriter = true });
     private readonly Dictionary<ToxicSpec, long> _limited = new(ReferenceEqualityComparer.Instance);
     private long _bandwidthDue;
+    private bool _paced; // the last chunk the writer sent went through the bandwidth toxic: its schedule goes on
 
     /// <summary>Chunks queued for the writer and not yet sent; the reader copies straight only at 0.</summary>
     private int _pending;
@@ -93,10 +94,10 @@ internal sealed class ProxyPump
                         break;
                     }
 
-                    var readAt = Stopwatch.GetTimestamp();
-                    waitingSince = waited ? waitingSince : readAt;
                     if (Volatile.Read(ref _pending) == 0 && !ToxicsAct())
                     {
+                        // Bytes a straight copy sent waited for no toxic: nothing to inherit from them.
+                        waitingSince = 0;
                         await SendAllAsync(buffer.AsMemory(0, read)).ConfigureAwait(false);
                         size = read == size ? FlowingChunkSize : ChunkSize;
                         if (size == ChunkSize && buffer.Length > ChunkSize)
@@ -107,6 +108,9 @@ internal sealed class ProxyPump
 
                         continue;
                     }
+
+                    var readAt = Stopwatch.GetTimestamp();
+                    waitingSince = waited ? waitingSince : readAt;
 
                     // Through the toxics: chunks of 16 KiB, so the queue holds what MaxBufferedBytes says
                     // (but for the one read while a toxic came, which may be a flowing 64 KiB).
@@ -307,19 +311,21 @@ internal sealed class ProxyPump
         var rate = bandwidth?["rate"] * 1000 ?? 0;
         if (rate <= 0)
         {
+            _paced = false;
             await SendAllAsync(data).ConfigureAwait(false);
             return;
         }
 
+        // Credit only for time data was waiting: a link that had nothing to send starts its schedule
+        // when the data was read (no burst after a pause), while a proxy that was slow to wake (a busy
+        // machine) catches up, so the rate holds over time. A schedule that was not running (the toxic
+        // just came) starts now, whatever the data waited for before it.
+        _bandwidthDue = _paced ? Math.Max(_bandwidthDue, waitingSince) : Stopwatch.GetTimestamp();
+        _paced = true;
         var step = (int)Math.Max(1, Math.Min(rate / 20, ChunkSize));
         while (data.Length > 0)
         {
             var now = Stopwatch.GetTimestamp();
-            // Credit only for time data was waiting: a link that had nothing to send starts its
-            // schedule when the data was read (no burst after a pause), while a proxy that was slow
-            // to wake (a busy machine) catches up, so the rate holds over time.
-            _bandwidthDue = Math.Max(_bandwidthDue, waitingSince);
-
             var wait = Stopwatch.GetElapsedTime(now, _bandwidthDue);
             if (wait > TimeSpan.Zero)
             {
