@@ -31,8 +31,13 @@ internal sealed partial class NatsRoomBus
     private volatile string? _caughtUpFor;
     private long _lastTaken;
 
-    /// <summary>The connection open now, as the server named it; null while there is none.</summary>
-    private string? ConnectionId => Connected && _nats.ServerInfo is { } info ? $"{info.Name}/{info.ClientId}" : null;
+    /// <summary>
+    /// The connection messages come on now, as the server named it (the last INFO the client read);
+    /// null before the first. Not tied to the client's Open state: on a reconnect the client renews
+    /// its subscriptions before it says Open, so the first messages of the new connection can come
+    /// while it still says Reconnecting, and they must wait for the catch-up like any other.
+    /// </summary>
+    private string? ConnectionId => _nats.ServerInfo is { } info ? $"{info.Name}/{info.ClientId}" : null;
 
     /// <summary>After the stream was read back at start: this connection is caught up.</summary>
     private void StartedCaughtUp()
