@@ -41,7 +41,7 @@ internal static class RawHttp
             return new Reply("", true);
         }
 
-        var text = new StringBuilder();
+        var received = new MemoryStream();
         var buffer = new byte[8192];
         using var deadline = new CancellationTokenSource(wait ?? TimeSpan.FromSeconds(15));
         try
@@ -51,44 +51,48 @@ internal static class RawHttp
                 var read = await socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token);
                 if (read == 0)
                 {
-                    return new Reply(text.ToString(), true);
+                    return new Reply(Text(received), true);
                 }
 
-                text.Append(Encoding.UTF8.GetString(buffer, 0, read));
-                var whole = text.ToString();
-                if (Complete(whole))
+                received.Write(buffer, 0, read);
+                if (Complete(received.GetBuffer().AsSpan(0, (int)received.Length)))
                 {
-                    return new Reply(whole, false);
+                    return new Reply(Text(received), false);
                 }
             }
         }
         catch (SocketException)
         {
-            return new Reply(text.ToString(), true);
+            return new Reply(Text(received), true);
         }
         catch (OperationCanceledException)
         {
-            return new Reply(text.ToString(), false);
+            return new Reply(Text(received), false);
         }
     }
 
-    /// <summary>A whole head, and the body its Content-Length announces, or (streamed) a body ending in a newline; a 101 has none.</summary>
-    private static bool Complete(string text)
+    private static string Text(MemoryStream received) => Encoding.UTF8.GetString(received.GetBuffer(), 0, (int)received.Length);
+
+    /// <summary>
+    /// A whole head, and the body its Content-Length announces (counted in bytes: the page has
+    /// characters of more than one byte), or (streamed) a body ending in a newline; a 101 has none.
+    /// </summary>
+    private static bool Complete(ReadOnlySpan<byte> received)
     {
-        var head = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        var head = received.IndexOf("\r\n\r\n"u8);
         if (head < 0)
         {
             return false;
         }
 
-        if (text.StartsWith("HTTP/1.1 101", StringComparison.Ordinal))
+        if (received.StartsWith("HTTP/1.1 101"u8))
         {
             return true;
         }
 
-        var body = text.Length - head - 4;
-        var length = System.Text.RegularExpressions.Regex.Match(text[..head], @"(?im)^content-length:\s*(\d+)");
+        var body = received.Length - head - 4;
+        var length = System.Text.RegularExpressions.Regex.Match(Encoding.ASCII.GetString(received[..head]), @"(?im)^content-length:\s*(\d+)");
         return length.Success ? body >= int.Parse(length.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)
-            : body > 0 && text.EndsWith('\n');
+            : body > 0 && received[^1] == (byte)'\n';
     }
 }
