@@ -13,6 +13,9 @@ internal enum FrameAction
 
     /// <summary>The client broke the protocol (e.g. a line too long): the error is written, close.</summary>
     ProtocolError,
+
+    /// <summary>The client takes no more replies (its side closed, or a write timed out): close without a goodbye.</summary>
+    Gone,
 }
 
 /// <summary>The outcome of one <see cref="IShoutFramer.Process"/> call.</summary>

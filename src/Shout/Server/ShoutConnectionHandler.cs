@@ -1,26 +1,25 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Shout.Framing;
+using Shout.Protocols;
 using Shout.Sessions;
 
 namespace Shout.Server;
 
 /// <summary>
-/// The stream seam: the one receive loop of every stream transport (TCP, TLS, Unix). Read what
-/// arrived, let the framer answer it, flush, repeat. Half-close, quit, drain, reset and protocol
-/// errors all end here with one recorded <see cref="CloseReason"/>, through the session core's one
-/// lifecycle and one timeout engine. The framer owns its protocol (the drain notice, the timeout
-/// reply, the line limit); this loop owns only the pipe.
+/// The stream seam: the one receive loop of every stream transport (TCP, TLS, Unix) and the one
+/// owner of a stream session's life. It opens the session (timers armed first), starts the mode's
+/// <see cref="IStreamProtocol"/>, reads and hands the protocol what arrived and what interrupted
+/// the read (a drain, an idle or line timeout), and maps how the session ended to one
+/// <see cref="CloseReason"/> before it closes. It knows no protocol: echo, line and room answer,
+/// flush and say goodbye on their own.
 /// </summary>
-internal sealed class ShoutConnectionHandler(ShoutServerOptions options, SessionRules rules, SessionLifecycle lifecycle,
+internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, SessionRules rules, SessionLifecycle lifecycle,
     ShoutMetrics metrics, TimeProvider clock)
 {
-    private readonly IShoutFramer _framer = options.Mode == ShoutMode.Line ? new LineFramer(options.MaxLineLength) : StreamFramer.Instance;
-
     /// <summary>Serves one admitted connection of <paramref name="transport"/> until it ends.</summary>
     public Task OnConnectedAsync(ConnectionContext connection, TransportKind transport)
     {
@@ -42,73 +41,13 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, Session
         CancellationTokenRegistration? drain, SessionTimeouts timeouts)
     {
         var input = connection.Transport.Input;
-        var output = connection.Transport.Output;
         var reason = CloseReason.Reset;
-        var turn = default(FairTurn);
+        IStreamProtocol? protocol = null;
         try
         {
-            while (true)
-            {
-                var result = await input.ReadAsync();
-
-                // A read is cancelled by the drain request or an expired idle/line timeout.
-                var expired = result.IsCanceled ? timeouts.Expired : null;
-                if (expired == CloseReason.LineTimeout)
-                {
-                    // The unfinished line is refused like an over-long one, not answered.
-                    input.AdvanceTo(result.Buffer.End);
-                    output.Write(LineFramer.TimedOutReply.Span);
-                    session.Sent(LineFramer.TimedOutReply.Length);
-                    await timeouts.FlushAsync(output);
-                    reason = CloseReason.LineTimeout;
-                    break;
-                }
-
-                // Drain and idle timeout both answer everything buffered, then close.
-                var draining = result.IsCanceled;
-                if (!draining)
-                {
-                    timeouts.Received();
-                }
-
-                var final = result.IsCompleted || draining;
-
-                // At most one turn's input before flushing (backpressure; the framer says how much).
-                var buffer = final || result.Buffer.Length <= _framer.MaxTurnInput ? result.Buffer : result.Buffer.Slice(0, _framer.MaxTurnInput);
-                var frame = _framer.Process(buffer, output, final);
-                if (draining && expired is null && frame.Action == FrameAction.Continue)
-                {
-                    output.Write(_framer.DrainNotice);
-                }
-
-                timeouts.LineUnfinished(buffer.Length > frame.Consumed);
-                input.AdvanceTo(buffer.GetPosition(frame.Consumed), buffer.End);
-
-                var written = output.UnflushedBytes;
-                if (frame.Consumed > 0 || written > 0)
-                {
-                    session.Answered(frame.Consumed, written);
-                    var flush = await timeouts.FlushAsync(output);
-                    if (flush.IsCompleted || flush.IsCanceled)
-                    {
-                        reason = timeouts.Expired ?? CloseReason.Reset;
-                        break;
-                    }
-                }
-
-                if (Ending(frame.Action, draining, expired, result.IsCompleted, lifecycle, session) is { } ending)
-                {
-                    reason = ending;
-                    break;
-                }
-
-                if (turn.Spend(frame.Consumed))
-                {
-                    // Give the I/O thread back to the other sockets it serves (row 32).
-                    await Task.Yield();
-                }
-            }
-
+            protocol = protocols.Start(connection, timeouts, session, settings);
+            reason = await ReadAsync(input, protocol, timeouts, session);
+            reason = await protocol.EndAsync(reason);
             if (GracefulClose.Applies(reason, transport))
             {
                 await GracefulClose.CloseAsync(connection, input, session.BytesOut, transport, settings.WriteTimeout, clock);
@@ -117,28 +56,93 @@ internal sealed class ShoutConnectionHandler(ShoutServerOptions options, Session
         catch (Exception e) when (e is ConnectionResetException or ConnectionAbortedException or IOException or SocketException or OperationCanceledException)
         {
             // A write timeout aborts the connection, which surfaces here as an abort.
-            reason = timeouts.Expired ?? CloseReason.Reset;
+            reason = protocol?.Abandoned ?? timeouts.Expired ?? CloseReason.Reset;
             lifecycle.Failed(session, e.Message);
         }
         finally
         {
+            if (protocol is not null)
+            {
+                await protocol.DisposeAsync();
+            }
+
             lifecycle.Close(session, reason);
             timeouts.Dispose();
             drain?.Dispose();
         }
     }
 
-    /// <summary>
-    /// Why a stream session ends after a read was answered, or null to keep reading: the framer's
-    /// quit or protocol error, then the drain (or the timeout that interrupted the read), then the
-    /// peer's FIN. Shared by every stream handler.
-    /// </summary>
-    internal static CloseReason? Ending(FrameAction action, bool draining, CloseReason? expired, bool completed, SessionLifecycle lifecycle,
-        Session session)
+    /// <summary>Reads and answers until the session ends; returns why.</summary>
+    private async Task<CloseReason> ReadAsync(PipeReader input, IStreamProtocol protocol, SessionTimeouts timeouts, Session session)
     {
-        if (action != FrameAction.Continue)
+        var turn = default(FairTurn);
+        while (true)
         {
-            return action == FrameAction.Quit ? CloseReason.Quit : CloseReason.ProtocolError;
+            var result = await input.ReadAsync();
+            if (protocol.Abandoned is { } abandoned)
+            {
+                input.AdvanceTo(result.Buffer.End);
+                return abandoned;
+            }
+
+            // A read is cancelled by the drain request or an expired idle/line timeout.
+            var expired = result.IsCanceled ? timeouts.Expired : null;
+            if (expired == CloseReason.LineTimeout)
+            {
+                // The unfinished line is not answered; the protocol says why it closes.
+                input.AdvanceTo(result.Buffer.End);
+                await protocol.TimedOutAsync(CloseReason.LineTimeout);
+                return CloseReason.LineTimeout;
+            }
+
+            if (expired is { } timedOut)
+            {
+                await protocol.TimedOutAsync(timedOut);
+            }
+
+            // Drain and idle timeout both answer everything buffered, then close.
+            var draining = result.IsCanceled;
+            if (!draining)
+            {
+                timeouts.Received();
+            }
+
+            var final = result.IsCompleted || draining;
+
+            // At most one turn's input before flushing (backpressure; the protocol says how much).
+            var buffer = final || result.Buffer.Length <= protocol.MaxTurnInput ? result.Buffer : result.Buffer.Slice(0, protocol.MaxTurnInput);
+            var frame = await protocol.ProcessAsync(buffer, final, draining && expired is null);
+            timeouts.LineUnfinished(buffer.Length > frame.Consumed);
+            input.AdvanceTo(buffer.GetPosition(frame.Consumed), buffer.End);
+
+            if (Ending(frame.Action, draining, expired, result.IsCompleted, timeouts, session) is { } ending)
+            {
+                return ending;
+            }
+
+            if (turn.Spend(frame.Consumed))
+            {
+                // Give the I/O thread back to the other sockets it serves (row 32).
+                await Task.Yield();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Why a session ends after a read was answered, or null to keep reading: the client gone, the
+    /// protocol's quit or protocol error, then the drain (or the timeout that interrupted the read),
+    /// then the peer's FIN.
+    /// </summary>
+    private CloseReason? Ending(FrameAction action, bool draining, CloseReason? expired, bool completed, SessionTimeouts timeouts, Session session)
+    {
+        switch (action)
+        {
+            case FrameAction.Gone:
+                return timeouts.Expired ?? CloseReason.Reset;
+            case FrameAction.Quit:
+                return CloseReason.Quit;
+            case FrameAction.ProtocolError:
+                return CloseReason.ProtocolError;
         }
 
         if (draining)

@@ -13,6 +13,8 @@ using Shout.Endpoints;
 using Shout.Server.Admission;
 using Shout.Server.Epoll;
 using Shout.Proxy;
+using Shout.Framing;
+using Shout.Protocols;
 using Shout.Rooms;
 using Shout.Sessions;
 using Shout.Server.Reload;
@@ -133,11 +135,18 @@ public sealed class ShoutServer : IAsyncDisposable
         builder.Services.AddSingleton<SessionAdmission>();
         builder.Services.AddSingleton<DrainSignal>();
         builder.Services.AddSingleton<ShoutConnectionHandler>();
-        if (options.Mode == ShoutMode.Room)
+        if (options.Mode != ShoutMode.Room)
         {
-            // Rooms knows no transport: each transport's room member is registered here.
+            // The stream seam's protocol: the tutorial's echo, or lines.
+            builder.Services.AddSingleton<IStreamProtocolFactory>(new FramedStreamProtocol.Factory(
+                options.Mode == ShoutMode.Line ? new LineFramer(options.MaxLineLength) : StreamFramer.Instance));
+        }
+        else
+        {
+            // Rooms knows no transport: each seam's room member is registered here.
             RoomServices.Add(builder.Services, options.Rooms, options.MaxLineLength);
-            builder.Services.AddSingleton<RoomConnectionHandler>();
+            builder.Services.AddSingleton<IStreamProtocolFactory>(s => new RoomStreamMember.Factory(s.GetRequiredService<RoomHub>(),
+                options.Rooms, options.MaxLineLength, s.GetRequiredService<TimeProvider>()));
             builder.Services.AddSingleton<UdpRooms>();
             builder.Services.AddSingleton(s => new RoomWebSocketSession(s.GetRequiredService<RoomHub>(), options.Rooms,
                 options.MaxLineLength, s.GetRequiredService<ShoutMetrics>(), s.GetRequiredService<TimeProvider>()));
@@ -298,16 +307,8 @@ public sealed class ShoutServer : IAsyncDisposable
                 listen.UseTlsCloseNotify();
             }
 
-            if (options.Mode == ShoutMode.Room)
-            {
-                var rooms = services.GetRequiredService<RoomConnectionHandler>();
-                listen.Run(connection => rooms.OnConnectedAsync(connection, transport));
-            }
-            else
-            {
-                var handler = services.GetRequiredService<ShoutConnectionHandler>();
-                listen.Run(connection => handler.OnConnectedAsync(connection, transport));
-            }
+            var handler = services.GetRequiredService<ShoutConnectionHandler>();
+            listen.Run(connection => handler.OnConnectedAsync(connection, transport));
             bound(listen);
         }
 

@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Shout.Framing;
+using Shout.Protocols;
 using Shout.Server;
 using Shout.Sessions;
 using Shout.Tests.Rooms;
@@ -90,10 +92,10 @@ public sealed class StreamHandlerTests : IDisposable
 
     private Client Start(ShoutMode mode, SessionSettings settings, int maxLine = 1024)
     {
-        var options = new ShoutServerOptions { Mode = mode, MaxLineLength = maxLine };
+        var framer = mode == ShoutMode.Line ? new LineFramer(maxLine) : (IShoutFramer)StreamFramer.Instance;
         var metrics = new ShoutMetrics(_meters);
         var lifecycle = new SessionLifecycle(metrics, _events, NullLogger<SessionLifecycle>.Instance);
-        var handler = new ShoutConnectionHandler(options, new SessionRules(settings), lifecycle, metrics, _clock);
+        var handler = new ShoutConnectionHandler(new FramedStreamProtocol.Factory(framer), new SessionRules(settings), lifecycle, metrics, _clock);
         var connection = new MemoryConnection();
         return new Client(connection, handler.OnConnectedAsync(connection, TransportKind.Tcp), _events);
     }
