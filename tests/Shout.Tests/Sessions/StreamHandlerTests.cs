@@ -6,6 +6,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Shout.Framing;
 using Shout.Protocols;
+using Shout.Rooms;
+using Shout.Rooms.Bus;
 using Shout.Server;
 using Shout.Sessions;
 using Shout.Tests.Rooms;
@@ -90,12 +92,55 @@ public sealed class StreamHandlerTests : IDisposable
         Assert.StartsWith("ERR ", await client.ReceiveRestAsync(), StringComparison.Ordinal);
     }
 
-    private Client Start(ShoutMode mode, SessionSettings settings, int maxLine = 1024)
+    [Fact]
+    public async Task Room_mode_runs_on_the_same_loop_a_drain_answers_what_was_sent_then_says_QUIT_through_the_members_queue()
     {
-        var framer = mode == ShoutMode.Line ? new LineFramer(maxLine) : (IShoutFramer)StreamFramer.Instance;
+        await using var client = Start(RoomProtocol(), new SessionSettings());
+
+        await client.SendAsync("last\n");
+        Assert.Contains("LAST", await client.ReceiveUntilAsync("LAST"), StringComparison.Ordinal);
+        client.Connection.RequestClose();
+
+        Assert.Equal(CloseReason.ServerDrain, await client.ClosedAsync());
+        Assert.Equal("QUIT\n", await client.ReceiveRestAsync());
+    }
+
+    [Fact]
+    public async Task Room_mode_says_why_it_closes_for_idle()
+    {
+        await using var client = Start(RoomProtocol(), new SessionSettings { IdleTimeout = TimeSpan.FromSeconds(5) });
+
+        await client.ReceiveUntilAsync("you are");
+        _clock.Advance(TimeSpan.FromSeconds(5.01));
+
+        Assert.Equal(CloseReason.IdleTimeout, await client.ClosedAsync());
+        Assert.StartsWith("* closed: idle for 5s", await client.ReceiveRestAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Room_mode_refuses_an_unfinished_line_past_the_line_timeout()
+    {
+        await using var client = Start(RoomProtocol(), new SessionSettings { LineTimeout = TimeSpan.FromSeconds(5) });
+
+        await client.SendAsync("x\nabc");
+        await client.ReceiveUntilAsync("X");
+        _clock.Advance(TimeSpan.FromSeconds(5.01));
+
+        Assert.Equal(CloseReason.LineTimeout, await client.ClosedAsync());
+        Assert.Equal("ERR line timeout\n", await client.ReceiveRestAsync());
+    }
+
+    private RoomStreamMember.Factory RoomProtocol() =>
+        new(new RoomHub(new InProcessRoomBus(), new RoomMetrics(_meters)), new ShoutRoomOptions(), 1024, _clock);
+
+    private Client Start(ShoutMode mode, SessionSettings settings, int maxLine = 1024) =>
+        Start(new FramedStreamProtocol.Factory(mode == ShoutMode.Line ? new LineFramer(maxLine) : StreamFramer.Instance), settings);
+
+    private Client Start(IStreamProtocolFactory protocol, SessionSettings settings)
+    {
         var metrics = new ShoutMetrics(_meters);
         var lifecycle = new SessionLifecycle(metrics, _events, NullLogger<SessionLifecycle>.Instance);
-        var handler = new ShoutConnectionHandler(new FramedStreamProtocol.Factory(framer), new SessionRules(settings), lifecycle, metrics, _clock);
+        var handler = new ShoutConnectionHandler(protocol, new SessionRules(settings), lifecycle, metrics, _clock);
         var connection = new MemoryConnection();
         return new Client(connection, handler.OnConnectedAsync(connection, TransportKind.Tcp), _events);
     }
@@ -123,6 +168,28 @@ public sealed class StreamHandlerTests : IDisposable
                     return text;
                 }
 
+                reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+            }
+        }
+
+        /// <summary>What the server sent up to and including the first line holding <paramref name="text"/>.</summary>
+        public async Task<string> ReceiveUntilAsync(string text)
+        {
+            using var timeout = new CancellationTokenSource(Wait);
+            var reader = connection.ClientOutput.Reader;
+            while (true)
+            {
+                var result = await reader.ReadAsync(timeout.Token);
+                var seen = Encoding.UTF8.GetString(result.Buffer);
+                var at = seen.IndexOf(text, StringComparison.Ordinal);
+                var end = at < 0 ? -1 : seen.IndexOf('\n', at);
+                if (end >= 0)
+                {
+                    reader.AdvanceTo(result.Buffer.GetPosition(Encoding.UTF8.GetByteCount(seen.AsSpan(0, end + 1))));
+                    return seen[..(end + 1)];
+                }
+
+                Assert.False(result.IsCompleted, $"the output ended without {text}: {seen}");
                 reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
             }
         }
