@@ -148,8 +148,9 @@ public sealed class ShoutServer : IAsyncDisposable
             builder.Services.AddSingleton<IStreamProtocolFactory>(s => new RoomStreamMember.Factory(s.GetRequiredService<RoomHub>(),
                 options.Rooms, options.MaxLineLength, s.GetRequiredService<TimeProvider>()));
             builder.Services.AddSingleton<UdpRooms>();
-            builder.Services.AddSingleton(s => new RoomWebSocketSession(s.GetRequiredService<RoomHub>(), options.Rooms,
-                options.MaxLineLength, s.GetRequiredService<ShoutMetrics>(), s.GetRequiredService<TimeProvider>()));
+            builder.Services.AddSingleton<IWebSocketProtocol>(s => new RoomWebSocketSession(s.GetRequiredService<RoomHub>(), options.Rooms,
+                options.MaxLineLength, s.GetRequiredService<ShoutMetrics>(), s.GetRequiredService<TimeProvider>(),
+                s.GetRequiredService<DrainSignal>()));
         }
 
         passed ??= options.Systemd ? InheritedSockets.FromEnvironment() : [];

@@ -13,11 +13,25 @@ namespace Shout.Web;
 /// others' lines arrive whenever they are said. The core's idle timeout, the server's stop (a
 /// <c>QUIT</c> message, then a close frame) and the slow-member policy end it.
 /// </summary>
-internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, int maxLineLength, ShoutMetrics metrics, TimeProvider clock)
+internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, int maxLineLength, ShoutMetrics metrics, TimeProvider clock,
+    DrainSignal drain) : IWebSocketProtocol
 {
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
-    public async Task<CloseReason> RunAsync(Session session, WebSocket socket, SessionSettings settings, CancellationToken stopping)
+    public async Task<SessionEnd> RunAsync(Session session, WebSocket socket, SessionSettings settings, Frames.FrameLimitStream? frames,
+        CancellationToken aborted)
+    {
+        try
+        {
+            return new(await RunMemberAsync(session, socket, settings, drain.Token));
+        }
+        catch (Exception e) when (WebSocketFailure.Ends(e))
+        {
+            return new(WebSocketFailure.PeerHungUp(e) ? CloseReason.Reset : CloseReason.ProtocolError, e.Message);
+        }
+    }
+
+    private async Task<CloseReason> RunMemberAsync(Session session, WebSocket socket, SessionSettings settings, CancellationToken stopping)
     {
         var interrupt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var timeouts = new SessionTimeouts(settings, clock, metrics, new Target(interrupt, socket));

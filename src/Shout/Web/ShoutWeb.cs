@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Prometheus;
 
 namespace Shout.Web;
@@ -22,6 +23,9 @@ internal static class ShoutWeb
         services.AddSingleton(options);
         services.AddSingleton<EmbeddedAssets>();
         services.AddSingleton<WebSocketShoutService>();
+
+        // The echo unless the mode registered its own (room mode: a room member).
+        services.TryAddSingleton<IWebSocketProtocol, EchoWebSocketProtocol>();
         services.AddSingleton<TraceFeed>();
         if (options.Trace)
         {

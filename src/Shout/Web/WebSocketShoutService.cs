@@ -8,19 +8,14 @@ namespace Shout.Web;
 /// <summary>
 /// <c>/ws</c>: the WebSocket transport's adapter. Its connection was admitted by the session core
 /// at accept (<see cref="WebAdmission"/>: a denied client closed unread, one over a limit answered
-/// 503, both recorded like a refused TCP client); an admitted socket is one session of the core,
-/// served by <see cref="MessageSession"/>: each text message answered with its uppercase as text,
-/// each binary message as binary, with the core's idle and write timeouts. Keep-alive pings abort
-/// dead peers; invalid UTF-8 in a text message closes with 1007. An upgrade from another site's page
-/// (<see cref="OriginCheck"/>) is refused with 403 first, recorded as denied.
+/// 503, both recorded like a refused TCP client); an upgrade from another site's page
+/// (<see cref="OriginCheck"/>) is refused with 403 first, recorded as denied. An accepted socket is
+/// one session of the core, opened and closed here and served by the mode's
+/// <see cref="IWebSocketProtocol"/> (echo or a room member), which says how it ended.
 /// </summary>
 internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRules rules,
-    SessionLifecycle lifecycle, ShoutMetrics metrics, DrainSignal drain, TimeProvider clock, OriginCheck origins,
-    RoomWebSocketSession? rooms = null)
+    SessionLifecycle lifecycle, OriginCheck origins, IWebSocketProtocol protocol)
 {
-    // How long a connection whose frame was refused stays open so the close frame reaches the client.
-    private static readonly TimeSpan ProtocolErrorLinger = TimeSpan.FromSeconds(1);
-
     private int _open;
 
     public async Task HandleAsync(HttpContext context)
@@ -64,8 +59,23 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
                 KeepAliveInterval = options.KeepAliveInterval,
                 KeepAliveTimeout = options.KeepAliveTimeout,
             });
-            await ServeAsync(lifecycle.Open(id, transport, remote, ticket), socket, context.Features.Get<Frames.FrameLimitStream>(),
-                context.RequestAborted);
+            // The one owner of the session's life: opened here, run by the protocol, closed here with the reason it gives.
+            var session = lifecycle.Open(id, transport, remote, ticket);
+            var end = new SessionEnd(CloseReason.Reset);
+            try
+            {
+                end = await protocol.RunAsync(session, socket, rules.Current, context.Features.Get<Frames.FrameLimitStream>(),
+                    context.RequestAborted);
+            }
+            finally
+            {
+                if (end.Failure is { } failure)
+                {
+                    lifecycle.Failed(session, failure);
+                }
+
+                lifecycle.Close(session, end.Reason);
+            }
         }
         finally
         {
@@ -77,111 +87,5 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
     {
         context.Response.StatusCode = status;
         await context.Response.WriteAsync($"ERR {message}\n");
-    }
-
-    private async Task ServeAsync(Session session, WebSocket socket, Frames.FrameLimitStream? frames, CancellationToken aborted)
-    {
-        if (rooms is not null)
-        {
-            await ServeRoomAsync(session, socket);
-            return;
-        }
-
-        using var messages = new MessageSession(socket, session, rules.Current, options.MaxMessageBytes, metrics, clock,
-            drain.Token);
-        frames?.OnExceeded(messages.RefuseOversized);
-        var reason = CloseReason.Reset;
-        try
-        {
-            reason = await messages.RunAsync();
-        }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
-        {
-            reason = messages.Expired ?? (drain.Token.IsCancellationRequested ? CloseReason.ServerDrain
-                : PeerHungUp(e) ? CloseReason.Reset
-                : CloseReason.KeepAliveTimeout);
-            lifecycle.Failed(session, e.Message);
-            if (Refused(e))
-            {
-                // The runtime refused a frame (invalid UTF-8 in text: 1007; a malformed frame: 1002), sent
-                // its close frame and aborted. Ending the request at once would reset the connection and
-                // could destroy that close frame in the client's buffer; linger briefly so it arrives.
-                reason = CloseReason.ProtocolError;
-                await LingerAsync(aborted);
-            }
-        }
-        finally
-        {
-            lifecycle.Close(session, reason);
-        }
-    }
-
-    /// <summary>Room mode: the socket is a room member (<see cref="RoomWebSocketSession"/>).</summary>
-    private async Task ServeRoomAsync(Session session, WebSocket socket)
-    {
-        var reason = CloseReason.Reset;
-        try
-        {
-            reason = await rooms!.RunAsync(session, socket, rules.Current, drain.Token);
-        }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
-        {
-            reason = PeerHungUp(e) ? CloseReason.Reset : CloseReason.ProtocolError;
-            lifecycle.Failed(session, e.Message);
-        }
-        finally
-        {
-            lifecycle.Close(session, reason);
-        }
-    }
-
-    private async Task LingerAsync(CancellationToken aborted)
-    {
-        try
-        {
-            await Task.Delay(ProtocolErrorLinger, clock, aborted);
-        }
-        catch (OperationCanceledException)
-        {
-            // The client went away first: nothing left to protect.
-        }
-    }
-
-    // The runtime reports a refused frame as Faulted, wrapped in a cancellation when the socket was
-    // aborted meanwhile (the client hanging up right after reading the close frame).
-    private static bool Refused(Exception e)
-    {
-        // The runtime's own abort (a pong overdue) surfaces as "Aborted", an OperationCanceledException
-        // whose inner exceptions are Faulted too; over TLS it comes that way, so it is no refusal.
-        if (e is OperationCanceledException)
-        {
-            return false;
-        }
-
-        for (var inner = e; inner is not null; inner = inner.InnerException)
-        {
-            if (inner is WebSocketException { WebSocketErrorCode: WebSocketError.Faulted })
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    // A peer that resets or hangs up without a close frame shows as an I/O error (or the runtime's
-    // "closed prematurely"). Every other abort that reaches here is the runtime's own, taken when a
-    // pong was overdue: this service's aborts are timeouts (Expired) and shutdown is checked first.
-    private static bool PeerHungUp(Exception e)
-    {
-        for (var inner = e; inner is not null; inner = inner.InnerException)
-        {
-            if (inner is IOException or SocketException or WebSocketException { WebSocketErrorCode: WebSocketError.ConnectionClosedPrematurely })
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }
