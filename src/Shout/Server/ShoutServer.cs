@@ -147,7 +147,7 @@ public sealed class ShoutServer : IAsyncDisposable
             RoomServices.Add(builder.Services, options.Rooms, options.MaxLineLength);
             builder.Services.AddSingleton<IStreamProtocolFactory>(s => new RoomStreamMember.Factory(s.GetRequiredService<RoomHub>(),
                 options.Rooms, options.MaxLineLength, s.GetRequiredService<TimeProvider>()));
-            builder.Services.AddSingleton<UdpRooms>();
+            builder.Services.AddSingleton<IDatagramProtocolFactory, UdpRooms>();
             builder.Services.AddSingleton<IWebSocketProtocol>(s => new RoomWebSocketSession(s.GetRequiredService<RoomHub>(), options.Rooms,
                 options.MaxLineLength, s.GetRequiredService<ShoutMetrics>(), s.GetRequiredService<TimeProvider>(),
                 s.GetRequiredService<DrainSignal>()));
@@ -249,7 +249,7 @@ public sealed class ShoutServer : IAsyncDisposable
         {
             builder.Services.AddSingleton(sp => new UdpShoutService(udp, sp.GetRequiredService<SessionRules>(),
                 sp.GetRequiredService<SessionAdmission>(), sp.GetRequiredService<SessionLifecycle>(), sp.GetRequiredService<ShoutMetrics>(),
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<UdpShoutService>>(), sp.GetService<UdpRooms>()));
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<UdpShoutService>>(), sp.GetService<IDatagramProtocolFactory>()));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<UdpShoutService>());
             if (udp.Count == endpoints.Count && options.Web.Address is null)
             {

@@ -36,10 +36,10 @@ internal sealed class UdpPeers : IDisposable
     private int _refused;
     private static long s_nextId;
 
-    /// <summary>The sources of <paramref name="endpoint"/>, under <paramref name="settings"/>; in room mode (<paramref name="rooms"/>)
-    /// they expire after the lease when it is on and shorter than the idle timeout.</summary>
+    /// <summary>The sources of <paramref name="endpoint"/>, under <paramref name="settings"/>; when the protocol
+    /// <paramref name="leases"/> them (room members) they expire after the lease when it is on and shorter than the idle timeout.</summary>
     public UdpPeers(string endpoint, SessionSettings settings, SessionAdmission admission, SessionLifecycle lifecycle, ShoutMetrics metrics,
-        TimeProvider clock, ILogger logger, bool rooms = false)
+        TimeProvider clock, ILogger logger, bool leases = false)
     {
         _endpoint = endpoint;
         _settings = settings;
@@ -48,7 +48,7 @@ internal sealed class UdpPeers : IDisposable
         _metrics = metrics;
         _clock = clock;
         _logger = logger;
-        var (expiry, reason) = rooms && SessionSettings.IsOn(settings.UdpLease)
+        var (expiry, reason) = leases && SessionSettings.IsOn(settings.UdpLease)
             && (!SessionSettings.IsOn(settings.IdleTimeout) || settings.UdpLease < settings.IdleTimeout)
                 ? (settings.UdpLease, CloseReason.LeaseExpired)
                 : (settings.IdleTimeout, CloseReason.IdleTimeout);
@@ -62,7 +62,7 @@ internal sealed class UdpPeers : IDisposable
         }
     }
 
-    /// <summary>Called as a source's session ends (room mode: the member leaves its room).</summary>
+    /// <summary>Called as a source's session ends (the protocol forgets the source: a room member leaves its room).</summary>
     public Action<Session>? Ending { get; set; }
 
     /// <summary>Sources that are sessions now (refused ones not counted).</summary>

@@ -8,8 +8,8 @@ using Shout.Sessions;
 namespace Shout.Server.Udp;
 
 /// <summary>
-/// One bound UDP socket and its receive loop: each datagram is answered with one reply datagram to
-/// its sender (<see cref="UdpReplyRule"/>). The loop survives every socket error (an ICMP error
+/// One bound UDP socket and its receive loop: each datagram from an admitted source goes to the
+/// mode's <see cref="IDatagramProtocol"/> (echo: one reply datagram to its sender). The loop survives every socket error (an ICMP error
 /// reported on a later receive, a send refused by a full buffer or an unreachable peer): the error
 /// is logged at Debug, counted, and the next datagram is read. Each source is a session of the core
 /// (<see cref="UdpPeers"/>): admitted, rate-limited and timed out like any connection; a datagram
@@ -27,24 +27,28 @@ internal sealed class UdpResponder : IAsyncDisposable
     private readonly string _name;
     private readonly CancellationTokenSource _stopping = new();
     private Task _loop = Task.CompletedTask;
+    private readonly IDatagramProtocol _protocol;
     private int _disposed;
-    private UdpRoomMembers? _rooms;
 
-    private UdpResponder(Socket socket, ShoutEndpoint bound, UdpPeers peers, ShoutMetrics metrics, ILogger logger)
+    private UdpResponder(Socket socket, ShoutEndpoint bound, Func<string, UdpPeers> peers, IDatagramProtocolFactory protocols,
+        SessionSettings settings, ShoutMetrics metrics, ILogger logger)
     {
         _socket = socket;
         Bound = bound;
-        _peers = peers;
         _metrics = metrics;
         _logger = logger;
         _name = bound.ToString();
+        _peers = peers(_name);
+        _protocol = protocols.For(socket, _name, settings);
+        _peers.Ending = _protocol.Ended;
     }
 
     /// <summary>The bound address (a requested port 0 replaced by the real one).</summary>
     public ShoutEndpoint Bound { get; }
 
     /// <summary>Binds <paramref name="address"/>; <c>[::]</c> is dual-stack. Throws <see cref="IOException"/> when the bind fails.</summary>
-    public static UdpResponder Bind(ShoutEndpoint requested, IPAddress address, Func<string, UdpPeers> peers, ShoutMetrics metrics, ILogger logger)
+    public static UdpResponder Bind(ShoutEndpoint requested, IPAddress address, Func<string, UdpPeers> peers, IDatagramProtocolFactory protocols,
+        SessionSettings settings, ShoutMetrics metrics, ILogger logger)
     {
         var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
@@ -62,23 +66,14 @@ internal sealed class UdpResponder : IAsyncDisposable
             throw new IOException($"cannot bind {requested}: {e.Message}", e);
         }
 
-        var bound = ShoutEndpoint.For(ShoutTransport.Udp, (IPEndPoint)socket.LocalEndPoint!);
-        return new UdpResponder(socket, bound, peers(bound.ToString()), metrics, logger);
-    }
-
-    /// <summary>Room mode: datagrams go to the sources' room members instead of being answered here.</summary>
-    public void UseRooms(UdpRooms rooms, SessionSettings settings)
-    {
-        _rooms = rooms.For(_socket, settings);
-        _peers.Ending = _rooms.Ended;
+        return new UdpResponder(socket, ShoutEndpoint.For(ShoutTransport.Udp, (IPEndPoint)socket.LocalEndPoint!), peers, protocols, settings,
+            metrics, logger);
     }
 
     /// <summary>Serves a socket bound elsewhere (passed by systemd socket activation).</summary>
-    public static UdpResponder Adopt(Socket socket, Func<string, UdpPeers> peers, ShoutMetrics metrics, ILogger logger)
-    {
-        var bound = ShoutEndpoint.For(ShoutTransport.Udp, (IPEndPoint)socket.LocalEndPoint!);
-        return new(socket, bound, peers(bound.ToString()), metrics, logger);
-    }
+    public static UdpResponder Adopt(Socket socket, Func<string, UdpPeers> peers, IDatagramProtocolFactory protocols, SessionSettings settings,
+        ShoutMetrics metrics, ILogger logger) =>
+        new(socket, ShoutEndpoint.For(ShoutTransport.Udp, (IPEndPoint)socket.LocalEndPoint!), peers, protocols, settings, metrics, logger);
 
     /// <summary>
     /// Starts the receive loop. One per socket: a second loop on the same socket measured no gain
@@ -110,7 +105,7 @@ internal sealed class UdpResponder : IAsyncDisposable
             while (drained < MaxDrain && !cancellationToken.IsCancellationRequested && _socket.Available > 0)
             {
                 var received = _socket.ReceiveFrom(buffers.Receive.Span, SocketFlags.None, buffers.Peer);
-                Answer(buffers, received);
+                await AnswerAsync(buffers, received);
                 drained++;
             }
         }
@@ -162,98 +157,10 @@ internal sealed class UdpResponder : IAsyncDisposable
 
     private async ValueTask AnswerAsync(Buffers buffers, int received)
     {
-        if (_peers.Admit(buffers.Peer) is not { } session)
+        if (_peers.Admit(buffers.Peer) is { } session)
         {
-            return;
+            await _protocol.OnDatagramAsync(session, buffers.Peer, buffers.Receive[..received]);
         }
-
-        if (_rooms is not null)
-        {
-            await _rooms.OnDatagramAsync(session, buffers.Peer, buffers.Receive[..received]);
-            return;
-        }
-
-        var written = Compose(buffers, received);
-        if (Withheld(session, received, written))
-        {
-            return;
-        }
-
-        // Counted before the reply goes (taken back if it cannot): a client that has its answer finds it counted.
-        session.Answered(received, written);
-        try
-        {
-            // Not cancelled by stop: a reply under way is finished, like a stream reply on drain.
-            await _socket.SendToAsync(buffers.Reply[..written], SocketFlags.None, buffers.Peer, CancellationToken.None);
-        }
-        catch (SocketException e)
-        {
-            session.Unsent(written);
-            OnSocketError("send", e);
-        }
-    }
-
-    private void Answer(Buffers buffers, int received)
-    {
-        if (_peers.Admit(buffers.Peer) is not { } session)
-        {
-            return;
-        }
-
-        if (_rooms is not null)
-        {
-            // Draining: a room line is handled at once (it waits only for a full queue, which a stop empties).
-            _rooms.OnDatagramAsync(session, buffers.Peer, buffers.Receive[..received]).AsTask().GetAwaiter().GetResult();
-            return;
-        }
-
-        var written = Compose(buffers, received);
-        if (Withheld(session, received, written))
-        {
-            return;
-        }
-
-        // Counted before the reply goes (taken back if it cannot): a client that has its answer finds it counted.
-        session.Answered(received, written);
-        try
-        {
-            _socket.SendTo(buffers.Reply.Span[..written], SocketFlags.None, buffers.Peer);
-        }
-        catch (SocketException e)
-        {
-            session.Unsent(written);
-            OnSocketError("send", e);
-        }
-    }
-
-    private int Compose(Buffers buffers, int received)
-    {
-        var written = UdpReplyRule.Compose(buffers.Receive.Span[..received], buffers.Reply.Span, UdpReplyRule.MaxPayload(buffers.Peer),
-            out var truncated);
-        if (truncated)
-        {
-            _metrics.DatagramReplyTruncated();
-            UdpLog.Truncated(_logger, _name, received, written);
-        }
-
-        return written;
-    }
-
-    /// <summary>
-    /// The anti-amplification rule: a stream-mode source never confirms its address, so every reply
-    /// is held to 3× what it sent. Uppercasing grows a datagram by half at most, so this never withholds
-    /// a reply today; it keeps the rule true if a reply ever grows more (an error line, a notice).
-    /// </summary>
-    private bool Withheld(Session session, int received, int written)
-    {
-        if (AmplificationLimit.Allows(session.BytesIn + received, session.BytesOut, written))
-        {
-            return false;
-        }
-
-        _metrics.DatagramWithheld();
-        session.Answered(received, 0);
-        return true;
     }
 
     private void OnSocketError(string operation, SocketException e)
@@ -281,15 +188,12 @@ internal sealed class UdpResponder : IAsyncDisposable
         _peers.Dispose();
     }
 
-    /// <summary>One loop's buffers, rented for its lifetime: nothing is allocated per datagram.</summary>
+    /// <summary>One loop's receive buffer, rented for its lifetime: nothing is allocated per datagram.</summary>
     private sealed class Buffers(AddressFamily family) : IDisposable
     {
         private readonly byte[] _receive = ArrayPool<byte>.Shared.Rent(UdpReplyRule.ReceiveBufferSize);
-        private readonly byte[] _reply = ArrayPool<byte>.Shared.Rent(UdpReplyRule.ReplyBufferSize);
 
         public Memory<byte> Receive => _receive.AsMemory(0, UdpReplyRule.ReceiveBufferSize);
-
-        public Memory<byte> Reply => _reply.AsMemory(0, UdpReplyRule.ReplyBufferSize);
 
         /// <summary>The sender of the datagram just received, reused for each (the allocation-free overloads fill it in).</summary>
         public SocketAddress Peer { get; } = new(family);
@@ -297,7 +201,6 @@ internal sealed class UdpResponder : IAsyncDisposable
         public void Dispose()
         {
             ArrayPool<byte>.Shared.Return(_receive);
-            ArrayPool<byte>.Shared.Return(_reply);
         }
     }
 }

@@ -10,11 +10,15 @@ namespace Shout.Server.Udp;
 
 /// <summary>Makes the room members of one UDP socket (registered in room mode only).</summary>
 internal sealed class UdpRooms(RoomHub hub, ShoutRoomOptions rooms, ShoutServerOptions options, ShoutMetrics metrics, TimeProvider clock)
+    : IDatagramProtocolFactory
 {
     private readonly UdpAddressToken _tokens = new(clock);
 
-    public UdpRoomMembers For(Socket socket, SessionSettings settings) =>
-        new(hub, rooms, new LineFramer(options.MaxLineLength), settings, clock, socket, _tokens, metrics);
+    /// <summary>A member says it is still there within the lease.</summary>
+    public bool Leases => true;
+
+    public IDatagramProtocol For(Socket socket, string name, SessionSettings settings) =>
+        new UdpRoomMembers(hub, rooms, new LineFramer(options.MaxLineLength), settings, clock, socket, _tokens, metrics);
 }
 
 /// <summary>
@@ -31,7 +35,7 @@ internal sealed class UdpRooms(RoomHub hub, ShoutRoomOptions rooms, ShoutServerO
 /// is lost.
 /// </summary>
 internal sealed class UdpRoomMembers(RoomHub hub, ShoutRoomOptions rooms, LineFramer framer, SessionSettings settings, TimeProvider clock,
-    Socket socket, UdpAddressToken tokens, ShoutMetrics metrics)
+    Socket socket, UdpAddressToken tokens, ShoutMetrics metrics) : IDatagramProtocol
 {
     private readonly ConcurrentDictionary<Session, Member> _members = new();
 

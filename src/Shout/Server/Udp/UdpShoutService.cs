@@ -13,10 +13,13 @@ namespace Shout.Server.Udp;
 /// </summary>
 internal sealed class UdpShoutService(IReadOnlyList<(ShoutEndpoint Endpoint, System.Net.Sockets.Socket? Passed)> endpoints, SessionRules rules,
     SessionAdmission admission, SessionLifecycle lifecycle, ShoutMetrics metrics, TimeProvider clock, ILogger<UdpShoutService> logger,
-    UdpRooms? rooms = null)
+    IDatagramProtocolFactory? protocols = null)
     : IHostedService, IAsyncDisposable
 {
     private readonly List<UdpResponder> _responders = [];
+
+    /// <summary>The mode's datagram protocol: echo unless the mode registered its own (room mode: members).</summary>
+    private IDatagramProtocolFactory Protocols { get; } = protocols ?? new UdpEcho.Factory(metrics, logger);
 
     /// <summary>The bound endpoint of each requested one, in order; empty before start.</summary>
     public IReadOnlyList<ShoutEndpoint> Bound => [.. _responders.Select(r => r.Bound)];
@@ -32,15 +35,11 @@ internal sealed class UdpShoutService(IReadOnlyList<(ShoutEndpoint Endpoint, Sys
         // On failure the sockets bound so far are closed when the host disposes this service.
         foreach (var (endpoint, passed) in endpoints)
         {
-            UdpPeers Peers(string name) => new(name, rules.Current, admission, lifecycle, metrics, clock, logger, rooms: rooms is not null);
+            var settings = rules.Current;
+            UdpPeers Peers(string name) => new(name, settings, admission, lifecycle, metrics, clock, logger, leases: Protocols.Leases);
             var responder = passed is not null
-                ? UdpResponder.Adopt(passed, Peers, metrics, logger)
-                : UdpResponder.Bind(endpoint, ShoutServer.ResolveListenAddress(endpoint), Peers, metrics, logger);
-            if (rooms is not null)
-            {
-                responder.UseRooms(rooms, rules.Current);
-            }
-
+                ? UdpResponder.Adopt(passed, Peers, Protocols, settings, metrics, logger)
+                : UdpResponder.Bind(endpoint, ShoutServer.ResolveListenAddress(endpoint), Peers, Protocols, settings, metrics, logger);
             _responders.Add(responder);
         }
     }
