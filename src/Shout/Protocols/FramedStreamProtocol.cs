@@ -18,6 +18,8 @@ internal sealed class FramedStreamProtocol(IShoutFramer framer, PipeWriter outpu
 
     public CloseReason? Abandoned => null;
 
+    // Pooled: a flush that waits (a client reading slowly) would otherwise box this method's state each time.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<FrameResult> ProcessAsync(ReadOnlySequence<byte> input, bool final, bool draining)
     {
         var frame = framer.Process(input, output, final);

@@ -42,11 +42,67 @@ internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, S
     {
         var input = connection.Transport.Input;
         var reason = CloseReason.Reset;
+        var turn = default(FairTurn);
         IStreamProtocol? protocol = null;
         try
         {
             protocol = protocols.Start(connection, timeouts, session, settings);
-            reason = await ReadAsync(input, protocol, timeouts, session);
+
+            // The read loop is inline, not a method of its own: an idle connection holds this one state machine.
+            while (true)
+            {
+                var result = await input.ReadAsync();
+                if (protocol.Abandoned is { } abandoned)
+                {
+                    input.AdvanceTo(result.Buffer.End);
+                    reason = abandoned;
+                    break;
+                }
+
+                // A read is cancelled by the drain request or an expired idle/line timeout.
+                var expired = result.IsCanceled ? timeouts.Expired : null;
+                if (expired == CloseReason.LineTimeout)
+                {
+                    // The unfinished line is not answered; the protocol says why it closes.
+                    input.AdvanceTo(result.Buffer.End);
+                    await protocol.TimedOutAsync(CloseReason.LineTimeout);
+                    reason = CloseReason.LineTimeout;
+                    break;
+                }
+
+                if (expired is { } timedOut)
+                {
+                    await protocol.TimedOutAsync(timedOut);
+                }
+
+                // Drain and idle timeout both answer everything buffered, then close.
+                var draining = result.IsCanceled;
+                if (!draining)
+                {
+                    timeouts.Received();
+                }
+
+                var final = result.IsCompleted || draining;
+
+                // At most one turn's input before flushing (backpressure; the protocol says how much).
+                var buffer = final || result.Buffer.Length <= protocol.MaxTurnInput ? result.Buffer : result.Buffer.Slice(0, protocol.MaxTurnInput);
+                var frame = await protocol.ProcessAsync(buffer, final, draining && expired is null);
+                timeouts.LineUnfinished(buffer.Length > frame.Consumed);
+                input.AdvanceTo(buffer.GetPosition(frame.Consumed), buffer.End);
+
+                if (Ending(frame.Action, draining, expired, result.IsCompleted, timeouts, session) is { } ending)
+                {
+                    reason = ending;
+                    break;
+                }
+
+                if (turn.Spend(frame.Consumed))
+                {
+                    // Give the I/O thread back to the other sockets it serves (row 32).
+                    await Task.Yield();
+                }
+            }
+
             reason = await protocol.EndAsync(reason);
             if (GracefulClose.Applies(reason, transport))
             {
@@ -69,62 +125,6 @@ internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, S
             lifecycle.Close(session, reason);
             timeouts.Dispose();
             drain?.Dispose();
-        }
-    }
-
-    /// <summary>Reads and answers until the session ends; returns why.</summary>
-    private async Task<CloseReason> ReadAsync(PipeReader input, IStreamProtocol protocol, SessionTimeouts timeouts, Session session)
-    {
-        var turn = default(FairTurn);
-        while (true)
-        {
-            var result = await input.ReadAsync();
-            if (protocol.Abandoned is { } abandoned)
-            {
-                input.AdvanceTo(result.Buffer.End);
-                return abandoned;
-            }
-
-            // A read is cancelled by the drain request or an expired idle/line timeout.
-            var expired = result.IsCanceled ? timeouts.Expired : null;
-            if (expired == CloseReason.LineTimeout)
-            {
-                // The unfinished line is not answered; the protocol says why it closes.
-                input.AdvanceTo(result.Buffer.End);
-                await protocol.TimedOutAsync(CloseReason.LineTimeout);
-                return CloseReason.LineTimeout;
-            }
-
-            if (expired is { } timedOut)
-            {
-                await protocol.TimedOutAsync(timedOut);
-            }
-
-            // Drain and idle timeout both answer everything buffered, then close.
-            var draining = result.IsCanceled;
-            if (!draining)
-            {
-                timeouts.Received();
-            }
-
-            var final = result.IsCompleted || draining;
-
-            // At most one turn's input before flushing (backpressure; the protocol says how much).
-            var buffer = final || result.Buffer.Length <= protocol.MaxTurnInput ? result.Buffer : result.Buffer.Slice(0, protocol.MaxTurnInput);
-            var frame = await protocol.ProcessAsync(buffer, final, draining && expired is null);
-            timeouts.LineUnfinished(buffer.Length > frame.Consumed);
-            input.AdvanceTo(buffer.GetPosition(frame.Consumed), buffer.End);
-
-            if (Ending(frame.Action, draining, expired, result.IsCompleted, timeouts, session) is { } ending)
-            {
-                return ending;
-            }
-
-            if (turn.Spend(frame.Consumed))
-            {
-                // Give the I/O thread back to the other sockets it serves (row 32).
-                await Task.Yield();
-            }
         }
     }
 
