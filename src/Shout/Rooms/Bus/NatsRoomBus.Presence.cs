@@ -283,6 +283,12 @@ internal sealed partial class NatsRoomBus
         }
     }
 
+    /// <summary>
+    /// For tests: what a crash looks like to the other instances. The NATS connection goes without a
+    /// word (no key removed, no heartbeat after); the instance itself keeps serving its members.
+    /// </summary>
+    internal ValueTask AbandonForTestAsync() => _nats.DisposeAsync();
+
     private async Task DeleteQuietlyAsync(INatsKVStore store, string key, CancellationToken cancellationToken)
     {
         try
