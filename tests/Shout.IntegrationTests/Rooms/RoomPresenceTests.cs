@@ -176,6 +176,27 @@ public sealed class RoomPresenceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task After_nats_server_restarts_without_the_bucket_the_instances_make_it_again_and_who_converges()
+    {
+        var heartbeat = TimeSpan.FromMilliseconds(300);
+        await using var nats = await NatsServer.StartAsync(["-js"]);
+        await using var a = await StartInstanceAsync(nats, o => o.Rooms.PresenceHeartbeat = heartbeat);
+        await using var b = await StartInstanceAsync(nats, o => o.Rooms.PresenceHeartbeat = heartbeat);
+        await using var alice = await RoomClient.JoinAsync(a.Endpoint, "alice");
+        await using var bob = await RoomClient.JoinAsync(b.Endpoint, "bob");
+        await WaitForAsync(b, "lobby", n => n.SequenceEqual(["alice", "bob"]), "b never listed alice");
+
+        // The bucket lives in the server's memory: gone with it.
+        await nats.KillAsync();
+        await WaitForAsync(b, "lobby", n => n.SequenceEqual(["bob"]), "b still lists alice with the bus down");
+        await nats.StartAgainAsync();
+
+        // Nobody joined or left meanwhile: only the instances making the bucket again and writing their rooms bring her back.
+        await WaitForAsync(b, "lobby", n => n.SequenceEqual(["alice", "bob"]), "b never listed alice again");
+        await WaitForAsync(a, "lobby", n => n.SequenceEqual(["alice", "bob"]), "a never listed bob again");
+    }
+
+    [Fact]
     public async Task Without_JetStream_who_still_asks_the_other_instances()
     {
         await using var nats = await NatsServer.StartAsync();

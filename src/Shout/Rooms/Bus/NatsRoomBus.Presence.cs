@@ -73,14 +73,7 @@ internal sealed partial class NatsRoomBus
             INatsKVStore store;
             try
             {
-                store = await kv.CreateOrUpdateStoreAsync(new NatsKVConfig(PresenceBucket)
-                {
-                    Storage = NatsKVStorageType.Memory,
-                    History = 1,
-                    MaxAge = PresenceRefresh * 2,
-                    MaxBytes = 64L * 1024 * 1024,
-                    MaxValueSize = PresenceKeys.MaxValue,
-                }, _stopping.Token);
+                store = await MakeBucketAsync(kv);
             }
             catch (Exception e) when (e is NatsJSException or NatsNoRespondersException or NatsException or TimeoutException)
             {
@@ -90,16 +83,28 @@ internal sealed partial class NatsRoomBus
 
             _presence = store;
             PresenceLog.Ready(_logger, PresenceBucket, heartbeat.TotalMilliseconds);
-            await Task.WhenAll(WatchPresenceAsync(store, heartbeat), BeatAsync(store, heartbeat), WritePresenceAsync(store));
+            await Task.WhenAll(WatchPresenceAsync(kv, store, heartbeat), BeatAsync(store, heartbeat), WritePresenceAsync(store));
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
         {
         }
     }
 
+    /// <summary>The bucket, made (or its settings brought back) if needed: the server keeps it in memory, so a restart loses it.</summary>
+    private Task<INatsKVStore> MakeBucketAsync(NatsKVContext kv) =>
+        kv.CreateOrUpdateStoreAsync(new NatsKVConfig(PresenceBucket)
+        {
+            Storage = NatsKVStorageType.Memory,
+            History = 1,
+            MaxAge = PresenceRefresh * 2,
+            MaxBytes = 64L * 1024 * 1024,
+            MaxValueSize = PresenceKeys.MaxValue,
+        }, _stopping.Token).AsTask();
+
     /// <summary>Keeps the view: the bucket's keys, then every change. Started afresh on each new connection.</summary>
-    private async Task WatchPresenceAsync(INatsKVStore store, TimeSpan heartbeat)
+    private async Task WatchPresenceAsync(NatsKVContext kv, INatsKVStore store, TimeSpan heartbeat)
     {
+        var first = true;
         while (!_stopping.IsCancellationRequested)
         {
             using var watching = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
@@ -112,6 +117,14 @@ internal sealed partial class NatsRoomBus
 
             try
             {
+                if (!first)
+                {
+                    // After a NATS restart the bucket may be gone: made again, and this instance's rooms written into it.
+                    await MakeBucketAsync(kv);
+                    WriteAllRoomsAgain();
+                }
+
+                first = false;
                 await foreach (var entry in store.WatchAsync<byte[]>(">", cancellationToken: watching.Token))
                 {
                     TakePresence(entry);
@@ -120,7 +133,7 @@ internal sealed partial class NatsRoomBus
             catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
             {
             }
-            catch (Exception e) when (e is NatsException or NatsJSException or InvalidOperationException)
+            catch (Exception e) when (e is NatsException or NatsJSException or InvalidOperationException or TimeoutException)
             {
                 PresenceLog.WatchFailed(_logger, BusAddress.Redact(e.Message));
                 await Task.Delay(heartbeat, _clock, _stopping.Token);
@@ -170,7 +183,7 @@ internal sealed partial class NatsRoomBus
             {
                 await store.PutAsync(key, beat, cancellationToken: _stopping.Token);
             }
-            catch (Exception e) when (e is NatsException or NatsJSException)
+            catch (Exception e) when (e is NatsException or NatsJSException or TimeoutException)
             {
                 PresenceLog.WriteFailed(_logger, BusAddress.Redact(e.Message));
                 continue;
@@ -226,10 +239,11 @@ internal sealed partial class NatsRoomBus
                         await store.DeleteAsync(PresenceKeys.Room(Instance, room), cancellationToken: _stopping.Token);
                     }
                 }
-                catch (Exception e) when (e is NatsException or NatsJSException)
+                catch (Exception e) when (e is NatsException or NatsJSException or TimeoutException)
                 {
-                    // Written again on the next connection (OnBack), or at the next refresh.
+                    // Written with the next change, on the next connection or bucket, or at the next refresh; not retried in a loop meanwhile.
                     _presenceWritten[room] = 0;
+                    _presenceDirty[room] = 0;
                     PresenceLog.WriteFailed(_logger, BusAddress.Redact(e.Message));
                 }
             }
