@@ -138,15 +138,16 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
 
     public async Task<IReadOnlyList<string>> RemoteNicksAsync(string room, CancellationToken cancellationToken)
     {
-        if (!Connected)
-        {
-            return [];
-        }
-
-        // From the presence bucket when the server has JetStream: at once, no question asked.
+        // From the presence bucket when the server has JetStream: at once, no question asked (also
+        // through an outage, where the other instances fade out with their heartbeats).
         if (PresenceNicks(room) is { } present)
         {
             return present;
+        }
+
+        if (!Connected)
+        {
+            return [];
         }
 
         var nicks = new List<string>();
