@@ -62,6 +62,11 @@ internal static class ServeSettings
         new ServeSetting<bool>("BusExactlyOnce",
             "Room bus: exactly once across instances, through bus outages, when nats-server runs JetStream (-js); costs latency under load (docs/rooms.md).",
             Boolean, (run, values) => run.Options.Rooms.Bus.ExactlyOnce = values[^1], isSwitch: true),
+        new ServeSetting<TimeSpan>("RoomPresenceHeartbeat",
+            "Room bus with JetStream: how often this instance says it is alive for /who; one silent for 3 heartbeats loses its members (50ms to 1m). Default 1s.",
+            text => Duration(text) is var (d, e) && e is null && (d < Shout.Rooms.Bus.PresenceKeys.MinHeartbeat || d > Shout.Rooms.Bus.PresenceKeys.MaxHeartbeat)
+                ? (d, $"'{text}' is not between 50ms and 1m") : Duration(text),
+            (run, values) => run.Options.Rooms.PresenceHeartbeat = values[^1]),
         new ServeSetting<string>("BusCa",
             "Room bus: trust the servers' certificates signed by this PEM CA; implies --bus-tls.",
             FilePath, (run, values) => run.Options.Rooms.Bus.CaFile = values[^1], helpName: "file"),

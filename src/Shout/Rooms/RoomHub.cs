@@ -274,6 +274,8 @@ internal sealed class RoomHub : IRoomBusListener
     public IReadOnlyList<string> LocalNicks(string room) =>
         _rooms.TryGetValue(room, out var members) ? [.. members.Select(m => m.Nick)] : [];
 
+    public IReadOnlyCollection<string> Rooms() => [.. _rooms.Keys];
+
     public void OnRemote(string room, ReadOnlyMemory<byte> payload, int lines, bool said)
     {
         if (!said || !_history.Enabled)
@@ -312,6 +314,9 @@ internal sealed class RoomHub : IRoomBusListener
     {
         FanOut(sender, room, payload, lines);
         Publish(sender, room, kind, shape, nick, other, payload, lines);
+
+        // Every join, leave and rename is announced: the presence the other instances read follows.
+        _bus.MembersChanged(room);
     }
 
     /// <summary>To every member of the room here but <paramref name="sender"/>, counted once for the room.</summary>

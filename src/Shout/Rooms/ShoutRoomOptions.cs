@@ -53,4 +53,10 @@ public sealed class ShoutRoomOptions
 
     /// <summary>How long <c>/who</c> waits for the other instances' answers over the bus. Default 300 ms.</summary>
     public TimeSpan WhoTimeout { get; set; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>
+    /// How often an instance on a NATS bus with JetStream says it is alive in the presence bucket;
+    /// one missing three of them has its members dropped from <c>/who</c>. 50 ms to 1 minute. Default 1 s.
+    /// </summary>
+    public TimeSpan PresenceHeartbeat { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -14,6 +14,9 @@ internal interface IRoomBusListener
 
     /// <summary>The nicknames of this instance's members of <paramref name="room"/>.</summary>
     IReadOnlyList<string> LocalNicks(string room);
+
+    /// <summary>The rooms with members on this instance now.</summary>
+    IReadOnlyCollection<string> Rooms();
 }
 
 /// <summary>
@@ -34,6 +37,9 @@ internal interface IRoomBus
 
     /// <summary>The nicknames in <paramref name="room"/> on every other instance that answers in time.</summary>
     Task<IReadOnlyList<string>> RemoteNicksAsync(string room, CancellationToken cancellationToken);
+
+    /// <summary>This instance's members of <paramref name="room"/> changed (a join, leave or rename); never waits.</summary>
+    void MembersChanged(string room);
 }
 
 /// <summary>One instance alone: nothing to send, no one else to ask.</summary>
@@ -51,4 +57,8 @@ internal sealed class InProcessRoomBus : IRoomBus
 
     public Task<IReadOnlyList<string>> RemoteNicksAsync(string room, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<string>>([]);
+
+    public void MembersChanged(string room)
+    {
+    }
 }

@@ -9,7 +9,7 @@ namespace Shout.Rooms.Bus;
 /// <summary>
 /// The bus over a NATS server: lines and notices on <c>shout.room.ROOM</c>, <c>/who</c> as a
 /// scatter-gather request on <c>shout.who.ROOM</c> answered by every other instance within
-/// <see cref="ShoutRoomOptions.WhoTimeout"/>. The connection is opened with echo off, so an instance
+/// <see cref="ShoutRoomOptions.WhoTimeout"/> when the server has no JetStream (with it, from the presence bucket). The connection is opened with echo off, so an instance
 /// never hears its own messages (and drops any that carry its id). Publishing never waits: messages
 /// go through one bounded queue to one publisher task (which keeps each sender's order); while NATS
 /// is unreachable, or the queue is full, a message is counted lost instead. The client reconnects by
@@ -104,6 +104,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
             _status.Set(RoomBusState.Connected, _server);
             BusLog.Connected(_logger, _server, info?.Name ?? "", info is null ? "" : $"{info.Host}:{info.Port}");
             OnBack();
+            PresenceBack();
             return ValueTask.CompletedTask;
         };
         _nats.ReconnectFailed += (_, args) =>
@@ -137,6 +138,13 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
 
     public async Task<IReadOnlyList<string>> RemoteNicksAsync(string room, CancellationToken cancellationToken)
     {
+        // From the presence bucket when the server has JetStream: at once, no question asked (also
+        // through an outage, where the other instances fade out with their heartbeats).
+        if (PresenceNicks(room) is { } present)
+        {
+            return present;
+        }
+
         if (!Connected)
         {
             return [];
@@ -187,6 +195,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         _loops.Add(Task.Run(PublishLoopAsync, CancellationToken.None));
         _loops.Add(Task.Run(ForgetIdleSendersAsync, CancellationToken.None));
         _loops.Add(Task.Run(CheckAtStartAsync, CancellationToken.None));
+        _loops.Add(Task.Run(RunPresenceAsync, CancellationToken.None));
         return Task.CompletedTask;
     }
 
@@ -213,6 +222,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _outgoing.Writer.TryComplete();
+        await LeavePresenceAsync(cancellationToken);
         await _stopping.CancelAsync();
         await Task.WhenAll(_loops).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }

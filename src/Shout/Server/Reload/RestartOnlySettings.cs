@@ -36,6 +36,7 @@ internal sealed class RestartOnlySettings
         new("bus sender limit", "Rooms.Bus.SenderLimit", o => Number(o.Rooms.Bus.SenderLimit)),
         new("bus sender idle time", "Rooms.Bus.SenderIdle", o => Duration(o.Rooms.Bus.SenderIdle)),
         new("room who timeout", "Rooms.WhoTimeout", o => Duration(o.Rooms.WhoTimeout)),
+        new("--room-presence-heartbeat", "Rooms.PresenceHeartbeat", o => Duration(o.Rooms.PresenceHeartbeat)),
         new("--transport", "Transport", o => Lower(o.Transport)),
         new("--inline-scheduling", "Sockets.InlineScheduling", o => Flag(o.Sockets.InlineScheduling)),
         new("--io-queues", "Sockets.IOQueueCount", o => o.Sockets.IOQueueCount is { } n ? Number(n) : "default"),
