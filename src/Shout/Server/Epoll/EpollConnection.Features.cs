@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Globalization;
 using System.IO.Pipelines;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -56,8 +55,6 @@ internal sealed partial class EpollConnection : IFeatureCollection, IConnectionI
         get => _connectionClosed;
         set => _connectionClosed = value;
     }
-
-    Socket IConnectionSocketFeature.Socket => _socket;
 
     bool IFeatureCollection.IsReadOnly => false;
 

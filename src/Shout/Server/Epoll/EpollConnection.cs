@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 
@@ -23,8 +24,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
 {
     private const uint HangUp = EpollNative.EpollRdHup | EpollNative.EpollHup | EpollNative.EpollErr;
 
-    private readonly Socket _socket;
-    private readonly SafeSocketHandle _handle; // what the reader and writer receive and send on (EpollNative)
+    private readonly SocketFd _handle; // what the reader and writer receive and send on (EpollNative)
     private readonly int _fd;
     private readonly EpollLoop _loop;
     private readonly Reader _reader;
@@ -34,28 +34,37 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     private readonly Lock _gate = new();
     private long _token;
 
+    /// <summary>The loop's token for this registration (0 when none): the same field <see cref="EpollLoop.Register"/> returns.</summary>
+    public long EpollToken
+    {
+        get => Volatile.Read(ref _token);
+        set => Volatile.Write(ref _token, value);
+    }
+
     // Under _gate.
     private bool _socketDisposed;
     private bool _receiveFinished;
     private TaskCompletionSource? _receiveEnded;
     private TaskCompletionSource? _socketClosed;
+    private Socket? _featureSocket;
     private volatile Exception? _shutdownReason;
 
-    /// <param name="socket">The accepted socket, non-blocking.</param>
-    /// <param name="fd">Its descriptor.</param>
+    /// <param name="handle">The accepted socket's descriptor, non-blocking, owned from here on.</param>
+    /// <param name="peer">The client's address as accept gave it.</param>
+    /// <param name="local">The socket's own endpoint (shared by the listener's connections while it is the same).</param>
     /// <param name="loop">The loop that reports its events.</param>
     /// <param name="pool">The transport's pool, offered to the layers above (<see cref="MemoryPool"/>).</param>
     /// <param name="settings">Buffer sizes and scheduling, shared by the transport's connections.</param>
     /// <param name="live">The transport's count of connections, this one included until it is disposed.</param>
-    public EpollConnection(Socket socket, int fd, EpollLoop loop, MemoryPool<byte> pool, EpollSettings settings, LiveConnections live)
+    public EpollConnection(SocketFd handle, ReadOnlySpan<byte> peer, EndPoint? local, EpollLoop loop, MemoryPool<byte> pool, EpollSettings settings,
+        LiveConnections live)
     {
-        _socket = socket;
-        _handle = socket.SafeHandle;
-        _fd = fd;
+        _handle = handle;
+        _fd = (int)handle.DangerousGetHandle();
         _loop = loop;
         MemoryPool = pool;
-        LocalEndPoint = socket.LocalEndPoint;
-        RemoteEndPoint = socket.RemoteEndPoint;
+        _localEndPoint = local;
+        SetPeer(peer);
         _reader = new Reader(this, settings);
         _writer = new Writer(this, settings);
         _transport = this;
@@ -65,8 +74,6 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     }
 
     public MemoryPool<byte> MemoryPool { get; }
-
-    public Socket Socket => _socket;
 
     PipeReader IDuplexPipe.Input => _reader;
 
@@ -178,16 +185,11 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
 
             // Out of the set before the descriptor number can be reused by another connection.
             EpollNative.Remove(_loop.Epoll, _fd);
-            try
-            {
-                _socket.Shutdown(SocketShutdown.Both);
-            }
-            catch (SocketException)
-            {
-                // Already reset or closed by the peer: the close below is all there is to do.
-            }
 
-            _socket.Dispose();
+            // Already reset or closed by the peer: the close below is all there is to do.
+            EpollNative.ShutdownBoth(_handle);
+            _featureSocket?.Dispose();
+            _handle.Dispose();
             _socketClosed?.TrySetResult();
         }
 
