@@ -55,7 +55,7 @@ internal sealed partial class EpollConnection
     /// </summary>
     private Socket? FeatureSocket()
     {
-        lock (_gate)
+        lock (_handle)
         {
             if (_featureSocket is not null || _socketDisposed)
             {

@@ -27,7 +27,7 @@ internal sealed partial class EpollConnection : IFeatureCollection, IConnectionI
     private IDuplexPipe _transport;
     private IDictionary<object, object?>? _items;
     private CancellationToken _connectionClosed;
-    private List<KeyValuePair<Type, object?>>? _added;
+    private KeyValuePair<Type, object?>[]? _added; // exactly as long as what was added: a List was 80 bytes more per idle connection
     private int _revision;
 
     public override string ConnectionId
@@ -84,7 +84,7 @@ internal sealed partial class EpollConnection : IFeatureCollection, IConnectionI
 
         foreach (var type in Own)
         {
-            if (_added?.Exists(f => f.Key == type) != true)
+            if (_added is null || Array.FindIndex(_added, f => f.Key == type) < 0)
             {
                 yield return new(type, this);
             }
@@ -112,15 +112,16 @@ internal sealed partial class EpollConnection : IFeatureCollection, IConnectionI
     private void Store(Type key, object? value)
     {
         _revision++;
-        var added = _added ??= new List<KeyValuePair<Type, object?>>(4);
-        var index = added.FindIndex(f => f.Key == key);
-        if (index >= 0)
+        var added = _added ?? [];
+        var index = Array.FindIndex(added, f => f.Key == key);
+        if (index < 0)
         {
-            added[index] = new(key, value);
+            // A few features per connection, each added once: growing by one costs nothing that matters.
+            index = added.Length;
+            Array.Resize(ref added, index + 1);
+            _added = added;
         }
-        else
-        {
-            added.Add(new(key, value));
-        }
+
+        added[index] = new(key, value);
     }
 }
