@@ -71,7 +71,9 @@ internal sealed partial class EpollConnection
             var handle = new SafeSocketHandle(fd, ownsHandle: true);
             try
             {
-                _featureSocket = new Socket(handle);
+                // A Socket made from a descriptor assumes blocking mode; the file (shared with the
+                // connection's descriptor) is non-blocking, and must stay so for the loop's receives.
+                _featureSocket = new Socket(handle) { Blocking = false };
             }
             catch (SocketException)
             {
