@@ -71,6 +71,21 @@ public sealed class EpollEndPointTests
     }
 
     [Fact]
+    public async Task ConnectionClosed_asked_for_only_after_the_client_left_is_cancelled_already()
+    {
+        using var factory = Factory();
+        await using var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
+        var client = await ConnectAsync(listener.EndPoint);
+        await using var connection = await AcceptAsync(listener);
+
+        client.Shutdown(SocketShutdown.Send);
+        client.Dispose();
+        var result = await connection.Transport.Input.ReadAsync().AsTask().WaitAsync(Timeout);
+        Assert.True(result.IsCompleted);
+        Assert.True(connection.ConnectionClosed.IsCancellationRequested);
+    }
+
+    [Fact]
     public async Task Unix_connections_report_the_listener_path_as_their_local_endpoint()
     {
         var dir = Repo.TempDir();

@@ -26,7 +26,7 @@ internal sealed partial class EpollConnection : IFeatureCollection, IConnectionI
     private string? _connectionId;
     private IDuplexPipe _transport;
     private IDictionary<object, object?>? _items;
-    private CancellationToken _connectionClosed;
+    private CancellationToken? _connectionClosed; // set by a layer; otherwise the connection's own, made when asked
     private KeyValuePair<Type, object?>[]? _added; // exactly as long as what was added: a List was 80 bytes more per idle connection
     private int _revision;
 
@@ -52,7 +52,7 @@ internal sealed partial class EpollConnection : IFeatureCollection, IConnectionI
 
     public override CancellationToken ConnectionClosed
     {
-        get => _connectionClosed;
+        get => _connectionClosed ?? ClosedToken();
         set => _connectionClosed = value;
     }
 

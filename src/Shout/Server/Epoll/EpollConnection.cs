@@ -33,7 +33,6 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     private readonly Reader _reader;
     private readonly Writer _writer;
     private readonly LiveConnections _live;
-    private readonly CancellationTokenSource _closed = new();
     private long _token;
 
     /// <summary>The loop's token for this registration (0 when none): the same field <see cref="EpollLoop.Register"/> returns.</summary>
@@ -49,6 +48,8 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     private TaskCompletionSource? _receiveEnded;
     private TaskCompletionSource? _socketClosed;
     private Socket? _featureSocket;
+    private CancellationTokenSource? _closed;
+    private bool _closedDisposed;
     private volatile Exception? _shutdownReason;
 
     /// <param name="handle">The accepted socket's descriptor, non-blocking, owned from here on.</param>
@@ -70,7 +71,6 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
         _reader = new Reader(this, settings);
         _writer = new Writer(this, settings);
         _transport = this;
-        _connectionClosed = _closed.Token;
         _live = live;
         live.Opened();
     }
@@ -109,7 +109,12 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
             _loop.Release(_token);
         }
 
-        _closed.Dispose();
+        lock (_handle)
+        {
+            _closedDisposed = true;
+            _closed?.Dispose();
+        }
+
         _live.Disposed();
         await base.DisposeAsync();
     }
@@ -130,12 +135,19 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     /// <summary>Receiving ended (FIN, reset, shutdown): fires <see cref="ConnectionClosed"/>, once; called by the reader under its lock.</summary>
     private void ReceiveEnded()
     {
-        ThreadPool.UnsafeQueueUserWorkItem(static c => c.CancelClosed(), this, preferLocal: false);
         lock (_handle)
         {
             _receiveFinished = true;
             _receiveEnded?.TrySetResult();
+
+            // Nobody asked for ConnectionClosed: nothing to fire (a later ask gets a cancelled token).
+            if (_closed is null)
+            {
+                return;
+            }
         }
+
+        ThreadPool.UnsafeQueueUserWorkItem(static c => c.CancelClosed(), this, preferLocal: false);
     }
 
     private Task ReceiveEndedAsync()
@@ -160,11 +172,45 @@ internal sealed partial class EpollConnection : ConnectionContext, IEpollHandler
     {
         try
         {
-            _closed.Cancel();
+            CancellationTokenSource? closed;
+            lock (_handle)
+            {
+                closed = _closed;
+            }
+
+            closed?.Cancel();
         }
         catch (ObjectDisposedException)
         {
             // Disposed already: nobody is listening.
+        }
+    }
+
+    /// <summary>
+    /// The token source of <see cref="ConnectionClosed"/>, made when first asked for (no layer asks
+    /// while a connection is idle: 48 bytes less per idle connection); cancelled at once when
+    /// receiving has ended already.
+    /// </summary>
+    private CancellationToken ClosedToken()
+    {
+        lock (_handle)
+        {
+            if (_closed is null)
+            {
+                if (_closedDisposed)
+                {
+                    return new CancellationToken(canceled: true);
+                }
+
+                _closed = new CancellationTokenSource();
+                if (_receiveFinished)
+                {
+                    // No callback can be registered yet: cancelling here runs none under the lock.
+                    _closed.Cancel();
+                }
+            }
+
+            return _closed.Token;
         }
     }
 
