@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Shout.Cli.Parsing;
 using Shout.Configuration;
@@ -242,6 +243,10 @@ internal static class ServeCommand
 
             logging.SetMinimumLevel(LogLevel.Information);
             logging.AddFilter("Microsoft", LogLevel.Warning);
+
+            // None of these formatters prints scopes; capturing them kept Kestrel's connection scope
+            // (scope, execution context, async-local map: ~150 bytes) alive in every idle connection.
+            logging.Services.Configure<LoggerFilterOptions>(o => o.CaptureScopes = false);
 
             // A failed start is told in one line by RunAsync; the host's own report of it is a stack trace.
             logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", level => level >= LogLevel.Warning

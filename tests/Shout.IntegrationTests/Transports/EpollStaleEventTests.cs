@@ -87,6 +87,8 @@ public sealed class EpollStaleEventTests
 
         public int Count => Volatile.Read(ref _count);
 
+        public long EpollToken { get; set; }
+
         public void OnEvents(uint events)
         {
             Interlocked.Increment(ref _count);

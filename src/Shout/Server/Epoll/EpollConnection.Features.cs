@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Globalization;
 using System.IO.Pipelines;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -27,8 +26,8 @@ internal sealed partial class EpollConnection : IFeatureCollection, IConnectionI
     private string? _connectionId;
     private IDuplexPipe _transport;
     private IDictionary<object, object?>? _items;
-    private CancellationToken _connectionClosed;
-    private List<KeyValuePair<Type, object?>>? _added;
+    private CancellationToken? _connectionClosed; // set by a layer; otherwise the connection's own, made when asked
+    private KeyValuePair<Type, object?>[]? _added; // exactly as long as what was added: a List was 80 bytes more per idle connection
     private int _revision;
 
     public override string ConnectionId
@@ -53,11 +52,9 @@ internal sealed partial class EpollConnection : IFeatureCollection, IConnectionI
 
     public override CancellationToken ConnectionClosed
     {
-        get => _connectionClosed;
+        get => _connectionClosed ?? ClosedToken();
         set => _connectionClosed = value;
     }
-
-    Socket IConnectionSocketFeature.Socket => _socket;
 
     bool IFeatureCollection.IsReadOnly => false;
 
@@ -87,7 +84,7 @@ internal sealed partial class EpollConnection : IFeatureCollection, IConnectionI
 
         foreach (var type in Own)
         {
-            if (_added?.Exists(f => f.Key == type) != true)
+            if (_added is null || Array.FindIndex(_added, f => f.Key == type) < 0)
             {
                 yield return new(type, this);
             }
@@ -115,15 +112,16 @@ internal sealed partial class EpollConnection : IFeatureCollection, IConnectionI
     private void Store(Type key, object? value)
     {
         _revision++;
-        var added = _added ??= new List<KeyValuePair<Type, object?>>(4);
-        var index = added.FindIndex(f => f.Key == key);
-        if (index >= 0)
+        var added = _added ?? [];
+        var index = Array.FindIndex(added, f => f.Key == key);
+        if (index < 0)
         {
-            added[index] = new(key, value);
+            // A few features per connection, each added once: growing by one costs nothing that matters.
+            index = added.Length;
+            Array.Resize(ref added, index + 1);
+            _added = added;
         }
-        else
-        {
-            added.Add(new(key, value));
-        }
+
+        added[index] = new(key, value);
     }
 }

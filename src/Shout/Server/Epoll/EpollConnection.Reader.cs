@@ -19,7 +19,6 @@ internal sealed partial class EpollConnection
     {
         private readonly EpollConnection _connection;
         private readonly EpollSettings _settings;
-        private readonly Lock _lock = new();
         private ManualResetValueTaskSourceCore<ReadResult> _core;
         private CancellationTokenRegistration _cancellation;
         private CancellationToken _waitToken;
@@ -39,7 +38,7 @@ internal sealed partial class EpollConnection
         public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            lock (_lock)
+            lock (this)
             {
                 ThrowIfBusy();
                 if (TryTake(out var result, out var failure))
@@ -62,7 +61,7 @@ internal sealed partial class EpollConnection
 
         public override bool TryRead(out ReadResult result)
         {
-            lock (_lock)
+            lock (this)
             {
                 ThrowIfBusy();
                 if (!TryTake(out result, out var failure))
@@ -84,7 +83,7 @@ internal sealed partial class EpollConnection
 
         public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
         {
-            lock (_lock)
+            lock (this)
             {
                 if (!_reading)
                 {
@@ -106,7 +105,7 @@ internal sealed partial class EpollConnection
         public override void CancelPendingRead()
         {
             ReadResult result;
-            lock (_lock)
+            lock (this)
             {
                 if (!_waiting)
                 {
@@ -124,7 +123,7 @@ internal sealed partial class EpollConnection
 
         public override void Complete(Exception? exception = null)
         {
-            lock (_lock)
+            lock (this)
             {
                 _completed = true;
                 _reading = false;
@@ -137,7 +136,7 @@ internal sealed partial class EpollConnection
         {
             ReadResult result;
             Exception? failure;
-            lock (_lock)
+            lock (this)
             {
                 _hangUp |= hangUp;
                 _drained = false;
@@ -169,7 +168,7 @@ internal sealed partial class EpollConnection
         {
             ReadResult result;
             Exception? failure;
-            lock (_lock)
+            lock (this)
             {
                 End(null);
                 if (!_waiting || !TryTake(out result, out failure))
@@ -193,7 +192,7 @@ internal sealed partial class EpollConnection
 
         private void Cancelled(CancellationToken token)
         {
-            lock (_lock)
+            lock (this)
             {
                 // A registration that fired late belongs to an earlier read unless the token is this read's.
                 if (!_waiting || _waitToken != token)

@@ -18,7 +18,6 @@ internal sealed partial class EpollConnection
     {
         private readonly EpollConnection _connection;
         private readonly EpollSettings _settings;
-        private readonly Lock _lock = new();
         private ManualResetValueTaskSourceCore<FlushResult> _core;
         private CancellationTokenRegistration _cancellation;
         private CancellationToken _waitToken;
@@ -41,7 +40,7 @@ internal sealed partial class EpollConnection
         {
             get
             {
-                lock (_lock)
+                lock (this)
                 {
                     return _unflushed;
                 }
@@ -50,7 +49,7 @@ internal sealed partial class EpollConnection
 
         public override Memory<byte> GetMemory(int sizeHint = 0)
         {
-            lock (_lock)
+            lock (this)
             {
                 ThrowIfCompleted();
                 return Tail(sizeHint);
@@ -61,7 +60,7 @@ internal sealed partial class EpollConnection
 
         public override void Advance(int bytes)
         {
-            lock (_lock)
+            lock (this)
             {
                 ThrowIfCompleted();
                 Wrote(bytes);
@@ -72,7 +71,7 @@ internal sealed partial class EpollConnection
         {
             cancellationToken.ThrowIfCancellationRequested();
             Exception? failure;
-            lock (_lock)
+            lock (this)
             {
                 ThrowIfCompleted();
                 if (_cancelNext)
@@ -113,7 +112,7 @@ internal sealed partial class EpollConnection
 
         public override void CancelPendingFlush()
         {
-            lock (_lock)
+            lock (this)
             {
                 if (!_waiting)
                 {
@@ -132,7 +131,7 @@ internal sealed partial class EpollConnection
         {
             Exception? failure;
             bool finished;
-            lock (_lock)
+            lock (this)
             {
                 if (_completed)
                 {
@@ -165,7 +164,7 @@ internal sealed partial class EpollConnection
             bool resume;
             bool finished;
             Exception? failure;
-            lock (_lock)
+            lock (this)
             {
                 _blocked = false;
                 if (_closed || _queued == 0)
@@ -197,7 +196,7 @@ internal sealed partial class EpollConnection
         /// <summary>The socket was shut down (abort, reset, or the graceful end): drops the queue; a waiting flush ends completed.</summary>
         public void OnShutdown()
         {
-            lock (_lock)
+            lock (this)
             {
                 _closed = true;
                 Drop();
@@ -221,7 +220,7 @@ internal sealed partial class EpollConnection
 
         private void Cancelled(CancellationToken token)
         {
-            lock (_lock)
+            lock (this)
             {
                 if (!_waiting || _waitToken != token)
                 {

@@ -34,8 +34,18 @@ internal sealed partial class EpollListener : IConnectionListener, IEpollHandler
     private readonly DescriptorBackoff _backoff = new();
     private readonly Lock _membership = new();
     private long _token;
+
+    /// <summary>The loop's token for this registration (0 when none): the same field <see cref="EpollLoop.Register"/> returns.</summary>
+    public long EpollToken
+    {
+        get => Volatile.Read(ref _token);
+        set => Volatile.Write(ref _token, value);
+    }
     private int _unbound;
     private bool _detached;
+    private SockAddr _localBytes;
+    private int _localLength;
+    private EndPoint? _local;
 
     public EpollListener(EpollTransportFactory transport, EndPoint requested, Socket socket, ILogger logger)
     {
@@ -75,6 +85,7 @@ internal sealed partial class EpollListener : IConnectionListener, IEpollHandler
 
     public void OnEvents(uint events)
     {
+        Span<byte> peer = stackalloc byte[AddressSpace];
         for (var i = 0; i < AcceptBatch && Volatile.Read(ref _unbound) == 0; i++)
         {
             if (!DescriptorBudget.Process.HasRoom())
@@ -83,7 +94,7 @@ internal sealed partial class EpollListener : IConnectionListener, IEpollHandler
                 return;
             }
 
-            var fd = AcceptOne();
+            var fd = AcceptOne(peer, out var peerLength);
             if (fd < 0)
             {
                 if (fd is -EMFile or -ENFile or -ENoBufs or -ENoMem)
@@ -103,9 +114,12 @@ internal sealed partial class EpollListener : IConnectionListener, IEpollHandler
                 DescriptorLog.Resumed(_logger, EndPoint.ToString() ?? "?");
             }
 
-            Admit(fd);
+            Admit(fd, peer[..peerLength]);
         }
     }
+
+    /// <summary>sizeof(struct sockaddr_storage): room for any address accept or getsockname returns.</summary>
+    private const int AddressSpace = 128;
 
     // accept4's errors that mean "no descriptor or buffer for one more connection now".
     private const int EMFile = 24;
@@ -234,13 +248,14 @@ internal sealed partial class EpollListener : IConnectionListener, IEpollHandler
     }
 
     /// <summary>accept4 on the listen socket, held open for the call; int.MinValue when it is closed already.</summary>
-    private int AcceptOne()
+    private int AcceptOne(Span<byte> peer, out int peerLength)
     {
         var added = false;
+        peerLength = 0;
         try
         {
             _socket.SafeHandle.DangerousAddRef(ref added);
-            return EpollNative.Accept(_socket.SafeHandle.DangerousGetHandle());
+            return EpollNative.Accept(_socket.SafeHandle.DangerousGetHandle(), peer, out peerLength);
         }
         catch (ObjectDisposedException)
         {
@@ -255,34 +270,56 @@ internal sealed partial class EpollListener : IConnectionListener, IEpollHandler
         }
     }
 
-    private void Admit(int fd)
+    private void Admit(int fd, ReadOnlySpan<byte> peer)
     {
-        var socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
-        EpollConnection connection;
-        try
-        {
-            if (socket.ProtocolType == ProtocolType.Tcp)
-            {
-                // As Kestrel's socket transport: replies go out at once, not after Nagle's wait.
-                socket.NoDelay = true;
-            }
+        var handle = new SocketFd(fd);
 
-            socket.Blocking = false;
-            connection = _transport.CreateConnection(socket, fd);
-        }
-        catch (SocketException)
+        // As Kestrel's socket transport: replies go out at once, not after Nagle's wait. A socket
+        // reset before it was set up refuses the option: nothing to serve.
+        if (SockAddr.IsIP(peer) && EpollNative.SetNoDelay(fd) != 0)
         {
-            // Reset before it was set up: nothing to serve.
-            socket.Dispose();
+            handle.Dispose();
             return;
         }
 
+        var connection = _transport.CreateConnection(handle, peer, LocalOf(fd));
         connection.Start();
         if (!_accepted.Writer.TryWrite(connection))
         {
             connection.Abort(new ConnectionAbortedException("The listener was unbound."));
             _ = connection.DisposeAsync().AsTask();
         }
+    }
+
+    /// <summary>
+    /// The accepted socket's own endpoint, one object for all the connections that share it (every
+    /// connection of a listener bound to one address; per local address of a wildcard one): on the
+    /// loop's thread only, so the cache needs no lock.
+    /// </summary>
+    private EndPoint? LocalOf(int fd)
+    {
+        Span<byte> raw = stackalloc byte[AddressSpace];
+        var length = EpollNative.LocalAddress(fd, raw);
+        if (length == 0)
+        {
+            return null;
+        }
+
+        var address = raw[..length];
+        if (_local is not null && length == _localLength && address.SequenceEqual(((ReadOnlySpan<byte>)_localBytes)[..length]))
+        {
+            return _local;
+        }
+
+        var local = SockAddr.ToEndPoint(address);
+        if (length <= SockAddr.Size)
+        {
+            address.CopyTo(_localBytes);
+            _localLength = length;
+            _local = local;
+        }
+
+        return local;
     }
 
     private static partial class Log

@@ -24,6 +24,10 @@ internal static partial class EpollNative
     private const int CloExec = 0x80000;
     private const int NonBlock = 0x800;
     private const int MsgNoSignal = 0x4000;
+    private const int IpProtoTcp = 6;
+    private const int TcpNoDelay = 1;
+    private const int ShutRdWr = 2;
+    private const int FDupFdCloExec = 1030;
 
     public const int EAgain = 11;
     public const int EIntr = 4;
@@ -81,6 +85,74 @@ internal static partial class EpollNative
     }
 
     /// <summary>Adds one to an eventfd (wakes whoever waits on it).</summary>
+    /// <summary>accept4 (non-blocking, close-on-exec) that also fills <paramref name="peer"/> with the client's address and its length; -errno on failure.</summary>
+    public static unsafe int Accept(nint listener, Span<byte> peer, out int peerLength)
+    {
+        var length = peer.Length;
+        int fd;
+        fixed (byte* address = peer)
+        {
+            fd = Accept4((int)listener, (nint)address, (nint)(&length), CloExec | NonBlock);
+        }
+
+        peerLength = fd >= 0 ? Math.Min(length, peer.Length) : 0;
+        return fd >= 0 ? fd : -Marshal.GetLastPInvokeError();
+    }
+
+    /// <summary>getsockname: the socket's own address into <paramref name="address"/>; its length, or 0 when the call failed.</summary>
+    public static unsafe int LocalAddress(int fd, Span<byte> address)
+    {
+        var length = address.Length;
+        fixed (byte* bytes = address)
+        {
+            return GetSockName(fd, (nint)bytes, (nint)(&length)) == 0 ? Math.Min(length, address.Length) : 0;
+        }
+    }
+
+    /// <summary>TCP_NODELAY on: replies go out at once, not after Nagle's wait (as Kestrel's socket transport sets it).</summary>
+    public static unsafe int SetNoDelay(int fd)
+    {
+        var on = 1;
+        return SetSockOpt(fd, IpProtoTcp, TcpNoDelay, (nint)(&on), sizeof(int)) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
+    /// <summary>shutdown(SHUT_RDWR): FIN both ways; errors (already reset or closed by the peer) are of no interest.</summary>
+    public static void ShutdownBoth(SafeHandle socket)
+    {
+        var added = false;
+        socket.DangerousAddRef(ref added);
+        try
+        {
+            _ = ShutdownFd((int)socket.DangerousGetHandle(), ShutRdWr);
+        }
+        finally
+        {
+            if (added)
+            {
+                socket.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>A second descriptor for the same socket (close-on-exec), or -errno.</summary>
+    public static int Duplicate(SafeHandle socket)
+    {
+        var added = false;
+        socket.DangerousAddRef(ref added);
+        try
+        {
+            var fd = Fcntl((int)socket.DangerousGetHandle(), FDupFdCloExec, 0);
+            return fd >= 0 ? fd : -Marshal.GetLastPInvokeError();
+        }
+        finally
+        {
+            if (added)
+            {
+                socket.DangerousRelease();
+            }
+        }
+    }
+
     public static void Signal(int eventFd)
     {
         long one = 1;
@@ -204,6 +276,18 @@ internal static partial class EpollNative
 
     [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
     private static unsafe partial nint SendBytes(int fd, byte* buffer, nint length, int flags);
+
+    [LibraryImport("libc", EntryPoint = "getsockname", SetLastError = true)]
+    private static partial int GetSockName(int fd, nint addr, nint addrlen);
+
+    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
+    private static partial int SetSockOpt(int fd, int level, int name, nint value, int length);
+
+    [LibraryImport("libc", EntryPoint = "shutdown", SetLastError = true)]
+    private static partial int ShutdownFd(int fd, int how);
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int fd, int command, int argument);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);

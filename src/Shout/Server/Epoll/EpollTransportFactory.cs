@@ -94,10 +94,10 @@ internal sealed class EpollTransportFactory : IConnectionListenerFactory, IConne
     /// <summary>The loop for the next listener or connection, round robin.</summary>
     internal EpollLoop NextLoop() => _loops.Value[NextIndex()];
 
-    internal EpollConnection CreateConnection(Socket socket, int fd)
+    internal EpollConnection CreateConnection(SocketFd handle, ReadOnlySpan<byte> peer, EndPoint? local)
     {
         Interlocked.Increment(ref _accepted);
-        return new EpollConnection(socket, fd, _loops.Value[NextIndex()], _pool, _settings, _live);
+        return new EpollConnection(handle, peer, local, _loops.Value[NextIndex()], _pool, _settings, _live);
     }
 
     private int NextIndex() => (int)((uint)Interlocked.Increment(ref _next) % (uint)_loops.Value.Length);
