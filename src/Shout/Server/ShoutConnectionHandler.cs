@@ -48,55 +48,19 @@ internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, S
         {
             protocol = protocols.Start(connection, timeouts, session, settings);
 
-            // The read loop is inline, not a method of its own: an idle connection holds this one state machine.
+            // The read loop is inline and a turn's work is in AnswerAsync: an idle connection holds this
+            // one state machine, and only what the loop needs between reads (not a read's buffers).
             while (true)
             {
-                var result = await input.ReadAsync();
-                if (protocol.Abandoned is { } abandoned)
+                var answered = AnswerAsync(input, await input.ReadAsync(), protocol, timeouts, session);
+                var (ending, consumed) = answered.IsCompletedSuccessfully ? answered.Result : await answered;
+                if (ending is { } ended)
                 {
-                    input.AdvanceTo(result.Buffer.End);
-                    reason = abandoned;
+                    reason = ended;
                     break;
                 }
 
-                // A read is cancelled by the drain request or an expired idle/line timeout.
-                var expired = result.IsCanceled ? timeouts.Expired : null;
-                if (expired == CloseReason.LineTimeout)
-                {
-                    // The unfinished line is not answered; the protocol says why it closes.
-                    input.AdvanceTo(result.Buffer.End);
-                    await protocol.TimedOutAsync(CloseReason.LineTimeout);
-                    reason = CloseReason.LineTimeout;
-                    break;
-                }
-
-                if (expired is { } timedOut)
-                {
-                    await protocol.TimedOutAsync(timedOut);
-                }
-
-                // Drain and idle timeout both answer everything buffered, then close.
-                var draining = result.IsCanceled;
-                if (!draining)
-                {
-                    timeouts.Received();
-                }
-
-                var final = result.IsCompleted || draining;
-
-                // At most one turn's input before flushing (backpressure; the protocol says how much).
-                var buffer = final || result.Buffer.Length <= protocol.MaxTurnInput ? result.Buffer : result.Buffer.Slice(0, protocol.MaxTurnInput);
-                var frame = await protocol.ProcessAsync(buffer, final, draining && expired is null);
-                timeouts.LineUnfinished(buffer.Length > frame.Consumed);
-                input.AdvanceTo(buffer.GetPosition(frame.Consumed), buffer.End);
-
-                if (Ending(frame.Action, draining, expired, result.IsCompleted, timeouts, session) is { } ending)
-                {
-                    reason = ending;
-                    break;
-                }
-
-                if (turn.Spend(frame.Consumed))
+                if (turn.Spend(consumed))
                 {
                     // Give the I/O thread back to the other sockets it serves (row 32).
                     await Task.Yield();
@@ -126,6 +90,53 @@ internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, S
             timeouts.Dispose();
             drain?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// One turn: hands the protocol what one read brought and what interrupted it, and says whether
+    /// the session ends (and why) and how many bytes were consumed. Completes at once unless a reply
+    /// waits for the client; pooled, so a wait costs no allocation.
+    /// </summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(CloseReason? Ending, long Consumed)> AnswerAsync(PipeReader input, ReadResult result, IStreamProtocol protocol,
+        SessionTimeouts timeouts, Session session)
+    {
+        if (protocol.Abandoned is { } abandoned)
+        {
+            input.AdvanceTo(result.Buffer.End);
+            return (abandoned, 0);
+        }
+
+        // A read is cancelled by the drain request or an expired idle/line timeout.
+        var expired = result.IsCanceled ? timeouts.Expired : null;
+        if (expired == CloseReason.LineTimeout)
+        {
+            // The unfinished line is not answered; the protocol says why it closes.
+            input.AdvanceTo(result.Buffer.End);
+            await protocol.TimedOutAsync(CloseReason.LineTimeout);
+            return (CloseReason.LineTimeout, 0);
+        }
+
+        if (expired is { } timedOut)
+        {
+            await protocol.TimedOutAsync(timedOut);
+        }
+
+        // Drain and idle timeout both answer everything buffered, then close.
+        var draining = result.IsCanceled;
+        if (!draining)
+        {
+            timeouts.Received();
+        }
+
+        var final = result.IsCompleted || draining;
+
+        // At most one turn's input before flushing (backpressure; the protocol says how much).
+        var buffer = final || result.Buffer.Length <= protocol.MaxTurnInput ? result.Buffer : result.Buffer.Slice(0, protocol.MaxTurnInput);
+        var frame = await protocol.ProcessAsync(buffer, final, draining && expired is null);
+        timeouts.LineUnfinished(buffer.Length > frame.Consumed);
+        input.AdvanceTo(buffer.GetPosition(frame.Consumed), buffer.End);
+        return (Ending(frame.Action, draining, expired, result.IsCompleted, timeouts, session), frame.Consumed);
     }
 
     /// <summary>
