@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Shout.Server.Epoll;
 
-namespace Shout.Tests.Server;
+namespace Shout.Tests.Server.Epoll;
 
 /// <summary>The epoll connection's inline socket address: the kernel's bytes back to the endpoint a Socket would report.</summary>
 public sealed class SockAddrTests

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Shout.Client;
 
-namespace Shout.Tests.Transports;
+namespace Shout.Tests.Client;
 
 public sealed class CertificatePinTests
 {

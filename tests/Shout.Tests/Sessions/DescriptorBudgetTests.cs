@@ -1,6 +1,6 @@
 using Shout.Sessions;
 
-namespace Shout.Tests.Server;
+namespace Shout.Tests.Sessions;
 
 public sealed class DescriptorBudgetTests
 {

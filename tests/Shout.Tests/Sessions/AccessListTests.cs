@@ -1,7 +1,7 @@
 using System.Net;
 using Shout.Sessions;
 
-namespace Shout.Tests.Server;
+namespace Shout.Tests.Sessions;
 
 public sealed class AccessListTests
 {

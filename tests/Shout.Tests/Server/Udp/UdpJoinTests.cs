@@ -6,7 +6,7 @@ using Shout.Client;
 using Shout.Server.Udp;
 using Shout.Text;
 
-namespace Shout.Tests.Transports;
+namespace Shout.Tests.Server.Udp;
 
 /// <summary>RELIABILITY row 28's pieces: the 3× rule, the address token, the join line, and the client's half of the join.</summary>
 public sealed class UdpJoinTests

@@ -2,7 +2,7 @@ using System.Text;
 using Shout.Rooms;
 using Shout.Rooms.Bus;
 
-namespace Shout.Tests.Rooms;
+namespace Shout.Tests.Rooms.Bus;
 
 public sealed class BusTests
 {

@@ -12,7 +12,7 @@ using Shout.Server;
 using Shout.Sessions;
 using Shout.Tests.Rooms;
 
-namespace Shout.Tests.Sessions;
+namespace Shout.Tests.Server;
 
 /// <summary>
 /// The stream seam's receive loop (<see cref="ShoutConnectionHandler"/>) over in-memory pipes: what a
@@ -62,7 +62,7 @@ public sealed class StreamHandlerTests : IDisposable
         // The reply to "x" proves the same read's unfinished "abc" was seen, so its deadline runs.
         await client.SendAsync("x\nabc");
         Assert.Equal("X\n", await client.ReceiveAsync(2));
-        _clock.Advance(TimeSpan.FromSeconds(5.01));
+        await client.PassAsync(_clock, TimeSpan.FromSeconds(5.01));
 
         Assert.Equal(CloseReason.LineTimeout, await client.ClosedAsync());
         Assert.Equal("ERR line timeout\n", await client.ReceiveRestAsync());
@@ -124,7 +124,7 @@ public sealed class StreamHandlerTests : IDisposable
 
         await client.SendAsync("x\nabc");
         await client.ReceiveUntilAsync("X");
-        _clock.Advance(TimeSpan.FromSeconds(5.01));
+        await client.PassAsync(_clock, TimeSpan.FromSeconds(5.01));
 
         Assert.Equal(CloseReason.LineTimeout, await client.ClosedAsync());
         Assert.Equal("ERR line timeout\n", await client.ReceiveRestAsync());
@@ -196,6 +196,24 @@ public sealed class StreamHandlerTests : IDisposable
 
         /// <summary>Everything the server sent until it completed its output.</summary>
         public async Task<string> ReceiveRestAsync() => await ReceiveAsync(int.MaxValue);
+
+        /// <summary>
+        /// Moves the fake clock past a deadline the session arms as it handles the read the test
+        /// just saw answered. The loop arms the line deadline right after the protocol answered, so
+        /// the answer can reach the test first (in room mode a writer task sends it), and a deadline
+        /// armed after the move runs from then: until the session ends (at most the test's wait),
+        /// the clock is moved by <paramref name="span"/> again, which passes any deadline armed since.
+        /// </summary>
+        public async Task PassAsync(FakeTimeProvider clock, TimeSpan span)
+        {
+            using var timeout = new CancellationTokenSource(Wait);
+            while (!served.IsCompleted)
+            {
+                clock.Advance(span);
+                await Task.WhenAny(served, Task.Delay(TimeSpan.FromMilliseconds(50), timeout.Token));
+                timeout.Token.ThrowIfCancellationRequested();
+            }
+        }
 
         /// <summary>Waits for the session to end; its one recorded close reason.</summary>
         public async Task<CloseReason?> ClosedAsync()

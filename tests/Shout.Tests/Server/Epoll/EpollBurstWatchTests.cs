@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using Shout.Server.Epoll;
 
-namespace Shout.Tests.Server;
+namespace Shout.Tests.Server.Epoll;
 
 /// <summary>Row 20 on the epoll transport: a crowd that left is collected, however fast it came and left, and once more a period later; churn and fewer than a burst are not.</summary>
 public sealed class EpollBurstWatchTests

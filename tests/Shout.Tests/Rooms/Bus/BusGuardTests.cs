@@ -2,7 +2,7 @@ using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using Shout.Rooms.Bus;
 
-namespace Shout.Tests.Rooms;
+namespace Shout.Tests.Rooms.Bus;
 
 /// <summary>Row 30: what a client on the bus that is not an instance can make an instance do.</summary>
 public sealed class BusGuardTests

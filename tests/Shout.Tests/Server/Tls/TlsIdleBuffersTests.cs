@@ -3,7 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using Shout.Server.Tls;
 
-namespace Shout.Tests.Server;
+namespace Shout.Tests.Server.Tls;
 
 /// <summary>
 /// <see cref="TlsIdleBuffers"/> reaches OpenSSL through the runtime's private layout: these fail when a

@@ -1,7 +1,7 @@
 using System.Text;
 using Shout.Rooms.Bus;
 
-namespace Shout.Tests.Rooms;
+namespace Shout.Tests.Rooms.Bus;
 
 public sealed class PresenceViewTests
 {

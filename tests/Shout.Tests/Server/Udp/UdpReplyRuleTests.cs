@@ -3,7 +3,7 @@ using System.Text;
 using Shout.Server.Udp;
 using Shout.Text;
 
-namespace Shout.Tests.Transports;
+namespace Shout.Tests.Server.Udp;
 
 public sealed class UdpReplyRuleTests
 {

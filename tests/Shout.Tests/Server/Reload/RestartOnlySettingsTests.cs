@@ -2,7 +2,7 @@ using System.Reflection;
 using Shout.Server;
 using Shout.Server.Reload;
 
-namespace Shout.Tests.Server;
+namespace Shout.Tests.Server.Reload;
 
 public sealed class RestartOnlySettingsTests
 {
