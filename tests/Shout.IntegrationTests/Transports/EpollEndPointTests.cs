@@ -8,6 +8,8 @@ using Shout.IntegrationTests.Infrastructure;
 using Shout.Server;
 using Shout.Server.Epoll;
 
+using static Shout.IntegrationTests.Transports.EpollHarness;
+
 namespace Shout.IntegrationTests.Transports;
 
 /// <summary>
@@ -17,7 +19,7 @@ namespace Shout.IntegrationTests.Transports;
 /// </summary>
 public sealed class EpollEndPointTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan Timeout = EpollHarness.Wait;
 
     [Theory]
     [InlineData("127.0.0.1")]
@@ -149,19 +151,4 @@ public sealed class EpollEndPointTests
     private interface IMarker4;
 
     private sealed record Marker(int Index) : IMarker1, IMarker2, IMarker3, IMarker4;
-
-    private static EpollTransportFactory Factory() =>
-        new(new ShoutServerOptions { Transport = StreamTransport.Epoll }, new ListenSockets([], reusePort: false),
-            new BlockMemoryPoolFactory(64 * 1024, TimeProvider.System), NullLoggerFactory.Instance);
-
-    private static async Task<Socket> ConnectAsync(EndPoint endpoint)
-    {
-        var ip = (IPEndPoint)endpoint;
-        var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(ip).WaitAsync(Timeout);
-        return socket;
-    }
-
-    private static async Task<ConnectionContext> AcceptAsync(IConnectionListener listener) =>
-        (await listener.AcceptAsync().AsTask().WaitAsync(Timeout)) ?? throw new InvalidOperationException("the listener ended");
 }

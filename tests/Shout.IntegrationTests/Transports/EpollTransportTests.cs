@@ -10,6 +10,8 @@ using Shout.IntegrationTests.Infrastructure;
 using Shout.Server;
 using Shout.Server.Epoll;
 
+using static Shout.IntegrationTests.Transports.EpollHarness;
+
 namespace Shout.IntegrationTests.Transports;
 
 /// <summary>
@@ -18,7 +20,7 @@ namespace Shout.IntegrationTests.Transports;
 /// </summary>
 public sealed class EpollTransportTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan Timeout = EpollHarness.Wait;
 
     [Fact]
     public void Binds_TCP_and_Unix_endpoints_and_descriptors_passed_by_systemd_or_a_handover()
@@ -235,21 +237,6 @@ public sealed class EpollTransportTests
         await serving.WaitAsync(Timeout);
         Assert.Equal(300, factory.Accepted);
     }
-
-    private static EpollTransportFactory Factory(ShoutServerOptions? options = null) =>
-        new(options ?? new ShoutServerOptions { Transport = StreamTransport.Epoll }, new ListenSockets([], reusePort: false),
-            new BlockMemoryPoolFactory(64 * 1024, TimeProvider.System), NullLoggerFactory.Instance);
-
-    private static async Task<Socket> ConnectAsync(EndPoint endpoint)
-    {
-        var ip = (IPEndPoint)endpoint;
-        var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(ip).WaitAsync(Timeout);
-        return socket;
-    }
-
-    private static async Task<ConnectionContext> AcceptAsync(IConnectionListener listener) =>
-        (await listener.AcceptAsync().AsTask().WaitAsync(Timeout)) ?? throw new InvalidOperationException("the listener ended");
 
     private static async Task<string> ReadAsync(PipeReader input, int count)
     {
