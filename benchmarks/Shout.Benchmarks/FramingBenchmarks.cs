@@ -1,6 +1,6 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
-using Shout.Framing;
+using Shout.Protocols.Framing;
 
 namespace Shout.Benchmarks;
 

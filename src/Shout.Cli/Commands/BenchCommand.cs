@@ -1,9 +1,9 @@
 using System.CommandLine;
 using Shout.Cli.Parsing;
-using Shout.Configuration;
 using Shout.Client;
+using Shout.Configuration;
 using Shout.Load;
-using Shout.Server;
+using Shout.Transports;
 using Spectre.Console;
 
 namespace Shout.Cli.Commands;

@@ -1,8 +1,8 @@
-using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using System.Net;
 using Shout.Endpoints;
-using Shout.Server;
+using Shout.Hosting;
 
 namespace Shout.Cli.Commands;
 

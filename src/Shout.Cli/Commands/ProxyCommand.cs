@@ -1,13 +1,13 @@
-using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.CommandLine;
 using System.Net;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Shout.Cli.Parsing;
 using Shout.Configuration;
 using Shout.Endpoints;
-using Shout.Server;
 using Shout.Toxics;
+using Shout.Transports;
 
 namespace Shout.Cli.Commands;
 

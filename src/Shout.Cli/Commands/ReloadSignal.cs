@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Shout.Server;
+using Shout.Hosting;
 
 namespace Shout.Cli.Commands;
 

@@ -1,3 +1,4 @@
+using Shout.Hosting;
 using Shout.Web;
 
 namespace Shout.Cli.Commands;

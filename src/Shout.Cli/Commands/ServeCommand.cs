@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Shout.Cli.Parsing;
 using Shout.Configuration;
-using Shout.Server;
+using Shout.Hosting;
 using Shout.Sessions;
 
 namespace Shout.Cli.Commands;

@@ -7,7 +7,7 @@ namespace Shout.Cli.Commands;
 /// <summary>
 /// <c>shout serve</c>'s log lines for people: one line each, a time, a level and a short category
 /// that says what logged (<c>[server]</c>, <c>[connection]</c>, <c>[websocket]</c>) instead of a .NET
-/// class name and an event number (<c>Shout.Server.ShoutConnectionHandler[3]</c>). Machines get
+/// class name and an event number (<c>Shout.Transports.Streams.ShoutConnectionHandler[3]</c>). Machines get
 /// <c>--log-format json</c> (the JSON console formatter) instead.
 /// </summary>
 internal sealed class ServeLogFormatter() : ConsoleFormatter(Name)
@@ -18,11 +18,11 @@ internal sealed class ServeLogFormatter() : ConsoleFormatter(Name)
     {
         ["Shout.Server"] = "server",
         ["Shout.Sessions.SessionLifecycle"] = "connection",
-        ["Shout.Server.ShoutConnectionHandler"] = "connection",
-        ["Shout.Web.WebSocketShoutService"] = "websocket",
-        ["Shout.Server.Udp.UdpShoutService"] = "udp",
-        ["Shout.Server.Admission.ConnectionAdmission"] = "admission",
-        ["Shout.Proxy.ProxyProtocolMiddleware"] = "proxy",
+        ["Shout.Transports.Streams.ShoutConnectionHandler"] = "connection",
+        ["Shout.Transports.WebSockets.WebSocketShoutService"] = "websocket",
+        ["Shout.Transports.Udp.UdpShoutService"] = "udp",
+        ["Shout.Transports.Admission.StreamAdmission"] = "admission",
+        ["Shout.Transports.ProxyProtocol.ProxyProtocolMiddleware"] = "proxy",
     };
 
     public override void Write<TState>(in LogEntry<TState> logEntry, IExternalScopeProvider? scopeProvider, TextWriter textWriter)

@@ -1,8 +1,8 @@
-using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using Shout.Endpoints;
-using Shout.Server;
+using Shout.Hosting;
 using Shout.Web;
 
 namespace Shout.Cli.Commands;

@@ -2,9 +2,10 @@ using System.Globalization;
 using System.Net;
 using Shout.Configuration;
 using Shout.Endpoints;
-using Shout.Framing;
+using Shout.Hosting;
+using Shout.Protocols.Framing;
 using Shout.Rooms;
-using Shout.Server;
+using Shout.Transports;
 using Shout.Web;
 
 namespace Shout.Cli.Commands;
@@ -45,7 +46,7 @@ internal static class ServeSettings
         new ServeSetting<string>("Bus",
             "Room mode: share rooms with other instances through NATS: nats://HOST:PORT or tls://HOST:PORT, several by commas or repeats "
             + "(tried in order). Default none (this instance alone). Password or token: SHOUT_BUS_PASSWORD, SHOUT_BUS_TOKEN.",
-            BusAddress, (run, values) => run.Options.Rooms.Bus.Address = Shout.Rooms.Bus.BusAddress.Parse(values.OfType<string>()),
+            BusAddress, (run, values) => run.Options.Rooms.Bus.Address = Shout.Rooms.BusAddress.Parse(values.OfType<string>()),
             repeatable: true, helpName: "url"),
         new ServeSetting<string>("BusCreds",
             "Room bus: authenticate with this NATS .creds file (user JWT and nkey seed).",
@@ -211,7 +212,7 @@ internal static class ServeSettings
     {
         try
         {
-            Shout.Rooms.Bus.BusAddress.Parse(text);
+            Shout.Rooms.BusAddress.Parse(text);
             return (text, null);
         }
         catch (FormatException e)

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
-using Shout.Framing;
+using Shout.Protocols.Framing;
 using Shout.Sessions;
 
 namespace Shout.Protocols;

@@ -1,6 +1,6 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Connections;
-using Shout.Framing;
+using Shout.Protocols.Framing;
 using Shout.Sessions;
 
 namespace Shout.Protocols;

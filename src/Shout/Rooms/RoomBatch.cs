@@ -1,5 +1,5 @@
 using System.Buffers;
-using Shout.Framing;
+using Shout.Protocols.Framing;
 
 namespace Shout.Rooms;
 

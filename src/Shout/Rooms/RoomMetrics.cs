@@ -21,7 +21,7 @@ internal sealed class RoomMetrics
     private long _lostPublishing;
     private long _lostInTransit;
     private long _duplicates;
-    private readonly long[] _refused = new long[Enum.GetValues<Bus.BusRefusal>().Length];
+    private readonly long[] _refused = new long[Enum.GetValues<BusRefusal>().Length];
     private long _senders;
     private long _sendersForgotten;
 
@@ -43,7 +43,7 @@ internal sealed class RoomMetrics
             new Measurement<long>(LostInTransit, new KeyValuePair<string, object?>("where", "transit")),
         }, "{line}", "Bus losses in lines: not published while the bus was down (where=publish), missing from a sender's numbers (where=transit)");
         meter.CreateObservableCounter("shout.rooms.bus.duplicates", () => Duplicates, "{message}", "Bus messages received twice and ignored");
-        meter.CreateObservableCounter("shout.rooms.bus.refused", () => Enum.GetValues<Bus.BusRefusal>().Skip(1).Select(r =>
+        meter.CreateObservableCounter("shout.rooms.bus.refused", () => Enum.GetValues<BusRefusal>().Skip(1).Select(r =>
             new Measurement<long>(Refused(r), new KeyValuePair<string, object?>("reason", r.ToString().ToLowerInvariant()))),
             "{message}", "Bus messages not delivered because no instance sends them so (reason=shape, name, text, size)");
         meter.CreateObservableUpDownCounter("shout.rooms.bus.senders", () => Senders, "{sender}", "Senders on other instances whose order is remembered now (bounded)");
@@ -81,10 +81,10 @@ internal sealed class RoomMetrics
     public long Duplicates => Interlocked.Read(ref _duplicates);
 
     /// <summary>Bus messages refused for <paramref name="reason"/> since start.</summary>
-    public long Refused(Bus.BusRefusal reason) => Interlocked.Read(ref _refused[(int)reason]);
+    public long Refused(BusRefusal reason) => Interlocked.Read(ref _refused[(int)reason]);
 
     /// <summary>Bus messages refused since start, for any reason.</summary>
-    public long RefusedTotal => Enum.GetValues<Bus.BusRefusal>().Skip(1).Sum(Refused);
+    public long RefusedTotal => Enum.GetValues<BusRefusal>().Skip(1).Sum(Refused);
 
     /// <summary>Senders of other instances remembered now.</summary>
     public long Senders => Interlocked.Read(ref _senders);
@@ -92,7 +92,7 @@ internal sealed class RoomMetrics
     /// <summary>Senders forgotten since start (bound or idle).</summary>
     public long SendersForgotten => Interlocked.Read(ref _sendersForgotten);
 
-    internal void BusRefused(Bus.BusRefusal reason) => Interlocked.Increment(ref _refused[(int)reason]);
+    internal void BusRefused(BusRefusal reason) => Interlocked.Increment(ref _refused[(int)reason]);
 
     internal void BusSenders(long now, long forgotten)
     {

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text;
-using Shout.Framing;
+using Shout.Protocols.Framing;
 
 namespace Shout.Rooms;
 

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
-using Shout.Framing;
+using Shout.Protocols.Framing;
 using Shout.Protocols;
 using Shout.Sessions;
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Shout.Diagnostics;
 using Shout.Endpoints;
 using Shout.Rooms.Bus;
+using Shout.Rooms;
 using Shout.Sessions;
 
 namespace Shout.Web;

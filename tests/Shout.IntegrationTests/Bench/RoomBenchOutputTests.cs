@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server;
 
 namespace Shout.IntegrationTests.Bench;
 

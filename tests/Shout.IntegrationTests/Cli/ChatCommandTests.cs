@@ -1,5 +1,5 @@
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server;
 
 namespace Shout.IntegrationTests.Cli;
 

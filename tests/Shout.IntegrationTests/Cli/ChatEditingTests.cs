@@ -11,7 +11,7 @@ public sealed class ChatEditingTests
     [Fact]
     public async Task Arrows_history_and_deletion_edit_the_line_before_it_is_sent()
     {
-        await using var server = await TestServer.StartAsync(o => o.Mode = Shout.Server.ShoutMode.Line);
+        await using var server = await TestServer.StartAsync(o => o.Mode = Shout.Hosting.ShoutMode.Line);
         await using var terminal = await TmuxSession.StartAsync($"dotnet '{Repo.CliDll}' chat -a {server.Endpoint}");
         await terminal.WaitForScreenAsync(s => TmuxSession.LastLine(s) == ">");
 
@@ -45,7 +45,7 @@ public sealed class ChatEditingTests
     [Fact]
     public async Task Ctrl_c_leaves_the_terminal_clean_with_the_next_prompt_on_its_own_line()
     {
-        await using var server = await TestServer.StartAsync(o => o.Mode = Shout.Server.ShoutMode.Line);
+        await using var server = await TestServer.StartAsync(o => o.Mode = Shout.Hosting.ShoutMode.Line);
 
         // What runs after chat stands in for the shell's prompt.
         await using var terminal = await TmuxSession.StartAsync($"dotnet '{Repo.CliDll}' chat -a {server.Endpoint}; c=$?; printf 'NEXT-PROMPT$ '; (exit $c)");
@@ -63,7 +63,7 @@ public sealed class ChatEditingTests
     [Fact]
     public async Task When_the_server_closes_the_half_typed_prompt_is_not_drawn_again()
     {
-        var server = await TestServer.StartAsync(o => o.Mode = Shout.Server.ShoutMode.Line);
+        var server = await TestServer.StartAsync(o => o.Mode = Shout.Hosting.ShoutMode.Line);
         await using var terminal = await TmuxSession.StartAsync($"dotnet '{Repo.CliDll}' chat -a {server.Endpoint}; printf 'NEXT-PROMPT$ '");
         await terminal.WaitForScreenAsync(s => TmuxSession.LastLine(s) == ">");
         await terminal.KeysAsync("unsent");

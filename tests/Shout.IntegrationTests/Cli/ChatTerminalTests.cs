@@ -52,7 +52,7 @@ public sealed class ChatTerminalTests
     [InlineData("ctrl-d")]
     public async Task Quit_or_ctrl_d_ends_the_session(string how)
     {
-        await using var server = await TestServer.StartAsync(o => o.Mode = Shout.Server.ShoutMode.Line);
+        await using var server = await TestServer.StartAsync(o => o.Mode = Shout.Hosting.ShoutMode.Line);
         await using var terminal = await TmuxSession.StartAsync($"dotnet '{Repo.CliDll}' chat -a {server.Endpoint}");
         await terminal.WaitForScreenAsync(s => TmuxSession.LastLine(s) == ">");
         await terminal.KeysAsync("hi ȿ", "Enter");

@@ -1,7 +1,7 @@
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server;
 using Shout.Text;
 
 namespace Shout.IntegrationTests.Cli;

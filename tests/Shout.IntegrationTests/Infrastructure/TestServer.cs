@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Shout.Endpoints;
-using Shout.Server;
+using Shout.Hosting;
 using Shout.Sessions;
 
 namespace Shout.IntegrationTests.Infrastructure;

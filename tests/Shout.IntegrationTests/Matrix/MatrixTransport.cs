@@ -1,7 +1,7 @@
 using System.Net;
 using Shout.Endpoints;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server;
 
 namespace Shout.IntegrationTests.Matrix;
 

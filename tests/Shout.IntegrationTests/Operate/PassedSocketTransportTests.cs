@@ -1,13 +1,14 @@
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Shout.Endpoints;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server;
-using Shout.Server.Epoll;
-using Shout.Server.Systemd;
+using Shout.Transports.Epoll;
+using Shout.Transports.Systemd;
+using Shout.Transports;
 
 namespace Shout.IntegrationTests.Operate;
 

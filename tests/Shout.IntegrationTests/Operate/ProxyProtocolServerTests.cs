@@ -1,13 +1,13 @@
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Shout.Endpoints;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Proxy;
-using Shout.Server;
+using Shout.Transports.ProxyProtocol;
 
 namespace Shout.IntegrationTests.Operate;
 

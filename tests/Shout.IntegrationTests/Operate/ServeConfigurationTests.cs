@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Shout.Cli.Commands;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server;
 
 namespace Shout.IntegrationTests.Operate;
 

@@ -4,9 +4,7 @@ using Shout.Diagnostics;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.IntegrationTests.Matrix;
 using Shout.IntegrationTests.Web;
-using Shout.Server;
 using Shout.Sessions;
-using Shout.Server.Admission;
 
 namespace Shout.IntegrationTests.Reliability;
 

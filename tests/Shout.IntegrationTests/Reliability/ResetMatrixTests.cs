@@ -4,7 +4,6 @@ using Shout.Diagnostics;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.IntegrationTests.Matrix;
 using Shout.IntegrationTests.Web;
-using Shout.Server;
 using Shout.Sessions;
 
 namespace Shout.IntegrationTests.Reliability;

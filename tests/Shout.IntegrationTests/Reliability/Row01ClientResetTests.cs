@@ -1,8 +1,8 @@
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server;
 using Shout.Sessions;
 
 namespace Shout.IntegrationTests.Reliability;

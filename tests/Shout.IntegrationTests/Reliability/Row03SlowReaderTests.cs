@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server;
 using Shout.Sessions;
 using Xunit.Abstractions;
 

@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server;
 using Shout.Sessions;
 
 namespace Shout.IntegrationTests.Reliability;

@@ -1,6 +1,6 @@
 using System.Text;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server;
 using Shout.Sessions;
 
 namespace Shout.IntegrationTests.Reliability;

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server;
 using Shout.Sessions;
 
 namespace Shout.IntegrationTests.Reliability;

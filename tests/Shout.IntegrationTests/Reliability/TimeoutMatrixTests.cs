@@ -1,8 +1,8 @@
 using Shout.Diagnostics;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.IntegrationTests.Matrix;
 using Shout.IntegrationTests.Web;
-using Shout.Server;
 using Shout.Sessions;
 
 namespace Shout.IntegrationTests.Reliability;

@@ -1,11 +1,12 @@
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Shout.Endpoints;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.Load.Room;
 using Shout.Rooms.Bus;
-using Shout.Server;
+using Shout.Rooms;
 
 namespace Shout.IntegrationTests.Rooms;
 

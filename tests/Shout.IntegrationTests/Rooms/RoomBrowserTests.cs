@@ -1,7 +1,7 @@
 using Microsoft.Playwright;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.IntegrationTests.Web;
-using Shout.Server;
 using static Microsoft.Playwright.Assertions;
 
 namespace Shout.IntegrationTests.Rooms;

@@ -1,8 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.IntegrationTests.Web;
 using Shout.Rooms.Bus;
-using Shout.Server;
+using Shout.Rooms;
 
 namespace Shout.IntegrationTests.Rooms;
 

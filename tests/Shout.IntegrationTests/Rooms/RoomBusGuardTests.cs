@@ -2,10 +2,10 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using NATS.Client.Core;
 using NATS.NKeys;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Rooms;
 using Shout.Rooms.Bus;
-using Shout.Server;
+using Shout.Rooms;
 
 namespace Shout.IntegrationTests.Rooms;
 

@@ -1,7 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.Rooms.Bus;
-using Shout.Server;
+using Shout.Rooms;
 
 namespace Shout.IntegrationTests.Rooms;
 

@@ -1,10 +1,10 @@
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using System.Text;
 using Shout.Endpoints;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.IntegrationTests.Web;
-using Shout.Server;
 
 namespace Shout.IntegrationTests.Rooms;
 

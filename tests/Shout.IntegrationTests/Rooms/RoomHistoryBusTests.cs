@@ -3,9 +3,10 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.Rooms.Bus;
-using Shout.Server;
+using Shout.Rooms;
 
 namespace Shout.IntegrationTests.Rooms;
 

@@ -1,8 +1,8 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Time.Testing;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.Rooms;
-using Shout.Server;
 
 namespace Shout.IntegrationTests.Rooms;
 

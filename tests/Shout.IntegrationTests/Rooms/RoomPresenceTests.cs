@@ -4,10 +4,10 @@ using Microsoft.Extensions.DependencyInjection;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.KeyValueStore;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Rooms;
 using Shout.Rooms.Bus;
-using Shout.Server;
+using Shout.Rooms;
 using Xunit.Abstractions;
 
 namespace Shout.IntegrationTests.Rooms;

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using Shout.Client;
 using Shout.Endpoints;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.IntegrationTests.Web;
-using Shout.Server;
 
 namespace Shout.IntegrationTests.Rooms;
 

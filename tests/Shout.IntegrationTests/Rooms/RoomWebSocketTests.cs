@@ -1,8 +1,8 @@
 using System.Net.WebSockets;
 using System.Text;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.IntegrationTests.Web;
-using Shout.Server;
 
 namespace Shout.IntegrationTests.Rooms;
 

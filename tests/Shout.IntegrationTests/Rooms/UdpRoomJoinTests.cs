@@ -1,12 +1,12 @@
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using System.Text;
 using Shout.Client;
 using Shout.Diagnostics;
 using Shout.Endpoints;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.IntegrationTests.Web;
-using Shout.Server;
 using Shout.Sessions;
 
 namespace Shout.IntegrationTests.Rooms;

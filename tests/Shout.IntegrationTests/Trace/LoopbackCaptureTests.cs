@@ -1,9 +1,9 @@
-using System.Net;
 using System.Net.Sockets;
-using System.Text;
+using System.Net;
 using System.Security.Cryptography;
+using System.Text;
 using Shout.Client;
-using Shout.Server;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.Trace;
 

@@ -5,8 +5,6 @@ using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging.Abstractions;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server;
-using Shout.Server.Epoll;
 
 using static Shout.IntegrationTests.Transports.EpollHarness;
 

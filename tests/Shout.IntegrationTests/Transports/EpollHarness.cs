@@ -1,9 +1,10 @@
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging.Abstractions;
-using Shout.Server;
-using Shout.Server.Epoll;
+using Shout.Hosting;
+using Shout.Transports.Epoll;
+using Shout.Transports;
 
 namespace Shout.IntegrationTests.Transports;
 
@@ -13,8 +14,9 @@ internal static class EpollHarness
     /// <summary>How long a connect or an accept may take.</summary>
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
 
-    public static EpollTransportFactory Factory(ShoutServerOptions? options = null) =>
-        new(options ?? new ShoutServerOptions { Transport = StreamTransport.Epoll }, new ListenSockets([], reusePort: false),
+    /// <summary>The transport as the server makes it for stream mode (64 KiB of input), with default socket settings unless given.</summary>
+    public static EpollTransportFactory Factory(SocketTuning? tuning = null) =>
+        new(tuning ?? new SocketTuning(), 64 * 1024, new ListenSockets([], reusePort: false),
             new BlockMemoryPoolFactory(64 * 1024, TimeProvider.System), NullLoggerFactory.Instance);
 
     public static async Task<Socket> ConnectAsync(EndPoint endpoint)

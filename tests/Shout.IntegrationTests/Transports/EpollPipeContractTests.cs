@@ -1,13 +1,14 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging.Abstractions;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server;
-using Shout.Server.Epoll;
+using Shout.Transports.Epoll;
+using Shout.Transports;
 
 namespace Shout.IntegrationTests.Transports;
 
@@ -96,7 +97,7 @@ public sealed class EpollPipeContractTests
     {
         await using var pair = await Pair.OpenAsync(inline);
         var input = pair.Connection.Transport.Input;
-        var limit = (int)ShoutServer.ReadBufferLimit(pair.Options);
+        var limit = (int)pair.ReadBufferLimit;
         var payload = Payload(16 * limit);
         var sending = pair.Client.SendAsync(payload);
 
@@ -269,16 +270,17 @@ public sealed class EpollPipeContractTests
         private readonly EpollTransportFactory _factory;
         private readonly IConnectionListener _listener;
 
-        private Pair(ShoutServerOptions options, EpollTransportFactory factory, IConnectionListener listener, Socket client, ConnectionContext connection)
+        private Pair(long readBufferLimit, EpollTransportFactory factory, IConnectionListener listener, Socket client, ConnectionContext connection)
         {
-            Options = options;
+            ReadBufferLimit = readBufferLimit;
             _factory = factory;
             _listener = listener;
             Client = client;
             Connection = connection;
         }
 
-        public ShoutServerOptions Options { get; }
+        /// <summary>The input pipe's limit the transport was made with.</summary>
+        public long ReadBufferLimit { get; }
 
         public Socket Client { get; }
 
@@ -288,9 +290,8 @@ public sealed class EpollPipeContractTests
         /// <param name="clientReceiveBuffer">The client's receive buffer, or 0 for the default.</param>
         public static async Task<Pair> OpenAsync(bool inline, int clientReceiveBuffer = 0)
         {
-            var options = new ShoutServerOptions { Transport = StreamTransport.Epoll };
-            options.Sockets.InlineScheduling = inline;
-            var factory = new EpollTransportFactory(options, new ListenSockets([], reusePort: false), new BlockMemoryPoolFactory(64 * 1024, TimeProvider.System),
+            var tuning = new SocketTuning { InlineScheduling = inline };
+            var factory = new EpollTransportFactory(tuning, 64 * 1024, new ListenSockets([], reusePort: false), new BlockMemoryPoolFactory(64 * 1024, TimeProvider.System),
                 NullLoggerFactory.Instance);
             var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
             var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -303,7 +304,7 @@ public sealed class EpollPipeContractTests
             await client.ConnectAsync((IPEndPoint)listener.EndPoint).WaitAsync(Timeout);
             var connection = (await listener.AcceptAsync().AsTask().WaitAsync(Timeout)) ?? throw new InvalidOperationException("the listener ended");
             Assert.IsType<EpollConnection>(connection);
-            return new Pair(options, factory, listener, client, connection);
+            return new Pair(64 * 1024, factory, listener, client, connection);
         }
 
         public async ValueTask DisposeAsync()

@@ -3,10 +3,11 @@ using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Shout.Endpoints;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server;
-using Shout.Server.Epoll;
 using Shout.Sessions;
+using Shout.Transports.Epoll;
+using Shout.Transports;
 
 namespace Shout.IntegrationTests.Transports;
 

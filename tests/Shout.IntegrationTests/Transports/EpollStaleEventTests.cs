@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Shout.Server.Epoll;
+using Shout.Transports.Epoll;
 
 namespace Shout.IntegrationTests.Transports;
 

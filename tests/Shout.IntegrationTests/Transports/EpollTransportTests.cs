@@ -7,10 +7,11 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging.Abstractions;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server;
-using Shout.Server.Epoll;
 
 using static Shout.IntegrationTests.Transports.EpollHarness;
+using Shout.Transports.Epoll;
+using Shout.Hosting;
+using Shout.Transports;
 
 namespace Shout.IntegrationTests.Transports;
 
@@ -126,8 +127,8 @@ public sealed class EpollTransportTests
     [Fact]
     public async Task A_slow_reader_gets_every_byte_in_order_through_both_pipes_limits()
     {
-        var options = new ShoutServerOptions { Transport = StreamTransport.Epoll };
-        using var factory = Factory(options);
+        var tuning = new SocketTuning();
+        using var factory = Factory(tuning);
         await using var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
         using var client = await ConnectAsync(listener.EndPoint);
         await using var connection = await AcceptAsync(listener);

@@ -1,7 +1,7 @@
 using System.Text;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.IntegrationTests.Matrix;
-using Shout.Server;
 using Shout.Sessions;
 using Shout.Text;
 

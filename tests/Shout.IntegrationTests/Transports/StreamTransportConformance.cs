@@ -2,8 +2,8 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Shout.Client;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server;
 using Shout.Sessions;
 using Shout.Text;
 

@@ -1,9 +1,9 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Security.Cryptography;
 using System.Text;
 using Shout.Client;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server.Tls;
+using Shout.Transports.Tls;
 
 namespace Shout.IntegrationTests.Transports;
 
@@ -60,7 +60,7 @@ public sealed class TlsCertificateFileTests
         Assert.Contains("cannot load the TLS certificate", error.Message, StringComparison.Ordinal);
     }
 
-    private static async Task AssertServedAsync(X509Certificate2 expected, Action<Shout.Server.ShoutServerOptions> configure)
+    private static async Task AssertServedAsync(X509Certificate2 expected, Action<Shout.Hosting.ShoutServerOptions> configure)
     {
         await using var server = await TestServer.StartAsync(configure, "tls://127.0.0.1:0");
         var pin = CertificatePin.Parse(Convert.ToHexString(expected.GetCertHash(HashAlgorithmName.SHA256)));

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using Shout.Client;
-using Shout.Server;
+using Shout.Hosting;
 
 namespace Shout.IntegrationTests.Transports;
 

@@ -1,14 +1,13 @@
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Shout.Client;
 using Shout.Endpoints;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server.Udp;
-using Shout.Server;
 using Shout.Sessions;
 using Shout.Text;
+using Shout.Transports.Udp;
 
 namespace Shout.IntegrationTests.Transports;
 

@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server;
 
 namespace Shout.IntegrationTests.Transports;
 

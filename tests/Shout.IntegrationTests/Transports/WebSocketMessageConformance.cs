@@ -1,10 +1,10 @@
 using System.Net.WebSockets;
 using System.Text;
 using Shout.Diagnostics;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.IntegrationTests.Matrix;
 using Shout.IntegrationTests.Web;
-using Shout.Server;
 using Shout.Sessions;
 using Shout.Text;
 

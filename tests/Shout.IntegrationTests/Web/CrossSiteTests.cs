@@ -1,9 +1,9 @@
-using System.Net;
 using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using System.Net.Sockets;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using Shout.Server;
+using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
 
 namespace Shout.IntegrationTests.Web;
@@ -226,9 +226,9 @@ public sealed class CrossSiteTests
         Assert.Equal("reload token changed", Assert.Single(result.RestartNeeded));
     }
 
-    private static Func<Shout.Server.ShoutServerOptions> Options(Action<Shout.Server.ShoutServerOptions> configure) => () =>
+    private static Func<Shout.Hosting.ShoutServerOptions> Options(Action<Shout.Hosting.ShoutServerOptions> configure) => () =>
     {
-        var options = new Shout.Server.ShoutServerOptions();
+        var options = new Shout.Hosting.ShoutServerOptions();
         options.Listen.Add(Shout.Endpoints.ShoutEndpoint.Parse("tcp://127.0.0.1:0"));
         options.Web.Address = new Uri("http://127.0.0.1:0");
         configure(options);

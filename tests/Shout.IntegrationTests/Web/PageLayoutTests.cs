@@ -20,7 +20,7 @@ public sealed class PageLayoutTests(Browser browser) : IClassFixture<Browser>
     [InlineData(390, 844, true)]
     public async Task No_text_in_the_tiles_or_the_header_is_clipped(int width, int height, bool mobile)
     {
-        await using var server = await WebServer.StartServerAsync(o => o.Mode = Shout.Server.ShoutMode.Room);
+        await using var server = await WebServer.StartServerAsync(o => o.Mode = Shout.Hosting.ShoutMode.Room);
         var page = await browser.NewPageAsync(width, height, mobile);
         await page.GotoAsync(server.Web().ToString());
         await Expect(page.Locator("#live-status")).ToHaveAttributeAsync("data-state", "open", new() { Timeout = 30_000 });

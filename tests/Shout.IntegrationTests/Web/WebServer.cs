@@ -13,7 +13,7 @@ internal static class WebServer
         StartServerAsync(o => configure?.Invoke(o.Web));
 
     /// <summary>A server with its web endpoint, configured as a whole (the session rules are the server's).</summary>
-    public static Task<TestServer> StartServerAsync(Action<Shout.Server.ShoutServerOptions> configure) =>
+    public static Task<TestServer> StartServerAsync(Action<Shout.Hosting.ShoutServerOptions> configure) =>
         TestServer.StartAsync(o =>
         {
             o.Web.Address = new Uri("http://127.0.0.1:0");

@@ -3,7 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
 using Shout.Endpoints;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server.Tls;
+using Shout.Transports.Tls;
 
 namespace Shout.IntegrationTests.WebSocketClient;
 

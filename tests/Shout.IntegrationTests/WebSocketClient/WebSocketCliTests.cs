@@ -22,7 +22,7 @@ public sealed class WebSocketCliTests
     {
         var server = await WebServer.StartAsync(web => web.Address = new Uri("https://127.0.0.1:0"));
         var endpoint = ShoutEndpoint.Parse(new UriBuilder(server.Web()) { Scheme = "wss", Path = "/ws" }.Uri.ToString());
-        return (server, endpoint, Shout.Server.Tls.ServerCertificates.Fingerprint(server.Server.TlsCertificate!));
+        return (server, endpoint, Shout.Transports.Tls.ServerCertificates.Fingerprint(server.Server.TlsCertificate!));
     }
 
     private static BenchOptions Short(ShoutEndpoint endpoint, BenchMode mode) => new()

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
 using Shout.Diagnostics;
-using Shout.Server;
 using Shout.Sessions;
 
 namespace Shout.Tests.Diagnostics;

@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
-using Shout.Framing;
-using Shout.Rooms;
+using Shout.Protocols.Framing;
 using Shout.Rooms.Bus;
+using Shout.Rooms;
 
 namespace Shout.Tests.Rooms;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using Shout.Rooms.Bus;
+using Shout.Rooms;
 
 namespace Shout.Tests.Rooms.Bus;
 

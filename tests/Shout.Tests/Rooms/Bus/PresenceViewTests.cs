@@ -1,5 +1,6 @@
 using System.Text;
 using Shout.Rooms.Bus;
+using Shout.Rooms;
 
 namespace Shout.Tests.Rooms.Bus;
 

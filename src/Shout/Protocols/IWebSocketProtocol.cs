@@ -1,0 +1,37 @@
+using System.Net.WebSockets;
+using Shout.Sessions;
+using Shout.Transports.WebSockets;
+
+namespace Shout.Protocols;
+
+/// <summary>
+/// One WebSocket session's protocol (the tutorial's echo, or a room member), chosen when the server
+/// is composed. <see cref="WebSocketShoutService"/> admits the upgrade, opens the session, runs the
+/// protocol and closes the session with the reason it returns: no protocol records its own open or
+/// close, and the service knows no mode.
+/// </summary>
+internal interface IWebSocketProtocol
+{
+    /// <summary>Serves <paramref name="socket"/> until the session ends; returns why, and what failed if a failure ended it.</summary>
+    /// <param name="session">The session opened for the socket.</param>
+    /// <param name="socket">The accepted WebSocket.</param>
+    /// <param name="settings">The session's settings, as they were when it opened.</param>
+    /// <param name="frames">The upgraded connection's frame-size guard, if the transport has one.</param>
+    /// <param name="aborted">The HTTP connection went away.</param>
+    Task<SessionEnd> RunAsync(Session session, WebSocket socket, SessionSettings settings, IOversizeSignal? frames,
+        CancellationToken aborted);
+}
+
+/// <summary>How a session ended: the one reason it closes with, and the failure to record if one ended it.</summary>
+internal readonly record struct SessionEnd(CloseReason Reason, string? Failure = null);
+
+/// <summary>
+/// Tells a protocol that the peer declared a message over the size limit, at the frame's header,
+/// before the WebSocket has read it: the protocol closes with 1009 at once instead of waiting for a
+/// payload that may never come. The WebSocket transport's upgraded stream implements it.
+/// </summary>
+internal interface IOversizeSignal
+{
+    /// <summary>Calls <paramref name="callback"/> when (or, if it already happened, now that) a message is declared over the limit.</summary>
+    void OnExceeded(Action callback);
+}

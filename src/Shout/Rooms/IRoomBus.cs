@@ -1,0 +1,64 @@
+namespace Shout.Rooms;
+
+/// <summary>What a bus needs from the instance it serves: delivery to local members, and their names.</summary>
+internal interface IRoomBusListener
+{
+    /// <summary>
+    /// <paramref name="lines"/> lines or a notice from a member of another instance (already
+    /// de-duplicated and in order); <paramref name="said"/> for members' lines (kept as history), false for notices.
+    /// </summary>
+    void OnRemote(string room, ReadOnlyMemory<byte> payload, int lines, bool said);
+
+    /// <summary>Members' lines said before this instance was listening, read back from the bus's store: kept as history only.</summary>
+    void OnHistory(string room, ReadOnlyMemory<byte> payload, int lines, DateTimeOffset said);
+
+    /// <summary>The nicknames of this instance's members of <paramref name="room"/>.</summary>
+    IReadOnlyList<string> LocalNicks(string room);
+
+    /// <summary>The rooms with members on this instance now.</summary>
+    IReadOnlyCollection<string> Rooms();
+}
+
+/// <summary>
+/// Carries lines between instances. The local instance always delivers its own members' lines
+/// itself; a bus only reaches the others. At most once: <see cref="Publish"/> never waits, and a
+/// message it cannot send is counted as lost, never retried.
+/// </summary>
+internal interface IRoomBus
+{
+    /// <summary>This instance's id on the bus.</summary>
+    Guid Instance { get; }
+
+    /// <summary>Called once by the hub before any message flows.</summary>
+    void Attach(IRoomBusListener listener);
+
+    /// <summary>Sends to every other instance; never waits.</summary>
+    void Publish(in BusMessage message);
+
+    /// <summary>The nicknames in <paramref name="room"/> on every other instance that answers in time.</summary>
+    Task<IReadOnlyList<string>> RemoteNicksAsync(string room, CancellationToken cancellationToken);
+
+    /// <summary>This instance's members of <paramref name="room"/> changed (a join, leave or rename); never waits.</summary>
+    void MembersChanged(string room);
+}
+
+/// <summary>One instance alone: nothing to send, no one else to ask.</summary>
+internal sealed class InProcessRoomBus : IRoomBus
+{
+    public Guid Instance { get; } = Guid.NewGuid();
+
+    public void Attach(IRoomBusListener listener)
+    {
+    }
+
+    public void Publish(in BusMessage message)
+    {
+    }
+
+    public Task<IReadOnlyList<string>> RemoteNicksAsync(string room, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>([]);
+
+    public void MembersChanged(string room)
+    {
+    }
+}

@@ -1,0 +1,13 @@
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
+using Shout.Sessions;
+
+namespace Shout.Transports.Streams;
+
+/// <summary>What a timeout does to a stream session (every stream handler): idle and line timeouts stop the pending read; the write timeout aborts the connection.</summary>
+internal sealed class StreamTimeoutTarget(ConnectionContext connection, PipeReader input) : ISessionTimeoutTarget
+{
+    public void Interrupt() => input.CancelPendingRead();
+
+    public void Abort() => connection.Abort(new ConnectionAbortedException("The client did not read its replies within the write timeout."));
+}

@@ -1,0 +1,93 @@
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Http;
+using Shout.Protocols;
+using Shout.Sessions;
+using Shout.Web;
+
+namespace Shout.Transports.WebSockets;
+
+/// <summary>
+/// <c>/ws</c>: the WebSocket transport's adapter. Its connection was admitted by the session core
+/// at accept (<see cref="WebAdmission"/>: a denied client closed unread, one over a limit answered
+/// 503, both recorded like a refused TCP client); an upgrade from another site's page
+/// (<see cref="OriginCheck"/>) is refused with 403 first, recorded as denied. An accepted socket is
+/// one session of the core, opened and closed here and served by the mode's
+/// <see cref="IWebSocketProtocol"/> (echo or a room member), which says how it ended.
+/// </summary>
+internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRules rules,
+    SessionLifecycle lifecycle, OriginCheck origins, IWebSocketProtocol protocol)
+{
+    private int _open;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync("expected a WebSocket upgrade (GET with Upgrade: websocket)\n");
+            return;
+        }
+
+        var transport = context.Request.IsHttps ? TransportKind.Wss : TransportKind.Ws;
+        var id = context.Connection.Id;
+        var address = context.Connection.RemoteIpAddress;
+        var remote = address is null ? "?" : PeerAddress.Describe(new System.Net.IPEndPoint(address, context.Connection.RemotePort));
+        if (origins.Refusal(context) is { } crossSite)
+        {
+            // Before the upgrade: another site's page gets no session (its connection keeps the slot it was admitted with).
+            lifecycle.Rejected(id, transport, remote, CloseReason.Denied, crossSite);
+            await RefuseAsync(context, StatusCodes.Status403Forbidden, crossSite);
+            return;
+        }
+
+        // Admitted with its connection (WebAdmission): the session holds the connection's slot, not a second
+        // one, and frees it as it records its close; the connection frees it otherwise.
+        var ticket = WebAdmission.TakeTicket(context);
+
+        if (Interlocked.Increment(ref _open) > options.MaxWebSockets)
+        {
+            Interlocked.Decrement(ref _open);
+            var message = $"busy: {options.MaxWebSockets.Value} WebSockets are open";
+            lifecycle.Rejected(id, transport, remote, CloseReason.Limit, message);
+            await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, message);
+            return;
+        }
+
+        try
+        {
+            using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                KeepAliveInterval = options.KeepAliveInterval,
+                KeepAliveTimeout = options.KeepAliveTimeout,
+            });
+            // The one owner of the session's life: opened here, run by the protocol, closed here with the reason it gives.
+            var session = lifecycle.Open(id, transport, remote, ticket);
+            var end = new SessionEnd(CloseReason.Reset);
+            try
+            {
+                end = await protocol.RunAsync(session, socket, rules.Current, context.Features.Get<FrameLimitStream>(),
+                    context.RequestAborted);
+            }
+            finally
+            {
+                if (end.Failure is { } failure)
+                {
+                    lifecycle.Failed(session, failure);
+                }
+
+                lifecycle.Close(session, end.Reason);
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _open);
+        }
+    }
+
+    private static async Task RefuseAsync(HttpContext context, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        await context.Response.WriteAsync($"ERR {message}\n");
+    }
+}
