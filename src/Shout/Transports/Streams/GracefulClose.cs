@@ -5,8 +5,9 @@ using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Shout.Sessions;
+using Shout.Transports.Tls;
 
-namespace Shout.Server;
+namespace Shout.Transports.Streams;
 
 /// <summary>
 /// Closing a TCP connection from the server side without losing replies. When the server closes a
@@ -50,9 +51,9 @@ internal static class GracefulClose
     public static async Task CloseAsync(ConnectionContext connection, PipeReader input, long bytesWritten, TransportKind transport,
         TimeSpan writeTimeout, TimeProvider clock)
     {
-        if (transport == TransportKind.Tls && connection.Features.Get<ISslStreamFeature>()?.SslStream is { } ssl)
+        if (transport == TransportKind.Tls)
         {
-            await ssl.ShutdownAsync();
+            await TlsCloseNotify.SendAsync(connection);
         }
 
         await RunAsync(connection, input, bytesWritten, SessionSettings.IsOn(writeTimeout) ? writeTimeout : Linger, clock);
