@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Shout.Cli.Parsing;
-using Shout.Diagnostics;
 using Spectre.Console;
 
 namespace Shout.Cli.Commands;

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Threading.Channels;
 using Shout.Cli.Parsing;
-using Shout.Endpoints;
 using Shout.Trace;
 using Spectre.Console;
 

@@ -10,7 +10,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Shout.Endpoints;
-using Shout.Hosting;
 using Shout.Protocols.Framing;
 using Shout.Protocols;
 using Shout.Rooms;

@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.DependencyInjection;
 using Prometheus;
-using Shout.Hosting;
 using Shout.Protocols;
 using Shout.Transports.Tls;
 using Shout.Transports.WebSockets;

@@ -1,6 +1,5 @@
 using System.Net.WebSockets;
 using Shout.Sessions;
-using Shout.Transports.WebSockets;
 using Shout.Web;
 
 namespace Shout.Protocols;

@@ -2,9 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using Shout.Protocols.Framing;
 using Shout.Protocols;
-using Shout.Rooms;
 using Shout.Sessions;
-using Shout.Transports.WebSockets;
 
 namespace Shout.Rooms;
 

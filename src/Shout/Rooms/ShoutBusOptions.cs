@@ -1,5 +1,4 @@
 using NATS.Client.Core;
-using Shout.Rooms.Bus;
 
 namespace Shout.Rooms;
 

@@ -1,4 +1,3 @@
-using Shout.Rooms.Bus;
 
 namespace Shout.Rooms;
 

@@ -1,6 +1,5 @@
 using System.Text;
 using Shout.Protocols;
-using Shout.Transports.Udp;
 
 namespace Shout.Rooms;
 

@@ -2,12 +2,9 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Net;
-using Shout.Hosting;
 using Shout.Protocols.Framing;
 using Shout.Protocols;
-using Shout.Rooms;
 using Shout.Sessions;
-using Shout.Transports.Udp;
 
 namespace Shout.Rooms;
 

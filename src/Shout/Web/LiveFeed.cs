@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Shout.Diagnostics;
 using Shout.Endpoints;
-using Shout.Rooms.Bus;
 using Shout.Rooms;
 using Shout.Sessions;
 

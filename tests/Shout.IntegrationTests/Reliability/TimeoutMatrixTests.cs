@@ -1,4 +1,3 @@
-using Shout.Diagnostics;
 using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.IntegrationTests.Matrix;

@@ -2,7 +2,6 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Time.Testing;
 using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Rooms;
 
 namespace Shout.IntegrationTests.Rooms;
 

@@ -1,8 +1,6 @@
 using System.Text;
-using Shout.Endpoints;
 using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Rooms;
 using Shout.Sessions;
 
 namespace Shout.IntegrationTests.Rooms;

@@ -2,7 +2,6 @@ using System.Net.Sockets;
 using System.Net;
 using System.Text;
 using Shout.Client;
-using Shout.Diagnostics;
 using Shout.Endpoints;
 using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;

@@ -2,7 +2,6 @@ using System.Net.Sockets;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging.Abstractions;
-using Shout.Hosting;
 using Shout.Transports.Epoll;
 using Shout.Transports;
 

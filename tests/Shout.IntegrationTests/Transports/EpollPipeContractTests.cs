@@ -5,7 +5,6 @@ using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging.Abstractions;
-using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.Transports.Epoll;
 using Shout.Transports;

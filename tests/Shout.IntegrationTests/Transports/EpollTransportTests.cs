@@ -10,7 +10,6 @@ using Shout.IntegrationTests.Infrastructure;
 
 using static Shout.IntegrationTests.Transports.EpollHarness;
 using Shout.Transports.Epoll;
-using Shout.Hosting;
 using Shout.Transports;
 
 namespace Shout.IntegrationTests.Transports;

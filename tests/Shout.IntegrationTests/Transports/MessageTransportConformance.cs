@@ -2,7 +2,6 @@ using System.Text;
 using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.IntegrationTests.Matrix;
-using Shout.Sessions;
 using Shout.Text;
 
 namespace Shout.IntegrationTests.Transports;

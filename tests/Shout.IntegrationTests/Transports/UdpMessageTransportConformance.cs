@@ -1,6 +1,5 @@
 using System.Text;
 using Shout.IntegrationTests.Matrix;
-using Shout.Text;
 
 namespace Shout.IntegrationTests.Transports;
 

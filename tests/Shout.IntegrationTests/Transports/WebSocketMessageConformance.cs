@@ -1,6 +1,5 @@
 using System.Net.WebSockets;
 using System.Text;
-using Shout.Diagnostics;
 using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.IntegrationTests.Matrix;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using Shout.Diagnostics;
 using Shout.Sessions;
 
 namespace Shout.IntegrationTests.Web;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Time.Testing;
-using Shout.Diagnostics;
 using Shout.Sessions;
 
 namespace Shout.Tests.Diagnostics;

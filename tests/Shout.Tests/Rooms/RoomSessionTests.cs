@@ -3,7 +3,6 @@ using System.Diagnostics.Metrics;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using Shout.Protocols.Framing;
-using Shout.Rooms.Bus;
 using Shout.Rooms;
 
 namespace Shout.Tests.Rooms;

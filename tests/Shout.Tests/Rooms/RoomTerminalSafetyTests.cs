@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using Shout.Protocols.Framing;
-using Shout.Rooms.Bus;
 using Shout.Rooms;
 
 namespace Shout.Tests.Rooms;

@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
-using Shout.Hosting;
 using Shout.Sessions;
 
 namespace Shout.Transports.Epoll;

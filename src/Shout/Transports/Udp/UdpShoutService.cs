@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Shout.Endpoints;
-using Shout.Hosting;
 using Shout.Protocols;
 using Shout.Sessions;
 
