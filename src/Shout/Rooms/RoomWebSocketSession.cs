@@ -136,21 +136,12 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
     {
         try
         {
-            while (await member.WaitToReadAsync())
+            await MessageMemberWriter.RunAsync(member, (socket, session, timeouts), static async (to, text) =>
             {
-                while (member.TryTake(out var lines))
-                {
-                    // One message per line: a queued run holds the lines of one sender's read.
-                    while (!lines.IsEmpty)
-                    {
-                        var line = MemberQueue.NextLine(ref lines);
-                        var text = line.Span is [.., (byte)'\r', (byte)'\n'] ? line[..^2] : line.Span is [.., (byte)'\n'] ? line[..^1] : line;
-                        await socket.SendAsync(text, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-                        session.Sent(text.Length);
-                        timeouts.Received();
-                    }
-                }
-            }
+                await to.socket.SendAsync(text, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                to.session.Sent(text.Length);
+                to.timeouts.Received();
+            });
         }
         catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
         {

@@ -145,20 +145,11 @@ internal sealed class UdpRoomMembers(RoomHub hub, ShoutRoomOptions rooms, LineFr
     {
         try
         {
-            while (await member.WaitToReadAsync())
+            await MessageMemberWriter.RunAsync(member, (socket, address, session), static async (to, text) =>
             {
-                while (member.TryTake(out var lines))
-                {
-                    // One message per line: a queued run holds the lines of one sender's read.
-                    while (!lines.IsEmpty)
-                    {
-                        var line = MemberQueue.NextLine(ref lines);
-                        var text = line.Span is [.., (byte)'\r', (byte)'\n'] ? line[..^2] : line.Span is [.., (byte)'\n'] ? line[..^1] : line;
-                        await socket.SendToAsync(text, SocketFlags.None, address, CancellationToken.None);
-                        session.Sent(text.Length);
-                    }
-                }
-            }
+                await to.socket.SendToAsync(text, SocketFlags.None, to.address, CancellationToken.None);
+                to.session.Sent(text.Length);
+            });
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
