@@ -130,29 +130,8 @@ public sealed class ShoutServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         configureLogging?.Invoke(builder.Logging);
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton<ShoutMetrics>();
-        builder.Services.AddSingleton(new SessionRules(options.ToSessionSettings()));
-        builder.Services.AddSingleton<SessionLifecycle>();
-        builder.Services.AddSingleton<SessionAdmission>();
-        builder.Services.AddSingleton<DrainSignal>();
-        builder.Services.AddSingleton<ShoutConnectionHandler>();
-        if (options.Mode != ShoutMode.Room)
-        {
-            // The stream seam's protocol: the tutorial's echo, or lines.
-            builder.Services.AddSingleton<IStreamProtocolFactory>(new FramedStreamProtocol.Factory(
-                options.Mode == ShoutMode.Line ? new LineFramer(options.MaxLineLength) : StreamFramer.Instance));
-        }
-        else
-        {
-            // Rooms knows no transport: each seam's room member is registered here.
-            RoomServices.Add(builder.Services, options.Rooms, options.MaxLineLength);
-            builder.Services.AddSingleton<IStreamProtocolFactory>(s => new RoomStreamMember.Factory(s.GetRequiredService<RoomHub>(),
-                options.Rooms, options.MaxLineLength, s.GetRequiredService<TimeProvider>()));
-            builder.Services.AddSingleton<IDatagramProtocolFactory>(s => ActivatorUtilities.CreateInstance<UdpRooms>(s, options.MaxLineLength));
-            builder.Services.AddSingleton<IWebSocketProtocol>(s => new RoomWebSocketSession(s.GetRequiredService<RoomHub>(), options.Rooms,
-                options.MaxLineLength, s.GetRequiredService<ShoutMetrics>(), s.GetRequiredService<TimeProvider>(),
-                s.GetRequiredService<DrainSignal>()));
-        }
+        AddSessionCore(builder.Services, options);
+        AddProtocols(builder.Services, options);
 
         passed ??= options.Systemd ? InheritedSockets.FromEnvironment() : [];
         configureServices?.Invoke(builder.Services);
@@ -166,60 +145,12 @@ public sealed class ShoutServer : IAsyncDisposable
         }
 
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
-        builder.WebHost.UseSockets(sockets =>
-        {
-            options.Sockets.ApplyTo(sockets);
-
-            // What a connection may hold of its client's input while its replies wait for a slow reader.
-            // Kestrel's 1 MiB default measured ~1.3 MiB of pool memory per stalled client; the handler
-            // consumes every read at once, so it only needs room for one line (line mode) and a read.
-            sockets.MaxReadBufferSize = ReadBufferLimit(options);
-        });
-        if (options.Sockets.BlockSize > 0)
-        {
-            // Registered after Kestrel's default, so this is the factory the transport resolves.
-            builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(s => new BlockMemoryPoolFactory(options.Sockets.BlockSize, s.GetRequiredService<TimeProvider>()));
-        }
-
-        // Passed sockets come after the requested endpoints; with passed sockets only, there is no default.
-        IReadOnlyList<ShoutEndpoint> requested = options.Listen.Count > 0 ? [.. options.Listen]
-            : passed.Count > 0 ? [] : [ShoutEndpoint.Parse(ShoutServerOptions.DefaultListen)];
-        IReadOnlyList<ShoutEndpoint> endpoints = [.. requested, .. passed.Select(p => p.Endpoint)];
-        if (endpoints.FirstOrDefault(e => e.Transport == ShoutTransport.WebSocket) is { } webSocket)
-        {
-            throw new FormatException($"{webSocket}: WebSocket is served on the web endpoint; use --web http://HOST:PORT "
-                + "(or https://HOST:PORT) and dial ws://HOST:PORT/ws (wss://)");
-        }
-
-        foreach (var endpoint in requested.Where(e => e.Transport != ShoutTransport.Unix))
-        {
-            // Now, not when Kestrel is configured at start, so a bad address is a FormatException here.
-            ListenAddress.Resolve(endpoint);
-        }
-
-        var listenSockets = new ListenSockets(passed, options.ReusePort);
-        builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = listenSockets.Create);
-        builder.Services.AddSingleton(listenSockets);
-        builder.Services.AddHostedService<ListenerHandover>();
-        // Every socket listener accepts within the descriptor budget (DescriptorBudget); the epoll one checks it itself.
-        builder.Services.AddSingleton<IConnectionListenerFactory>(s => new GuardedListenerFactory(
-            ActivatorUtilities.CreateInstance<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportFactory>(s),
-            s.GetRequiredService<SessionRules>().Budget, s.GetRequiredService<ILoggerFactory>().CreateLogger("Shout.Server")));
-        if (options.Transport == StreamTransport.Epoll)
-        {
-            // Registered after the socket transport, so Kestrel asks it first; it takes every stream listener, passed ones too.
-            builder.Services.AddSingleton<IConnectionListenerFactory>(s => ActivatorUtilities.CreateInstance<EpollTransportFactory>(s, options.Sockets, ReadBufferLimit(options)));
-        }
+        var (requested, endpoints) = ServedEndpoints(options, passed);
+        AddStreamTransports(builder, options, passed);
 
         var bindings = new ListenOptions?[endpoints.Count];
         var servesTls = endpoints.Any(e => e.Transport == ShoutTransport.Tls) || options.Web.Address?.Scheme == Uri.UriSchemeHttps;
-        var certificate = servesTls ? ServerCertificates.Load(options.Tls) : null;
-        var live = new LiveSettings(ReloadableSettings.From(options, certificate));
-        builder.Services.AddSingleton(live);
-        builder.Services.AddSingleton<SystemdNotify>();
-        builder.Services.AddHostedService(s => s.GetRequiredService<SystemdNotify>());
-        builder.Services.AddSingleton(s => new SettingsReloader(live, s.GetRequiredService<SessionRules>(), servesTls, s.GetRequiredService<SystemdNotify>(),
-            s.GetRequiredService<ILogger<SettingsReloader>>(), new RestartOnlySettings(options)));
+        var live = AddReload(builder.Services, options, servesTls);
         var webAddress = options.Web.Address is { } requestedWeb
             ? ListenAddress.Resolve(ShoutEndpoint.ForTcp(requestedWeb.Host.Trim('[', ']'), requestedWeb.Port)) : null;
         ListenOptions? web = null;
@@ -244,20 +175,7 @@ public sealed class ShoutServer : IAsyncDisposable
             }
         });
 
-        var udp = endpoints.Select((e, i) => (Endpoint: e, Passed: i >= requested.Count ? passed[i - requested.Count].Socket : null))
-            .Where(e => e.Endpoint.Transport == ShoutTransport.Udp).ToList();
-        if (udp.Count > 0)
-        {
-            builder.Services.AddSingleton(sp => new UdpShoutService(udp, sp.GetRequiredService<SessionRules>(),
-                sp.GetRequiredService<SessionAdmission>(), sp.GetRequiredService<SessionLifecycle>(), sp.GetRequiredService<ShoutMetrics>(),
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<UdpShoutService>>(), sp.GetService<IDatagramProtocolFactory>()));
-            builder.Services.AddHostedService(sp => sp.GetRequiredService<UdpShoutService>());
-            if (udp.Count == endpoints.Count && options.Web.Address is null)
-            {
-                builder.Services.AddSingleton<Microsoft.AspNetCore.Hosting.Server.IServer, DatagramOnlyServer>();
-            }
-        }
-
+        AddDatagrams(builder.Services, options, endpoints, requested.Count, passed);
         var app = builder.Build();
         if (options.Web.Address is not null)
         {
@@ -265,6 +183,132 @@ public sealed class ShoutServer : IAsyncDisposable
         }
 
         return new ShoutServer(app, endpoints, bindings, options, () => web, requested.Count);
+    }
+
+    /// <summary>The session core every transport shares: rules, admission, lifecycle, drain, metrics, the stream loop.</summary>
+    private static void AddSessionCore(IServiceCollection services, ShoutServerOptions options)
+    {
+        services.AddSingleton<ShoutMetrics>();
+        services.AddSingleton(new SessionRules(options.ToSessionSettings()));
+        services.AddSingleton<SessionLifecycle>();
+        services.AddSingleton<SessionAdmission>();
+        services.AddSingleton<DrainSignal>();
+        services.AddSingleton<ShoutConnectionHandler>();
+    }
+
+    /// <summary>
+    /// The one place that knows the mode: the protocol each seam drives. Echo and line are
+    /// <see cref="FramedStreamProtocol"/> on streams (the WebSocket and UDP echo are the web port's and
+    /// the UDP service's defaults); a room registers its member on every seam.
+    /// </summary>
+    private static void AddProtocols(IServiceCollection services, ShoutServerOptions options)
+    {
+        if (options.Mode != ShoutMode.Room)
+        {
+            services.AddSingleton<IStreamProtocolFactory>(new FramedStreamProtocol.Factory(
+                options.Mode == ShoutMode.Line ? new LineFramer(options.MaxLineLength) : StreamFramer.Instance));
+            return;
+        }
+
+        RoomServices.Add(services, options.Rooms, options.MaxLineLength);
+        services.AddSingleton<IStreamProtocolFactory>(s => new RoomStreamMember.Factory(s.GetRequiredService<RoomHub>(),
+            options.Rooms, options.MaxLineLength, s.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IDatagramProtocolFactory>(s => ActivatorUtilities.CreateInstance<UdpRooms>(s, options.MaxLineLength));
+        services.AddSingleton<IWebSocketProtocol>(s => new RoomWebSocketSession(s.GetRequiredService<RoomHub>(), options.Rooms,
+            options.MaxLineLength, s.GetRequiredService<ShoutMetrics>(), s.GetRequiredService<TimeProvider>(),
+            s.GetRequiredService<DrainSignal>()));
+    }
+
+    /// <summary>
+    /// The endpoints to serve: those asked for (the default when none and nothing was passed), then the
+    /// passed sockets'. A WebSocket endpoint or an unresolvable address is refused here, before anything binds.
+    /// </summary>
+    private static (IReadOnlyList<ShoutEndpoint> Requested, IReadOnlyList<ShoutEndpoint> All) ServedEndpoints(ShoutServerOptions options,
+        IReadOnlyList<InheritedSocket> passed)
+    {
+        IReadOnlyList<ShoutEndpoint> requested = options.Listen.Count > 0 ? [.. options.Listen]
+            : passed.Count > 0 ? [] : [ShoutEndpoint.Parse(ShoutServerOptions.DefaultListen)];
+        IReadOnlyList<ShoutEndpoint> endpoints = [.. requested, .. passed.Select(p => p.Endpoint)];
+        if (endpoints.FirstOrDefault(e => e.Transport == ShoutTransport.WebSocket) is { } webSocket)
+        {
+            throw new FormatException($"{webSocket}: WebSocket is served on the web endpoint; use --web http://HOST:PORT "
+                + "(or https://HOST:PORT) and dial ws://HOST:PORT/ws (wss://)");
+        }
+
+        foreach (var endpoint in requested.Where(e => e.Transport != ShoutTransport.Unix))
+        {
+            // Now, not when Kestrel is configured at start, so a bad address is a FormatException here.
+            ListenAddress.Resolve(endpoint);
+        }
+
+        return (requested, endpoints);
+    }
+
+    /// <summary>Kestrel's stream transports: the socket transport within the descriptor budget, and the epoll one in front of it when chosen.</summary>
+    private static void AddStreamTransports(WebApplicationBuilder builder, ShoutServerOptions options, IReadOnlyList<InheritedSocket> passed)
+    {
+        builder.WebHost.UseSockets(sockets =>
+        {
+            options.Sockets.ApplyTo(sockets);
+
+            // What a connection may hold of its client's input while its replies wait for a slow reader.
+            // Kestrel's 1 MiB default measured ~1.3 MiB of pool memory per stalled client; the handler
+            // consumes every read at once, so it only needs room for one line (line mode) and a read.
+            sockets.MaxReadBufferSize = ReadBufferLimit(options);
+        });
+        if (options.Sockets.BlockSize > 0)
+        {
+            // Registered after Kestrel's default, so this is the factory the transport resolves.
+            builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(s => new BlockMemoryPoolFactory(options.Sockets.BlockSize, s.GetRequiredService<TimeProvider>()));
+        }
+
+        var listenSockets = new ListenSockets(passed, options.ReusePort);
+        builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = listenSockets.Create);
+        builder.Services.AddSingleton(listenSockets);
+        builder.Services.AddHostedService<ListenerHandover>();
+        // Every socket listener accepts within the descriptor budget (DescriptorBudget); the epoll one checks it itself.
+        builder.Services.AddSingleton<IConnectionListenerFactory>(s => new GuardedListenerFactory(
+            ActivatorUtilities.CreateInstance<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportFactory>(s),
+            s.GetRequiredService<SessionRules>().Budget, s.GetRequiredService<ILoggerFactory>().CreateLogger("Shout.Server")));
+        if (options.Transport == StreamTransport.Epoll)
+        {
+            // Registered after the socket transport, so Kestrel asks it first; it takes every stream listener, passed ones too.
+            builder.Services.AddSingleton<IConnectionListenerFactory>(s => ActivatorUtilities.CreateInstance<EpollTransportFactory>(s, options.Sockets, ReadBufferLimit(options)));
+        }
+    }
+
+    /// <summary>What a reload may change (<see cref="LiveSettings"/>, the certificate with it), sd_notify, and the reloader.</summary>
+    private static LiveSettings AddReload(IServiceCollection services, ShoutServerOptions options, bool servesTls)
+    {
+        var certificate = servesTls ? ServerCertificates.Load(options.Tls) : null;
+        var live = new LiveSettings(ReloadableSettings.From(options, certificate));
+        services.AddSingleton(live);
+        services.AddSingleton<SystemdNotify>();
+        services.AddHostedService(s => s.GetRequiredService<SystemdNotify>());
+        services.AddSingleton(s => new SettingsReloader(live, s.GetRequiredService<SessionRules>(), servesTls, s.GetRequiredService<SystemdNotify>(),
+            s.GetRequiredService<ILogger<SettingsReloader>>(), new RestartOnlySettings(options)));
+        return live;
+    }
+
+    /// <summary>UDP, which Kestrel lacks: a hosted service per server, and no HTTP server at all when UDP is all there is.</summary>
+    private static void AddDatagrams(IServiceCollection services, ShoutServerOptions options, IReadOnlyList<ShoutEndpoint> endpoints,
+        int requestedCount, IReadOnlyList<InheritedSocket> passed)
+    {
+        var udp = endpoints.Select((e, i) => (Endpoint: e, Passed: i >= requestedCount ? passed[i - requestedCount].Socket : null))
+            .Where(e => e.Endpoint.Transport == ShoutTransport.Udp).ToList();
+        if (udp.Count == 0)
+        {
+            return;
+        }
+
+        services.AddSingleton(sp => new UdpShoutService(udp, sp.GetRequiredService<SessionRules>(),
+            sp.GetRequiredService<SessionAdmission>(), sp.GetRequiredService<SessionLifecycle>(), sp.GetRequiredService<ShoutMetrics>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<UdpShoutService>>(), sp.GetService<IDatagramProtocolFactory>()));
+        services.AddHostedService(sp => sp.GetRequiredService<UdpShoutService>());
+        if (udp.Count == endpoints.Count && options.Web.Address is null)
+        {
+            services.AddSingleton<Microsoft.AspNetCore.Hosting.Server.IServer, DatagramOnlyServer>();
+        }
     }
 
     private static void Bind(KestrelServerOptions kestrel, ShoutEndpoint endpoint, InheritedSocket? passed, ShoutServerOptions options,
