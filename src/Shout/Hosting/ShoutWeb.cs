@@ -90,7 +90,9 @@ internal static class ShoutWeb
         }
 
         app.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], context => assets.ServeAsync(context, "/index.html"));
-        app.Map("/ws", app.Services.GetRequiredService<WebSocketShoutService>().HandleAsync);
+        var webSockets = app.Services.GetRequiredService<WebSocketShoutService>();
+        app.Map("/ws", webSockets.HandleAsync);
+        app.Map("/ws/{target}", webSockets.HandleAsync);
         app.MapGet("/live", app.Services.GetRequiredService<LiveFeed>().StreamAsync);
         app.MapHealthChecks("/healthz");
         app.MapMethods("/metrics", [HttpMethods.Get, HttpMethods.Head], app.Services.GetRequiredService<PrometheusExport>().ScrapeAsync);

@@ -16,7 +16,11 @@ internal sealed class EchoWebSocketProtocol(int maxMessageBytes, ShoutMetrics me
     // How long a connection whose frame was refused stays open so the close frame reaches the client.
     private static readonly TimeSpan ProtocolErrorLinger = TimeSpan.FromSeconds(1);
 
-    public async Task<SessionEnd> RunAsync(Session session, WebSocket socket, SessionSettings settings, IOversizeSignal? frames,
+    /// <summary>The echo has one address, <c>/ws</c>: a path under it names a room, and this server has none.</summary>
+    public string? Refusal(string target) =>
+        target.Length == 0 ? null : $"/ws/{target}: rooms are served in room mode only (serve --mode room); the echo is at /ws";
+
+    public async Task<SessionEnd> RunAsync(Session session, WebSocket socket, SessionSettings settings, string target, IOversizeSignal? frames,
         CancellationToken aborted)
     {
         using var messages = new MessageSession(socket, session, settings, maxMessageBytes, metrics, clock, drain.Token);

@@ -12,13 +12,21 @@ namespace Shout.Protocols;
 /// </summary>
 internal interface IWebSocketProtocol
 {
+    /// <summary>
+    /// Why the protocol does not serve <paramref name="target"/>, the request path after <c>/ws/</c>
+    /// (a room name in room mode; empty for <c>/ws</c> itself), or null when it does. Asked before
+    /// the upgrade, so a refused target is an HTTP 404 with this reason, not a WebSocket.
+    /// </summary>
+    string? Refusal(string target);
+
     /// <summary>Serves <paramref name="socket"/> until the session ends; returns why, and what failed if a failure ended it.</summary>
     /// <param name="session">The session opened for the socket.</param>
     /// <param name="socket">The accepted WebSocket.</param>
     /// <param name="settings">The session's settings, as they were when it opened.</param>
     /// <param name="frames">The upgraded connection's frame-size guard, if the transport has one.</param>
     /// <param name="aborted">The HTTP connection went away.</param>
-    Task<SessionEnd> RunAsync(Session session, WebSocket socket, SessionSettings settings, IOversizeSignal? frames,
+    /// <param name="target">The request path after <c>/ws/</c>, one <see cref="Refusal"/> accepted (empty for <c>/ws</c>).</param>
+    Task<SessionEnd> RunAsync(Session session, WebSocket socket, SessionSettings settings, string target, IOversizeSignal? frames,
         CancellationToken aborted);
 }
 

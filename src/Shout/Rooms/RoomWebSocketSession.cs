@@ -18,12 +18,16 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
 {
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
-    public async Task<SessionEnd> RunAsync(Session session, WebSocket socket, SessionSettings settings, IOversizeSignal? frames,
+    /// <summary><c>/ws</c> joins the default room; <c>/ws/ROOM</c> joins ROOM (a room name: <see cref="RoomNames.Rule"/>).</summary>
+    public string? Refusal(string target) =>
+        target.Length == 0 || RoomNames.IsValid(target) ? null : $"/ws/{target}: not a room name ({RoomNames.Rule})";
+
+    public async Task<SessionEnd> RunAsync(Session session, WebSocket socket, SessionSettings settings, string target, IOversizeSignal? frames,
         CancellationToken aborted)
     {
         try
         {
-            return new(await RunMemberAsync(session, socket, settings, drain.Token));
+            return new(await RunMemberAsync(session, socket, settings, target.Length == 0 ? null : target, drain.Token));
         }
         catch (Exception e) when (WebSocketFailure.Ends(e))
         {
@@ -31,19 +35,20 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
         }
     }
 
-    private async Task<CloseReason> RunMemberAsync(Session session, WebSocket socket, SessionSettings settings, CancellationToken stopping)
+    private async Task<CloseReason> RunMemberAsync(Session session, WebSocket socket, SessionSettings settings, string? room,
+        CancellationToken stopping)
     {
         var interrupt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var timeouts = new SessionTimeouts(settings, clock, metrics, new Target(interrupt, socket));
         using var stop = stopping.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), interrupt);
         using var member = new RoomMember(hub.NextId(), session.Transport.Name(), rooms, settings.WriteTimeout, clock, hub.Metrics, _ => socket.Abort());
-        hub.Enter(member);
-        var room = new RoomSession(hub, member, new LineFramer(maxLineLength));
+        hub.Enter(member, room);
+        var protocol = new RoomSession(hub, member, new LineFramer(maxLineLength));
         var writer = WriteAsync(member, socket, session, timeouts);
         var reason = CloseReason.Reset;
         try
         {
-            reason = await ReceiveAsync(socket, room, session, timeouts, interrupt.Task, maxLineLength);
+            reason = await ReceiveAsync(socket, protocol, session, timeouts, interrupt.Task, maxLineLength);
             if (reason == CloseReason.ServerDrain)
             {
                 await member.AnswerAsync(RoomLines.QuitLine, cancellationToken: CancellationToken.None);

@@ -29,6 +29,14 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
             return;
         }
 
+        // /ws/ROOM: the rest of the path is the protocol's to accept (a room) or refuse, before any upgrade.
+        var target = context.Request.RouteValues.TryGetValue("target", out var value) && value is string named ? named : "";
+        if (protocol.Refusal(target) is { } unserved)
+        {
+            await RefuseAsync(context, StatusCodes.Status404NotFound, unserved);
+            return;
+        }
+
         var transport = context.Request.IsHttps ? TransportKind.Wss : TransportKind.Ws;
         var id = context.Connection.Id;
         var address = context.Connection.RemoteIpAddress;
@@ -66,7 +74,7 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
             var end = new SessionEnd(CloseReason.Reset);
             try
             {
-                end = await protocol.RunAsync(session, socket, rules.Current, context.Features.Get<FrameLimitStream>(),
+                end = await protocol.RunAsync(session, socket, rules.Current, target, context.Features.Get<FrameLimitStream>(),
                     context.RequestAborted);
             }
             finally
