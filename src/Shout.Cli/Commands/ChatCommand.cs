@@ -10,6 +10,7 @@ namespace Shout.Cli.Commands;
 /// unfinished input. <c>quit</c> waits for the server's <c>QUIT</c> and exits 0; Ctrl+D or the
 /// server closing end it cleanly. With stdin piped, each line is sent in turn. Over WebSocket each
 /// line is one message and each reply message one line; a close code that is not a normal end fails.
+/// In a room, a dropped connection is dialed again and resumed where it stopped (<see cref="ResumingChat"/>).
 /// </summary>
 internal static class ChatCommand
 {
@@ -53,11 +54,13 @@ internal static class ChatCommand
 
             try
             {
-                await using var link = await ChatLink.ConnectAsync(endpoint, client.Read(parse), cancellationToken);
+                var options = client.Read(parse);
+                var first = await ChatLink.ConnectAsync(endpoint, options, cancellationToken);
                 var console = new ChatConsole(interactive: !Console.IsInputRedirected && !Console.IsOutputRedirected);
                 console.Status(client.Verbose(parse)
                     ? $"connected to {endpoint} over {endpoint.Transport.ToString().ToLowerInvariant()}; type quit or press Ctrl+D to leave"
                     : $"connected to {endpoint}; type quit or press Ctrl+D to leave");
+                await using var link = new ResumingChat(first, token => ChatLink.ConnectAsync(endpoint, options, token), console);
                 return await RunAsync(link, console, cancellationToken);
             }
             catch (Exception e) when (ClientErrors.IsConnectionFailure(e))
@@ -69,7 +72,7 @@ internal static class ChatCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(ChatLink link, ChatConsole console, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ResumingChat link, ChatConsole console, CancellationToken cancellationToken)
     {
         var quitAnswered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var receive = ReceiveAsync(link, console, quitAnswered, cancellationToken);
@@ -102,7 +105,7 @@ internal static class ChatCommand
     }
 
     /// <summary>Sends typed lines until quit (true) or end of input (false).</summary>
-    private static async Task<bool> TypeAsync(ChatLink link, ChatConsole console, CancellationToken cancellationToken)
+    private static async Task<bool> TypeAsync(ResumingChat link, ChatConsole console, CancellationToken cancellationToken)
     {
         while (console.ReadLine() is { } line)
         {
@@ -116,7 +119,7 @@ internal static class ChatCommand
         return false;
     }
 
-    private static async Task ReceiveAsync(ChatLink link, ChatConsole console, TaskCompletionSource quitAnswered,
+    private static async Task ReceiveAsync(ResumingChat link, ChatConsole console, TaskCompletionSource quitAnswered,
         CancellationToken cancellationToken)
     {
         await foreach (var line in link.RepliesAsync(cancellationToken))
