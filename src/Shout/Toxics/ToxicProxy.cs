@@ -49,6 +49,12 @@ internal sealed class ToxicProxy : IDisposable
     /// <summary>A udp proxy closes a client source's flow after this long without a datagram either way.</summary>
     public TimeSpan DatagramIdle { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Bytes sent to the upstream before anything of the client's (e.g. a PROXY header naming the
+    /// client, as <c>serve --toxic</c> sends its own server); null for none.
+    /// </summary>
+    public Func<Socket, byte[]>? Preamble { get; init; }
+
     /// <summary>Null when the toxic can act on this proxy's kind (stream or datagrams), else the one-line reason.</summary>
     public string? Refuses(ToxicSpec toxic) => ToxicTypes.Refuses(toxic.Type, Listen.IsDatagram);
 
@@ -193,6 +199,12 @@ internal sealed class ToxicProxy : IDisposable
         }
 
         var upstream = await ConnectAsync(stop).ConfigureAwait(false);
+        if (upstream is not null && Preamble is not null && !await SendPreambleAsync(client, upstream, stop).ConfigureAwait(false))
+        {
+            ProxyConnection.Reset(upstream);
+            upstream = null;
+        }
+
         if (upstream is null)
         {
             ProxyConnection.Reset(client);
@@ -213,6 +225,21 @@ internal sealed class ToxicProxy : IDisposable
         finally
         {
             _connections.TryRemove(connection, out _);
+        }
+    }
+
+    private async Task<bool> SendPreambleAsync(Socket client, Socket upstream, CancellationToken stop)
+    {
+        try
+        {
+            // A few dozen bytes into an empty send buffer: completes at once unless the upstream is gone.
+            await upstream.SendAsync(Preamble!(client), SocketFlags.None, stop).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            ToxicProxyLog.UpstreamDown(_log, Name, Upstream.ToString(), e.Message);
+            return false;
         }
     }
 
