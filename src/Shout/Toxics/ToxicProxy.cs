@@ -23,9 +23,11 @@ internal sealed class ToxicProxy : IDisposable
     private Socket? _listener;
     private DatagramProxy? _datagrams;
     private CancellationTokenSource? _stop;
+    private readonly ProxyTls _tls;
 
-    public ToxicProxy(string name, ProxyAddress listen, ProxyAddress upstream, ToxicRandom random, ILogger log)
+    public ToxicProxy(string name, ProxyAddress listen, ProxyAddress upstream, ToxicRandom random, ILogger log, ProxyTls? tls = null)
     {
+        _tls = tls ?? new ProxyTls();
         Name = name;
         Listen = listen;
         Upstream = upstream;
@@ -198,7 +200,25 @@ internal sealed class ToxicProxy : IDisposable
             return;
         }
 
+        if (Listen.IsTls)
+        {
+            // The handshake first: a client that fails it is reset without the upstream being dialed.
+            var plain = await TlsBridge.TerminateAsync(client, _tls.Certificate, stop).ConfigureAwait(false);
+            if (plain is null)
+            {
+                return;
+            }
+
+            client = plain;
+        }
+
         var upstream = await ConnectAsync(stop).ConfigureAwait(false);
+        if (upstream is not null && Upstream.IsTls)
+        {
+            upstream = await TlsBridge.OriginateAsync(upstream, Upstream.Endpoint.Host, _tls.UpstreamTrust,
+                reason => ToxicProxyLog.UpstreamDown(_log, Name, Upstream.ToString(), reason), stop).ConfigureAwait(false);
+        }
+
         if (upstream is not null && Preamble is not null && !await SendPreambleAsync(client, upstream, stop).ConfigureAwait(false))
         {
             ProxyConnection.Reset(upstream);
