@@ -84,7 +84,7 @@ public sealed class ToxicParsingTests
     [Theory]
     [InlineData("""{"upstream":"127.0.0.1:1"}""", "missing required field: name")]
     [InlineData("""{"name":"a"}""", "missing required field: upstream")]
-    [InlineData("""{"name":"a","upstream":"ws://127.0.0.1:1"}""", "upstream: 'ws://127.0.0.1:1': the proxy forwards tcp://, unix:// and udp://")]
+    [InlineData("""{"name":"a","upstream":"ws://127.0.0.1:1"}""", "upstream: 'ws://127.0.0.1:1': the proxy forwards tcp://, tls://, unix:// and udp://")]
     [InlineData("""{"name":"a","upstream":"127.0.0.1:1","enabled":"yes"}""", "enabled must be true or false")]
     [InlineData("""{"name":"a","upstream":"127.0.0.1:99999"}""", "upstream: ")]
     public void Bad_proxy_json_is_a_400_with_one_line(string json, string reason)
