@@ -79,6 +79,12 @@ internal sealed class ToxicProxy : IDisposable
                     listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
                 }
 
+                if (endPoint is IPEndPoint { Address: var any } && any.Equals(IPAddress.IPv6Any))
+                {
+                    // [::] listens on IPv6 and IPv4, as shout serve's does.
+                    listener.DualMode = true;
+                }
+
                 listener.Bind(endPoint);
                 if (!Listen.IsDatagram)
                 {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -80,6 +81,51 @@ public sealed partial class ServeToxicTests
         Assert.Equal(0, await withEnv.WaitForExitAsync(Timeout));
     }
 
+    [Fact]
+    public async Task Serve_toxics_act_on_tls_records_and_on_an_ipv6_listener_with_the_real_client_seen()
+    {
+        await using var serve = ProcessHarness.StartShout("serve", "-l", "tls://127.0.0.1:0", "-l", "tcp://[::1]:0",
+            "--toxic", "latency:downstream:latency=200", "-v");
+        var output = await serve.WaitForOutputAsync(o => o.Contains("shout: tcp://[::1]:", StringComparison.Ordinal), Timeout);
+        var tlsPort = int.Parse(TlsLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        var v6Port = int.Parse(V6Line().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        var fingerprint = Fingerprint().Match(output).Groups[1].Value;
+
+        // TLS passes through to the server: its certificate, pinned by the fingerprint it printed; the toxic delays its records.
+        using (var socket = await ProxyFixture.ConnectAsync(tlsPort))
+        await using (var tls = new SslStream(new NetworkStream(socket, ownsSocket: false)))
+        {
+            using var cts = new CancellationTokenSource(Timeout);
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = "localhost",
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null
+                    && string.Join(':', certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256).Select(b => b.ToString("X2", CultureInfo.InvariantCulture))) == fingerprint,
+            }, cts.Token);
+            var watch = Stopwatch.StartNew();
+            await tls.WriteAsync("over tls"u8.ToArray(), cts.Token);
+            var reply = new byte[8];
+            await tls.ReadExactlyAsync(reply, cts.Token);
+            Assert.Equal("OVER TLS", Encoding.ASCII.GetString(reply));
+            Assert.True(watch.ElapsedMilliseconds >= 190, $"{watch.ElapsedMilliseconds} ms over tls with a 200 ms latency");
+        }
+
+        using (var v6 = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true })
+        {
+            await v6.ConnectAsync(IPAddress.IPv6Loopback, v6Port);
+            var watch = Stopwatch.StartNew();
+            await v6.SendAsync("over six"u8.ToArray(), SocketFlags.None);
+            v6.Shutdown(SocketShutdown.Send);
+            Assert.Equal("OVER SIX", Encoding.ASCII.GetString(await RawUpstream.ReadToEndAsync(v6, Timeout)));
+            Assert.True(watch.ElapsedMilliseconds >= 190, $"{watch.ElapsedMilliseconds} ms over tcp6 with a 200 ms latency");
+            var client = (IPEndPoint)v6.LocalEndPoint!;
+            await serve.WaitForOutputAsync(o => o.Contains($"tcp accepted from [::1]:{client.Port}", StringComparison.Ordinal), Timeout);
+        }
+
+        serve.Signal(15);
+        Assert.Equal(0, await serve.WaitForExitAsync(Timeout));
+    }
+
     [Theory]
     [InlineData("latency:downstream:latency=-5", "shout serve: --toxic: 'latency:downstream:latency=-5': latency latency -5 is out of range (0..3600000)")]
     [InlineData("latency:sideways", "shout serve: --toxic: 'latency:sideways': stream 'sideways' is neither upstream nor downstream")]
@@ -147,6 +193,15 @@ public sealed partial class ServeToxicTests
         socket.Shutdown(SocketShutdown.Send);
         return Encoding.ASCII.GetString(await RawUpstream.ReadToEndAsync(socket, Timeout));
     }
+
+    [GeneratedRegex(@"shout: tls://127\.0\.0\.1:(\d+) through")]
+    private static partial Regex TlsLine();
+
+    [GeneratedRegex(@"shout: tcp://\[::1\]:(\d+) through")]
+    private static partial Regex V6Line();
+
+    [GeneratedRegex(@"SHA-256 fingerprint ([0-9A-F:]+)")]
+    private static partial Regex Fingerprint();
 
     [GeneratedRegex(@"shout: tcp://127\.0\.0\.1:(\d+) through (\S+) \(served on tcp://127\.0\.0\.1:(\d+)\)")]
     private static partial Regex ToxicLine();
