@@ -89,6 +89,16 @@ public sealed partial class TlsTerminatingTests
         var bad = await CliRunner.ShoutAsync(["proxy", "-l", "tls://127.0.0.1:0", "--to", "127.0.0.1:9", "--api", "none", "--tls-key", file], timeout: Timeout);
         Assert.Equal(2, bad.ExitCode);
         Assert.StartsWith("shout proxy: --tls-key needs --tls-cert", bad.Stderr, StringComparison.Ordinal);
+
+        // A file option naming a device is one line and exit 2; a file with no certificate in it one line and exit 1.
+        var device = await CliRunner.ShoutAsync(["proxy", "-l", "tls://127.0.0.1:0", "--to", "tls://127.0.0.1:9", "--api", "none", "--upstream-ca", "/dev/zero"], timeout: Timeout);
+        Assert.Equal(2, device.ExitCode);
+        Assert.StartsWith("shout proxy: --upstream-ca /dev/zero: a character device, not a regular file", device.Stderr, StringComparison.Ordinal);
+        var junk = Path.Combine(dir, "junk.pem");
+        await File.WriteAllTextAsync(junk, "not a certificate\n");
+        var empty = await CliRunner.ShoutAsync(["proxy", "-l", "tls://127.0.0.1:0", "--to", "tls://127.0.0.1:9", "--api", "none", "--upstream-ca", junk], timeout: Timeout);
+        Assert.Equal(1, empty.ExitCode);
+        Assert.Equal("shout proxy: --upstream-ca junk.pem: no PEM certificate in it", empty.Stderr.Trim());
     }
 
     private static int AddTls(ProxyFixture proxy, string name, string upstream)
