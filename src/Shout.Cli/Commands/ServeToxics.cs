@@ -155,7 +155,17 @@ internal sealed class ServeToxics : IAsyncDisposable
             lines.Add($"shout: {shown} through {string.Join(", ", _toxics.Select(t => t.Name))} (served on {upstream})");
         }
 
+        server.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().ApplicationStopping.Register(StopAccepting);
         return lines;
+    }
+
+    /// <summary>At the drain: no new connections (refused, as the server's own listener refuses them), open ones go on.</summary>
+    public void StopAccepting()
+    {
+        foreach (var proxy in _proxies)
+        {
+            proxy.StopAccepting();
+        }
     }
 
     /// <summary>Stops every proxy (resetting what is still open): before the server, whose log they write to, is disposed.</summary>

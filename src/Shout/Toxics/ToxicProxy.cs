@@ -115,6 +115,21 @@ internal sealed class ToxicProxy : IDisposable
         }
     }
 
+    /// <summary>
+    /// Stops accepting, so new connections are refused by the kernel, and lets open ones go on (a
+    /// server in front of which the proxy stands is draining them); <see cref="Stop"/> ends them.
+    /// </summary>
+    public void StopAccepting()
+    {
+        lock (_gate)
+        {
+            if (!Listen.IsDatagram)
+            {
+                _listener?.Dispose();
+            }
+        }
+    }
+
     /// <summary>Stops listening and resets every open connection (as toxiproxy's disable does).</summary>
     public void Stop()
     {

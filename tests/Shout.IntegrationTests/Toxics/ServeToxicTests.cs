@@ -126,6 +126,63 @@ public sealed partial class ServeToxicTests
         Assert.Equal(0, await serve.WaitForExitAsync(Timeout));
     }
 
+    [Fact]
+    public async Task During_the_drain_the_toxics_listener_refuses_new_connections_while_open_ones_go_on()
+    {
+        // As Row08SecondSignalTests: a client that never reads keeps the drain busy, once the server
+        // says a reply waits for it; then a new connection to the public address must be refused.
+        await using var served = await Shout.IntegrationTests.Matrix.ServedProcess.StartAsync(Shout.IntegrationTests.Matrix.MatrixTransport.Tcp4, verbose: false,
+            ["--toxic", "latency:downstream:latency=1", "--shutdown-timeout", "60s", "--write-timeout", "10m", "--web", "http://127.0.0.1:0"]);
+        var server = served.Process;
+        var output = await server.WaitForOutputAsync(o => ToxicLine().IsMatch(o), Timeout);
+        var publicPort = int.Parse(ToxicLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        using var stuck = await ProxyFixture.ConnectAsync(publicPort);
+        stuck.ReceiveBufferSize = 4096;
+        var flood = FloodAsync(stuck);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        await Eventually.TrueAsync(async () => flood.IsCompleted || await served.MetricAsync(http, "connections_write_waiting") >= 1,
+            TimeSpan.FromSeconds(60), () => "the server never reported a reply waiting for the client that does not read");
+        Assert.False(flood.IsCompleted, "the flood ended: the connection closed before the drain");
+
+        server.Signal(15);
+        await server.WaitForLineAsync("Shout draining", Timeout);
+        await Eventually.TrueAsync(() => Refused(publicPort), TimeSpan.FromSeconds(15), () => "the toxics' listener still accepts during the drain");
+        Assert.False(flood.IsCompleted, "the open connection was cut at the drain's start");
+        server.Signal(15);
+        Assert.Equal(130, await server.WaitForExitAsync(Timeout));
+    }
+
+    private static bool Refused(int port)
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            probe.Connect(IPAddress.Loopback, port);
+            return false;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
+        {
+            return true;
+        }
+    }
+
+    private static async Task FloodAsync(Socket socket)
+    {
+        var chunk = new byte[64 * 1024];
+        Array.Fill(chunk, (byte)'x');
+        try
+        {
+            while (true)
+            {
+                await socket.SendAsync(chunk);
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The connection ended: the test looks at when.
+        }
+    }
+
     [Theory]
     [InlineData("latency:downstream:latency=-5", "shout serve: --toxic: 'latency:downstream:latency=-5': latency latency -5 is out of range (0..3600000)")]
     [InlineData("latency:sideways", "shout serve: --toxic: 'latency:sideways': stream 'sideways' is neither upstream nor downstream")]
