@@ -23,13 +23,13 @@ internal static class ProxyCommand
     {
         var listen = new Option<ProxyAddress?>("--listen", "-l")
         {
-            Description = "Where the proxy listens: tcp://HOST:PORT, HOST:PORT, unix:///path or udp://HOST:PORT (with --to).",
+            Description = "Where the proxy listens: tcp://HOST:PORT, HOST:PORT, tls://HOST:PORT (terminates TLS), unix:///path or udp://HOST:PORT (with --to).",
             HelpName = "address",
             CustomParser = Address,
         };
         var to = new Option<ProxyAddress?>("--to")
         {
-            Description = "The server every connection (or udp client source) is forwarded to: tcp://HOST:PORT, HOST:PORT, unix:///path or udp://HOST:PORT (with --listen).",
+            Description = "The server every connection (or udp client source) is forwarded to: tcp://HOST:PORT, HOST:PORT, tls://HOST:PORT (TLS again), unix:///path or udp://HOST:PORT (with --listen).",
             HelpName = "address",
             CustomParser = Address,
         };

@@ -52,7 +52,7 @@ internal sealed class ServeToxics : IAsyncDisposable
     /// <summary>The text parser of <c>--toxic</c> (flag, <c>SHOUT_TOXIC</c>, config <c>Shout:Toxic</c>).</summary>
     public static (ToxicSpec?, string?) Parse(string text) =>
         ToxicFlag.TryParse(text, out var toxic, out var error)
-            ? ToxicTypes.Refuses(toxic!.Type, datagrams: false) is { } refused ? (null, $"'{text}': {refused}; serve's toxics act on its tcp, tls and unix listeners (for udp: shout proxy -l udp://…)") : (toxic, null)
+            ? ToxicTypes.PerDatagram(toxic!.Type) ? (null, $"'{text}': {toxic.Type} acts on datagrams; serve's toxics act on its tcp, tls and unix listeners (for udp: shout proxy -l udp://…)") : (toxic, null)
             : (null, error);
 
     /// <summary>

@@ -38,6 +38,14 @@ public sealed partial class TlsTerminatingTests
         using var cts = new CancellationTokenSource(Timeout);
         await tls.CopyToAsync(rest, cts.Token);
         Assert.Equal("BYE", Encoding.ASCII.GetString(rest.ToArray()));
+
+        // A reset crosses the bridge as a reset: reset_peer is seen by the TLS client as ECONNRESET.
+        await proxy.AddToxicAsync("front", """{"type":"reset_peer","stream":"upstream","attributes":{"timeout":0}}""");
+        await using var reset = await ConnectTlsAsync(port, certificate);
+        await reset.WriteAsync("hello"u8.ToArray());
+        using var resetTimeout = new CancellationTokenSource(Timeout);
+        var error = await Assert.ThrowsAsync<IOException>(async () => await reset.ReadExactlyAsync(new byte[16], resetTimeout.Token));
+        Assert.Equal(SocketError.ConnectionReset, (error.InnerException as SocketException)?.SocketErrorCode);
     }
 
     [Fact]
