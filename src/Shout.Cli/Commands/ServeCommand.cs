@@ -74,9 +74,9 @@ internal static class ServeCommand
 
             var toxicErrors = new List<string>();
             await using var toxics = ServeToxics.Plan(run, toxicErrors);
-            foreach (var error in toxicErrors)
+            if (toxicErrors is [var toxicError, ..])
             {
-                await Console.Error.WriteLineAsync($"shout: {error}");
+                await Console.Error.WriteLineAsync($"shout: {toxicError}");
                 return CliRunner.UsageError;
             }
 
