@@ -3,11 +3,12 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Shout.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Shout.IntegrationTests.Toxics;
 
 /// <summary>The udp proxy's per-flow stream toxics: bandwidth (the datagram rate) and timeout ("cable unplugged").</summary>
-public sealed class DatagramShapingTests
+public sealed class DatagramShapingTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
@@ -37,6 +38,7 @@ public sealed class DatagramShapingTests
         var arrivals = sink.Arrivals;
         var seconds = Stopwatch.GetElapsedTime(arrivals[0].At, arrivals[^1].At).TotalSeconds;
         var rate = arrivals.Skip(1).Sum(a => a.Bytes) / seconds;
+        output.WriteLine($"udp bandwidth {rateKb} KB/s: {rate:F0} bytes/s over {seconds:F2} s");
         Assert.True(seconds >= 5, $"{count} datagrams took {seconds:F2} s");
         Assert.True(rate >= rateKb * 1000 * 0.9 && rate <= rateKb * 1000 * 1.1, $"{rate:F0} bytes/s over {seconds:F2} s with a rate of {rateKb} KB/s");
     }
@@ -62,6 +64,7 @@ public sealed class DatagramShapingTests
         }
 
         var endedAfter = watch.Elapsed.TotalMilliseconds;
+        output.WriteLine($"udp timeout 500 ms: flow ended after {endedAfter:F0} ms");
         Assert.InRange(endedAfter, 490, 750);
         for (var i = 2; i < 10; i++)
         {

@@ -6,11 +6,12 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using Shout.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Shout.IntegrationTests.Toxics;
 
 /// <summary><c>shout serve --toxic</c>: toxics in front of the server's own listeners, from a flag, SHOUT_TOXIC or the config file.</summary>
-public sealed partial class ServeToxicTests
+public sealed partial class ServeToxicTests(ITestOutputHelper log)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
@@ -39,6 +40,7 @@ public sealed partial class ServeToxicTests
         }
 
         var added = Median(slowTimes) - Median(plainTimes);
+        log.WriteLine($"serve --toxic latency 50 ms: added {added:F2} ms at the median of 100 round trips (straight {Median(plainTimes):F2} ms)");
         Assert.True(Math.Abs(added - 50) <= Math.Max(2, 0.1 * 50),
             $"added {added:F2} ms at the median of 100 round trips (set 50; straight to the server {Median(plainTimes):F2} ms)");
 
