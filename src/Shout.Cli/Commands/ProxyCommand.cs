@@ -23,13 +23,13 @@ internal static class ProxyCommand
     {
         var listen = new Option<ProxyAddress?>("--listen", "-l")
         {
-            Description = "Where the proxy listens: tcp://HOST:PORT, HOST:PORT, unix:///path or udp://HOST:PORT (with --to).",
+            Description = "Where the proxy listens: tcp://HOST:PORT, HOST:PORT, tls://HOST:PORT (terminates TLS), unix:///path or udp://HOST:PORT (with --to).",
             HelpName = "address",
             CustomParser = Address,
         };
         var to = new Option<ProxyAddress?>("--to")
         {
-            Description = "The server every connection (or udp client source) is forwarded to: tcp://HOST:PORT, HOST:PORT, unix:///path or udp://HOST:PORT (with --listen).",
+            Description = "The server every connection (or udp client source) is forwarded to: tcp://HOST:PORT, HOST:PORT, tls://HOST:PORT (TLS again), unix:///path or udp://HOST:PORT (with --listen).",
             HelpName = "address",
             CustomParser = Address,
         };
@@ -71,10 +71,21 @@ internal static class ProxyCommand
             HelpName = "duration",
             CustomParser = CliValues.Duration,
         };
+        var tlsCert = new Option<FileInfo?>("--tls-cert")
+        {
+            Description = $"The certificate tls:// listeners show (they terminate TLS): PKCS#12, or PEM with its key inside or in --tls-key; password from ${ServeCommand.TlsPasswordVariable}. Default: a self-signed one made at start.",
+            HelpName = "file",
+        };
+        var tlsKey = new Option<FileInfo?>("--tls-key") { Description = "The PEM private key of a PEM --tls-cert.", HelpName = "file" };
+        var upstreamCa = new Option<FileInfo?>("--upstream-ca")
+        {
+            Description = "PEM certificates a tls:// upstream's certificate must chain to (its CA, or its own certificate). Default: the system's roots.",
+            HelpName = "file",
+        };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log on stderr each proxy started or stopped, not only upstreams that could not be reached." };
         var command = new Command("proxy", "Forward connections to a server through toxics (latency, bandwidth, resets, …), controlled by toxiproxy's API.")
         {
-            listen, to, name, toxic, api, proxies, seed, udpIdle, verbose,
+            listen, to, name, toxic, api, proxies, seed, udpIdle, tlsCert, tlsKey, upstreamCa, verbose,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -114,13 +125,29 @@ internal static class ProxyCommand
                 }
             }
 
-            return await RunAsync(listenAt, upstream, parse.GetValue(name)!, toxics, parse.GetValue(api)!.EndPoint, fromFile, parse.GetValue(seed), parse.GetValue(udpIdle), parse.GetValue(verbose), cancellationToken);
+            ProxyTls tls;
+            try
+            {
+                tls = ProxyTlsFiles.Load(parse.GetValue(tlsCert), parse.GetValue(tlsKey), parse.GetValue(upstreamCa));
+            }
+            catch (OptionFileException e)
+            {
+                return await CliRunner.UsageErrorAsync(parse, e.Message);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync($"shout proxy: {e.Message}");
+                return 1;
+            }
+
+            return await RunAsync(listenAt, upstream, parse.GetValue(name)!, toxics, parse.GetValue(api)!.EndPoint, fromFile, parse.GetValue(seed), parse.GetValue(udpIdle),
+                tls, parse.GetValue(verbose), cancellationToken);
         });
         return command;
     }
 
     private static async Task<int> RunAsync(ProxyAddress? listen, ProxyAddress? upstream, string name, ToxicSpec[] toxics, IPEndPoint? api,
-        ProxyInput[] fromFile, int? seed, TimeSpan udpIdle, bool verbose, CancellationToken cancellationToken)
+        ProxyInput[] fromFile, int? seed, TimeSpan udpIdle, ProxyTls tls, bool verbose, CancellationToken cancellationToken)
     {
         // Socket completions run on the epoll thread that saw them: a straight copy (receive, send,
         // receive) then costs no thread-pool hop per chunk, which measured about twice the forwarding
@@ -153,6 +180,7 @@ internal static class ProxyCommand
         await using (server)
         {
             server.Proxies.DatagramIdle = udpIdle;
+            server.Proxies.Tls = tls;
             try
             {
                 if (listen is not null)
@@ -186,6 +214,11 @@ internal static class ProxyCommand
             {
                 Console.Out.WriteLine($"shout proxy: {proxy.Name} listening on {proxy.Listen}, forwarding to {proxy.Upstream}"
                     + (proxy.Toxics.Current.Length > 0 ? $" through {string.Join(", ", proxy.Toxics.Current.Select(t => t.Name))}" : ""));
+            }
+
+            if (server.Proxies.All.Any(p => p.Listen.IsTls))
+            {
+                Console.Out.WriteLine($"shout proxy: TLS certificate {tls.Certificate.Subject}, SHA-256 fingerprint {Shout.Server.Tls.ServerCertificates.Fingerprint(tls.Certificate)}");
             }
 
             Console.Out.WriteLine(server.Api is null ? "shout proxy: no API (--api none)" : $"shout proxy: API on {server.Api.Address}");

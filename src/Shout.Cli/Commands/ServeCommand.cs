@@ -72,9 +72,17 @@ internal static class ServeCommand
                 return 1;
             }
 
+            var toxicErrors = new List<string>();
+            await using var toxics = ServeToxics.Plan(run, toxicErrors);
+            if (toxicErrors is [var toxicError, ..])
+            {
+                await Console.Error.WriteLineAsync($"shout: {toxicError}");
+                return CliRunner.UsageError;
+            }
+
             // Before the first socket of the process exists, or it has no effect.
             run.Options.Sockets.ApplyToProcess();
-            return await RunAsync(run.Options, reloads, () => Reread(parse, configFile), run.LogFormat);
+            return await RunAsync(run.Options, reloads, () => Reread(parse, configFile, toxics), run.LogFormat, toxics);
         });
         return command;
     }
@@ -156,15 +164,22 @@ internal static class ServeCommand
     }
 
     /// <summary>The settings as the sources say now, for a reload; a wrong one is a one-line <see cref="FormatException"/>.</summary>
-    private static ShoutServerOptions Reread(ParseResult parse, FileInfo? configFile)
+    private static ShoutServerOptions Reread(ParseResult parse, FileInfo? configFile, ServeToxics? toxics)
     {
         var run = new ServeRun();
         var errors = Resolve(parse, configFile, run);
-        return errors.Count == 0 ? run.Options : throw new FormatException(string.Join("; ", errors));
+        if (errors.Count > 0)
+        {
+            throw new FormatException(string.Join("; ", errors));
+        }
+
+        // The listeners the running server has are the internal ones behind the toxics (which a reload keeps).
+        toxics?.Rewrite(run.Options);
+        return run.Options;
     }
 
     private static async Task<int> RunAsync(ShoutServerOptions options, ReloadSignal reloads, Func<ShoutServerOptions> reread,
-        ServeLogFormat format)
+        ServeLogFormat format, ServeToxics? toxics)
     {
         ShoutServer server;
         try
@@ -205,12 +220,38 @@ internal static class ServeCommand
                 Volatile.Write(ref _starting, false);
             }
 
-            server.ReloadSource = reread;
-            reloads.Attach(server);
+            try
+            {
+                if (toxics is not null)
+                {
+                    try
+                    {
+                        foreach (var line in await toxics.StartAsync(server, options.UnixSocketMode, CancellationToken.None))
+                        {
+                            Console.Out.WriteLine(line);
+                        }
 
-            // The host drains on the first Ctrl+C/SIGTERM; a second one means "now".
-            using var impatience = SecondSignal.ExitAtOnce();
-            await server.WaitForShutdownAsync();
+                        await Console.Out.FlushAsync(CancellationToken.None);
+                    }
+                    catch (IOException e)
+                    {
+                        await Console.Error.WriteLineAsync($"shout: {e.Message}");
+                        return 1;
+                    }
+                }
+
+                server.ReloadSource = reread;
+                reloads.Attach(server);
+
+                // The host drains on the first Ctrl+C/SIGTERM; a second one means "now".
+                using var impatience = SecondSignal.ExitAtOnce();
+                await server.WaitForShutdownAsync();
+            }
+            finally
+            {
+                // The toxics' proxies forward the drain's last replies, then stop before the server's log is gone.
+                toxics?.Stop();
+            }
         }
 
         return 0;

@@ -29,6 +29,9 @@ internal sealed class ServeRun
 
     /// <summary>Where the reload token is read from (<see cref="ReloadTokenSource"/>).</summary>
     public string? ReloadTokenFile { get; set; }
+
+    /// <summary>Toxics in front of the stream listeners (<see cref="ServeToxics"/>); none by default.</summary>
+    public List<Shout.Toxics.ToxicSpec> Toxics { get; } = [];
 }
 
 /// <summary>How <c>serve</c> writes its log: lines for people, or one JSON object per line for machines.</summary>
@@ -72,12 +75,16 @@ internal sealed class ServeSetting<T> : ServeSetting
     private readonly Option _option;
     private readonly Func<ParseResult, T[]> _readFlag;
 
+    // What separates a list's values in one environment variable or config string (a toxic's own attributes use commas).
+    private readonly char _listSeparator;
+
     public ServeSetting(string key, string description, Func<string, (T? Value, string? Error)> parse,
         Action<ServeRun, IReadOnlyList<T>> apply, bool repeatable = false, bool isSwitch = false, string[]? aliases = null,
-        string? helpName = null)
+        string? helpName = null, char listSeparator = ',')
         : base(key)
     {
         _parse = parse;
+        _listSeparator = listSeparator;
         _apply = apply;
         description += $" [env {EnvironmentVariable}, config Shout:{Key}]";
         if (isSwitch)
@@ -160,7 +167,7 @@ internal sealed class ServeSetting<T> : ServeSetting
         if (section.Value is { } value)
         {
             return Repeatable
-                ? [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]
+                ? [.. value.Split(_listSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]
                 : [value];
         }
 

@@ -105,6 +105,10 @@ internal static class ServeSettings
         new ServeSetting<TimeSpan>("ProxyTimeout",
             $"With --proxy-protocol, how long a connection may take to send its header (at least {ShoutServerOptions.MinProxyHeaderTimeout.TotalSeconds:0}s). Default 5s.",
             Duration, (run, values) => run.Options.ProxyHeaderTimeout = values[^1]),
+        new ServeSetting<Shout.Toxics.ToxicSpec>("Toxic",
+            $"A toxic in front of every tcp, tls and unix listener, repeatable (a list in env/config is separated by ';'): {Shout.Toxics.ToxicFlag.Form}, "
+            + "as shout proxy's --toxic, e.g. latency:downstream:latency=100 (docs/proxy.md).",
+            ServeToxics.Parse, (run, values) => AddAll(run.Toxics, values), repeatable: true, helpName: "toxic", listSeparator: ';'),
         new ServeSetting<bool>("ReusePort",
             "Bind TCP ports with SO_REUSEPORT so several shout processes share one port; the kernel spreads connections over them.",
             Boolean, (run, values) => run.Options.ReusePort = values[^1], isSwitch: true),

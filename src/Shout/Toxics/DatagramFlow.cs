@@ -17,14 +17,16 @@ internal sealed class DatagramFlow : IDisposable
     private readonly Socket _upstream;
     private readonly CancellationTokenSource _end = new();
     private long _lastActive = Stopwatch.GetTimestamp();
+    private int _ended;
+    private int _disposed;
 
     public DatagramFlow(Socket listener, EndPoint client, Socket upstream, ToxicChain toxics, ToxicRandom random)
     {
         Client = client;
         _upstream = upstream;
         var decisions = new ToxicDecisions(random);
-        Up = new DatagramLane(toxics, ToxicStream.Upstream, random, decisions, (d, c) => upstream.SendAsync(d, SocketFlags.None, c), _end.Token);
-        Down = new DatagramLane(toxics, ToxicStream.Downstream, random, decisions, (d, c) => listener.SendToAsync(d, SocketFlags.None, client, c), _end.Token);
+        Up = new DatagramLane(toxics, ToxicStream.Upstream, random, decisions, (d, c) => upstream.SendAsync(d, SocketFlags.None, c), End, _end.Token);
+        Down = new DatagramLane(toxics, ToxicStream.Downstream, random, decisions, (d, c) => listener.SendToAsync(d, SocketFlags.None, client, c), End, _end.Token);
     }
 
     public EndPoint Client { get; }
@@ -33,6 +35,9 @@ internal sealed class DatagramFlow : IDisposable
     public DatagramLane Up { get; }
 
     public DatagramLane Down { get; }
+
+    /// <summary>Ended by a timeout toxic: the proxy replaces it at the source's next datagram.</summary>
+    public bool Ended => Volatile.Read(ref _ended) != 0;
 
     public TimeSpan Idle => Stopwatch.GetElapsedTime(Volatile.Read(ref _lastActive));
 
@@ -72,10 +77,22 @@ internal sealed class DatagramFlow : IDisposable
         }
     }
 
+    /// <summary>Stops forwarding and closes the upstream socket (the server's peer is gone, as when idle).</summary>
+    public void End()
+    {
+        if (Interlocked.Exchange(ref _ended, 1) == 0)
+        {
+            _end.Cancel();
+            _upstream.Dispose();
+        }
+    }
+
     public void Dispose()
     {
-        _end.Cancel();
-        _upstream.Dispose();
-        _end.Dispose();
+        End();
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _end.Dispose();
+        }
     }
 }

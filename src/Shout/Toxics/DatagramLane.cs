@@ -10,8 +10,11 @@ namespace Shout.Toxics;
 /// that read it. Otherwise, in the proxy's order: loss drops it, duplicate sends it twice, reorder
 /// holds it back <c>delay</c> ms while later ones pass, latency delays it (latency ± jitter, from
 /// when it was read). Loss, duplicate and reorder throw the dice per datagram (their toxicity is
-/// the share of datagrams); latency per flow, as on a connection. Held datagrams are bounded: past
-/// <see cref="MaxHeld"/> a lane drops, as a full router queue does.
+/// the share of datagrams); latency per flow, as on a connection. Bandwidth spaces the datagrams so
+/// that at most <c>rate</c> KB a second leave (no credit for idle time, as on a stream); timeout
+/// drops every datagram ("cable unplugged") and, after its <c>timeout</c> ms, ends the flow. Both
+/// are decided per flow. Held datagrams are bounded: past <see cref="MaxHeld"/> a lane drops, as a
+/// full router queue does.
 /// </summary>
 internal sealed class DatagramLane
 {
@@ -24,6 +27,13 @@ internal sealed class DatagramLane
     private readonly ToxicDecisions _decisions;
     private readonly Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask<int>> _send;
     private readonly CancellationToken _ended;
+    private readonly Action _unplugged;
+
+    /// <summary>When the bandwidth toxic lets the next byte leave (a Stopwatch timestamp).</summary>
+    private long _nextFree;
+
+    /// <summary>The timeout toxics whose end of the flow is already on its way.</summary>
+    private readonly HashSet<ToxicSpec> _unplugging = new(ReferenceEqualityComparer.Instance);
     private readonly Channel<Held> _delayed = Channel.CreateBounded<Held>(
         new BoundedChannelOptions(MaxHeld) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
 
@@ -36,8 +46,9 @@ internal sealed class DatagramLane
     private bool _seenActs;
 
     public DatagramLane(ToxicChain toxics, ToxicStream stream, ToxicRandom random, ToxicDecisions decisions,
-        Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask<int>> send, CancellationToken ended)
+        Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask<int>> send, Action unplugged, CancellationToken ended)
     {
+        _unplugged = unplugged;
         _toxics = toxics;
         _stream = stream;
         _random = random;
@@ -60,6 +71,7 @@ internal sealed class DatagramLane
         var copies = 1;
         long delayMs = 0;
         long? asideMs = null;
+        ToxicSpec? bandwidth = null;
         foreach (var toxic in _toxics.Current)
         {
             if (toxic.Stream != _stream)
@@ -80,12 +92,25 @@ internal sealed class DatagramLane
                 case "latency" when _decisions.Applies(toxic, out _):
                     delayMs += toxic["latency"] + _random.Spread(toxic["jitter"]);
                     break;
+                case "bandwidth" when toxic["rate"] > 0 && _decisions.Applies(toxic, out _):
+                    bandwidth = toxic;
+                    break;
+                case "timeout" when _decisions.Applies(toxic, out var since):
+                    Unplug(toxic, since);
+                    return;
                 default:
                     break;
             }
         }
 
         var due = readAt + (Math.Max(0, delayMs) * Stopwatch.Frequency / 1000);
+        if (bandwidth is not null)
+        {
+            // The datagram leaves when the link is free (never earlier than other toxics say), and
+            // holds it for its size at the rate. An idle link earns no credit: free means now at best.
+            due = Math.Max(due, Math.Max(_nextFree, Stopwatch.GetTimestamp()));
+            _nextFree = due + (datagram.Length * Stopwatch.Frequency / (bandwidth["rate"] * 1000));
+        }
         if (asideMs is { } aside)
         {
             if (Interlocked.Increment(ref _aside) > MaxHeld)
@@ -98,7 +123,7 @@ internal sealed class DatagramLane
             return;
         }
 
-        if (delayMs <= 0 && Volatile.Read(ref _queued) == 0)
+        if (due <= Stopwatch.GetTimestamp() && Volatile.Read(ref _queued) == 0)
         {
             await SendAsync(datagram, copies).ConfigureAwait(false);
             return;
@@ -108,6 +133,49 @@ internal sealed class DatagramLane
         if (!_delayed.Writer.TryWrite(new Held(datagram.ToArray(), copies, due)))
         {
             Interlocked.Decrement(ref _queued);
+        }
+    }
+
+    /// <summary>
+    /// "Cable unplugged": the datagram is dropped, and once per toxic a watch ends the whole flow
+    /// <c>timeout</c> ms after the flow first met it (0: never; the flow waits for the toxic to go),
+    /// unless the toxic is gone by then. The source's next datagram makes a new flow.
+    /// </summary>
+    private void Unplug(ToxicSpec toxic, long since)
+    {
+        if (toxic["timeout"] <= 0)
+        {
+            return;
+        }
+
+        lock (_unplugging)
+        {
+            if (!_unplugging.Add(toxic))
+            {
+                return;
+            }
+        }
+
+        _ = EndFlowAfterAsync(toxic, since + (toxic["timeout"] * Stopwatch.Frequency / 1000));
+    }
+
+    private async Task EndFlowAfterAsync(ToxicSpec toxic, long due)
+    {
+        try
+        {
+            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, _ended).ConfigureAwait(false);
+            }
+
+            if (Array.IndexOf(_toxics.Current, toxic) >= 0)
+            {
+                _unplugged();
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

@@ -43,7 +43,8 @@ internal sealed class DatagramProxy : IDisposable
         TrySetBuffers(listener);
     }
 
-    public int Flows => _flows.Count;
+    /// <summary>The flows open (not ended by a timeout toxic and waiting for their source's next datagram to be replaced).</summary>
+    public int Flows => _flows.Values.Count(f => !f.Ended);
 
     public void Start()
     {
@@ -107,7 +108,14 @@ internal sealed class DatagramProxy : IDisposable
     {
         if (_flows.TryGetValue(client, out var flow))
         {
-            return flow;
+            if (!flow.Ended)
+            {
+                return flow;
+            }
+
+            // A timeout toxic ended it ("cable unplugged"): this datagram starts a new flow, from a new port.
+            _flows.TryRemove(new KeyValuePair<EndPoint, DatagramFlow>(client, flow));
+            flow.Dispose();
         }
 
         if (_flows.Count >= MaxFlows)

@@ -13,6 +13,9 @@ internal sealed record ProxyAddress(ShoutEndpoint Endpoint)
 {
     public bool IsUnix => Endpoint.Transport == ShoutTransport.Unix;
 
+    /// <summary>A tls:// address: the proxy terminates TLS there (listen) or encrypts to it again (upstream).</summary>
+    public bool IsTls => Endpoint.Transport == ShoutTransport.Tls;
+
     /// <summary>A udp:// address: datagrams per client source, not streams.</summary>
     public bool IsDatagram => Endpoint.Transport == ShoutTransport.Udp;
 
@@ -24,9 +27,9 @@ internal sealed record ProxyAddress(ShoutEndpoint Endpoint)
             return false;
         }
 
-        if (endpoint!.Transport is not (ShoutTransport.Tcp or ShoutTransport.Unix or ShoutTransport.Udp))
+        if (endpoint!.Transport is not (ShoutTransport.Tcp or ShoutTransport.Unix or ShoutTransport.Udp or ShoutTransport.Tls))
         {
-            error = $"'{text}': the proxy forwards tcp://, unix:// and udp:// (tls:// is tcp:// to the proxy, which passes it through; ws is not done yet)";
+            error = $"'{text}': the proxy forwards tcp://, tls://, unix:// and udp:// (ws is not done yet)";
             return false;
         }
 
@@ -36,7 +39,7 @@ internal sealed record ProxyAddress(ShoutEndpoint Endpoint)
 
     public override string ToString() => IsUnix
         ? "unix://" + Endpoint.Path
-        : (IsDatagram ? "udp://" : "") + HostForUri + ":" + Endpoint.Port;
+        : (IsDatagram ? "udp://" : IsTls ? "tls://" : "") + HostForUri + ":" + Endpoint.Port;
 
     private string HostForUri => Endpoint.Host.Contains(':', StringComparison.Ordinal) ? $"[{Endpoint.Host}]" : Endpoint.Host;
 
@@ -66,6 +69,6 @@ internal sealed record ProxyAddress(ShoutEndpoint Endpoint)
 
     /// <summary>A listen address with the port the system chose in place of 0.</summary>
     public ProxyAddress Bound(EndPoint local) => local is IPEndPoint ip
-        ? new ProxyAddress(IsDatagram ? ShoutEndpoint.Parse($"udp://{HostForUri}:{ip.Port}") : ShoutEndpoint.ForTcp(Endpoint.Host, ip.Port))
+        ? new ProxyAddress(IsDatagram || IsTls ? ShoutEndpoint.Parse($"{(IsTls ? "tls" : "udp")}://{HostForUri}:{ip.Port}") : ShoutEndpoint.ForTcp(Endpoint.Host, ip.Port))
         : this;
 }

@@ -15,6 +15,9 @@ internal sealed class ProxyCollection(ToxicRandom random, ILogger log)
     /// <summary>For proxies made from now on: how long a udp proxy keeps an idle client source's flow.</summary>
     public TimeSpan DatagramIdle { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>For proxies made from now on: the certificate of tls:// listeners and the trust for tls:// upstreams.</summary>
+    public ProxyTls Tls { get; set; } = new();
+
     public ToxicProxy[] All
     {
         get
@@ -45,7 +48,7 @@ internal sealed class ProxyCollection(ToxicRandom random, ILogger log)
             }
 
             CheckKinds(input.Listen, input.Upstream);
-            var proxy = new ToxicProxy(input.Name, input.Listen, input.Upstream, random, log) { DatagramIdle = DatagramIdle };
+            var proxy = new ToxicProxy(input.Name, input.Listen, input.Upstream, random, log, Tls) { DatagramIdle = DatagramIdle };
             if (input.Enabled)
             {
                 StartOrRefuse(proxy);

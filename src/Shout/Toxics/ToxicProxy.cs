@@ -23,9 +23,11 @@ internal sealed class ToxicProxy : IDisposable
     private Socket? _listener;
     private DatagramProxy? _datagrams;
     private CancellationTokenSource? _stop;
+    private readonly ProxyTls _tls;
 
-    public ToxicProxy(string name, ProxyAddress listen, ProxyAddress upstream, ToxicRandom random, ILogger log)
+    public ToxicProxy(string name, ProxyAddress listen, ProxyAddress upstream, ToxicRandom random, ILogger log, ProxyTls? tls = null)
     {
+        _tls = tls ?? new ProxyTls();
         Name = name;
         Listen = listen;
         Upstream = upstream;
@@ -49,6 +51,12 @@ internal sealed class ToxicProxy : IDisposable
     /// <summary>A udp proxy closes a client source's flow after this long without a datagram either way.</summary>
     public TimeSpan DatagramIdle { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Bytes sent to the upstream before anything of the client's (e.g. a PROXY header naming the
+    /// client, as <c>serve --toxic</c> sends its own server); null for none.
+    /// </summary>
+    public Func<Socket, byte[]>? Preamble { get; init; }
+
     /// <summary>Null when the toxic can act on this proxy's kind (stream or datagrams), else the one-line reason.</summary>
     public string? Refuses(ToxicSpec toxic) => ToxicTypes.Refuses(toxic.Type, Listen.IsDatagram);
 
@@ -69,6 +77,12 @@ internal sealed class ToxicProxy : IDisposable
                 if (!Listen.IsUnix && !Listen.IsDatagram)
                 {
                     listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                }
+
+                if (endPoint is IPEndPoint { Address: var any } && any.Equals(IPAddress.IPv6Any))
+                {
+                    // [::] listens on IPv6 and IPv4, as shout serve's does.
+                    listener.DualMode = true;
                 }
 
                 listener.Bind(endPoint);
@@ -98,6 +112,21 @@ internal sealed class ToxicProxy : IDisposable
             }
 
             ToxicProxyLog.Listening(_log, Name, Listen, Upstream);
+        }
+    }
+
+    /// <summary>
+    /// Stops accepting, so new connections are refused by the kernel, and lets open ones go on (a
+    /// server in front of which the proxy stands is draining them); <see cref="Stop"/> ends them.
+    /// </summary>
+    public void StopAccepting()
+    {
+        lock (_gate)
+        {
+            if (!Listen.IsDatagram)
+            {
+                _listener?.Dispose();
+            }
         }
     }
 
@@ -192,7 +221,31 @@ internal sealed class ToxicProxy : IDisposable
             return;
         }
 
+        if (Listen.IsTls)
+        {
+            // The handshake first: a client that fails it is reset without the upstream being dialed.
+            var plain = await TlsBridge.TerminateAsync(client, _tls.Certificate, stop).ConfigureAwait(false);
+            if (plain is null)
+            {
+                return;
+            }
+
+            client = plain;
+        }
+
         var upstream = await ConnectAsync(stop).ConfigureAwait(false);
+        if (upstream is not null && Upstream.IsTls)
+        {
+            upstream = await TlsBridge.OriginateAsync(upstream, Upstream.Endpoint.Host, _tls.UpstreamTrust,
+                reason => ToxicProxyLog.UpstreamDown(_log, Name, Upstream.ToString(), reason), stop).ConfigureAwait(false);
+        }
+
+        if (upstream is not null && Preamble is not null && !await SendPreambleAsync(client, upstream, stop).ConfigureAwait(false))
+        {
+            ProxyConnection.Reset(upstream);
+            upstream = null;
+        }
+
         if (upstream is null)
         {
             ProxyConnection.Reset(client);
@@ -213,6 +266,21 @@ internal sealed class ToxicProxy : IDisposable
         finally
         {
             _connections.TryRemove(connection, out _);
+        }
+    }
+
+    private async Task<bool> SendPreambleAsync(Socket client, Socket upstream, CancellationToken stop)
+    {
+        try
+        {
+            // A few dozen bytes into an empty send buffer: completes at once unless the upstream is gone.
+            await upstream.SendAsync(Preamble!(client), SocketFlags.None, stop).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            ToxicProxyLog.UpstreamDown(_log, Name, Upstream.ToString(), e.Message);
+            return false;
         }
     }
 

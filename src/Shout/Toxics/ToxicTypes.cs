@@ -38,8 +38,8 @@ internal static class ToxicTypes
     /// <summary>The types that act on each datagram, so only on a udp proxy.</summary>
     private static readonly HashSet<string> DatagramOnly = new(StringComparer.Ordinal) { "loss", "duplicate", "reorder" };
 
-    /// <summary>The types that act on a udp proxy: the datagram toxics and latency.</summary>
-    private static readonly HashSet<string> OnDatagrams = new(StringComparer.Ordinal) { "loss", "duplicate", "reorder", "latency" };
+    /// <summary>The types that act on a udp proxy: the datagram toxics, and latency, bandwidth and timeout per flow.</summary>
+    private static readonly HashSet<string> OnDatagrams = new(StringComparer.Ordinal) { "loss", "duplicate", "reorder", "latency", "bandwidth", "timeout" };
 
     public static IEnumerable<string> Names => Types.Keys;
 

@@ -14,6 +14,7 @@ internal sealed class UdpSink : IDisposable
     private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
     private readonly List<int> _order = [];
     private readonly List<EndPoint> _sources = [];
+    private readonly List<(long At, int Bytes)> _arrivals = [];
     private readonly SemaphoreSlim _arrived = new(0);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
@@ -44,6 +45,7 @@ internal sealed class UdpSink : IDisposable
                 {
                     _order.Add(seq);
                     _sources.Add(r.RemoteEndPoint);
+                    _arrivals.Add((System.Diagnostics.Stopwatch.GetTimestamp(), r.ReceivedBytes));
                     _highest = Math.Max(_highest, seq);
                 }
 
@@ -67,6 +69,18 @@ internal sealed class UdpSink : IDisposable
             lock (_order)
             {
                 return [.. _order];
+            }
+        }
+    }
+
+    /// <summary>When each datagram arrived (a Stopwatch timestamp) and its size, in the order they arrived.</summary>
+    public (long At, int Bytes)[] Arrivals
+    {
+        get
+        {
+            lock (_order)
+            {
+                return [.. _arrivals];
             }
         }
     }
