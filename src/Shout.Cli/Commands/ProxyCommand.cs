@@ -218,7 +218,7 @@ internal static class ProxyCommand
 
             if (server.Proxies.All.Any(p => p.Listen.IsTls))
             {
-                Console.Out.WriteLine($"shout proxy: TLS certificate {tls.Certificate.Subject}, SHA-256 fingerprint {Shout.Server.Tls.ServerCertificates.Fingerprint(tls.Certificate)}");
+                Console.Out.WriteLine($"shout proxy: TLS certificate {tls.Certificate.Subject}, SHA-256 fingerprint {Shout.Transports.Tls.ServerCertificates.Fingerprint(tls.Certificate)}");
             }
 
             Console.Out.WriteLine(server.Api is null ? "shout proxy: no API (--api none)" : $"shout proxy: API on {server.Api.Address}");

@@ -1,8 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Shout.Configuration;
-using Shout.Server;
-using Shout.Server.Tls;
 using Shout.Toxics;
+using Shout.Transports.Tls;
 
 namespace Shout.Cli.Commands;
 

@@ -1,7 +1,6 @@
 using System.Net.WebSockets;
 using System.Text;
 using Shout.Client;
-using Shout.Endpoints;
 
 namespace Shout.Cli.Commands;
 

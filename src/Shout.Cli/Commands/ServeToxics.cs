@@ -1,12 +1,13 @@
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Shout.Endpoints;
-using Shout.Proxy;
-using Shout.Server;
-using Shout.Server.Unix;
+using Shout.Hosting;
 using Shout.Toxics;
+using Shout.Transports.ProxyProtocol;
+using Shout.Transports.Unix;
+using Shout.Transports;
 
 namespace Shout.Cli.Commands;
 
@@ -120,7 +121,7 @@ internal sealed class ServeToxics : IAsyncDisposable
         {
             var upstream = bound[index];
             var listen = new ProxyAddress(outside.Transport == ShoutTransport.Unix ? outside
-                : ShoutEndpoint.ForTcp(ShoutServer.ResolveListenAddress(outside).ToString(), outside.Port));
+                : ShoutEndpoint.ForTcp(ListenAddress.Resolve(outside).ToString(), outside.Port));
             if (listen.IsUnix)
             {
                 // A file left by a server that crashed is removed; one a running server answers on is refused below.

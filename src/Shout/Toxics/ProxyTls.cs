@@ -1,5 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
-using Shout.Server.Tls;
+using Shout.Transports.Tls;
 
 namespace Shout.Toxics;
 

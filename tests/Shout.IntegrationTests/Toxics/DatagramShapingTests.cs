@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Shout.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Shout.IntegrationTests.Toxics;

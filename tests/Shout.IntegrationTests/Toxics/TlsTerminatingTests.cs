@@ -3,11 +3,11 @@ using System.Globalization;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Text.RegularExpressions;
+using System.Text;
 using Shout.IntegrationTests.Infrastructure;
-using Shout.Server.Tls;
 using Shout.Toxics;
+using Shout.Transports.Tls;
 
 namespace Shout.IntegrationTests.Toxics;
 
