@@ -55,7 +55,9 @@ internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, S
             // one state machine, and only what the loop needs between reads (not a read's buffers).
             while (true)
             {
-                var answered = AnswerAsync(input, await input.ReadAsync(), protocol, timeouts, session);
+                // The read first, then the call: an argument evaluated before an await is kept in the state machine.
+                var read = await input.ReadAsync();
+                var answered = AnswerAsync(input, read, protocol, timeouts, session);
                 var (ending, consumed) = answered.IsCompletedSuccessfully ? answered.Result : await answered;
                 if (ending is { } ended)
                 {
