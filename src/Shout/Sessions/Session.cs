@@ -16,6 +16,7 @@ internal sealed class Session
     {
         _metrics = metrics;
         Ticket = ticket;
+        ticket?.Hold();
         Id = id;
         Transport = transport;
         Remote = remote;

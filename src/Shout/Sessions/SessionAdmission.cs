@@ -141,6 +141,12 @@ internal sealed class SessionAdmission(SessionRules rules, SessionLifecycle life
             _connection = connection;
         }
 
+        /// <summary>A session holds the slot: it frees it as its close is recorded (<see cref="SessionLifecycle.Close"/>).</summary>
+        internal bool Held { get; private set; }
+
+        /// <summary>Called by the session that takes the slot.</summary>
+        internal void Hold() => Held = true;
+
         public void Dispose() => Interlocked.Exchange(ref _owner, null)?.Leave(_counted, _connection);
     }
 }

@@ -13,28 +13,25 @@ internal interface ISessionTimeoutTarget
 }
 
 /// <summary>
-/// The one timeout engine of every transport: a session's idle, line-completion and write timeouts on one timer of the injected
-/// <see cref="TimeProvider"/> (tests drive it with a fake clock). The timer is created once per
-/// connection and its due time is moved to the earliest live deadline whenever one changes (a read,
-/// a line left unfinished, a flush that waits): no allocation per read. Idle and line timeouts cancel
-/// the pending read (<see cref="ISessionTimeoutTarget.Interrupt"/>), so the transport closes
-/// gracefully and records the reason; the write timeout aborts the session, since a write to a
-/// client that never reads cannot finish.
+/// The one timeout engine of every transport: a session's idle, line-completion and write timeouts,
+/// as one due time in its clock's <see cref="SessionTimerQueue"/> (one timer for all sessions of the
+/// injected <see cref="TimeProvider"/>; tests drive it with a fake clock). The due time is moved to the
+/// earliest live deadline whenever one changes (a read, a line left unfinished, a flush that waits):
+/// no allocation per read. Idle and line timeouts cancel the pending read
+/// (<see cref="ISessionTimeoutTarget.Interrupt"/>), so the transport closes gracefully and records
+/// the reason; the write timeout aborts the session, since a write to a client that never reads
+/// cannot finish.
 /// </summary>
 internal sealed class SessionTimeouts : IDisposable
 {
-    private const long None = long.MaxValue;
+    private const long None = SessionTimerQueue.None;
 
-    private readonly TimeProvider _clock;
+    private readonly SessionTimerQueue? _queue;
     private readonly ShoutMetrics _metrics;
     private readonly ISessionTimeoutTarget _target;
     private readonly long _idle;
     private readonly long _line;
     private readonly long _write;
-    private readonly long _slack;
-    private readonly long _drift;
-    private readonly ITimer? _timer;
-    private readonly Lock _gate = new();
     private long _idleDeadline = None;
     private long _lineDeadline = None;
     private long _writeDeadline = None;
@@ -43,6 +40,7 @@ internal sealed class SessionTimeouts : IDisposable
     // When data last arrived (set only while the idle timeout is on, which reads the clock for it anyway).
     private long _receivedAt = None;
     private CloseReason? _expired;
+    private bool _disposed;
 
     /// <param name="settings">The timeouts (read once: a reload does not change an open session's).</param>
     /// <param name="clock">The clock of every deadline.</param>
@@ -50,29 +48,33 @@ internal sealed class SessionTimeouts : IDisposable
     /// <param name="target">What to do when one fires.</param>
     public SessionTimeouts(SessionSettings settings, TimeProvider clock, ShoutMetrics metrics, ISessionTimeoutTarget target)
     {
-        _clock = clock;
         _metrics = metrics;
         _target = target;
-        _idle = Units(settings.IdleTimeout);
-        _line = Units(settings.LineTimeout);
-        _write = Units(settings.WriteTimeout);
-        _slack = Units(TimeSpan.FromSeconds(1));
-        _drift = Units(TimeSpan.FromMilliseconds(1));
+        var queue = SessionTimerQueue.For(clock);
+        _idle = queue.Units(settings.IdleTimeout);
+        _line = queue.Units(settings.LineTimeout);
+        _write = queue.Units(settings.WriteTimeout);
         if (_idle == 0 && _line == 0 && _write == 0)
         {
             return;
         }
 
-        _timer = clock.CreateTimer(static s => ((SessionTimeouts)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _queue = queue;
         Received();
     }
+
+    /// <summary>Where this session sits in its <see cref="SessionTimerQueue"/> (-1: not queued); the queue's, under its lock.</summary>
+    internal int QueueIndex { get; set; } = -1;
+
+    /// <summary>When the queue fires this session next; the queue's, under its lock.</summary>
+    internal long QueueDue { get; set; } = None;
 
     /// <summary>The timeout that ended the connection, if one did.</summary>
     public CloseReason? Expired
     {
         get
         {
-            lock (_gate)
+            lock (this)
             {
                 return _expired;
             }
@@ -87,9 +89,9 @@ internal sealed class SessionTimeouts : IDisposable
             return;
         }
 
-        lock (_gate)
+        lock (this)
         {
-            _receivedAt = _clock.GetTimestamp();
+            _receivedAt = _queue!.Clock.GetTimestamp();
             var deadline = _receivedAt + _idle;
             _idleDeadline = deadline;
 
@@ -97,7 +99,7 @@ internal sealed class SessionTimeouts : IDisposable
             // The timer already fires no later than it, so moving the timer is skipped unless the
             // deadline has moved by a second or more; an early fire just re-arms (Refire). So a
             // busy connection touches the timer at most about once a second, not once per read.
-            if (_dueAt <= deadline && deadline - _dueAt < _slack)
+            if (_dueAt <= deadline && deadline - _dueAt < _queue.Slack)
             {
                 return;
             }
@@ -115,10 +117,10 @@ internal sealed class SessionTimeouts : IDisposable
             return;
         }
 
-        lock (_gate)
+        lock (this)
         {
             // From when the read that brought the line's first byte arrived (one clock read per read, not two).
-            var start = _receivedAt != None ? _receivedAt : _clock.GetTimestamp();
+            var start = _receivedAt != None ? _receivedAt : _queue!.Clock.GetTimestamp();
             _lineDeadline = unfinished ? start + _line : None;
             Rearm();
         }
@@ -155,9 +157,9 @@ internal sealed class SessionTimeouts : IDisposable
             return;
         }
 
-        lock (_gate)
+        lock (this)
         {
-            _writeDeadline = _clock.GetTimestamp() + _write;
+            _writeDeadline = _queue!.Clock.GetTimestamp() + _write;
             Rearm();
         }
 
@@ -173,48 +175,42 @@ internal sealed class SessionTimeouts : IDisposable
         }
 
         _metrics.WriteWaiting(-1);
-        lock (_gate)
+        lock (this)
         {
             _writeDeadline = None;
 
             // Waiting for the client to read is not idleness: the idle clock restarts now.
-            _idleDeadline = _idle > 0 ? _clock.GetTimestamp() + _idle : None;
+            _idleDeadline = _idle > 0 ? _queue!.Clock.GetTimestamp() + _idle : None;
             Rearm();
         }
     }
 
-    /// <summary>Moves the timer to the earliest live deadline. Call under the lock.</summary>
+    /// <summary>Moves the session's due time in the queue to the earliest live deadline. Call under the lock.</summary>
     private void Rearm()
     {
         // While a reply waits for its reader only the write timeout applies.
         var next = _writeDeadline != None ? _writeDeadline : Math.Min(_idleDeadline, _lineDeadline);
-        if (next == _dueAt || _timer is null || _expired is not null)
+        if (next == _dueAt || _queue is null || _expired is not null || _disposed)
         {
             return;
         }
 
         _dueAt = next;
-        if (next == None)
-        {
-            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        }
-        else
-        {
-            ArmAt(next, repeat: false);
-        }
+        _queue.Schedule(this, next);
     }
 
-    private void OnTimer()
+    /// <summary>The queue's fire for this session's due time (it may be early, or have raced a change of deadline).</summary>
+    internal void OnTimer()
     {
         CloseReason reason;
-        lock (_gate)
+        lock (this)
         {
-            if (_expired is not null || _timer is null)
+            if (_expired is not null || _queue is null || _disposed)
             {
                 return;
             }
 
-            var now = _clock.GetTimestamp();
+            var now = _queue.Clock.GetTimestamp();
             if (_writeDeadline != None)
             {
                 if (now < _writeDeadline)
@@ -240,6 +236,7 @@ internal sealed class SessionTimeouts : IDisposable
             }
 
             _expired = reason;
+            _dueAt = None;
         }
 
         _metrics.TimeoutExpired();
@@ -254,52 +251,25 @@ internal sealed class SessionTimeouts : IDisposable
         }
     }
 
-    /// <summary>
-    /// From inside the callback (it fired a little early, or raced a deadline change): fire again at
-    /// <paramref name="deadline"/>. Given as a period too, because a clock may disarm a one-shot timer
-    /// after its callback returns, undoing a plain re-arm (FakeTimeProvider does); the next change of
-    /// deadline replaces the period again.
-    /// </summary>
+    /// <summary>From inside the fire (it came early, or raced a deadline change): queued again for <paramref name="deadline"/>.</summary>
     private void Refire(long deadline)
     {
         _dueAt = deadline;
-        if (deadline != None)
+        _queue!.Schedule(this, deadline);
+    }
+
+    public void Dispose()
+    {
+        if (_queue is null)
         {
-            ArmAt(deadline, repeat: true);
+            return;
+        }
+
+        lock (this)
+        {
+            _disposed = true;
+            _dueAt = None;
+            _queue.Schedule(this, None);
         }
     }
-
-    /// <summary>
-    /// Arms the timer for <paramref name="deadline"/>. A timer takes a due time relative to when it is
-    /// armed, so a clock that moved between reading it and arming (a thread preempted there; a test's
-    /// clock advanced) would make it fire late by that much: then it is armed again from a new reading.
-    /// </summary>
-    private void ArmAt(long deadline, bool repeat)
-    {
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            var now = _clock.GetTimestamp();
-            var due = DueIn(deadline, now);
-            _timer!.Change(due, repeat ? due : Timeout.InfiniteTimeSpan);
-            if (_clock.GetTimestamp() - now < _drift)
-            {
-                return;
-            }
-        }
-    }
-
-    /// <summary>Time until <paramref name="deadline"/>, rounded up to whole milliseconds (timer resolution),
-    /// so the timer never fires before the deadline and never with a zero due time.</summary>
-    private TimeSpan DueIn(long deadline, long now)
-    {
-        var remaining = Math.Max(0, deadline - now);
-        var milliseconds = Math.Ceiling(remaining * 1000.0 / _clock.TimestampFrequency);
-        return TimeSpan.FromMilliseconds(Math.Max(1, milliseconds));
-    }
-
-    private long Units(TimeSpan timeout) => SessionSettings.IsOn(timeout)
-        ? (long)Math.Ceiling(timeout.Ticks * (double)_clock.TimestampFrequency / TimeSpan.TicksPerSecond)
-        : 0;
-
-    public void Dispose() => _timer?.Dispose();
 }

@@ -138,6 +138,17 @@ public sealed class EpollEndPointTests
         Assert.DoesNotContain(typeof(IMarker2), listed);
         Assert.Single(listed, t => t == typeof(Marker));
         Assert.Contains(typeof(IConnectionTransportFeature), listed);
+
+        // A later connection's list starts as long as the most any connection was given: its free
+        // slots are neither found nor listed.
+        using var secondClient = await ConnectAsync(listener.EndPoint);
+        await using var second = await AcceptAsync(listener);
+        second.Features.Set<IMarker3>(added[3]);
+        Assert.Same(added[3], second.Features.Get<IMarker3>());
+        Assert.Null(second.Features.Get<IMarker1>());
+        Assert.Null(second.Features.Get<Marker>());
+        Assert.DoesNotContain(second.Features, f => f.Key is null || f.Value is null);
+        Assert.Single(second.Features, f => f.Key == typeof(IMarker3));
     }
 
     private interface IMarker1;

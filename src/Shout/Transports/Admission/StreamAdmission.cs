@@ -13,26 +13,43 @@ namespace Shout.Transports.Admission;
 internal static partial class StreamAdmission
 {
     public static Func<ConnectionDelegate, ConnectionDelegate> Middleware(SessionAdmission admission, TransportKind transport, ILogger logger) =>
-        next => async connection =>
+        next => connection =>
         {
-            using var ticket = admission.TryAdmit(connection.ConnectionId, transport, PeerAddress.Of(connection.RemoteEndPoint),
+            var ticket = admission.TryAdmit(connection.ConnectionId, transport, PeerAddress.Of(connection.RemoteEndPoint),
                 PeerAddress.Describe(connection.RemoteEndPoint), out var refusal);
             if (ticket is null)
             {
                 // A TLS client expects a handshake: a plaintext line would be its first bytes from
                 // the server, read as a malformed record. It is closed without a byte, as Kestrel does.
-                if (transport != TransportKind.Tls)
-                {
-                    await TellAsync(connection, refusal.StreamLine(), logger);
-                }
-
-                return;
+                return transport != TransportKind.Tls ? TellAsync(connection, refusal.StreamLine(), logger) : Task.CompletedTask;
             }
 
-            // The handler's session holds the slot and frees it as it records the close.
             connection.Features.Set(ticket);
-            await next(connection);
+            Task served;
+            try
+            {
+                served = next(connection);
+            }
+            catch
+            {
+                ticket.Dispose();
+                throw;
+            }
+
+            // The handler's session holds the slot and frees it as it records the close: on TCP and
+            // Unix it takes it before the handler returns, and nothing here waits for the connection
+            // (an idle one holds no state machine of this middleware). Otherwise (a TLS handshake
+            // first, which may fail before any session) the slot is freed when the layers are done.
+            return ticket.Held ? served : FreeAfterAsync(served, ticket);
         };
+
+    private static async Task FreeAfterAsync(Task served, SessionAdmission.Ticket ticket)
+    {
+        using (ticket)
+        {
+            await served;
+        }
+    }
 
     private static async Task TellAsync(ConnectionContext connection, byte[] line, ILogger logger)
     {

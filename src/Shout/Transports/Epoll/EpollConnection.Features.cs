@@ -27,7 +27,13 @@ internal sealed partial class EpollConnection : IFeatureCollection, IConnectionI
     private IDuplexPipe _transport;
     private IDictionary<object, object?>? _items;
     private CancellationToken? _connectionClosed; // set by a layer; otherwise the connection's own, made when asked
-    private KeyValuePair<Type, object?>[]? _added; // exactly as long as what was added: a List was 80 bytes more per idle connection
+    // As long as what connections are usually given (a List was 80 bytes more per idle connection);
+    // a free slot has no key.
+    private KeyValuePair<Type, object?>[]? _added;
+
+    // How many features the layers above gave one connection, at most, so far: a new connection's list
+    // is made that long at once, not grown by one per feature (each growth left the last list as garbage).
+    private static int s_usualFeatures = 1;
     private int _revision;
 
     public override string ConnectionId
@@ -76,7 +82,7 @@ internal sealed partial class EpollConnection : IFeatureCollection, IConnectionI
     {
         foreach (var (type, value) in _added ?? [])
         {
-            if (value is not null)
+            if (type is not null && value is not null)
             {
                 yield return new(type, value);
             }
@@ -84,7 +90,7 @@ internal sealed partial class EpollConnection : IFeatureCollection, IConnectionI
 
         foreach (var type in Own)
         {
-            if (_added is null || Array.FindIndex(_added, f => f.Key == type) < 0)
+            if (IndexOf(_added, type) < 0)
             {
                 yield return new(type, this);
             }
@@ -112,16 +118,41 @@ internal sealed partial class EpollConnection : IFeatureCollection, IConnectionI
     private void Store(Type key, object? value)
     {
         _revision++;
-        var added = _added ?? [];
-        var index = Array.FindIndex(added, f => f.Key == key);
+        var added = _added ??= new KeyValuePair<Type, object?>[Volatile.Read(ref s_usualFeatures)];
+        var index = IndexOf(added, key);
         if (index < 0)
         {
-            // A few features per connection, each added once: growing by one costs nothing that matters.
+            index = IndexOf(added, null);
+        }
+
+        if (index < 0)
+        {
+            // More than usual: grown by one, and the next connections' lists start this long.
             index = added.Length;
             Array.Resize(ref added, index + 1);
             _added = added;
+            if (added.Length > Volatile.Read(ref s_usualFeatures))
+            {
+                Volatile.Write(ref s_usualFeatures, added.Length);
+            }
         }
 
         added[index] = new(key, value);
+    }
+
+    private static int IndexOf(KeyValuePair<Type, object?>[]? added, Type? key)
+    {
+        if (added is not null)
+        {
+            for (var i = 0; i < added.Length; i++)
+            {
+                if (added[i].Key == key)
+                {
+                    return i;
+                }
+            }
+        }
+
+        return -1;
     }
 }

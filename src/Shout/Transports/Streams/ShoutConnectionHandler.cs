@@ -18,7 +18,7 @@ namespace Shout.Transports.Streams;
 /// flush and say goodbye on their own.
 /// </summary>
 internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, SessionRules rules, SessionLifecycle lifecycle,
-    ShoutMetrics metrics, TimeProvider clock)
+    ShoutMetrics metrics, TimeProvider clock, DrainSignal drain)
 {
     /// <summary>Serves one admitted connection of <paramref name="transport"/> until it ends.</summary>
     public Task OnConnectedAsync(ConnectionContext connection, TransportKind transport)
@@ -27,18 +27,21 @@ internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, S
         var settings = rules.Current;
 
         // The timers are armed before the session is counted: whoever sees it open sees its idle clock running.
-        var timeouts = new SessionTimeouts(settings, clock, metrics, new StreamTimeoutTarget(connection, input));
+        var target = new StreamTimeoutTarget(connection, input);
+        var timeouts = new SessionTimeouts(settings, clock, metrics, target);
         var session = lifecycle.Open(connection.ConnectionId, transport, PeerAddress.Describe(connection.RemoteEndPoint),
             connection.Features.Get<SessionAdmission.Ticket>());
-        var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
-        var drain = lifetime?.ConnectionClosedRequested.Register(static state => ((PipeReader)state!).CancelPendingRead(), input);
+
+        // The server's drain reaches the session through its one list (it begins when Kestrel would ask
+        // each connection, after the listeners were handed over), not a registration per connection.
+        drain.Join(target);
 
         // Not awaited here: an idle connection holds one async state machine (ServeAsync's), not two.
-        return ServeAsync(connection, transport, session, settings, drain, timeouts);
+        return ServeAsync(connection, transport, session, settings, target, timeouts);
     }
 
     private async Task ServeAsync(ConnectionContext connection, TransportKind transport, Session session, SessionSettings settings,
-        CancellationTokenRegistration? drain, SessionTimeouts timeouts)
+        StreamTimeoutTarget target, SessionTimeouts timeouts)
     {
         var input = connection.Transport.Input;
         var reason = CloseReason.Reset;
@@ -52,7 +55,9 @@ internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, S
             // one state machine, and only what the loop needs between reads (not a read's buffers).
             while (true)
             {
-                var answered = AnswerAsync(input, await input.ReadAsync(), protocol, timeouts, session);
+                // The read first, then the call: an argument evaluated before an await is kept in the state machine.
+                var read = await input.ReadAsync();
+                var answered = AnswerAsync(input, read, protocol, timeouts, session);
                 var (ending, consumed) = answered.IsCompletedSuccessfully ? answered.Result : await answered;
                 if (ending is { } ended)
                 {
@@ -88,7 +93,7 @@ internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, S
 
             lifecycle.Close(session, reason);
             timeouts.Dispose();
-            drain?.Dispose();
+            drain.Leave(target);
         }
     }
 

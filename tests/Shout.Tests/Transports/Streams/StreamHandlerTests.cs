@@ -1,6 +1,5 @@
 using System.IO.Pipelines;
 using System.Text;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -26,8 +25,13 @@ public sealed class StreamHandlerTests : IDisposable
     private readonly FakeTimeProvider _clock = new();
     private readonly TestMeters _meters = new();
     private readonly ConnectionEventLog _events = new(TimeProvider.System);
+    private readonly DrainSignal _drain = new();
 
-    public void Dispose() => _meters.Dispose();
+    public void Dispose()
+    {
+        _drain.Dispose();
+        _meters.Dispose();
+    }
 
     [Fact]
     public async Task Stream_mode_answers_each_read_uppercased_and_a_half_close_ends_the_session_as_the_clients()
@@ -76,10 +80,34 @@ public sealed class StreamHandlerTests : IDisposable
 
         await client.SendAsync("last\n");
         Assert.Equal("LAST\n", await client.ReceiveAsync(5));
-        client.Connection.RequestClose();
+        _drain.Begin();
 
         Assert.Equal(CloseReason.ServerDrain, await client.ClosedAsync());
         Assert.Equal("QUIT\n", await client.ReceiveRestAsync());
+    }
+
+    [Fact]
+    public async Task The_drain_reaches_every_open_session_and_one_opened_after_it_began_and_a_closed_session_leaves_its_list()
+    {
+        await using var gone = Start(ShoutMode.Line, new SessionSettings());
+        await gone.SendAsync("bye\n");
+        Assert.Equal("BYE\n", await gone.ReceiveAsync(4));
+        await gone.Input.CompleteAsync();
+        Assert.Equal(CloseReason.ClientClosed, await gone.ClosedAsync());
+
+        var open = new[] { Start(ShoutMode.Line, new SessionSettings()), Start(ShoutMode.Stream, new SessionSettings()) };
+        Assert.Equal(2, _drain.Members);
+        _drain.Begin();
+        Assert.Equal(0, _drain.Members);
+        await using var late = Start(ShoutMode.Line, new SessionSettings());
+
+        foreach (var client in open.Append(late))
+        {
+            Assert.Equal(CloseReason.ServerDrain, await client.ClosedAsync());
+            await client.DisposeAsync();
+        }
+
+        Assert.Equal("QUIT\n", await late.ReceiveRestAsync());
     }
 
     [Fact]
@@ -100,7 +128,7 @@ public sealed class StreamHandlerTests : IDisposable
 
         await client.SendAsync("last\n");
         Assert.Contains("LAST", await client.ReceiveUntilAsync("LAST"), StringComparison.Ordinal);
-        client.Connection.RequestClose();
+        _drain.Begin();
 
         Assert.Equal(CloseReason.ServerDrain, await client.ClosedAsync());
         Assert.Equal("QUIT\n", await client.ReceiveRestAsync());
@@ -141,7 +169,7 @@ public sealed class StreamHandlerTests : IDisposable
     {
         var metrics = new ShoutMetrics(_meters);
         var lifecycle = new SessionLifecycle(metrics, _events, NullLogger<SessionLifecycle>.Instance);
-        var handler = new ShoutConnectionHandler(protocol, new SessionRules(settings), lifecycle, metrics, _clock);
+        var handler = new ShoutConnectionHandler(protocol, new SessionRules(settings), lifecycle, metrics, _clock, _drain);
         var connection = new MemoryConnection();
         return new Client(connection, handler.OnConnectedAsync(connection, TransportKind.Tcp), _events);
     }
@@ -221,7 +249,7 @@ public sealed class StreamHandlerTests : IDisposable
         {
             await served.WaitAsync(Wait);
             await connection.Transport.Output.CompleteAsync();
-            return events.Latest().Single(e => e.Kind == ConnectionEventKind.Closed).Reason;
+            return events.Latest().Single(e => e.Kind == ConnectionEventKind.Closed && e.ConnectionId == connection.ConnectionId).Reason;
         }
 
         public async ValueTask DisposeAsync()
@@ -231,42 +259,24 @@ public sealed class StreamHandlerTests : IDisposable
         }
     }
 
-    /// <summary>A connection over two in-memory pipes, with the drain request Kestrel gives a handler.</summary>
-    private sealed class MemoryConnection : ConnectionContext, IConnectionLifetimeNotificationFeature
+    /// <summary>A connection over two in-memory pipes.</summary>
+    private sealed class MemoryConnection : ConnectionContext
     {
-        private readonly CancellationTokenSource _closeRequested = new();
+        private static int _made;
 
-        public MemoryConnection()
-        {
-            Transport = new DuplexPipe(ClientInput.Reader, ClientOutput.Writer);
-            Features.Set<IConnectionLifetimeNotificationFeature>(this);
-        }
+        public MemoryConnection() => Transport = new DuplexPipe(ClientInput.Reader, ClientOutput.Writer);
 
         public Pipe ClientInput { get; } = new(new PipeOptions(useSynchronizationContext: false));
 
         public Pipe ClientOutput { get; } = new(new PipeOptions(useSynchronizationContext: false));
 
-        public override string ConnectionId { get; set; } = "memory";
+        public override string ConnectionId { get; set; } = "memory" + Interlocked.Increment(ref _made);
 
         public override Microsoft.AspNetCore.Http.Features.IFeatureCollection Features { get; } = new Microsoft.AspNetCore.Http.Features.FeatureCollection();
 
         public override IDictionary<object, object?> Items { get; set; } = new Dictionary<object, object?>();
 
         public override IDuplexPipe Transport { get; set; }
-
-        public CancellationToken ConnectionClosedRequested
-        {
-            get => _closeRequested.Token;
-            set => throw new NotSupportedException();
-        }
-
-        public void RequestClose() => _closeRequested.Cancel();
-
-        public override ValueTask DisposeAsync()
-        {
-            _closeRequested.Dispose();
-            return base.DisposeAsync();
-        }
     }
 
     private sealed record DuplexPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
