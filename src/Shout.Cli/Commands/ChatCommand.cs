@@ -110,7 +110,7 @@ internal static class ChatCommand
         while (console.ReadLine() is { } line)
         {
             await link.SendLineAsync(line, cancellationToken);
-            if (line.Trim() == "quit")
+            if (ChatPosition.IsQuit(line))
             {
                 return true;
             }

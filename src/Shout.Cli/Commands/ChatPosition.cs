@@ -12,11 +12,13 @@ namespace Shout.Cli.Commands;
 /// line, the answer to one of its own plain lines); notices (<c>* …</c>) and the answers to its
 /// commands (<c>OK</c>, <c>ERR</c>, <c>WHO</c>) do not. The answers come in the order the lines were
 /// sent, so a command's answer is told from a plain line's by what was sent, not by how it looks.
-/// Also keeps the nickname the server last confirmed, to take it back after a reconnect.
+/// Also keeps the nickname the server last confirmed, to take it back after a reconnect. The typing
+/// thread tells it what was sent while the receiving one tells it what arrived: every call is under one lock.
 /// </summary>
 internal sealed class ChatPosition
 {
     private readonly Queue<string?> _pending = new();
+    private readonly Lock _gate = new();
 
     /// <summary>The room the position is in; null until the server said one.</summary>
     public string? Room { get; private set; }
@@ -36,11 +38,41 @@ internal sealed class ChatPosition
     /// <summary>The line that resumes from here on a new connection.</summary>
     public string ResumeLine => string.Create(CultureInfo.InvariantCulture, $"/resume {Room} {Offset} {Epoch}");
 
+    /// <summary>The line that ends the session (the server answers it with <c>QUIT</c>).</summary>
+    public static bool IsQuit(string line) => line.Trim() == "quit";
+
     /// <summary>A line the user sent: its answer is expected in order (a command's, or its uppercase).</summary>
     public void Sent(string line)
     {
+        lock (_gate)
+        {
+            Expect(line);
+        }
+    }
+
+    /// <summary>Forgets the answers still expected (a new connection answers none of them).</summary>
+    public void Reset()
+    {
+        lock (_gate)
+        {
+            _pending.Clear();
+        }
+    }
+
+    /// <summary>Takes in one line received; true when it counts as a room line.</summary>
+    public bool Observe(ReadOnlySpan<byte> bytes)
+    {
+        var line = Encoding.UTF8.GetString(bytes);
+        lock (_gate)
+        {
+            return Take(line);
+        }
+    }
+
+    private void Expect(string line)
+    {
         var text = line.TrimEnd('\r');
-        if (text.Trim() == "quit")
+        if (IsQuit(text))
         {
             return;
         }
@@ -48,13 +80,8 @@ internal sealed class ChatPosition
         _pending.Enqueue(text.StartsWith('/') ? null : Upper(text));
     }
 
-    /// <summary>Forgets the answers still expected (a new connection answers none of them).</summary>
-    public void Reset() => _pending.Clear();
-
-    /// <summary>Takes in one line received; true when it counts as a room line.</summary>
-    public bool Observe(ReadOnlySpan<byte> bytes)
+    private bool Take(string line)
     {
-        var line = Encoding.UTF8.GetString(bytes);
         if (line.StartsWith("* [", StringComparison.Ordinal))
         {
             Place(line);

@@ -34,7 +34,7 @@ internal sealed class ResumingChat(ChatLink first, Func<CancellationToken, Task<
     /// <summary>Sends a typed line on the current connection; while the chat reconnects, once it is back.</summary>
     public async Task SendLineAsync(string line, CancellationToken cancellationToken)
     {
-        if (line.Trim() == "quit")
+        if (ChatPosition.IsQuit(line))
         {
             _leaving = true;
         }
@@ -77,8 +77,10 @@ internal sealed class ResumingChat(ChatLink first, Func<CancellationToken, Task<
             {
                 while (await NextAsync(replies) is { } line)
                 {
-                    if (_resuming && !Resumed(line))
+                    if (_resuming)
                     {
+                        // Superseded by the resume, up to and including its answer.
+                        await EndResumeAsync(line, cancellationToken);
                         continue;
                     }
 
@@ -121,26 +123,23 @@ internal sealed class ResumingChat(ChatLink first, Func<CancellationToken, Task<
         }
     }
 
-    /// <summary>While resuming: true from the line after <c>OK resume</c>; a refusal joins the room again.</summary>
-    private bool Resumed(byte[] line)
+    /// <summary>While resuming: <c>OK resume</c> ends it; a refusal ends it and joins the room again.</summary>
+    private async Task EndResumeAsync(byte[] line, CancellationToken cancellationToken)
     {
         var text = Encoding.UTF8.GetString(line);
         if (text.StartsWith("OK resume ", StringComparison.Ordinal))
         {
             _resuming = false;
             console.Status($"resumed in {_position.Room}");
-            return false;
         }
-
-        if (text.StartsWith("ERR ", StringComparison.Ordinal) && text.Contains("resume", StringComparison.Ordinal))
+        else if (text.StartsWith("ERR ", StringComparison.Ordinal) && text.Contains("resume", StringComparison.Ordinal))
         {
             _resuming = false;
             console.Status($"could not resume ({text[4..]}); joining {_position.Room} again");
-            _ = _link.SendLineAsync("/join " + _position.Room, CancellationToken.None);
-            return false;
-        }
 
-        return false;
+            // As a typed line would go: in turn with the user's, its answer expected.
+            await SendLineAsync("/join " + _position.Room, cancellationToken);
+        }
     }
 
     private async Task<bool> ReconnectAsync(CancellationToken cancellationToken)

@@ -81,7 +81,7 @@ internal sealed class ServeToxics : IAsyncDisposable
             return null;
         }
 
-        IReadOnlyList<ShoutEndpoint> listen = run.Options.Listen.Count > 0 ? [.. run.Options.Listen] : [ShoutEndpoint.Parse(ShoutServerOptions.DefaultListen)];
+        var listen = run.Options.ListenOrDefault();
         if (!listen.Any(e => e.Transport is ShoutTransport.Tcp or ShoutTransport.Tls or ShoutTransport.Unix))
         {
             errors.Add("--toxic acts on tcp, tls and unix listeners; give one with --listen (for udp: shout proxy -l udp://…)");
@@ -96,7 +96,7 @@ internal sealed class ServeToxics : IAsyncDisposable
     /// <summary>Points <paramref name="options"/> at the internal listeners (at start, and again for each reload's fresh reading).</summary>
     public void Rewrite(ShoutServerOptions options)
     {
-        IReadOnlyList<ShoutEndpoint> listen = options.Listen.Count > 0 ? [.. options.Listen] : [ShoutEndpoint.Parse(ShoutServerOptions.DefaultListen)];
+        var listen = options.ListenOrDefault();
         options.Listen.Clear();
         foreach (var endpoint in listen)
         {

@@ -226,8 +226,7 @@ public sealed class ShoutServer : IAsyncDisposable
     private static (IReadOnlyList<ShoutEndpoint> Requested, IReadOnlyList<ShoutEndpoint> All) ServedEndpoints(ShoutServerOptions options,
         IReadOnlyList<InheritedSocket> passed)
     {
-        IReadOnlyList<ShoutEndpoint> requested = options.Listen.Count > 0 ? [.. options.Listen]
-            : passed.Count > 0 ? [] : [ShoutEndpoint.Parse(ShoutServerOptions.DefaultListen)];
+        IReadOnlyList<ShoutEndpoint> requested = options.Listen.Count == 0 && passed.Count > 0 ? [] : options.ListenOrDefault();
         IReadOnlyList<ShoutEndpoint> endpoints = [.. requested, .. passed.Select(p => p.Endpoint)];
         if (endpoints.FirstOrDefault(e => e.Transport == ShoutTransport.WebSocket) is { } webSocket)
         {

@@ -32,6 +32,9 @@ public sealed class ShoutServerOptions
     /// <summary>The tutorial's address: every IPv4 interface, port 8080.</summary>
     public const string DefaultListen = "tcp://0.0.0.0:8080";
 
+    /// <summary>The endpoints asked for with <see cref="Listen"/>, or the default one when none was.</summary>
+    internal IReadOnlyList<ShoutEndpoint> ListenOrDefault() => Listen.Count > 0 ? [.. Listen] : [ShoutEndpoint.Parse(DefaultListen)];
+
     /// <summary>Default <see cref="MaxConnections"/>: well under the usual 20,000 to 65,536 open files of a process.</summary>
     public const int DefaultMaxConnections = 10_000;
 
