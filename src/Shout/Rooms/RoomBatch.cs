@@ -52,14 +52,14 @@ internal sealed class RoomBatch
     public int OwnLines { get; private set; }
 
     /// <summary>
-    /// Adds one line (terminator included; none on a final unfinished line). When the framer ends the
+    /// Adds one whole line (terminator included; none on a message's line or a final unfinished one). When the framer ends the
     /// member (quit, line too long), its answer goes into <see cref="Own"/> only, and its action is returned.
     /// </summary>
     public FrameAction Add(in ReadOnlySequence<byte> line)
     {
         _own ??= new ArrayBufferWriter<byte>(_capacity);
         var mark = _own.WrittenCount;
-        var frame = _framer.Process(line, _own, isCompleted: true);
+        var frame = _framer.Line(line, _own);
         OwnLines++;
         if (frame.Action != FrameAction.Continue)
         {

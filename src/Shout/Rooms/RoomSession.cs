@@ -67,7 +67,14 @@ internal sealed class RoomSession(RoomHub hub, RoomMember member, LineFramer fra
         return new(input.Length - rest.Length, FrameAction.Continue);
     }
 
-    /// <summary>One line, terminator included (none on a final unfinished line).</summary>
+    /// <summary>
+    /// One message of the message seam (a WebSocket message, a UDP datagram): whole lines, the last
+    /// one needing no terminator, handled without being turned into a stream first.
+    /// </summary>
+    public ValueTask<FrameResult> MessageAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default) =>
+        ProcessAsync(new ReadOnlySequence<byte>(message), isCompleted: true, cancellationToken);
+
+    /// <summary>One whole line, terminator included (none on a message's line or a final unfinished one).</summary>
     public async ValueTask<FrameAction> LineAsync(ReadOnlySequence<byte> line, CancellationToken cancellationToken = default)
     {
         if (IsCommand(line))

@@ -121,12 +121,7 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
             if (buffer.WrittenCount > maxLineLength + 1 || result.EndOfMessage)
             {
                 // A message is a line: the framer refuses one over the limit, as on TCP.
-                if (result.EndOfMessage && buffer.WrittenSpan is not [.., (byte)'\n'])
-                {
-                    buffer.Write("\n"u8);
-                }
-
-                var frame = await room.ProcessAsync(new ReadOnlySequence<byte>(buffer.WrittenMemory), isCompleted: true);
+                var frame = await room.MessageAsync(buffer.WrittenMemory);
                 session.Answered(frame.Consumed, 0);
                 buffer.ResetWrittenCount();
                 if (frame.Action != FrameAction.Continue)

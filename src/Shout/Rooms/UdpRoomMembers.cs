@@ -77,7 +77,7 @@ internal sealed class UdpRoomMembers(RoomHub hub, ShoutRoomOptions rooms, LineFr
         // Copied: the receive buffer is reused for the next datagram.
         var frame = lines.IsEmpty
             ? new FrameResult(0, FrameAction.Continue)
-            : await member.Protocol.ProcessAsync(new ReadOnlySequence<byte>(lines.ToArray()), isCompleted: true);
+            : await member.Protocol.MessageAsync(lines.ToArray());
         session.Answered(datagram.Length, 0);
         if (frame.Action != FrameAction.Continue)
         {

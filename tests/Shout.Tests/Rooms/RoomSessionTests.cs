@@ -62,6 +62,27 @@ public sealed class RoomSessionTests : IDisposable
         Assert.Equal(["guest1: BYE\n"], Drain(bob));
     }
 
+    [Fact]
+    public async Task A_message_is_whole_lines_its_last_needs_no_terminator_and_quit_ends_it_without_one()
+    {
+        var (hub, alice, bob) = TwoMembers(1024);
+        using var a = alice;
+        using var b = bob;
+
+        var session = new RoomSession(hub, alice, new LineFramer());
+        var frame = await session.MessageAsync("one\ntwo"u8.ToArray());
+        Assert.Equal(FrameAction.Continue, frame.Action);
+        Assert.Equal("one\ntwo".Length, frame.Consumed);
+        // The room's copy of an unterminated line is a whole line to every member (a stream member reads lines).
+        Assert.Equal("guest1: ONE\nguest1: TWO\n", string.Concat(Drain(bob)));
+        Assert.Equal("ONE\nTWO", string.Concat(Drain(alice)));
+
+        frame = await session.MessageAsync("quit"u8.ToArray());
+        Assert.Equal(FrameAction.Quit, frame.Action);
+        Assert.Equal(["QUIT"], Drain(alice));
+        Assert.Empty(Drain(bob));
+    }
+
     public void Dispose() => _meters.Dispose();
 
     /// <summary>A room of two, alice and bob, each with a queue of <paramref name="queue"/> lines, their join notices taken.</summary>

@@ -71,6 +71,25 @@ internal sealed class LineFramer : IShoutFramer
         return new(reader.Consumed, FrameAction.Continue);
     }
 
+    /// <summary>
+    /// One whole line, terminator included or not (a message's line, or a stream's last line before
+    /// the peer's FIN, needs none): answered as <see cref="Process"/> answers a line, refused when
+    /// too long, and <c>quit</c> ends the session with or without its terminator.
+    /// </summary>
+    public FrameResult Line(in ReadOnlySequence<byte> line, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var content = line.Length > 0 && line.Slice(line.Length - 1).FirstSpan[0] == '\n' ? line.Slice(0, line.Length - 1) : line;
+        if (content.Length > MaxLineLength)
+        {
+            output.Write(_tooLong);
+            return new(line.Length, FrameAction.ProtocolError);
+        }
+
+        ShoutCaseSequence.ToUpper(line, output, isFinalBlock: true);
+        return new(line.Length, IsQuit(content) ? FrameAction.Quit : FrameAction.Continue);
+    }
+
     private static bool IsQuit(in ReadOnlySequence<byte> line)
     {
         if (line.Length is < 4 or > 5)

@@ -79,6 +79,21 @@ public sealed class LineFramerTests
         Assert.Equal(expected == FrameAction.Continue ? new string('X', length) + "\n" : "ERR line too long (max 8 bytes)\n", output);
     }
 
+    [Theory]
+    [InlineData("quit", "QUIT", "Quit")]
+    [InlineData("quit\r\n", "QUIT\r\n", "Quit")]
+    [InlineData("hello", "HELLO", "Continue")]
+    [InlineData("12345678\n", "12345678\n", "Continue")]
+    [InlineData("123456789", "ERR line too long (max 8 bytes)\n", "ProtocolError")]
+    public void A_whole_line_needs_no_terminator_and_is_judged_like_a_line(string line, string answer, string action)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        var result = new LineFramer(8).Line(new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(line)), output);
+        Assert.Equal(answer, Encoding.UTF8.GetString(output.WrittenSpan));
+        Assert.Equal(action, result.Action.ToString());
+        Assert.Equal(Encoding.UTF8.GetByteCount(line), result.Consumed);
+    }
+
     [Fact]
     public void An_unfinished_line_past_the_limit_is_refused_without_waiting_for_its_newline()
     {
