@@ -62,6 +62,25 @@ public sealed class UdpRoomJoinTests
     }
 
     [Fact]
+    public async Task A_datagram_is_whole_lines_so_quit_without_a_newline_ends_the_membership()
+    {
+        await using var server = await StartRoomsAsync();
+        await using var member = await TestMembers.NamedAsync(await TestMembers.Datagram.JoinAsync("dgram", server.EndpointOf(ShoutTransport.Udp)));
+        await using var talker = await RoomClient.JoinAsync(server.EndpointOf(ShoutTransport.Tcp), "talker");
+
+        // Two lines in one datagram, the last unterminated: the room hears both as lines.
+        await member.SendAsync("one\ntwo");
+        Assert.Equal("dgram: ONE", await talker.ReadUntilAsync(l => l.StartsWith("dgram:", StringComparison.Ordinal)));
+        Assert.Equal("dgram: TWO", await talker.ReadUntilAsync(l => l.StartsWith("dgram:", StringComparison.Ordinal)));
+
+        await member.SendAsync("quit");
+        Assert.Equal("QUIT", await member.ReadUntilAsync(l => l == "QUIT"));
+        Assert.Equal("* dgram left lobby", await talker.ReadUntilAsync(l => l.Contains("left", StringComparison.Ordinal)));
+        await talker.SendAsync("/who");
+        Assert.Equal("WHO lobby talker", await talker.ReadUntilAsync(l => l.StartsWith("WHO", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Row28_a_source_that_echoed_its_token_gets_the_room_and_one_that_did_not_gets_only_its_challenge()
     {
         await using var server = await StartRoomsAsync();
