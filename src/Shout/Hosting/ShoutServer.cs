@@ -302,7 +302,8 @@ public sealed class ShoutServer : IAsyncDisposable
 
         services.AddSingleton(sp => new UdpShoutService(udp, sp.GetRequiredService<SessionRules>(),
             sp.GetRequiredService<SessionAdmission>(), sp.GetRequiredService<SessionLifecycle>(), sp.GetRequiredService<ShoutMetrics>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<UdpShoutService>>(), sp.GetService<IDatagramProtocolFactory>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<UdpShoutService>>(), sp.GetService<IDatagramProtocolFactory>(),
+            sp.GetRequiredService<DrainSignal>()));
         services.AddHostedService(sp => sp.GetRequiredService<UdpShoutService>());
         if (udp.Count == endpoints.Count && options.Web.Address is null)
         {

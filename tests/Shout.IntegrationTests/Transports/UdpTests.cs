@@ -153,6 +153,35 @@ public sealed class UdpTests
     }
 
     [Fact]
+    public async Task The_servers_drain_reaches_udp_sources_as_it_reaches_stream_sessions()
+    {
+        var metrics = new ShoutMetrics(new DummyMeterFactory());
+        var events = new ConnectionEventLog(TimeProvider.System);
+        var lifecycle = new SessionLifecycle(metrics, events, Microsoft.Extensions.Logging.Abstractions.NullLogger<SessionLifecycle>.Instance);
+        var settings = new SessionSettings();
+        var admission = new SessionAdmission(new SessionRules(settings), lifecycle);
+        using var drain = new DrainSignal();
+        await using var responder = UdpResponder.Bind(ShoutEndpoint.Parse("udp://127.0.0.1:0"), IPAddress.Loopback,
+            name => new UdpPeers(name, settings, admission, lifecycle, metrics, TimeProvider.System,
+                Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance),
+            new UdpEcho.Factory(metrics, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance), settings,
+            metrics, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, drain);
+        responder.Start();
+        Assert.Equal(1, drain.Members);
+        using var client = Connect(responder.Bound);
+        client.Send("before"u8.ToArray());
+        Assert.Equal("BEFORE", Encoding.UTF8.GetString(await ReceiveAsync(client)));
+
+        // The drain alone (no stop yet) ends the source's session with server_drain and takes the socket off the list.
+        drain.Begin();
+        await Eventually.TrueAsync(() => events.Latest().Any(e => e.Kind == ConnectionEventKind.Closed && e.Transport == "udp"),
+            Deadline, () => "the UDP source's session was not closed by the drain");
+        Assert.Equal(CloseReason.ServerDrain, events.Latest().Single(e => e.Kind == ConnectionEventKind.Closed).Reason);
+        Assert.Equal(0, drain.Members);
+        await responder.StopAsync(CancellationToken.None).WaitAsync(Deadline);
+    }
+
+    [Fact]
     public async Task A_UDP_only_server_listens_on_nothing_else()
     {
         // Kestrel with no endpoint would bind http://localhost:5000 by default.

@@ -14,8 +14,9 @@ namespace Shout.Transports.Udp;
 /// reported on a later receive, a send refused by a full buffer or an unreachable peer): the error
 /// is logged at Debug, counted, and the next datagram is read. Each source is a session of the core
 /// (<see cref="UdpPeers"/>): admitted, rate-limited and timed out like any connection; a datagram
-/// from a refused source is not answered. On stop it answers what the kernel has already queued,
-/// then closes the socket and ends every source's session.
+/// from a refused source is not answered. The server's drain reaches it as it reaches every other
+/// session (<see cref="DrainSignal"/>): it stops receiving, answers what the kernel has already
+/// queued, then closes the socket and ends every source's session; a stop without a drain does the same.
 /// </summary>
 internal sealed class UdpResponder : IAsyncDisposable
 {
@@ -27,13 +28,20 @@ internal sealed class UdpResponder : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly string _name;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _outOfTime = new();
     private Task _loop = Task.CompletedTask;
     private readonly IDatagramProtocol _protocol;
+    private readonly DrainSignal? _drainSignal;
+    private readonly Drainer _drainer;
+    private readonly Lock _drainGate = new();
+    private Task? _drain;
     private int _disposed;
 
     private UdpResponder(Socket socket, ShoutEndpoint bound, Func<string, UdpPeers> peers, IDatagramProtocolFactory protocols,
-        SessionSettings settings, ShoutMetrics metrics, ILogger logger)
+        SessionSettings settings, ShoutMetrics metrics, ILogger logger, DrainSignal? drain)
     {
+        _drainSignal = drain;
+        _drainer = new Drainer(this);
         _socket = socket;
         Bound = bound;
         _metrics = metrics;
@@ -49,7 +57,7 @@ internal sealed class UdpResponder : IAsyncDisposable
 
     /// <summary>Binds <paramref name="address"/>; <c>[::]</c> is dual-stack. Throws <see cref="IOException"/> when the bind fails.</summary>
     public static UdpResponder Bind(ShoutEndpoint requested, IPAddress address, Func<string, UdpPeers> peers, IDatagramProtocolFactory protocols,
-        SessionSettings settings, ShoutMetrics metrics, ILogger logger)
+        SessionSettings settings, ShoutMetrics metrics, ILogger logger, DrainSignal? drain = null)
     {
         var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
@@ -68,23 +76,51 @@ internal sealed class UdpResponder : IAsyncDisposable
         }
 
         return new UdpResponder(socket, ShoutEndpoint.For(ShoutTransport.Udp, (IPEndPoint)socket.LocalEndPoint!), peers, protocols, settings,
-            metrics, logger);
+            metrics, logger, drain);
     }
 
     /// <summary>Serves a socket bound elsewhere (passed by systemd socket activation).</summary>
     public static UdpResponder Adopt(Socket socket, Func<string, UdpPeers> peers, IDatagramProtocolFactory protocols, SessionSettings settings,
-        ShoutMetrics metrics, ILogger logger) =>
-        new(socket, ShoutEndpoint.For(ShoutTransport.Udp, (IPEndPoint)socket.LocalEndPoint!), peers, protocols, settings, metrics, logger);
+        ShoutMetrics metrics, ILogger logger, DrainSignal? drain = null) =>
+        new(socket, ShoutEndpoint.For(ShoutTransport.Udp, (IPEndPoint)socket.LocalEndPoint!), peers, protocols, settings, metrics, logger, drain);
 
     /// <summary>
     /// Starts the receive loop. One per socket: a second loop on the same socket measured no gain
     /// on two cores (docs/transports.md).
     /// </summary>
-    public void Start() => _loop = Task.Run(ReceiveLoopAsync);
+    public void Start()
+    {
+        _loop = Task.Run(ReceiveLoopAsync);
 
-    /// <summary>Stops receiving, answers the datagrams already queued, closes the socket.</summary>
+        // The drain reaches this socket's sources through the server's one list, like a stream session.
+        _drainSignal?.Join(_drainer);
+    }
+
+    /// <summary>
+    /// The server stops: the drain, if the server's drain has not begun it already; returns when it is
+    /// done, or at once (the socket closed, no drain) when <paramref name="cancellationToken"/> says the
+    /// shutdown is out of time.
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        using var outOfTime = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), _outOfTime);
+        await DrainAsync();
+    }
+
+    /// <summary>The drain, begun once (by <see cref="DrainSignal"/> or the stop), awaited by whoever asks.</summary>
+    private Task DrainAsync()
+    {
+        lock (_drainGate)
+        {
+            return _drain ??= DrainOnceAsync();
+        }
+    }
+
+    /// <summary>Stops receiving, answers the datagrams already queued, closes the socket, ends every source's session.</summary>
+    private async Task DrainOnceAsync()
+    {
+        await Task.Yield();
+        var cancellationToken = _outOfTime.Token;
         await _stopping.CancelAsync();
         try
         {
@@ -178,6 +214,7 @@ internal sealed class UdpResponder : IAsyncDisposable
             return;
         }
 
+        _drainSignal?.Leave(_drainer);
         if (!_stopping.IsCancellationRequested)
         {
             await _stopping.CancelAsync();
@@ -185,8 +222,26 @@ internal sealed class UdpResponder : IAsyncDisposable
 
         _socket.Dispose();
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        Task? drain;
+        lock (_drainGate)
+        {
+            drain = _drain;
+        }
+
+        if (drain is not null)
+        {
+            await drain.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         _stopping.Dispose();
+        _outOfTime.Dispose();
         _peers.Dispose();
+    }
+
+    /// <summary>This socket on the drain's list: the drain begins here, and the stop awaits it.</summary>
+    private sealed class Drainer(UdpResponder responder) : DrainMember
+    {
+        public override void Drain() => _ = responder.DrainAsync();
     }
 
     /// <summary>One loop's receive buffer, rented for its lifetime: nothing is allocated per datagram.</summary>

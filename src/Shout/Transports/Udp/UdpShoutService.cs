@@ -9,12 +9,12 @@ namespace Shout.Transports.Udp;
 /// <summary>
 /// The UDP side of the server, which Kestrel does not have: a hosted service that binds every
 /// <c>udp://</c> endpoint at start (so bound ports are known when the host has started), runs one
-/// <see cref="UdpResponder"/> per endpoint, and drains them at stop. Each endpoint comes with the
+/// <see cref="UdpResponder"/> per endpoint; the server's drain (<see cref="DrainSignal"/>) drains them, and the stop awaits it. Each endpoint comes with the
 /// socket systemd passed for it, or null to bind it here.
 /// </summary>
 internal sealed class UdpShoutService(IReadOnlyList<(ShoutEndpoint Endpoint, System.Net.Sockets.Socket? Passed)> endpoints, SessionRules rules,
     SessionAdmission admission, SessionLifecycle lifecycle, ShoutMetrics metrics, TimeProvider clock, ILogger<UdpShoutService> logger,
-    IDatagramProtocolFactory? protocols = null)
+    IDatagramProtocolFactory? protocols = null, DrainSignal? drain = null)
     : IHostedService, IAsyncDisposable
 {
     private readonly List<UdpResponder> _responders = [];
@@ -39,8 +39,8 @@ internal sealed class UdpShoutService(IReadOnlyList<(ShoutEndpoint Endpoint, Sys
             var settings = rules.Current;
             UdpPeers Peers(string name) => new(name, settings, admission, lifecycle, metrics, clock, logger, leases: Protocols.Leases);
             var responder = passed is not null
-                ? UdpResponder.Adopt(passed, Peers, Protocols, settings, metrics, logger)
-                : UdpResponder.Bind(endpoint, ListenAddress.Resolve(endpoint), Peers, Protocols, settings, metrics, logger);
+                ? UdpResponder.Adopt(passed, Peers, Protocols, settings, metrics, logger, drain)
+                : UdpResponder.Bind(endpoint, ListenAddress.Resolve(endpoint), Peers, Protocols, settings, metrics, logger, drain);
             _responders.Add(responder);
         }
     }
