@@ -23,7 +23,7 @@ internal sealed class EchoWebSocketProtocol(int maxMessageBytes, ShoutMetrics me
     public async Task<SessionEnd> RunAsync(Session session, WebSocket socket, SessionSettings settings, string target, IOversizeSignal? frames,
         CancellationToken aborted)
     {
-        using var messages = new MessageSession(socket, session, settings, maxMessageBytes, metrics, clock, drain.Token);
+        using var messages = new MessageSession(socket, session, settings, maxMessageBytes, metrics, clock, drain);
         frames?.OnExceeded(messages.RefuseOversized);
         try
         {
@@ -40,7 +40,7 @@ internal sealed class EchoWebSocketProtocol(int maxMessageBytes, ShoutMetrics me
                 return new(CloseReason.ProtocolError, e.Message);
             }
 
-            return new(messages.Expired ?? (drain.Token.IsCancellationRequested ? CloseReason.ServerDrain
+            return new(messages.Expired ?? (messages.Draining ? CloseReason.ServerDrain
                 : WebSocketFailure.PeerHungUp(e) ? CloseReason.Reset
                 : CloseReason.KeepAliveTimeout), e.Message);
         }

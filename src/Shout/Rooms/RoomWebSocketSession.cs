@@ -27,7 +27,7 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
     {
         try
         {
-            return new(await RunMemberAsync(session, socket, settings, target.Length == 0 ? null : target, drain.Token));
+            return new(await RunMemberAsync(session, socket, settings, target.Length == 0 ? null : target));
         }
         catch (Exception e) when (WebSocketFailure.Ends(e))
         {
@@ -35,12 +35,14 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
         }
     }
 
-    private async Task<CloseReason> RunMemberAsync(Session session, WebSocket socket, SessionSettings settings, string? room,
-        CancellationToken stopping)
+    private async Task<CloseReason> RunMemberAsync(Session session, WebSocket socket, SessionSettings settings, string? room)
     {
         var interrupt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var timeouts = new SessionTimeouts(settings, clock, metrics, new Target(interrupt, socket));
-        using var stop = stopping.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), interrupt);
+        var target = new Target(interrupt, socket);
+        using var timeouts = new SessionTimeouts(settings, clock, metrics, target);
+        // On the server's one drain list, as a stream session is (told at once if the drain has begun).
+        drain.Join(target);
+        using var leave = new DrainLeave(drain, target);
         using var member = new RoomMember(hub.NextId(), session.Transport.Name(), rooms, settings.WriteTimeout, clock, hub.Metrics, _ => socket.Abort());
         hub.Enter(member, room);
         var protocol = new RoomSession(hub, member, new LineFramer(maxLineLength));
@@ -149,11 +151,19 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
         }
     }
 
-    /// <summary>The idle timeout ends the receive; the write timeout aborts the socket.</summary>
-    private sealed class Target(TaskCompletionSource interrupt, WebSocket socket) : ISessionTimeoutTarget
+    /// <summary>The idle timeout and the drain end the receive; the write timeout aborts the socket.</summary>
+    private sealed class Target(TaskCompletionSource interrupt, WebSocket socket) : DrainMember, ISessionTimeoutTarget
     {
         public void Interrupt() => interrupt.TrySetResult();
 
         public void Abort() => socket.Abort();
+
+        public override void Drain() => interrupt.TrySetResult();
+    }
+
+    /// <summary>Takes the member off the drain's list when its run ends.</summary>
+    private readonly struct DrainLeave(DrainSignal drain, DrainMember member) : IDisposable
+    {
+        public void Dispose() => drain.Leave(member);
     }
 }

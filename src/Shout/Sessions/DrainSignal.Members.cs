@@ -1,13 +1,13 @@
 namespace Shout.Sessions;
 
-/// <summary>The stream sessions the drain reaches: one list for the server instead of a registration per session.</summary>
+/// <summary>The sessions the drain reaches: one list for the server instead of a registration per session.</summary>
 internal sealed partial class DrainSignal
 {
     private readonly Lock _members = new();
     private DrainMember? _first;
     private bool _draining;
 
-    /// <summary>Stream sessions listed now.</summary>
+    /// <summary>Sessions (and UDP sockets) listed now.</summary>
     internal int Members { get; private set; }
 
     /// <summary>

@@ -13,7 +13,7 @@ namespace Shout.Sessions;
 /// server's reads exactly as on TCP. Timeouts come from the core's engine; limits from the core.
 /// Used by one loop; not thread-safe.
 /// </summary>
-internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
+internal sealed class MessageSession : DrainMember, ISessionTimeoutTarget, IDisposable
 {
     /// <summary>Bytes read per chunk: small enough that a stalled client costs little, large enough for few calls.</summary>
     internal const int ChunkSize = 16 * 1024;
@@ -25,9 +25,9 @@ internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
     private readonly Session _session;
     private readonly SessionTimeouts _timeouts;
     private readonly int _maxMessageBytes;
-    private readonly CancellationToken _stopping;
+    private readonly DrainSignal? _drain;
+    private volatile bool _stopping;
     private readonly TimeProvider _clock;
-    private readonly CancellationTokenRegistration _stopRegistration;
     private TaskCompletionSource? _interrupt;
     private byte[]? _input;
     private byte[]? _output;
@@ -36,16 +36,20 @@ internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
     private bool _oversized;
 
     public MessageSession(WebSocket socket, Session session, SessionSettings settings, int maxMessageBytes, ShoutMetrics metrics,
-        TimeProvider clock, CancellationToken stopping)
+        TimeProvider clock, DrainSignal? drain)
     {
         _socket = socket;
         _session = session;
         _maxMessageBytes = maxMessageBytes;
-        _stopping = stopping;
+        _drain = drain;
         _clock = clock;
         _timeouts = new SessionTimeouts(settings, clock, metrics, this);
-        _stopRegistration = stopping.Register(static s => ((MessageSession)s!).OnStopping(), this);
+        // On the server's one drain list, as a stream session is (told at once if the drain has begun).
+        drain?.Join(this);
     }
+
+    /// <summary>The server's drain has reached the session.</summary>
+    public bool Draining => _stopping;
 
     /// <summary>The timeout that ended the session, if one did.</summary>
     public CloseReason? Expired => _timeouts.Expired;
@@ -55,7 +59,7 @@ internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
     {
         while (true)
         {
-            if (_stopping.IsCancellationRequested)
+            if (_stopping)
             {
                 return await CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "server shutting down", CloseReason.ServerDrain);
             }
@@ -82,7 +86,7 @@ internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
                         return await CloseAsync(WebSocketCloseStatus.MessageTooBig, $"message larger than {_maxMessageBytes} bytes", CloseReason.MessageTooBig);
                     }
 
-                    var reason = _stopping.IsCancellationRequested ? CloseReason.ServerDrain : _timeouts.Expired ?? CloseReason.IdleTimeout;
+                    var reason = _stopping ? CloseReason.ServerDrain : _timeouts.Expired ?? CloseReason.IdleTimeout;
                     return await CloseAsync(reason == CloseReason.ServerDrain ? WebSocketCloseStatus.EndpointUnavailable : WebSocketCloseStatus.NormalClosure,
                         reason == CloseReason.ServerDrain ? "server shutting down" : "idle timeout", reason);
                 }
@@ -168,7 +172,7 @@ internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
         Volatile.Write(ref _interrupt, interrupt);
 
         // A timeout or stop that fired before the wait was published must not be lost.
-        if (_timeouts.Expired is not null || Volatile.Read(ref _oversized) || (_stopping.IsCancellationRequested && !_inMessage))
+        if (_timeouts.Expired is not null || Volatile.Read(ref _oversized) || (_stopping && !_inMessage))
         {
             interrupt.TrySetResult();
         }
@@ -225,8 +229,10 @@ internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
         }
     }
 
-    private void OnStopping()
+    /// <summary>The server drains: the message in progress is finished, then the session closes.</summary>
+    public override void Drain()
     {
+        _stopping = true;
         if (!_inMessage)
         {
             Interrupt();
@@ -266,7 +272,7 @@ internal sealed class MessageSession : ISessionTimeoutTarget, IDisposable
 
     public void Dispose()
     {
-        _stopRegistration.Dispose();
+        _drain?.Leave(this);
         _timeouts.Dispose();
         Release();
     }

@@ -160,7 +160,7 @@ public sealed class UdpTests
         var lifecycle = new SessionLifecycle(metrics, events, Microsoft.Extensions.Logging.Abstractions.NullLogger<SessionLifecycle>.Instance);
         var settings = new SessionSettings();
         var admission = new SessionAdmission(new SessionRules(settings), lifecycle);
-        using var drain = new DrainSignal();
+        var drain = new DrainSignal();
         await using var responder = UdpResponder.Bind(ShoutEndpoint.Parse("udp://127.0.0.1:0"), IPAddress.Loopback,
             name => new UdpPeers(name, settings, admission, lifecycle, metrics, TimeProvider.System,
                 Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance),

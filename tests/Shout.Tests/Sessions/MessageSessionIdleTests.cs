@@ -28,7 +28,7 @@ public sealed class MessageSessionIdleTests
         using var server = new RecordingWebSocket(WebSocket.CreateFromStream(accepted.GetStream(), new WebSocketCreationOptions { IsServer = true }));
 
         var session = new Session(metrics, "t1", TransportKind.Ws, "test", 0, null);
-        using var messages = new MessageSession(server, session, new SessionSettings(), 1 << 20, metrics, TimeProvider.System, CancellationToken.None);
+        using var messages = new MessageSession(server, session, new SessionSettings(), 1 << 20, metrics, TimeProvider.System, drain: null);
         var run = messages.RunAsync();
 
         // Idle before the first message: waiting, with nothing to read into.
