@@ -63,6 +63,10 @@ internal static class ServeSettings
         new ServeSetting<bool>("BusExactlyOnce",
             "Room bus: exactly once across instances, through bus outages, when nats-server runs JetStream (-js); costs latency under load (docs/rooms.md).",
             Boolean, (run, values) => run.Options.Rooms.Bus.ExactlyOnce = values[^1], isSwitch: true),
+        new ServeSetting<int>("BusReplicas",
+            $"Room bus with JetStream: how many NATS servers keep the room stream and the presence bucket (1 to {Shout.Rooms.ShoutBusOptions.MaxReplicas}); "
+            + "3 in a cluster of 3 or more survives losing one server. Default 1.",
+            text => Integer(text, 1, Shout.Rooms.ShoutBusOptions.MaxReplicas), (run, values) => run.Options.Rooms.Bus.Replicas = values[^1]),
         new ServeSetting<TimeSpan>("RoomPresenceHeartbeat",
             "Room bus with JetStream: how often this instance says it is alive for /who; one silent for 3 heartbeats loses its members (50ms to 1m). Default 1s.",
             text => Duration(text) is var (d, e) && e is null && (d < Shout.Rooms.Bus.PresenceKeys.MinHeartbeat || d > Shout.Rooms.Bus.PresenceKeys.MaxHeartbeat)

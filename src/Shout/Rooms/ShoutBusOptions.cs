@@ -57,6 +57,16 @@ public sealed class ShoutBusOptions
     /// <summary>A sender not heard from for this long is forgotten. Default 5 minutes.</summary>
     public TimeSpan SenderIdle { get; set; } = DefaultSenderIdle;
 
+    /// <summary>Most copies JetStream keeps of the room stream and the presence bucket (NATS allows 5).</summary>
+    public const int MaxReplicas = 5;
+
+    /// <summary>
+    /// How many servers of a NATS cluster keep the room stream and the presence bucket: 1 (the
+    /// default) for one nats-server; 3 in a cluster of 3 or more, so the rooms' history, the catch-up
+    /// after an outage and presence survive losing any one server.
+    /// </summary>
+    public int Replicas { get; set; } = 1;
+
     /// <summary>One-line reasons the settings cannot work together; empty when they can.</summary>
     public IReadOnlyList<string> Problems()
     {
@@ -64,6 +74,11 @@ public sealed class ShoutBusOptions
         if (Address is null && (CredsFile ?? NKeyFile ?? User ?? Password ?? Token ?? CaFile) is not null)
         {
             problems.Add("bus credentials and TLS settings need --bus");
+        }
+
+        if (Replicas is < 1 or > MaxReplicas)
+        {
+            problems.Add($"--bus-replicas must be between 1 and {MaxReplicas}");
         }
 
         if (Password is not null && User is null)

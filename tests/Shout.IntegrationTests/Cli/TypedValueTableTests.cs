@@ -23,7 +23,7 @@ public sealed partial class TypedValueTableTests
     /// <summary>Options where the largest int is accepted by the type but absurd as a value.</summary>
     private static readonly HashSet<string> Bounded =
     [
-        "serve --max-line", "serve --block-size", "serve --io-queues", "serve --room-queue", "serve --room-history",
+        "serve --max-line", "serve --block-size", "serve --io-queues", "serve --room-queue", "serve --room-history", "serve --bus-replicas",
         "bench --connections", "bench --pipeline", "bench --size", "bench room --members", "bench room --rooms", "bench room --senders",
         "states --port", "trace --port",
     ];

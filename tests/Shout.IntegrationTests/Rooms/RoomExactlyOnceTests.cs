@@ -6,7 +6,11 @@ using Shout.Rooms;
 
 namespace Shout.IntegrationTests.Rooms;
 
-/// <summary>With the room stream (nats-server -js), a line reaches every member on every instance exactly once, across a restart of nats-server.</summary>
+/// <summary>
+/// With the room stream (nats-server -js), a line reaches every member on every instance exactly
+/// once, across a restart of nats-server, and across the loss of the node leading the stream in a
+/// cluster of three (<c>--bus-replicas 3</c>).
+/// </summary>
 public sealed class RoomExactlyOnceTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
@@ -59,6 +63,72 @@ public sealed class RoomExactlyOnceTests
         Assert.Equal(0, a.Server.Services.GetRoomMetrics().LostPublishing);
     }
 
+    [Fact]
+    public async Task Every_line_reaches_both_instances_exactly_once_in_order_when_the_streams_leader_of_a_3_node_cluster_is_killed_for_5_s()
+    {
+        await using var cluster = await NatsCluster.StartAsync(Patience);
+        using var logs = new LogCapture();
+        await using var a = await StartInstanceAsync(cluster.Urls(0), logs, replicas: 3);
+        await using var b = await StartInstanceAsync(cluster.Urls(1), logs, replicas: 3);
+        await using var alice = await RoomClient.JoinAsync(a.Endpoint, "alice");
+        await using var carol = await RoomClient.JoinAsync(a.Endpoint, "carol");
+        await using var bob = await RoomClient.JoinAsync(b.Endpoint, "bob");
+        await alice.SendAsync("first");
+        Assert.Equal("alice: FIRST", await bob.ReadUntilAsync(l => !l.StartsWith('*')));
+
+        // The node that leads the room stream (three copies, --bus-replicas 3) is the one killed.
+        var leader = await StreamLeaderAsync(cluster);
+        Assert.True(leader >= 0, "no node leads the room stream");
+
+        using var stop = new CancellationTokenSource();
+        var said = 0;
+        var talking = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await alice.SendAsync($"n {said}");
+                said++;
+                await Task.Delay(10, CancellationToken.None);
+            }
+        });
+        await WhileTalkingAsync(TimeSpan.FromSeconds(1), talking);
+        await cluster.Nodes[leader].KillAsync();
+        await WhileTalkingAsync(TimeSpan.FromSeconds(5), talking);
+        await cluster.Nodes[leader].StartAgainAsync();
+        await WhileTalkingAsync(TimeSpan.FromSeconds(1), talking);
+        await stop.CancelAsync();
+        await talking;
+
+        var expected = Enumerable.Range(0, said).Select(i => $"alice: N {i}").ToList();
+        foreach (var member in new[] { bob, carol })
+        {
+            var heard = (await member.ReadUntilAsync($"alice: N {said - 1}", Patience)).Where(l => l.StartsWith("alice: N ", StringComparison.Ordinal));
+            Assert.True(expected[..^1].SequenceEqual(heard), Describe(expected[..^1], [.. heard], a, b, logs));
+        }
+
+        await carol.SendAsync("after");
+        Assert.Equal("carol: AFTER", await bob.ReadUntilAsync(l => !l.StartsWith('*'), Patience));
+        Assert.Equal(0, a.Server.Services.GetRoomMetrics().LostPublishing);
+    }
+
+    /// <summary>The index of the node leading the room stream, asked of the cluster (-1 if none answers).</summary>
+    private static async Task<int> StreamLeaderAsync(NatsCluster cluster)
+    {
+        await using var nats = new NATS.Client.Core.NatsConnection(new NATS.Client.Core.NatsOpts { Url = cluster.Urls(0) });
+        var js = new NATS.Client.JetStream.NatsJSContext(nats);
+        var stream = await js.GetStreamAsync(RoomStore.Name);
+        var name = stream.Info.Cluster?.Leader;
+        for (var i = 0; i < cluster.Nodes.Count; i++)
+        {
+            if (name == $"n{i + 1}")
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
     /// <summary>What went wrong: lines missing or twice, the instances' counts and the bus's log.</summary>
     private static string Describe(List<string> expected, List<string> heard, TestServer a, TestServer b, LogCapture logs)
     {
@@ -81,13 +151,17 @@ public sealed class RoomExactlyOnceTests
 
     private static NatsRoomBus Bus(TestServer server) => server.Server.Services.GetRequiredService<NatsRoomBus>();
 
-    private static async Task<TestServer> StartInstanceAsync(NatsServer nats, LogCapture? logs = null)
+    private static Task<TestServer> StartInstanceAsync(NatsServer nats, LogCapture? logs = null) =>
+        StartInstanceAsync(nats.Url.ToString(), logs, replicas: 1);
+
+    private static async Task<TestServer> StartInstanceAsync(string servers, LogCapture? logs, int replicas)
     {
         var server = await TestServer.StartAsync(o =>
         {
             o.Mode = ShoutMode.Room;
-            o.Rooms.Bus.Address = BusAddress.FromServer(nats.Url);
+            o.Rooms.Bus.Address = BusAddress.Parse(servers);
             o.Rooms.Bus.ExactlyOnce = true;
+            o.Rooms.Bus.Replicas = replicas;
         }, logs: logs);
         await Bus(server).Ready.WaitAsync(Patience);
         return server;

@@ -95,6 +95,7 @@ internal sealed partial class NatsRoomBus
         kv.CreateOrUpdateStoreAsync(new NatsKVConfig(PresenceBucket)
         {
             Storage = NatsKVStorageType.Memory,
+            NumberOfReplicas = _options.Bus.Replicas,
             History = 1,
             MaxAge = PresenceRefresh * 2,
             MaxBytes = 64L * 1024 * 1024,

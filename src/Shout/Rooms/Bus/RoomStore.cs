@@ -113,6 +113,7 @@ internal sealed partial class RoomStore(NatsConnection nats, ShoutRoomOptions op
     private StreamConfig Config() => new(Name, ["shout.room.>"])
     {
         Storage = StreamConfigStorage.File,
+        NumReplicas = options.Bus.Replicas,
 
         // No count per room: the stream also carries what an outage kept from the live subscriptions.
         MaxAge = options.HistoryAge,
