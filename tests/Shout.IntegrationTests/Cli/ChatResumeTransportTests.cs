@@ -24,6 +24,7 @@ public sealed class ChatResumeTransportTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     [Theory]
+    [InlineData("tcp6")]
     [InlineData("tls")]
     [InlineData("unix")]
     [InlineData("ws")]
@@ -167,6 +168,13 @@ public sealed class ChatResumeTransportTests
             Assert.True(ProxyAddress.TryParse("unix://" + server.EndpointOf(ShoutTransport.Unix).Path, out var to, out var error), error);
             proxy.Server.Proxies.Add(new ProxyInput("chat", listen!, to!, true));
             return "unix://" + path;
+        }
+
+        if (transport.Name == "tcp6")
+        {
+            Assert.True(ProxyAddress.TryParse("tcp://[::1]:0", out var listen, out _));
+            Assert.True(ProxyAddress.TryParse($"tcp://[::1]:{server.Endpoint.Port}", out var to, out var error), error);
+            return $"tcp://[::1]:{proxy.Server.Proxies.Add(new ProxyInput("chat", listen!, to!, true)).Listen.Endpoint.Port}";
         }
 
         // TLS and WebSocket bytes pass through a tcp proxy as they are.
