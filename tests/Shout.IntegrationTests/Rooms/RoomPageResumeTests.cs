@@ -135,6 +135,41 @@ public sealed class RoomPageResumeTests(Browser browser) : IClassFixture<Browser
         await page.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task The_page_counts_its_position_as_the_protocol_says()
+    {
+        await using var server = await StartAsync();
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(server.Web().ToString());
+
+        // roomposition.js alone: others' lines and its own answers count; notices, command answers and
+        // numbered lines do not; an own answer that looks like a notice or a command answer still counts,
+        // also when its uppercase is not the one the page expected ("OK STRASSE" for "OK STRAßE").
+        var offsets = await page.EvaluateAsync<int[]>("""
+            () => {
+              const p = new RoomPosition(), seen = [];
+              const take = line => { p.observe(line); seen.push(p.offset); };
+              take("* you are guest1 in lobby (/nick NAME, /join ROOM, /who, quit)");
+              take("* [7] bob: OLD");
+              take("* [at lobby 8 k3q7mzd2]");
+              take("bob: HELLO");
+              take("* carol joined lobby");
+              p.sent("/nick alice"); take("OK nick alice");
+              p.sent("* hi"); take("* HI");
+              p.sent("ok straße"); take("OK STRASSE");
+              p.sent("/who"); take("WHO lobby alice bob carol");
+              p.sent("bob: me"); take("BOB: ME");
+              take("carol: BYE");
+              return seen;
+            }
+            """);
+        Assert.Equal([0, 0, 8, 9, 9, 9, 10, 11, 11, 12, 13], offsets);
+        Assert.Equal("/resume lobby 13 k3q7mzd2", await page.EvaluateAsync<string>("""
+            () => { const p = new RoomPosition(); p.observe("* [at lobby 12 k3q7mzd2]"); p.observe("bob: X"); return p.resumeLine; }
+            """));
+        await page.Context.CloseAsync();
+    }
+
     private static Task<TestServer> StartAsync(Action<ShoutServerOptions>? configure = null) =>
         TestServer.StartAsync(o =>
         {

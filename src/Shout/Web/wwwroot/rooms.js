@@ -74,14 +74,17 @@
       return true;
     }
 
-    resuming = null;   // not the shape a resume answers with (observed above): back to reading lines as they come
-    return handle(text, true);
+    return read(text);   // a notice or a command's answer among them: as it always reads
   };
 
   // Returns true when the room view has taken the line.
-  const handle = (text, observed = false) => {
+  const handle = text => {
     if (resuming) return resumeLine(text);
-    if (!observed) position.observe(text);
+    position.observe(text);
+    return read(text);
+  };
+
+  const read = text => {
     if (text === "/WHO" && probed === socket) { probed = null; quietWho = Math.max(0, quietWho - 1); return true; }   // not a room server
     const who = /^WHO (\S+)(?: (.*))?$/.exec(text);
     if (who) {
