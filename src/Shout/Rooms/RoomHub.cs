@@ -130,7 +130,8 @@ internal sealed class RoomHub : IRoomBusListener
     }
 
     /// <summary>
-    /// Moves the member to another room: a leave notice in the old one, a join notice in the new.
+    /// Moves the member to another room: a leave notice in the old one, a join notice in the new (the
+    /// room it is in: no move, no notice, but its history and position again).
     /// <paramref name="first"/> (its <c>OK room</c>) goes to the member first, then the new room's
     /// history and position, so no line of the room comes before them or is missed after them.
     /// </summary>
@@ -143,7 +144,9 @@ internal sealed class RoomHub : IRoomBusListener
             before = member.Room;
             if (before == room)
             {
-                Deliver(member, first);
+                // Joining the room it is in moves nothing and tells no one, but gives the history and
+                // position again: a client whose resume was refused gets its room back this way.
+                AddWithHistory(member, room, first, Catching.History, 0, add: false);
                 return;
             }
 

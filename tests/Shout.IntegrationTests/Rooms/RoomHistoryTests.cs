@@ -32,6 +32,31 @@ public sealed partial class RoomHistoryTests
     }
 
     [Fact]
+    public async Task Joining_the_room_a_member_is_in_gives_its_history_and_position_again_and_tells_no_one()
+    {
+        await using var server = await StartAsync(o => o.Rooms.History = 2);
+        await using var alice = await RoomClient.JoinAsync(server.Endpoint, "alice");
+        await using var bob = await RoomClient.JoinAsync(server.Endpoint, "bob");
+        await alice.ReadUntilAsync("* guest2 is now bob");
+        for (var i = 0; i < 3; i++)
+        {
+            await bob.SendAsync($"line {i}");
+            Assert.Equal($"LINE {i}", await bob.ReadLineAsync());
+        }
+
+        // What a client whose resume was refused does to get its room back.
+        await alice.SendAsync("/join lobby");
+        await alice.ReadUntilAsync("OK room lobby");
+        Assert.Equal("* [2] bob: LINE 1", await alice.ReadLineAsync());
+        Assert.Equal("* [3] bob: LINE 2", await alice.ReadLineAsync());
+        Assert.Matches(Position("lobby", 3), await alice.ReadLineAsync());
+        await alice.SendAsync("/who");
+        Assert.Equal("WHO lobby alice bob", await alice.ReadLineAsync());
+        await bob.SendAsync("/who");
+        Assert.Equal("WHO lobby alice bob", await bob.ReadLineAsync());
+    }
+
+    [Fact]
     public async Task A_room_holds_no_more_bytes_of_history_than_its_bound()
     {
         // "alice: XXXXXXXXXX\n" is 18 bytes: 40 bytes hold two such lines, not three.
