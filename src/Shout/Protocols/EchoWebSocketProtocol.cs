@@ -29,7 +29,7 @@ internal sealed class EchoWebSocketProtocol(int maxMessageBytes, ShoutMetrics me
         {
             return new(await messages.RunAsync());
         }
-        catch (Exception e) when (WebSocketFailure.Ends(e))
+        catch (Exception e) when (SessionEnd.Ends(e))
         {
             if (Refused(e))
             {

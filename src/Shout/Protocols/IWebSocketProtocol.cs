@@ -30,9 +30,6 @@ internal interface IWebSocketProtocol
         CancellationToken aborted);
 }
 
-/// <summary>How a session ended: the one reason it closes with, and the failure to record if one ended it.</summary>
-internal readonly record struct SessionEnd(CloseReason Reason, string? Failure = null);
-
 /// <summary>
 /// Tells a protocol that the peer declared a message over the size limit, at the frame's header,
 /// before the WebSocket has read it: the protocol closes with 1009 at once instead of waiting for a

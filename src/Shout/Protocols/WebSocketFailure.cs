@@ -6,9 +6,6 @@ namespace Shout.Protocols;
 /// <summary>What an exception out of a WebSocket says about how the session ended.</summary>
 internal static class WebSocketFailure
 {
-    /// <summary>The exceptions a WebSocket session ends with when its peer or the runtime ends it.</summary>
-    public static bool Ends(Exception e) => e is WebSocketException or OperationCanceledException or IOException;
-
     // A peer that resets or hangs up without a close frame shows as an I/O error (or the runtime's
     // "closed prematurely"). Every other abort that reaches here is the runtime's own, taken when a
     // pong was overdue: the protocols' own aborts are timeouts (Expired) and shutdown is checked first.

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Shout.Protocols.Framing;
 using Shout.Protocols;
@@ -143,8 +142,7 @@ internal sealed class RoomStreamMember : IStreamProtocol
                 timeouts.Received();
             }
         }
-        catch (Exception e) when (e is ConnectionResetException or ConnectionAbortedException or IOException or SocketException
-            or OperationCanceledException or InvalidOperationException)
+        catch (Exception e) when (SessionEnd.Ends(e) || e is InvalidOperationException)
         {
             // The client is gone (reset, kicked, write timeout): the read side records why.
             member.Complete();

@@ -29,7 +29,7 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
         {
             return new(await RunMemberAsync(session, socket, settings, target.Length == 0 ? null : target));
         }
-        catch (Exception e) when (WebSocketFailure.Ends(e))
+        catch (Exception e) when (SessionEnd.Ends(e))
         {
             return new(WebSocketFailure.PeerHungUp(e) ? CloseReason.Reset : CloseReason.ProtocolError, e.Message);
         }
@@ -60,7 +60,7 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
                 await member.AnswerAsync(RoomLines.IdleClosed(settings.IdleTimeout), cancellationToken: CancellationToken.None);
             }
         }
-        catch (Exception e) when (member.Kicked && e is WebSocketException or IOException or OperationCanceledException)
+        catch (Exception e) when (member.Kicked && SessionEnd.Ends(e))
         {
             // The kick aborted the socket under the pending receive: the close is the kick's, not a hang-up.
             reason = CloseReason.SlowMember;
@@ -145,7 +145,7 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
                 to.timeouts.Received();
             });
         }
-        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (SessionEnd.Ends(e) || e is ObjectDisposedException)
         {
             member.Complete();
         }

@@ -39,6 +39,17 @@ internal sealed class SessionLifecycle(ShoutMetrics metrics, IConnectionEvents e
             session.BytesIn, session.BytesOut, Text.DurationText.Format(elapsed), session.Transport.Name(), session.Remote);
     }
 
+    /// <summary>Records how <paramref name="session"/> ended: the failure, if one ended it, then the close with its one reason.</summary>
+    public void End(Session session, SessionEnd end)
+    {
+        if (end.Failure is { } failure)
+        {
+            Failed(session, failure);
+        }
+
+        Close(session, end.Reason);
+    }
+
     /// <summary>Records a session refused before it was served (denied, over a limit).</summary>
     public void Rejected(string id, TransportKind transport, string remote, CloseReason reason, string why)
     {

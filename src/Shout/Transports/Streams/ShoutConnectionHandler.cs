@@ -1,8 +1,5 @@
 using System.IO.Pipelines;
-using System.Net.Sockets;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Shout.Protocols.Framing;
 using Shout.Protocols;
 using Shout.Sessions;
@@ -45,6 +42,7 @@ internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, S
     {
         var input = connection.Transport.Input;
         var reason = CloseReason.Reset;
+        string? failure = null;
         var turn = default(FairTurn);
         IStreamProtocol? protocol = null;
         try
@@ -78,11 +76,11 @@ internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, S
                 await GracefulClose.CloseAsync(connection, input, session.BytesOut, transport, settings.WriteTimeout, clock);
             }
         }
-        catch (Exception e) when (e is ConnectionResetException or ConnectionAbortedException or IOException or SocketException or OperationCanceledException)
+        catch (Exception e) when (SessionEnd.Ends(e))
         {
             // A write timeout aborts the connection, which surfaces here as an abort.
             reason = protocol?.Abandoned ?? timeouts.Expired ?? CloseReason.Reset;
-            lifecycle.Failed(session, e.Message);
+            failure = e.Message;
         }
         finally
         {
@@ -91,7 +89,7 @@ internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, S
                 await protocol.DisposeAsync();
             }
 
-            lifecycle.Close(session, reason);
+            lifecycle.End(session, new(reason, failure));
             timeouts.Dispose();
             drain.Leave(target);
         }

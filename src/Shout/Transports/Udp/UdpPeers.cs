@@ -213,7 +213,7 @@ internal sealed class UdpPeers : IDisposable
             if (Session is not null)
             {
                 ending?.Invoke(Session);
-                lifecycle.Close(Session, reason);
+                lifecycle.End(Session, new(reason));
             }
 
             ticket?.Dispose();

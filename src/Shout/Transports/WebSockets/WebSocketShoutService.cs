@@ -79,12 +79,7 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
             }
             finally
             {
-                if (end.Failure is { } failure)
-                {
-                    lifecycle.Failed(session, failure);
-                }
-
-                lifecycle.Close(session, end.Reason);
+                lifecycle.End(session, end);
             }
         }
         finally
