@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 
 namespace Shout.Toxics;
@@ -10,7 +9,7 @@ namespace Shout.Toxics;
 /// proxy closed it (FIN both ways: timeout, limit_data), or a reset (RST both ways: a peer reset
 /// or failed, reset_peer, the proxy disabled or deleted).
 /// </summary>
-internal sealed class ProxyConnection : IDisposable
+internal sealed class ProxyConnection : IProxiedConnection, IDisposable
 {
     private readonly Socket _client;
     private readonly Socket _upstream;
@@ -38,7 +37,7 @@ internal sealed class ProxyConnection : IDisposable
     {
         var up = new ProxyPump(this, _client, _upstream, ToxicStream.Upstream).RunAsync();
         var down = new ProxyPump(this, _upstream, _client, ToxicStream.Downstream).RunAsync();
-        var watch = WatchTimeoutsAsync();
+        var watch = ToxicTimeouts.WatchAsync(Toxics, _decisions, Close, Ended);
         await Task.WhenAll(up, down).ConfigureAwait(false);
         // Both FINs forwarded (or the connection already ended): the sockets are done.
         if (Interlocked.Exchange(ref _ended, 1) == 0)
@@ -112,43 +111,5 @@ internal sealed class ProxyConnection : IDisposable
         }
 
         socket.Dispose();
-    }
-
-    private async Task WatchTimeoutsAsync()
-    {
-        try
-        {
-            while (!Ended.IsCancellationRequested)
-            {
-                var changed = Toxics.WhenChanged;
-                long? deadline = null;
-                foreach (var toxic in Toxics.Current)
-                {
-                    if (toxic.Type == "timeout" && toxic["timeout"] > 0 && Applies(toxic, out var seen))
-                    {
-                        var at = seen + (toxic["timeout"] * Stopwatch.Frequency / 1000);
-                        deadline = deadline is { } d ? Math.Min(d, at) : at;
-                    }
-                }
-
-                if (deadline is null)
-                {
-                    await changed.WaitAsync(Ended).ConfigureAwait(false);
-                    continue;
-                }
-
-                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline.Value);
-                if (wait <= TimeSpan.Zero)
-                {
-                    Close();
-                    return;
-                }
-
-                await Task.WhenAny(changed, Task.Delay(wait, Ended)).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
     }
 }

@@ -1,0 +1,241 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Shout.IntegrationTests.Infrastructure;
+using Shout.IntegrationTests.Web;
+using Shout.IntegrationTests.WebSocketClient;
+using Shout.Toxics;
+
+namespace Shout.IntegrationTests.Toxics;
+
+/// <summary><c>shout proxy</c> with ws:// on both sides: messages forwarded as messages, each toxic acting on them.</summary>
+public sealed class MessageProxyTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private static int AddWs(ProxyFixture proxy, string name, string listen, string upstream)
+    {
+        Assert.True(ProxyAddress.TryParse(listen, out var from, out var error), error);
+        Assert.True(ProxyAddress.TryParse(upstream, out var to, out error), error);
+        return proxy.Server.Proxies.Add(new ProxyInput(name, from!, to!, true)).Listen.Endpoint.Port;
+    }
+
+    private static async Task<ClientWebSocket> ConnectAsync(int port, string path = "/ws")
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        using var timeout = new CancellationTokenSource(Timeout);
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}{path}"), timeout.Token);
+        return socket;
+    }
+
+    private static Task SendTextAsync(WebSocket socket, string text) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+
+    [Fact]
+    public async Task Messages_cross_a_ws_proxy_to_shout_serve_as_messages_and_the_api_lists_it()
+    {
+        await using var server = await WebServer.StartAsync();
+        await using var proxy = await ProxyFixture.StartAsync();
+        var port = AddWs(proxy, "ws", "ws://127.0.0.1:0/ws", server.WebSocketUri().ToString());
+        using var socket = await ConnectAsync(port);
+
+        await SendTextAsync(socket, "hello through the proxy");
+        Assert.Equal("HELLO THROUGH THE PROXY", await socket.ReceiveTextAsync());
+        byte[] binary = [(byte)'a', 0xFF, 0x00, (byte)'z'];
+        await socket.SendAsync(binary, WebSocketMessageType.Binary, true, CancellationToken.None);
+        var (type, data) = await socket.ReceiveMessageAsync();
+        Assert.Equal(WebSocketMessageType.Binary, type);
+        Assert.Equal(new byte[] { (byte)'A', 0xFF, 0x00, (byte)'Z' }, data);
+
+        // toxiproxy's JSON: listen and upstream as the proxy takes them, with the port chosen.
+        using var listed = JsonDocument.Parse(await proxy.Http.GetStringAsync("/proxies/ws"));
+        Assert.Equal($"ws://127.0.0.1:{port}/ws", listed.RootElement.GetProperty("listen").GetString());
+        Assert.Equal(server.WebSocketUri().ToString().TrimEnd('/'), listed.RootElement.GetProperty("upstream").GetString());
+
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        Assert.Equal(WebSocketState.Closed, socket.State);
+    }
+
+    [Fact]
+    public async Task Close_frames_cross_both_ways_with_their_code_and_reason_and_the_path_past_the_listen_path_goes_upstream()
+    {
+        await using var peer = await NodeWsPeer.StartAsync();
+        await using var proxy = await ProxyFixture.StartAsync();
+        var port = AddWs(proxy, "ws", "ws://127.0.0.1:0/", $"ws://127.0.0.1:{peer.Port}/");
+
+        // The client's close reaches the peer, which answers with the same code and reason.
+        using (var socket = await ConnectAsync(port, "/upper"))
+        {
+            await SendTextAsync(socket, "abc");
+            Assert.Equal("ABC", await socket.ReceiveTextAsync());
+            using var cts = new CancellationTokenSource(Timeout);
+            await socket.CloseAsync((WebSocketCloseStatus)4000, "bye now", cts.Token);
+            Assert.Equal((WebSocketCloseStatus)4000, socket.CloseStatus);
+            Assert.Equal("bye now", socket.CloseStatusDescription);
+        }
+
+        // The peer's close reaches the client.
+        using (var socket = await ConnectAsync(port, "/close1008"))
+        {
+            await SendTextAsync(socket, "hi");
+            using var cts = new CancellationTokenSource(Timeout);
+            var result = await socket.ReceiveAsync(new byte[64], cts.Token);
+            Assert.Equal(WebSocketMessageType.Close, result.MessageType);
+            Assert.Equal(WebSocketCloseStatus.PolicyViolation, result.CloseStatus);
+            Assert.Equal("no shouting here", result.CloseStatusDescription);
+        }
+    }
+
+    [Fact]
+    public async Task Latency_adds_what_was_set_over_100_message_round_trips()
+    {
+        await using var server = await WebServer.StartAsync();
+        await using var proxy = await ProxyFixture.StartAsync();
+        var plainPort = AddWs(proxy, "plain", "ws://127.0.0.1:0/ws", server.WebSocketUri().ToString());
+        var slowPort = AddWs(proxy, "slow", "ws://127.0.0.1:0/ws", server.WebSocketUri().ToString());
+        await proxy.AddToxicAsync("slow", """{"type":"latency","stream":"downstream","attributes":{"latency":50,"jitter":0}}""");
+        using var plain = await ConnectAsync(plainPort);
+        using var slow = await ConnectAsync(slowPort);
+        var plainTimes = new List<double>();
+        var slowTimes = new List<double>();
+        for (var i = 0; i < 100; i++)
+        {
+            plainTimes.Add(await RoundTripMsAsync(plain));
+            slowTimes.Add(await RoundTripMsAsync(slow));
+        }
+
+        var added = Median(slowTimes) - Median(plainTimes);
+        Assert.True(Math.Abs(added - 50) <= Math.Max(2, 0.1 * 50),
+            $"added {added:F2} ms at the median of 100 round trips (set 50; without the toxic {Median(plainTimes):F2} ms)");
+    }
+
+    private static async Task<double> RoundTripMsAsync(WebSocket socket)
+    {
+        var watch = Stopwatch.StartNew();
+        await SendTextAsync(socket, "ping");
+        Assert.Equal("PING", await socket.ReceiveTextAsync());
+        return watch.Elapsed.TotalMilliseconds;
+    }
+
+    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+
+    [Fact]
+    public async Task Limit_data_forwards_exactly_N_payload_bytes_then_a_close_frame()
+    {
+        await using var server = await WebServer.StartAsync();
+        await using var proxy = await ProxyFixture.StartAsync();
+        var port = AddWs(proxy, "limited", "ws://127.0.0.1:0/ws", server.WebSocketUri().ToString());
+        await proxy.AddToxicAsync("limited", """{"type":"limit_data","stream":"downstream","attributes":{"bytes":10}}""");
+        using var socket = await ConnectAsync(port);
+
+        await SendTextAsync(socket, "abcdef");
+        Assert.Equal("ABCDEF", await socket.ReceiveTextAsync());
+        await SendTextAsync(socket, "ghijkl");
+
+        // The rest of the 10 bytes, as a message that never ends (a cut message is never taken
+        // for a whole one), then the proxy's close frame.
+        using var cts = new CancellationTokenSource(Timeout);
+        var buffer = new byte[64];
+        var received = new MemoryStream();
+        WebSocketReceiveResult result;
+        while ((result = await socket.ReceiveAsync(buffer, cts.Token)).MessageType != WebSocketMessageType.Close)
+        {
+            Assert.False(result.EndOfMessage, "the cut message was sent as a whole one");
+            received.Write(buffer, 0, result.Count);
+        }
+
+        Assert.Equal("GHIJ", Encoding.ASCII.GetString(received.ToArray()));
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, result.CloseStatus);
+        Assert.Equal("limit_data", result.CloseStatusDescription);
+    }
+
+    [Fact]
+    public async Task Reset_peer_is_seen_by_the_client_as_a_reset()
+    {
+        await using var server = await WebServer.StartAsync();
+        await using var proxy = await ProxyFixture.StartAsync();
+        var port = AddWs(proxy, "reset", "ws://127.0.0.1:0/ws", server.WebSocketUri().ToString());
+        await proxy.AddToxicAsync("reset", """{"type":"reset_peer","stream":"upstream","attributes":{"timeout":100}}""");
+        using var socket = await ConnectAsync(port);
+        await SendTextAsync(socket, "hello");
+        using var cts = new CancellationTokenSource(Timeout);
+        var error = await Assert.ThrowsAsync<WebSocketException>(async () => await socket.ReceiveAsync(new byte[64], cts.Token));
+        var reset = false;
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            reset |= e is SocketException { SocketErrorCode: SocketError.ConnectionReset };
+        }
+
+        Assert.True(reset, $"not a reset: {error}");
+    }
+
+    [Fact]
+    public async Task Slicer_sends_a_message_as_continuation_frames_of_the_size_set()
+    {
+        await using var peer = await NodeWsPeer.StartAsync();
+        await using var proxy = await ProxyFixture.StartAsync();
+        var port = AddWs(proxy, "sliced", "ws://127.0.0.1:0/", $"ws://127.0.0.1:{peer.Port}/");
+        await proxy.AddToxicAsync("sliced", """{"type":"slicer","stream":"upstream","attributes":{"average_size":10,"size_variation":0,"delay":1000}}""");
+        using var socket = await ConnectAsync(port, "/report");
+        await socket.SendAsync(new byte[100], WebSocketMessageType.Binary, true, CancellationToken.None);
+
+        // The peer counts the frames on its wire: one message of 100 bytes, in 10 frames.
+        using var report = JsonDocument.Parse(await socket.ReceiveTextAsync());
+        Assert.Equal("binary", report.RootElement.GetProperty("type").GetString());
+        Assert.Equal(100, report.RootElement.GetProperty("bytes").GetInt32());
+        Assert.Equal(10, report.RootElement.GetProperty("frames").GetInt32());
+    }
+
+    [Fact]
+    public async Task An_upstream_that_is_down_refuses_the_clients_handshake_at_once_with_502()
+    {
+        await using var proxy = await ProxyFixture.StartAsync();
+        using var closed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        closed.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var downPort = ((IPEndPoint)closed.LocalEndPoint!).Port; // bound, not listening: a connect is refused
+        var port = AddWs(proxy, "down", "ws://127.0.0.1:0/ws", $"ws://127.0.0.1:{downPort}/ws");
+
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        var watch = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<WebSocketException>(async () =>
+            await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/ws"), new CancellationTokenSource(Timeout).Token));
+        Assert.Equal(HttpStatusCode.BadGateway, socket.HttpStatusCode);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"refused after {watch.Elapsed}");
+
+        // A path that is not under the listen path: 404, nothing dialed.
+        using var other = new ClientWebSocket();
+        other.Options.CollectHttpResponseDetails = true;
+        await Assert.ThrowsAsync<WebSocketException>(async () =>
+            await other.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/elsewhere"), new CancellationTokenSource(Timeout).Token));
+        Assert.Equal(HttpStatusCode.NotFound, other.HttpStatusCode);
+    }
+
+    [Fact]
+    public async Task A_datagram_toxic_on_a_ws_proxy_and_a_ws_listener_to_tcp_are_refused_in_one_line()
+    {
+        await using var server = await WebServer.StartAsync();
+        await using var proxy = await ProxyFixture.StartAsync();
+        AddWs(proxy, "ws", "ws://127.0.0.1:0/ws", server.WebSocketUri().ToString());
+        using var response = await proxy.PostAsync("/proxies/ws/toxics", """{"type":"loss","stream":"upstream","toxicity":0.5}""");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.StartsWith("loss acts on datagrams; a ws proxy takes latency", body.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal("[]", (await proxy.Http.GetStringAsync("/proxies/ws/toxics")).Trim());
+
+        var flag = await CliRunner.ShoutAsync(["proxy", "-l", "ws://127.0.0.1:0/ws", "--to", server.WebSocketUri().ToString(), "--api", "none",
+            "--toxic", "loss:upstream:toxicity=0.5"], timeout: Timeout);
+        Assert.Equal(2, flag.ExitCode);
+        Assert.StartsWith("shout proxy: --toxic loss: loss acts on datagrams; a ws proxy takes", flag.Stderr.Trim(), StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', flag.Stderr.Trim());
+
+        var kinds = await CliRunner.ShoutAsync(["proxy", "-l", "ws://127.0.0.1:0/ws", "--to", "tcp://127.0.0.1:1", "--api", "none"], timeout: Timeout);
+        Assert.Equal(2, kinds.ExitCode);
+        Assert.Contains("--listen ws://127.0.0.1:0/ws and --to 127.0.0.1:1: a udp proxy forwards to udp, a ws or wss proxy to ws or wss", kinds.Stderr,
+            StringComparison.Ordinal);
+    }
+}
