@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Shout.IntegrationTests.Infrastructure;
 using Shout.IntegrationTests.Web;
@@ -58,6 +59,31 @@ public sealed class MessageProxyTests
 
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
         Assert.Equal(WebSocketState.Closed, socket.State);
+    }
+
+    [Fact]
+    public async Task Wss_on_both_sides_the_proxys_certificate_to_the_client_and_the_upstreams_checked_against_upstream_ca()
+    {
+        await using var server = await WebServer.StartAsync(web => web.Address = new Uri("https://127.0.0.1:0"));
+        await using var proxy = await ProxyFixture.StartAsync();
+        var upstream = new UriBuilder(server.Web()) { Scheme = "wss", Path = "/ws" }.Uri.ToString();
+        var untrusted = AddWs(proxy, "untrusted", "ws://127.0.0.1:0/ws", upstream); // the system's roots: a self-signed upstream is not trusted
+        proxy.Server.Proxies.Tls = new ProxyTls(upstreamTrust: [X509CertificateLoader.LoadCertificate(server.Server.TlsCertificate!.RawData)]);
+        var port = AddWs(proxy, "wss", "wss://127.0.0.1:0/ws", upstream);
+
+        var pinned = proxy.Server.Proxies.Tls.Certificate;
+        using var socket = new ClientWebSocket();
+        socket.Options.RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate?.GetCertHashString() == pinned.GetCertHashString();
+        await socket.ConnectAsync(new Uri($"wss://127.0.0.1:{port}/ws"), new CancellationTokenSource(Timeout).Token);
+        await SendTextAsync(socket, "over tls twice");
+        Assert.Equal("OVER TLS TWICE", await socket.ReceiveTextAsync());
+
+        // An upstream whose certificate is not trusted: the client's handshake is refused.
+        using var refused = new ClientWebSocket();
+        refused.Options.CollectHttpResponseDetails = true;
+        await Assert.ThrowsAsync<WebSocketException>(async () =>
+            await refused.ConnectAsync(new Uri($"ws://127.0.0.1:{untrusted}/ws"), new CancellationTokenSource(Timeout).Token));
+        Assert.Equal(HttpStatusCode.BadGateway, refused.HttpStatusCode);
     }
 
     [Fact]
