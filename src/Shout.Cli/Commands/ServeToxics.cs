@@ -29,6 +29,7 @@ internal sealed class ServeToxics : IAsyncDisposable
     private readonly List<(int Index, ShoutEndpoint Public, ShoutEndpoint Internal)> _moved = [];
     private readonly DirectoryInfo? _unixDirectory;
     private readonly List<ToxicProxy> _proxies = [];
+    private readonly List<string?> _fronts = []; // ToxicFronts files, for shout states
 
     private ServeToxics(IReadOnlyList<ToxicSpec> toxics, IReadOnlyList<ShoutEndpoint> listen)
     {
@@ -146,6 +147,11 @@ internal sealed class ServeToxics : IAsyncDisposable
             }
 
             _proxies.Add(proxy);
+            if (!listen.IsUnix)
+            {
+                _fronts.Add(ToxicFronts.Register(proxy.Listen.Endpoint.Port, upstream.Port));
+            }
+
             if (listen.IsUnix)
             {
                 UnixSocketFiles.SetMode(listen.Endpoint.Path, unixMode);
@@ -183,6 +189,8 @@ internal sealed class ServeToxics : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         Stop();
+        _fronts.ForEach(ToxicFronts.Unregister);
+        _fronts.Clear();
 
         try
         {
