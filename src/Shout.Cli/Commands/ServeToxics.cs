@@ -175,7 +175,18 @@ internal sealed class ServeToxics : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops every proxy (resetting what is still open): before the server, whose log they write to, is disposed.</summary>
+    /// <summary>
+    /// After the server's drain: each proxy delivers what it still holds of the server's replies
+    /// and FIN (up to <paramref name="bound"/>), closes those connections with a FIN and resets the
+    /// rest; before the server, whose log they write to, is disposed.
+    /// </summary>
+    public async Task StopAsync(TimeSpan bound)
+    {
+        await Task.WhenAll(_proxies.Select(p => p.StopGracefullyAsync(bound))).ConfigureAwait(false);
+        Stop();
+    }
+
+    /// <summary>Stops every proxy (resetting what is still open).</summary>
     public void Stop()
     {
         foreach (var proxy in _proxies)

@@ -15,6 +15,7 @@ internal sealed class ProxyConnection : IProxiedConnection, IDisposable
     private readonly Socket _upstream;
     private readonly ToxicDecisions _decisions;
     private readonly CancellationTokenSource _end = new();
+    private readonly TaskCompletionSource _downstreamClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _ended;
 
     public ProxyConnection(Socket client, Socket upstream, ToxicChain toxics, ToxicRandom random)
@@ -33,6 +34,21 @@ internal sealed class ProxyConnection : IProxiedConnection, IDisposable
     /// <summary>Cancelled when the connection is closed or reset by the proxy.</summary>
     public CancellationToken Ended => _end.Token;
 
+    /// <summary>
+    /// Completes when the server's FIN has been forwarded to the client (after everything before
+    /// it), or the connection ended: what a graceful stop of the proxy waits for.
+    /// </summary>
+    public Task DownstreamClosed => _downstreamClosed.Task;
+
+    /// <summary>Called by a pump when it has forwarded its side's FIN.</summary>
+    public void FinForwarded(ToxicStream stream)
+    {
+        if (stream == ToxicStream.Downstream)
+        {
+            _downstreamClosed.TrySetResult();
+        }
+    }
+
     public async Task RunAsync()
     {
         var up = new ProxyPump(this, _client, _upstream, ToxicStream.Upstream).RunAsync();
@@ -47,6 +63,7 @@ internal sealed class ProxyConnection : IProxiedConnection, IDisposable
         }
 
         await _end.CancelAsync().ConfigureAwait(false);
+        _downstreamClosed.TrySetResult();
         await watch.ConfigureAwait(false);
     }
 
@@ -64,6 +81,7 @@ internal sealed class ProxyConnection : IProxiedConnection, IDisposable
         }
 
         _end.Cancel();
+        _downstreamClosed.TrySetResult();
         foreach (var socket in new[] { _client, _upstream })
         {
             try
@@ -90,6 +108,7 @@ internal sealed class ProxyConnection : IProxiedConnection, IDisposable
         }
 
         _end.Cancel();
+        _downstreamClosed.TrySetResult();
         Reset(_client);
         Reset(_upstream);
     }

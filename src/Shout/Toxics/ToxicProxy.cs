@@ -131,6 +131,36 @@ internal sealed class ToxicProxy : IDisposable
         }
     }
 
+    /// <summary>
+    /// A full stop behind a server that has drained: no new connections; each open one gets up to
+    /// <paramref name="bound"/> to deliver what the proxy still holds of the server's (its drain
+    /// notice, held by a latency toxic) and the server's FIN, and is then closed (FIN); one that has
+    /// not by then is reset, as <see cref="Stop"/> resets.
+    /// </summary>
+    public async Task StopGracefullyAsync(TimeSpan bound)
+    {
+        StopAccepting();
+        var open = _connections.Keys.OfType<ProxyConnection>().ToArray();
+        using var timeout = new CancellationTokenSource(bound);
+        try
+        {
+            await Task.WhenAll(open.Select(c => c.DownstreamClosed)).WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        foreach (var connection in open)
+        {
+            if (connection.DownstreamClosed.IsCompleted)
+            {
+                connection.Close();
+            }
+        }
+
+        Stop();
+    }
+
     /// <summary>Stops listening and resets every open connection (as toxiproxy's disable does).</summary>
     public void Stop()
     {
@@ -192,6 +222,11 @@ internal sealed class ToxicProxy : IDisposable
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
+                return;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.OperationAborted)
+            {
+                // The listener was closed (StopAccepting at a server's drain): not a failure.
                 return;
             }
             catch (SocketException e)
