@@ -217,6 +217,37 @@ public sealed class MessageProxyTests
     }
 
     [Fact]
+    public async Task A_client_that_never_reads_stops_its_own_sends_instead_of_filling_the_proxy()
+    {
+        // The server answers every message; the client reads none of the answers. Backpressure must
+        // reach back through the proxy (its queue bounded, then the server's sends, then the
+        // proxy's reads of the client) until the client's own sends stall. A proxy that buffered
+        // without bound would take all 256 MiB.
+        await using var server = await WebServer.StartAsync();
+        await using var proxy = await ProxyFixture.StartAsync();
+        var port = AddWs(proxy, "held", "ws://127.0.0.1:0/ws", server.WebSocketUri().ToString());
+        await proxy.AddToxicAsync("held", """{"type":"latency","stream":"downstream","attributes":{"latency":1}}""");
+        using var socket = await ConnectAsync(port);
+        var message = new byte[16 * 1024];
+        Array.Fill(message, (byte)'a');
+        long sent = 0;
+        while (sent < 256L * 1024 * 1024)
+        {
+            var send = socket.SendAsync(message, WebSocketMessageType.Binary, true, CancellationToken.None);
+            if (await Task.WhenAny(send, Task.Delay(TimeSpan.FromSeconds(3))) != send)
+            {
+                break;
+            }
+
+            await send;
+            sent += message.Length;
+        }
+
+        Assert.True(sent < 64L * 1024 * 1024, $"{sent / 1024} KiB sent with nobody reading the answers: nothing stopped the client");
+        socket.Abort();
+    }
+
+    [Fact]
     public async Task An_upstream_that_is_down_refuses_the_clients_handshake_at_once_with_502()
     {
         await using var proxy = await ProxyFixture.StartAsync();
