@@ -180,6 +180,54 @@ public sealed class MessageProxyTests
     }
 
     [Fact]
+    public async Task Bandwidth_paces_a_message_at_the_rate_set()
+    {
+        await using var server = await WebServer.StartAsync();
+        await using var proxy = await ProxyFixture.StartAsync();
+        var port = AddWs(proxy, "thin", "ws://127.0.0.1:0/ws", server.WebSocketUri().ToString());
+        await proxy.AddToxicAsync("thin", """{"type":"bandwidth","stream":"downstream","attributes":{"rate":100}}""");
+        using var socket = await ConnectAsync(port);
+        var message = new byte[300_000];
+        Array.Fill(message, (byte)'b');
+        await socket.SendAsync(message, WebSocketMessageType.Binary, true, CancellationToken.None);
+
+        // Timed from the first frame: the first 50 ms worth (5,000 bytes) leaves at once, the rest at 100 KB/s.
+        using var cts = new CancellationTokenSource(Timeout);
+        var buffer = new byte[64 * 1024];
+        var first = await socket.ReceiveAsync(buffer, cts.Token);
+        var watch = Stopwatch.StartNew();
+        var total = first.Count;
+        var end = first.EndOfMessage;
+        while (!end)
+        {
+            var result = await socket.ReceiveAsync(buffer, cts.Token);
+            total += result.Count;
+            end = result.EndOfMessage;
+        }
+
+        var seconds = watch.Elapsed.TotalSeconds;
+        Assert.Equal(300_000, total);
+        var rate = (total - first.Count) / seconds / 1000;
+        Assert.True(Math.Abs(rate - 100) <= 10, $"{rate:F1} KB/s over {seconds:F2} s (set 100)");
+    }
+
+    [Fact]
+    public async Task Timeout_drops_messages_then_closes_the_connection_without_a_close_frame()
+    {
+        await using var server = await WebServer.StartAsync();
+        await using var proxy = await ProxyFixture.StartAsync();
+        var port = AddWs(proxy, "unplugged", "ws://127.0.0.1:0/ws", server.WebSocketUri().ToString());
+        await proxy.AddToxicAsync("unplugged", """{"type":"timeout","stream":"upstream","attributes":{"timeout":500}}""");
+        using var socket = await ConnectAsync(port);
+        var watch = Stopwatch.StartNew();
+        await SendTextAsync(socket, "lost");
+        using var cts = new CancellationTokenSource(Timeout);
+        var error = await Assert.ThrowsAsync<WebSocketException>(async () => await socket.ReceiveAsync(new byte[64], cts.Token));
+        Assert.Equal(WebSocketError.ConnectionClosedPrematurely, error.WebSocketErrorCode);
+        Assert.True(watch.ElapsedMilliseconds >= 450, $"closed after {watch.ElapsedMilliseconds} ms (timeout 500)");
+    }
+
+    [Fact]
     public async Task Reset_peer_is_seen_by_the_client_as_a_reset()
     {
         await using var server = await WebServer.StartAsync();
