@@ -55,7 +55,8 @@ internal sealed class MessagePump
         {
             while (true)
             {
-                while (true)
+                // While the proxy is closing the writer sends nothing more: no wait, the reader only drops.
+                while (!_connection.Closing.IsCancellationRequested)
                 {
                     // The signal before the count: a message sent in between completes the signal awaited.
                     var drained = Volatile.Read(ref _drained);
@@ -64,13 +65,20 @@ internal sealed class MessagePump
                         break;
                     }
 
-                    await drained.Task.WaitAsync(Ended).ConfigureAwait(false);
+                    try
+                    {
+                        await drained.Task.WaitAsync(_connection.Closing).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!Ended.IsCancellationRequested)
+                    {
+                    }
                 }
 
                 var message = await ReceiveAsync().ConfigureAwait(false);
                 if (message is null)
                 {
-                    return;
+                    // Too big: the proxy is closing both sides; read on (and drop) until the peer's close frame.
+                    continue;
                 }
 
                 if (message.Value.Type == WebSocketMessageType.Close)

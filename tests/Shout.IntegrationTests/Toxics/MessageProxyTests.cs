@@ -228,6 +228,21 @@ public sealed class MessageProxyTests
     }
 
     [Fact]
+    public async Task A_message_over_the_limit_closes_both_sides_with_1009()
+    {
+        await using var peer = await NodeWsPeer.StartAsync();
+        await using var proxy = await ProxyFixture.StartAsync();
+        var port = AddWs(proxy, "big", "ws://127.0.0.1:0/", $"ws://127.0.0.1:{peer.Port}/");
+        using var socket = await ConnectAsync(port, "/upper");
+        await socket.SendAsync(new byte[MessagePump.MaxMessageBytes + 1], WebSocketMessageType.Binary, true, CancellationToken.None);
+        using var cts = new CancellationTokenSource(Timeout);
+        var result = await socket.ReceiveAsync(new byte[64], cts.Token);
+        Assert.Equal(WebSocketMessageType.Close, result.MessageType);
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, result.CloseStatus);
+        Assert.Equal($"a message is at most {MessagePump.MaxMessageBytes} bytes through the proxy", result.CloseStatusDescription);
+    }
+
+    [Fact]
     public async Task Reset_peer_is_seen_by_the_client_as_a_reset()
     {
         await using var server = await WebServer.StartAsync();
