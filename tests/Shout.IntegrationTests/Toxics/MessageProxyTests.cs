@@ -62,6 +62,32 @@ public sealed class MessageProxyTests
     }
 
     [Fact]
+    public async Task A_ws_proxy_from_the_command_line_and_one_created_through_the_api()
+    {
+        await using var server = await WebServer.StartAsync();
+        await using var command = ProcessHarness.StartShout("proxy", "-l", "ws://127.0.0.1:0/ws", "--to", server.WebSocketUri().ToString(), "--api", "127.0.0.1:0",
+            "--toxic", "latency:downstream:latency=50");
+        var output = await command.WaitForOutputAsync(o => o.Contains("API on http://", StringComparison.Ordinal), Timeout);
+        var match = System.Text.RegularExpressions.Regex.Match(output, @"shout listening on ws://127\.0\.0\.1:(\d+)/ws, forwarding to ws://127\.0\.0\.1:\d+/ws through latency_downstream");
+        Assert.True(match.Success, output);
+        var reply = await CliRunner.ShoutAsync(["send", "-a", $"ws://127.0.0.1:{match.Groups[1].Value}/ws", "hello"], timeout: Timeout);
+        Assert.Equal("HELLO\n", reply.StdoutText);
+
+        using var http = new HttpClient { BaseAddress = new Uri(System.Text.RegularExpressions.Regex.Match(output, @"API on (http://\S+)").Groups[1].Value) };
+        using var created = await http.PostAsync("/proxies", new StringContent(
+            $$"""{"name":"api","listen":"ws://127.0.0.1:0/","upstream":"{{server.WebSocketUri().ToString().TrimEnd('/').Replace("/ws", "", StringComparison.Ordinal)}}/"}""",
+            Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        using var body = JsonDocument.Parse(await created.Content.ReadAsStringAsync());
+        var listen = body.RootElement.GetProperty("listen").GetString()!;
+        Assert.Matches(@"^ws://127\.0\.0\.1:\d+/$", listen);
+        var viaApi = await CliRunner.ShoutAsync(["send", "-a", listen + "ws", "through the api"], timeout: Timeout);
+        Assert.Equal("THROUGH THE API\n", viaApi.StdoutText);
+        command.Signal(15);
+        Assert.Equal(0, await command.WaitForExitAsync(Timeout));
+    }
+
+    [Fact]
     public async Task Wss_on_both_sides_the_proxys_certificate_to_the_client_and_the_upstreams_checked_against_upstream_ca()
     {
         await using var server = await WebServer.StartAsync(web => web.Address = new Uri("https://127.0.0.1:0"));
