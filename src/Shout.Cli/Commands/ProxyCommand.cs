@@ -23,13 +23,13 @@ internal static class ProxyCommand
     {
         var listen = new Option<ProxyAddress?>("--listen", "-l")
         {
-            Description = "Where the proxy listens: tcp://HOST:PORT, HOST:PORT, tls://HOST:PORT (terminates TLS), unix:///path or udp://HOST:PORT (with --to).",
+            Description = "Where the proxy listens: tcp://HOST:PORT, HOST:PORT, tls://HOST:PORT (terminates TLS), unix:///path, udp://HOST:PORT or ws://HOST:PORT/PATH, wss://… (messages) (with --to).",
             HelpName = "address",
             CustomParser = Address,
         };
         var to = new Option<ProxyAddress?>("--to")
         {
-            Description = "The server every connection (or udp client source) is forwarded to: tcp://HOST:PORT, HOST:PORT, tls://HOST:PORT (TLS again), unix:///path or udp://HOST:PORT (with --listen).",
+            Description = "The server every connection (or udp client source) is forwarded to: tcp://HOST:PORT, HOST:PORT, tls://HOST:PORT (TLS again), unix:///path, udp://HOST:PORT or ws://HOST:PORT/PATH, wss://… (with --listen).",
             HelpName = "address",
             CustomParser = Address,
         };
@@ -95,9 +95,9 @@ internal static class ProxyCommand
                 return await CliRunner.UsageErrorAsync(parse, "--listen and --to go together");
             }
 
-            if (listenAt is not null && listenAt.IsDatagram != upstream!.IsDatagram)
+            if (listenAt is not null && ProxyAddress.Mismatch(listenAt, upstream!) is { } mismatch)
             {
-                return await CliRunner.UsageErrorAsync(parse, $"--listen {listenAt} and --to {upstream}: a udp proxy forwards to udp, a tcp or unix proxy to tcp or unix");
+                return await CliRunner.UsageErrorAsync(parse, $"--{mismatch.Replace(" upstream ", " --to ", StringComparison.Ordinal)}");
             }
 
             if (parse.GetValue(udpIdle) <= TimeSpan.Zero)
@@ -216,7 +216,7 @@ internal static class ProxyCommand
                     + (proxy.Toxics.Current.Length > 0 ? $" through {string.Join(", ", proxy.Toxics.Current.Select(t => t.Name))}" : ""));
             }
 
-            if (server.Proxies.All.Any(p => p.Listen.IsTls))
+            if (server.Proxies.All.Any(p => p.Listen.IsTls || p.Listen.Endpoint.Secure))
             {
                 Console.Out.WriteLine($"shout proxy: TLS certificate {tls.Certificate.Subject}, SHA-256 fingerprint {Shout.Transports.Tls.ServerCertificates.Fingerprint(tls.Certificate)}");
             }

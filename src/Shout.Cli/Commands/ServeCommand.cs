@@ -249,8 +249,12 @@ internal static class ServeCommand
             }
             finally
             {
-                // The toxics' proxies forward the drain's last replies, then stop before the server's log is gone.
-                toxics?.Stop();
+                // The toxics' proxies forward the drain's last replies and FIN (as long again as the drain
+                // may take), then stop before the server's log is gone.
+                if (toxics is not null)
+                {
+                    await toxics.StopAsync(options.ShutdownTimeout);
+                }
             }
         }
 

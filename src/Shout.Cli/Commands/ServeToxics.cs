@@ -29,6 +29,7 @@ internal sealed class ServeToxics : IAsyncDisposable
     private readonly List<(int Index, ShoutEndpoint Public, ShoutEndpoint Internal)> _moved = [];
     private readonly DirectoryInfo? _unixDirectory;
     private readonly List<ToxicProxy> _proxies = [];
+    private readonly List<string?> _fronts = []; // ToxicFronts files, for shout states
 
     private ServeToxics(IReadOnlyList<ToxicSpec> toxics, IReadOnlyList<ShoutEndpoint> listen)
     {
@@ -146,6 +147,11 @@ internal sealed class ServeToxics : IAsyncDisposable
             }
 
             _proxies.Add(proxy);
+            if (!listen.IsUnix)
+            {
+                _fronts.Add(ToxicFronts.Register(proxy.Listen.Endpoint.Port, upstream.Port));
+            }
+
             if (listen.IsUnix)
             {
                 UnixSocketFiles.SetMode(listen.Endpoint.Path, unixMode);
@@ -169,7 +175,18 @@ internal sealed class ServeToxics : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops every proxy (resetting what is still open): before the server, whose log they write to, is disposed.</summary>
+    /// <summary>
+    /// After the server's drain: each proxy delivers what it still holds of the server's replies
+    /// and FIN (up to <paramref name="bound"/>), closes those connections with a FIN and resets the
+    /// rest; before the server, whose log they write to, is disposed.
+    /// </summary>
+    public async Task StopAsync(TimeSpan bound)
+    {
+        await Task.WhenAll(_proxies.Select(p => p.StopGracefullyAsync(bound))).ConfigureAwait(false);
+        Stop();
+    }
+
+    /// <summary>Stops every proxy (resetting what is still open).</summary>
     public void Stop()
     {
         foreach (var proxy in _proxies)
@@ -183,6 +200,8 @@ internal sealed class ServeToxics : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         Stop();
+        _fronts.ForEach(ToxicFronts.Unregister);
+        _fronts.Clear();
 
         try
         {

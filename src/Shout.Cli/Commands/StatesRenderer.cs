@@ -23,7 +23,8 @@ internal static class StatesRenderer
         var showLegend = snapshot.Entries.Count + StatesSnapshot.Legend.Length <= room;
         var groups = snapshot.Groups.ToList();
         var budget = RowBudget(groups.Select(g => g.Count()).ToList(), room);
-        var ports = snapshot.Ports.Count == 0 ? "every port" : "port " + string.Join(", ", snapshot.Ports);
+        var ports = snapshot.Ports.Count == 0 ? "every port" : "port " + string.Join(", ", snapshot.Ports)
+            + (snapshot.Behind.Count == 0 ? "" : $" (behind its toxics, the server on {string.Join(", ", snapshot.Behind.Values.SelectMany(i => i))})");
         var table = new Table()
             .Border(TableBorder.Rounded)
             .Title($"TCP sockets on {ports} at {snapshot.Time:HH:mm:ss}")

@@ -27,29 +27,57 @@ internal sealed record StatesSnapshot(DateTimeOffset Time, IReadOnlyList<int> Po
         TcpState.CloseWait, TcpState.LastAck, TcpState.Close,
     ];
 
+    /// <summary>
+    /// For a port <c>serve --toxic</c> fronts: the internal ports its server is on (<see cref="ToxicFronts"/>),
+    /// whose sockets are shown too, the server's own end of each connection.
+    /// </summary>
+    public IReadOnlyDictionary<int, int[]> Behind { get; init; } = new Dictionary<int, int[]>();
+
     public static StatesSnapshot Take(IReadOnlyList<int> ports)
     {
-        var entries = TcpStateTable.Read(ports.Count == 0 ? null : ports);
+        var behind = ports.Distinct().Select(p => (Port: p, Internal: ToxicFronts.Behind(p))).Where(b => b.Internal.Length > 0)
+            .ToDictionary(b => b.Port, b => b.Internal);
+        var matched = ports.Concat(behind.Values.SelectMany(i => i)).Distinct().ToList();
+        var entries = TcpStateTable.Read(matched.Count == 0 ? null : matched);
         var order = LifeOrder;
         var sorted = entries
             .OrderBy(e => Array.IndexOf(order, e.State) is var i and >= 0 ? i : int.MaxValue)
             .ThenBy(e => e.Local.Port)
             .ThenBy(e => e.Remote.Port)
             .ToList();
-        return new StatesSnapshot(DateTimeOffset.Now, ports, sorted);
+        return new StatesSnapshot(DateTimeOffset.Now, ports, sorted) { Behind = behind };
     }
 
     public IEnumerable<IGrouping<TcpState, TcpSocketEntry>> Groups => Entries.GroupBy(e => e.State);
 
-    /// <summary>"server" when the socket's own port is a watched one, "client" for the other end; "" with no ports given.</summary>
-    public string Side(TcpSocketEntry entry) =>
-        Ports.Count == 0 ? "" : entry.IsServerSide(Ports) ? "server" : "client";
+    /// <summary>
+    /// "server" when the socket's own port is a watched one, "client" for the other end; "" with no
+    /// ports given. Behind <c>serve --toxic</c>: "proxy" for the toxics' two ends (on the public port,
+    /// and towards the internal one), "server" for the server's end on the internal port.
+    /// </summary>
+    public string Side(TcpSocketEntry entry)
+    {
+        if (Ports.Count == 0)
+        {
+            return "";
+        }
+
+        var inside = Behind.Values.SelectMany(i => i).ToList();
+        return inside.Contains(entry.Local.Port) ? "server"
+            : inside.Contains(entry.Remote.Port) || Behind.ContainsKey(entry.Local.Port) ? "proxy"
+            : entry.IsServerSide(Ports) ? "server" : "client";
+    }
+
+    /// <summary>A line naming the internal ports shown, or null when none is.</summary>
+    public string? BehindLine => Behind.Count == 0 ? null
+        : string.Join("; ", Behind.Select(b => $"port {b.Key} is serve --toxic's proxy; its server is on {string.Join(", ", b.Value)} (shown too)"));
 
     public string ToJson()
     {
         var document = new StatesDocument(
             Time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
             [.. Ports],
+            [.. Behind.Values.SelectMany(i => i).Distinct()],
             Groups.ToDictionary(g => TcpStateTable.StateName(g.Key), g => g.Count()),
             [.. Entries.Select(e => new StatesConnection(TcpStateTable.StateName(e.State), Side(e), e.Local.ToString(), e.Remote.ToString()))]);
         return JsonSerializer.Serialize(document, StatesJsonContext.Default.StatesDocument);
@@ -66,12 +94,18 @@ internal sealed record StatesSnapshot(DateTimeOffset Time, IReadOnlyList<int> Po
 
         text.Append(CultureInfo.InvariantCulture, $"total {Entries.Count}: ");
         text.AppendJoin(", ", Groups.Select(g => $"{TcpStateTable.StateName(g.Key)} {g.Count()}"));
-        return text.Append('\n').ToString();
+        text.Append('\n');
+        if (BehindLine is { } behind)
+        {
+            text.Append(behind).Append('\n');
+        }
+
+        return text.ToString();
     }
 
 }
 
-internal sealed record StatesDocument(string Time, int[] Ports, Dictionary<string, int> Counts, StatesConnection[] Connections);
+internal sealed record StatesDocument(string Time, int[] Ports, int[] Behind, Dictionary<string, int> Counts, StatesConnection[] Connections);
 
 internal sealed record StatesConnection(string State, string Side, string Local, string Remote);
 

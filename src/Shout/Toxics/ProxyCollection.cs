@@ -79,9 +79,9 @@ internal sealed class ProxyCollection(ToxicRandom random, ILogger log)
         {
             var proxy = Get(name);
             CheckKinds(listen, upstream);
-            if (listen.IsDatagram != proxy.Listen.IsDatagram)
+            if (listen.Kind != proxy.Listen.Kind)
             {
-                throw new ToxiproxyError(400, $"proxy {name} forwards {(proxy.Listen.IsDatagram ? "udp" : "streams")}; to change that, delete it and create it again");
+                throw new ToxiproxyError(400, $"proxy {name} forwards {(proxy.Listen.IsDatagram ? "udp" : proxy.Listen.IsMessages ? "ws messages" : "streams")}; to change that, delete it and create it again");
             }
 
             try
@@ -160,12 +160,12 @@ internal sealed class ProxyCollection(ToxicRandom random, ILogger log)
         }
     }
 
-    /// <summary>A udp listener forwards to a udp upstream, a stream listener to a stream upstream.</summary>
+    /// <summary>A udp listener forwards to a udp upstream, a ws one to ws, a stream listener to a stream upstream.</summary>
     private static void CheckKinds(ProxyAddress listen, ProxyAddress upstream)
     {
-        if (listen.IsDatagram != upstream.IsDatagram)
+        if (ProxyAddress.Mismatch(listen, upstream) is { } reason)
         {
-            throw new ToxiproxyError(400, $"listen {listen} and upstream {upstream}: a udp proxy forwards to udp, a tcp or unix proxy to tcp or unix");
+            throw new ToxiproxyError(400, reason);
         }
     }
 

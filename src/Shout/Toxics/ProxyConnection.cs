@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 
 namespace Shout.Toxics;
@@ -10,12 +9,13 @@ namespace Shout.Toxics;
 /// proxy closed it (FIN both ways: timeout, limit_data), or a reset (RST both ways: a peer reset
 /// or failed, reset_peer, the proxy disabled or deleted).
 /// </summary>
-internal sealed class ProxyConnection : IDisposable
+internal sealed class ProxyConnection : IProxiedConnection, IDisposable
 {
     private readonly Socket _client;
     private readonly Socket _upstream;
     private readonly ToxicDecisions _decisions;
     private readonly CancellationTokenSource _end = new();
+    private readonly TaskCompletionSource _downstreamClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _ended;
 
     public ProxyConnection(Socket client, Socket upstream, ToxicChain toxics, ToxicRandom random)
@@ -34,11 +34,26 @@ internal sealed class ProxyConnection : IDisposable
     /// <summary>Cancelled when the connection is closed or reset by the proxy.</summary>
     public CancellationToken Ended => _end.Token;
 
+    /// <summary>
+    /// Completes when the server's FIN has been forwarded to the client (after everything before
+    /// it), or the connection ended: what a graceful stop of the proxy waits for.
+    /// </summary>
+    public Task DownstreamClosed => _downstreamClosed.Task;
+
+    /// <summary>Called by a pump when it has forwarded its side's FIN.</summary>
+    public void FinForwarded(ToxicStream stream)
+    {
+        if (stream == ToxicStream.Downstream)
+        {
+            _downstreamClosed.TrySetResult();
+        }
+    }
+
     public async Task RunAsync()
     {
         var up = new ProxyPump(this, _client, _upstream, ToxicStream.Upstream).RunAsync();
         var down = new ProxyPump(this, _upstream, _client, ToxicStream.Downstream).RunAsync();
-        var watch = WatchTimeoutsAsync();
+        var watch = ToxicTimeouts.WatchAsync(Toxics, _decisions, Close, Ended);
         await Task.WhenAll(up, down).ConfigureAwait(false);
         // Both FINs forwarded (or the connection already ended): the sockets are done.
         if (Interlocked.Exchange(ref _ended, 1) == 0)
@@ -48,6 +63,7 @@ internal sealed class ProxyConnection : IDisposable
         }
 
         await _end.CancelAsync().ConfigureAwait(false);
+        _downstreamClosed.TrySetResult();
         await watch.ConfigureAwait(false);
     }
 
@@ -65,6 +81,7 @@ internal sealed class ProxyConnection : IDisposable
         }
 
         _end.Cancel();
+        _downstreamClosed.TrySetResult();
         foreach (var socket in new[] { _client, _upstream })
         {
             try
@@ -91,6 +108,7 @@ internal sealed class ProxyConnection : IDisposable
         }
 
         _end.Cancel();
+        _downstreamClosed.TrySetResult();
         Reset(_client);
         Reset(_upstream);
     }
@@ -112,43 +130,5 @@ internal sealed class ProxyConnection : IDisposable
         }
 
         socket.Dispose();
-    }
-
-    private async Task WatchTimeoutsAsync()
-    {
-        try
-        {
-            while (!Ended.IsCancellationRequested)
-            {
-                var changed = Toxics.WhenChanged;
-                long? deadline = null;
-                foreach (var toxic in Toxics.Current)
-                {
-                    if (toxic.Type == "timeout" && toxic["timeout"] > 0 && Applies(toxic, out var seen))
-                    {
-                        var at = seen + (toxic["timeout"] * Stopwatch.Frequency / 1000);
-                        deadline = deadline is { } d ? Math.Min(d, at) : at;
-                    }
-                }
-
-                if (deadline is null)
-                {
-                    await changed.WaitAsync(Ended).ConfigureAwait(false);
-                    continue;
-                }
-
-                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline.Value);
-                if (wait <= TimeSpan.Zero)
-                {
-                    Close();
-                    return;
-                }
-
-                await Task.WhenAny(changed, Task.Delay(wait, Ended)).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
     }
 }

@@ -174,6 +174,7 @@ internal sealed class ProxyPump
             }
 
             _to.Shutdown(SocketShutdown.Send);
+            _connection.FinForwarded(_stream);
         }
         catch (SocketException)
         {

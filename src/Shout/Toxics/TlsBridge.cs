@@ -72,7 +72,7 @@ internal static class TlsBridge
     }
 
     /// <summary>The system's verdict, or with a trust list: the name matches and the chain ends at one of its certificates (or is one of them).</summary>
-    private static bool Trusted(X509Certificate? presented, SslPolicyErrors errors, X509Certificate2Collection? trust)
+    internal static bool Trusted(X509Certificate? presented, SslPolicyErrors errors, X509Certificate2Collection? trust)
     {
         if (trust is null || presented is null)
         {

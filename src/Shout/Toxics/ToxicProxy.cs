@@ -8,15 +8,16 @@ namespace Shout.Toxics;
 /// <summary>
 /// One named proxy: a listener that, while enabled, accepts stream connections and forwards each
 /// to the upstream through the proxy's toxics (or, for udp://, forwards datagrams per client
-/// source: <see cref="DatagramProxy"/>). A connection whose upstream cannot be reached is reset at
-/// once (linger 0: the client reads ECONNRESET), never left hanging.
+/// source: <see cref="DatagramProxy"/>; for ws://, WebSocket messages: <see cref="MessageProxying"/>).
+/// A connection whose upstream cannot be reached is reset at once (linger 0: the client reads
+/// ECONNRESET; a ws client's handshake is refused with 502), never left hanging.
 /// </summary>
 internal sealed class ToxicProxy : IDisposable
 {
     /// <summary>How long a connection waits for the upstream to accept before it is reset.</summary>
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly ConcurrentDictionary<ProxyConnection, byte> _connections = new();
+    private readonly ConcurrentDictionary<IProxiedConnection, byte> _connections = new();
     private readonly ToxicRandom _random;
     private readonly ILogger _log;
     private readonly Lock _gate = new();
@@ -58,7 +59,7 @@ internal sealed class ToxicProxy : IDisposable
     public Func<Socket, byte[]>? Preamble { get; init; }
 
     /// <summary>Null when the toxic can act on this proxy's kind (stream or datagrams), else the one-line reason.</summary>
-    public string? Refuses(ToxicSpec toxic) => ToxicTypes.Refuses(toxic.Type, Listen.IsDatagram);
+    public string? Refuses(ToxicSpec toxic) => ToxicTypes.Refuses(toxic.Type, Listen.Kind);
 
     /// <summary>Starts listening; throws <see cref="SocketException"/> when the address cannot be bound.</summary>
     public void Start()
@@ -130,6 +131,36 @@ internal sealed class ToxicProxy : IDisposable
         }
     }
 
+    /// <summary>
+    /// A full stop behind a server that has drained: no new connections; each open one gets up to
+    /// <paramref name="bound"/> to deliver what the proxy still holds of the server's (its drain
+    /// notice, held by a latency toxic) and the server's FIN, and is then closed (FIN); one that has
+    /// not by then is reset, as <see cref="Stop"/> resets.
+    /// </summary>
+    public async Task StopGracefullyAsync(TimeSpan bound)
+    {
+        StopAccepting();
+        var open = _connections.Keys.OfType<ProxyConnection>().ToArray();
+        using var timeout = new CancellationTokenSource(bound);
+        try
+        {
+            await Task.WhenAll(open.Select(c => c.DownstreamClosed)).WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        foreach (var connection in open)
+        {
+            if (connection.DownstreamClosed.IsCompleted)
+            {
+                connection.Close();
+            }
+        }
+
+        Stop();
+    }
+
     /// <summary>Stops listening and resets every open connection (as toxiproxy's disable does).</summary>
     public void Stop()
     {
@@ -193,6 +224,11 @@ internal sealed class ToxicProxy : IDisposable
             {
                 return;
             }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.OperationAborted)
+            {
+                // The listener was closed (StopAccepting at a server's drain): not a failure.
+                return;
+            }
             catch (SocketException e)
             {
                 // Out of descriptors and the like: this accept failed, the listener goes on.
@@ -218,6 +254,12 @@ internal sealed class ToxicProxy : IDisposable
         {
             // Reset before it was served: nothing to forward.
             client.Dispose();
+            return;
+        }
+
+        if (Listen.IsMessages)
+        {
+            await MessageProxying.ServeAsync(client, this, _tls, _random, _log, _connections, stop).ConfigureAwait(false);
             return;
         }
 

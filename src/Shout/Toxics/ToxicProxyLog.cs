@@ -26,4 +26,7 @@ internal static partial class ToxicProxyLog
 
     [LoggerMessage(EventId = 2311, Level = LogLevel.Warning, Message = "proxy {Name}: upstream {Upstream} unusable ({Reason}); the datagram was dropped")]
     public static partial void UpstreamUnusable(ILogger logger, string name, string upstream, string reason);
+
+    [LoggerMessage(EventId = 2320, Level = LogLevel.Warning, Message = "proxy {Name}: {Reason}; the client's WebSocket handshake was refused with {Status}")]
+    public static partial void UpgradeRefused(ILogger logger, string name, string reason, int status);
 }

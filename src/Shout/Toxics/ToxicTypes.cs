@@ -50,8 +50,16 @@ internal static class ToxicTypes
     /// <summary>Whether a toxic of this type acts on each datagram (toxicity per datagram).</summary>
     public static bool PerDatagram(string type) => DatagramOnly.Contains(type);
 
-    /// <summary>Null when a toxic of this type can act on a proxy of this kind, else the one-line reason.</summary>
-    public static string? Refuses(string type, bool datagrams) => datagrams
+    /// <summary>
+    /// Null when a toxic of this type can act on a proxy of this kind (<see cref="ProxyAddress.Kind"/>:
+    /// udp, ws or stream), else the one-line reason. A ws proxy takes the stream toxics, acting on
+    /// messages (docs/proxy.md); the datagram toxics only a udp proxy.
+    /// </summary>
+    public static string? Refuses(string type, string kind) => kind == "udp"
         ? OnDatagrams.Contains(type) ? null : $"{type} acts on streams; a udp proxy takes {string.Join(", ", OnDatagrams.Order(StringComparer.Ordinal))}"
-        : DatagramOnly.Contains(type) ? $"{type} acts on datagrams; it needs a udp proxy (--listen udp://…)" : null;
+        : DatagramOnly.Contains(type)
+            ? kind == "ws"
+                ? $"{type} acts on datagrams; a ws proxy takes {string.Join(", ", Types.Keys.Where(t => !DatagramOnly.Contains(t)))}"
+                : $"{type} acts on datagrams; it needs a udp proxy (--listen udp://…)"
+            : null;
 }

@@ -84,7 +84,7 @@ public sealed class ToxicParsingTests
     [Theory]
     [InlineData("""{"upstream":"127.0.0.1:1"}""", "missing required field: name")]
     [InlineData("""{"name":"a"}""", "missing required field: upstream")]
-    [InlineData("""{"name":"a","upstream":"ws://127.0.0.1:1"}""", "upstream: 'ws://127.0.0.1:1': the proxy forwards tcp://, tls://, unix:// and udp://")]
+    [InlineData("""{"name":"a","upstream":"http://127.0.0.1:1"}""", "upstream: 'http://127.0.0.1:1': unknown scheme 'http://'")]
     [InlineData("""{"name":"a","upstream":"127.0.0.1:1","enabled":"yes"}""", "enabled must be true or false")]
     [InlineData("""{"name":"a","upstream":"127.0.0.1:99999"}""", "upstream: ")]
     public void Bad_proxy_json_is_a_400_with_one_line(string json, string reason)
@@ -95,23 +95,51 @@ public sealed class ToxicParsingTests
     }
 
     [Theory]
-    [InlineData("loss", false, "loss acts on datagrams; it needs a udp proxy")]
-    [InlineData("duplicate", false, "duplicate acts on datagrams")]
-    [InlineData("reorder", false, "reorder acts on datagrams")]
-    [InlineData("slicer", true, "slicer acts on streams; a udp proxy takes bandwidth, duplicate, latency, loss, reorder, timeout")]
-    [InlineData("bandwidth", true, null)]
-    [InlineData("timeout", true, null)]
-    [InlineData("reset_peer", true, "reset_peer acts on streams")]
-    [InlineData("latency", true, null)]
-    [InlineData("latency", false, null)]
-    [InlineData("loss", true, null)]
-    public void A_toxic_that_cannot_act_on_the_proxys_kind_is_refused(string type, bool datagrams, string? reason)
+    [InlineData("loss", "stream", "loss acts on datagrams; it needs a udp proxy")]
+    [InlineData("duplicate", "stream", "duplicate acts on datagrams")]
+    [InlineData("reorder", "stream", "reorder acts on datagrams")]
+    [InlineData("slicer", "udp", "slicer acts on streams; a udp proxy takes bandwidth, duplicate, latency, loss, reorder, timeout")]
+    [InlineData("bandwidth", "udp", null)]
+    [InlineData("timeout", "udp", null)]
+    [InlineData("reset_peer", "udp", "reset_peer acts on streams")]
+    [InlineData("latency", "udp", null)]
+    [InlineData("latency", "stream", null)]
+    [InlineData("loss", "udp", null)]
+    [InlineData("loss", "ws", "loss acts on datagrams; a ws proxy takes latency, bandwidth, slicer, timeout, reset_peer, limit_data, slow_close")]
+    [InlineData("slicer", "ws", null)]
+    [InlineData("limit_data", "ws", null)]
+    public void A_toxic_that_cannot_act_on_the_proxys_kind_is_refused(string type, string kind, string? reason)
     {
-        Assert.Equal(reason is null, ToxicTypes.Refuses(type, datagrams) is null);
+        Assert.Equal(reason is null, ToxicTypes.Refuses(type, kind) is null);
         if (reason is not null)
         {
-            Assert.StartsWith(reason, ToxicTypes.Refuses(type, datagrams), StringComparison.Ordinal);
+            Assert.StartsWith(reason, ToxicTypes.Refuses(type, kind), StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void A_ws_listener_forwards_to_ws_only()
+    {
+        var proxies = new ProxyCollection(new ToxicRandom(1), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        Assert.True(ProxyAddress.TryParse("ws://127.0.0.1:0/ws", out var ws, out _));
+        Assert.True(ProxyAddress.TryParse("127.0.0.1:1", out var tcp, out _));
+        var error = Assert.Throws<ToxiproxyError>(() => proxies.Add(new ProxyInput("m", ws!, tcp!, false)));
+        Assert.Equal(400, error.Status);
+        Assert.Contains("a ws or wss proxy to ws or wss", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ToxiproxyError>(() => proxies.Add(new ProxyInput("n", tcp!, ws!, false)));
+        Assert.Empty(proxies.All);
+    }
+
+    [Theory]
+    [InlineData("/ws", "/ws", "")]
+    [InlineData("/ws", "/ws/lobby?x=1", "/lobby?x=1")]
+    [InlineData("/ws", "/ws?x=1", "?x=1")]
+    [InlineData("/ws", "/wsx", null)]
+    [InlineData("/ws", "/other", null)]
+    [InlineData("/", "/upper", "/upper")]
+    public void A_ws_request_is_forwarded_with_the_path_past_the_listen_path(string listen, string target, string? rest)
+    {
+        Assert.Equal(rest, MessageHandshake.PastPath(listen, target));
     }
 
     [Fact]

@@ -1,0 +1,59 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Shout.IntegrationTests.Infrastructure;
+
+namespace Shout.IntegrationTests.Toxics;
+
+/// <summary><c>shout states -p PUBLIC</c> in front of <c>serve --toxic</c>: the server's own sockets on the internal port too.</summary>
+public sealed partial class ServeToxicStatesTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task States_for_the_public_port_shows_the_client_the_toxics_proxy_and_the_servers_own_end_behind_it()
+    {
+        await using var serve = ProcessHarness.StartShout("serve", "-l", "tcp://127.0.0.1:0", "--web", "none", "--toxic", "latency:downstream:latency=1");
+        var output = await serve.WaitForOutputAsync(o => ToxicLine().IsMatch(o), Timeout);
+        var publicPort = int.Parse(ToxicLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        var internalPort = int.Parse(ToxicLine().Match(output).Groups[2].Value, CultureInfo.InvariantCulture);
+        using var client = await ProxyFixture.ConnectAsync(publicPort);
+        await client.SendAsync("hi\n"u8.ToArray(), SocketFlags.None);
+        var buffer = new byte[16];
+        using (var cts = new CancellationTokenSource(Timeout))
+        {
+            Assert.True(await client.ReceiveAsync(buffer, SocketFlags.None, cts.Token) > 0); // both legs are up
+        }
+
+        var clientPort = ((System.Net.IPEndPoint)client.LocalEndPoint!).Port;
+        var states = await CliRunner.ShoutAsync(["states", "-p", publicPort.ToString(CultureInfo.InvariantCulture), "--json"], timeout: Timeout);
+        Assert.True(states.ExitCode == 0, states.Stderr);
+        using var json = JsonDocument.Parse(states.StdoutText);
+        Assert.Equal([internalPort], json.RootElement.GetProperty("behind").EnumerateArray().Select(p => p.GetInt32()));
+        var connections = json.RootElement.GetProperty("connections").EnumerateArray()
+            .Select(c => (State: c.GetProperty("state").GetString(), Side: c.GetProperty("side").GetString(),
+                Local: c.GetProperty("local").GetString(), Remote: c.GetProperty("remote").GetString()))
+            .ToList();
+        var shown = string.Join("; ", connections);
+
+        Assert.Contains(("ESTABLISHED", "client", $"127.0.0.1:{clientPort}", $"127.0.0.1:{publicPort}"), connections);
+        Assert.Contains(("ESTABLISHED", "proxy", $"127.0.0.1:{publicPort}", $"127.0.0.1:{clientPort}"), connections);
+        Assert.Contains(connections, c => c is { State: "ESTABLISHED", Side: "server" } && c.Local == $"127.0.0.1:{internalPort}");
+        Assert.Contains(connections, c => c is { State: "ESTABLISHED", Side: "proxy" } && c.Remote == $"127.0.0.1:{internalPort}");
+        Assert.True(connections.Contains(("LISTEN", "server", $"127.0.0.1:{internalPort}", "0.0.0.0:0")), shown);
+
+        var plain = await CliRunner.ShoutAsync(["states", "-p", publicPort.ToString(CultureInfo.InvariantCulture)], timeout: Timeout);
+        Assert.Contains($"port {publicPort} is serve --toxic's proxy; its server is on {internalPort} (shown too)", plain.StdoutText, StringComparison.Ordinal);
+
+        // Once the server has stopped, its internal port is no longer named.
+        serve.Signal(15);
+        await serve.WaitForExitAsync(Timeout);
+        var after = await CliRunner.ShoutAsync(["states", "-p", publicPort.ToString(CultureInfo.InvariantCulture), "--json"], timeout: Timeout);
+        using var afterJson = JsonDocument.Parse(after.StdoutText);
+        Assert.Empty(afterJson.RootElement.GetProperty("behind").EnumerateArray());
+    }
+
+    [GeneratedRegex(@"shout: tcp://127\.0\.0\.1:(\d+) through \S+ \(served on tcp://127\.0\.0\.1:(\d+)\)")]
+    private static partial Regex ToxicLine();
+}
