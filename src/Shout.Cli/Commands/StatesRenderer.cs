@@ -32,7 +32,9 @@ internal static class StatesRenderer
             .AddColumn(new TableColumn("Count").RightAligned())
             .AddColumn("Side")
             .AddColumn("Local")
-            .AddColumn("Remote");
+            .AddColumn("Remote")
+            .AddColumn(new TableColumn("Send-Q").RightAligned())
+            .AddColumn(new TableColumn("Recv-Q").RightAligned());
         for (var g = 0; g < groups.Count; g++)
         {
             var group = groups[g];
@@ -47,26 +49,30 @@ internal static class StatesRenderer
             foreach (var entry in group.Take(listed))
             {
                 table.AddRow(first ? name : "", first ? countText : "", snapshot.Side(entry),
-                    Markup.Escape(entry.Local.ToString()), Markup.Escape(entry.Remote.ToString()));
+                    Markup.Escape(entry.Local.ToString()), Markup.Escape(entry.Remote.ToString()), Queue(entry.SendQueue), Queue(entry.ReceiveQueue));
                 first = false;
             }
 
             if (listed < count)
             {
                 table.AddRow(first ? name : "", first ? countText : "", "",
-                    first ? $"[dim]{TcpStateTable.StateName(group.Key)} ×{count} (not listed)[/]" : $"[dim]… {count - listed} more[/]", "");
+                    first ? $"[dim]{TcpStateTable.StateName(group.Key)} ×{count} (not listed)[/]" : $"[dim]… {count - listed} more[/]", "", "", "");
             }
         }
 
         if (snapshot.Entries.Count == 0)
         {
-            table.AddRow("[dim](none)[/]", "", "", "", "");
+            table.AddRow("[dim](none)[/]", "", "", "", "", "", "");
         }
 
         var legend = new Rows(StatesSnapshot.Legend.Select(l => new Markup("[dim]" + Markup.Escape(l) + "[/]")));
         var footer = live ? new Markup("[dim]refreshing; Ctrl+C to stop[/]") : new Markup("");
         return showLegend ? new Rows(counts, table, legend, footer) : new Rows(counts, table, footer);
     }
+
+    /// <summary>A queue's bytes, dim when empty so the queues that hold something stand out.</summary>
+    private static string Queue(long bytes) =>
+        bytes == 0 ? "[dim]0[/]" : bytes.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Rows per state within <paramref name="room"/>: all of them when everything fits, else at least

@@ -17,6 +17,7 @@ internal sealed record StatesSnapshot(DateTimeOffset Time, IReadOnlyList<int> Po
         "TIME_WAIT lasts 2MSL (60 s on Linux) so the last ACK can be resent and late segments die; only the first closer has it.",
         "The side that closes second goes CLOSE_WAIT (peer's FIN seen; until it closes too) -> LAST_ACK -> closed.",
         "A Shout client that half-closes first (shout send) leaves the TIME_WAIT on the client; a server closing first (quit, timeouts) keeps it.",
+        "Send-Q: bytes sent, not yet acknowledged by the peer; Recv-Q: bytes received, not yet read (a LISTEN's: connections not yet accepted).",
     ];
 
     /// <summary>The states in the order a connection's life goes through them (the display order).</summary>
@@ -79,17 +80,19 @@ internal sealed record StatesSnapshot(DateTimeOffset Time, IReadOnlyList<int> Po
             [.. Ports],
             [.. Behind.Values.SelectMany(i => i).Distinct()],
             Groups.ToDictionary(g => TcpStateTable.StateName(g.Key), g => g.Count()),
-            [.. Entries.Select(e => new StatesConnection(TcpStateTable.StateName(e.State), Side(e), e.Local.ToString(), e.Remote.ToString()))]);
+            [.. Entries.Select(e => new StatesConnection(TcpStateTable.StateName(e.State), Side(e), e.Local.ToString(), e.Remote.ToString(),
+                e.SendQueue, e.ReceiveQueue))]);
         return JsonSerializer.Serialize(document, StatesJsonContext.Default.StatesDocument);
     }
 
     public string ToPlainText()
     {
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"{"STATE",-12} {"SIDE",-6} {"LOCAL",-47} REMOTE\n");
+        text.Append(CultureInfo.InvariantCulture, $"{"STATE",-12} {"SIDE",-6} {"LOCAL",-47} {"REMOTE",-47} {"SEND-Q",8} {"RECV-Q",8}\n");
         foreach (var e in Entries)
         {
-            text.Append(CultureInfo.InvariantCulture, $"{TcpStateTable.StateName(e.State),-12} {Side(e),-6} {e.Local,-47} {e.Remote}\n");
+            text.Append(CultureInfo.InvariantCulture,
+                $"{TcpStateTable.StateName(e.State),-12} {Side(e),-6} {e.Local,-47} {e.Remote,-47} {e.SendQueue,8} {e.ReceiveQueue,8}\n");
         }
 
         text.Append(CultureInfo.InvariantCulture, $"total {Entries.Count}: ");
@@ -107,7 +110,8 @@ internal sealed record StatesSnapshot(DateTimeOffset Time, IReadOnlyList<int> Po
 
 internal sealed record StatesDocument(string Time, int[] Ports, int[] Behind, Dictionary<string, int> Counts, StatesConnection[] Connections);
 
-internal sealed record StatesConnection(string State, string Side, string Local, string Remote);
+/// <summary>One socket: its state, which side it is, its ends, and the bytes its queues hold (ss's Send-Q and Recv-Q).</summary>
+internal sealed record StatesConnection(string State, string Side, string Local, string Remote, long SendQueue, long ReceiveQueue);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(StatesDocument))]

@@ -8,7 +8,9 @@ namespace Shout.Diagnostics;
 /// <param name="Local">This socket's address.</param>
 /// <param name="Remote">The peer's address (<c>0.0.0.0:0</c> or <c>[::]:0</c> for a listener).</param>
 /// <param name="State">The TCP state.</param>
-internal sealed record TcpSocketEntry(IPEndPoint Local, IPEndPoint Remote, TcpState State)
+/// <param name="SendQueue">Bytes sent and not yet acknowledged by the peer (<c>ss</c>'s Send-Q); 0 for a listener.</param>
+/// <param name="ReceiveQueue">Bytes received and not yet read by the application (<c>ss</c>'s Recv-Q); for a listener, connections waiting to be accepted.</param>
+internal sealed record TcpSocketEntry(IPEndPoint Local, IPEndPoint Remote, TcpState State, long SendQueue = 0, long ReceiveQueue = 0)
 {
     /// <summary>True when the local port is one of <paramref name="serverPorts"/>: the server's end, not a client's.</summary>
     public bool IsServerSide(IReadOnlyCollection<int> serverPorts)
@@ -115,7 +117,15 @@ internal static class TcpStateTable
             return false;
         }
 
-        entry = new TcpSocketEntry(local, remote, (TcpState)state);
+        // "tx_queue:rx_queue", hex: what the queues hold, as ss shows them (0 when the field is missing).
+        var (send, receive) = (0L, 0L);
+        if (fields.Length > 4 && fields[4].Split(':') is [var tx, var rx])
+        {
+            _ = long.TryParse(tx, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out send);
+            _ = long.TryParse(rx, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out receive);
+        }
+
+        entry = new TcpSocketEntry(local, remote, (TcpState)state, send, receive);
         return true;
     }
 

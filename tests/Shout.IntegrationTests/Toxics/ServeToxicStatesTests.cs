@@ -54,6 +54,43 @@ public sealed partial class ServeToxicStatesTests
         Assert.Empty(afterJson.RootElement.GetProperty("behind").EnumerateArray());
     }
 
+    [Fact]
+    public async Task States_shows_the_queues_a_bandwidth_toxic_builds_in_front_of_the_server()
+    {
+        // 1 KB/s downstream: the proxy takes the server's replies slowly, so they queue in the kernel on
+        // the leg behind it (the server's Send-Q, the proxy's Recv-Q) while the client waits.
+        await using var serve = ProcessHarness.StartShout("serve", "-l", "tcp://127.0.0.1:0", "--web", "none", "--toxic", "bandwidth:downstream:rate=1");
+        var output = await serve.WaitForOutputAsync(o => ToxicLine().IsMatch(o), Timeout);
+        var publicPort = int.Parse(ToxicLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        var internalPort = int.Parse(ToxicLine().Match(output).Groups[2].Value, CultureInfo.InvariantCulture);
+        using var client = await ProxyFixture.ConnectAsync(publicPort);
+        var payload = new byte[4 << 20];
+        Array.Fill(payload, (byte)'q');
+        using var sending = new CancellationTokenSource(Timeout);
+        var send = client.SendAsync(payload, SocketFlags.None, sending.Token).AsTask();
+
+        var seen = "";
+        await Eventually.TrueAsync(async () =>
+        {
+            var states = await CliRunner.ShoutAsync(["states", "-p", publicPort.ToString(CultureInfo.InvariantCulture), "--json"], timeout: Timeout);
+            using var json = JsonDocument.Parse(states.StdoutText);
+            var queued = json.RootElement.GetProperty("connections").EnumerateArray()
+                .Where(c => c.GetProperty("state").GetString() == "ESTABLISHED")
+                .Select(c => (Side: c.GetProperty("side").GetString(), Local: c.GetProperty("local").GetString(),
+                    Send: c.GetProperty("sendQueue").GetInt64(), Receive: c.GetProperty("receiveQueue").GetInt64()))
+                .ToList();
+            seen = string.Join("; ", queued);
+            return queued.Any(c => c.Side == "server" && c.Local == $"127.0.0.1:{internalPort}" && c.Send > 64 * 1024)
+                && queued.Any(c => c.Side == "proxy" && c.Receive > 64 * 1024);
+        }, Timeout, () => "no queue built up behind the bandwidth toxic: " + seen);
+
+        var plain = await CliRunner.ShoutAsync(["states", "-p", publicPort.ToString(CultureInfo.InvariantCulture)], timeout: Timeout);
+        Assert.Contains("SEND-Q", plain.StdoutText, StringComparison.Ordinal);
+        client.Close();
+        await sending.CancelAsync();
+        await send.ContinueWith(static _ => { }, TaskScheduler.Default);
+    }
+
     [GeneratedRegex(@"shout: tcp://127\.0\.0\.1:(\d+) through \S+ \(served on tcp://127\.0\.0\.1:(\d+)\)")]
     private static partial Regex ToxicLine();
 }

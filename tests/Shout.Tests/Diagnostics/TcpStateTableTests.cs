@@ -57,6 +57,20 @@ public sealed class TcpStateTableTests
         Assert.False(TcpStateTable.TryParseEndPoint(text, out _));
 
     [Fact]
+    public void Reads_each_sockets_send_and_receive_queues_as_ss_shows_them()
+    {
+        var entries = TcpStateTable.Parse("""
+              sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+               0: 0100007F:1F90 0100007F:D431 01 0001F400:00000010 00:00000000 00000000  1000        0 27888 1 000000004a6286d2 20 4 28 16 -1
+               1: 0100007F:1F90 00000000:0000 0A 00000000:00000003 00:00000000 00000000  1000        0 26344 1 000000008f4a9fbe 100 0 0 10 0
+            """);
+        Assert.Equal(128_000, entries[0].SendQueue);
+        Assert.Equal(16, entries[0].ReceiveQueue);
+        Assert.Equal(0, entries[1].SendQueue);
+        Assert.Equal(3, entries[1].ReceiveQueue);
+    }
+
+    [Fact]
     public void Counts_by_state()
     {
         var counts = TcpStateTable.CountByState(TcpStateTable.Parse(Tcp4));
