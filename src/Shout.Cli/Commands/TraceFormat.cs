@@ -12,6 +12,9 @@ namespace Shout.Cli.Commands;
 /// </summary>
 internal static class TraceFormat
 {
+    /// <summary>A silence on a connection at least this long is drawn as its own line before the packet that ends it.</summary>
+    public const double GapShownMs = 10;
+
     public static string Plain(TraceRecord record) => record switch
     {
         TracePacketLine p => Packet(p, markup: false),
@@ -39,6 +42,12 @@ internal static class TraceFormat
     private static string Packet(TracePacketLine p, bool markup)
     {
         var line = new StringBuilder();
+        if (p.GapMs >= GapShownMs)
+        {
+            // The time nothing crossed the wire: a latency toxic, a slow peer, a delayed FIN.
+            line.Append(CultureInfo.InvariantCulture, $"#{p.Connection} ").Append(Paint(string.Create(CultureInfo.InvariantCulture, $"⋮ {p.GapMs:F1} ms"), "dim", markup)).Append('\n');
+        }
+
         line.Append(Arrow(p.Connection, p.From, markup));
         line.Append(' ').Append(Paint(p.Flags.PadRight(11), p.Flags.Contains("RST", StringComparison.Ordinal) ? "red" : "bold", markup));
         line.Append(" seq=").Append(p.Seq.PadRight(7));
@@ -55,6 +64,11 @@ internal static class TraceFormat
         if (p.Retransmission)
         {
             line.Append(' ').Append(Paint("(retransmission)", "red", markup));
+        }
+
+        if (p.ZeroWindow)
+        {
+            line.Append(' ').Append(Paint("(zero window)", "red", markup));
         }
 
         var states = new List<string>(2);

@@ -42,7 +42,7 @@ internal static class PacketDecoder
             var length = Math.Max(0, ip.PayloadLength - tcp.DataOffset * 4);
             return new TracedPacket(time, TraceProtocol.Tcp, new IPEndPoint(ip.SourceAddress, tcp.SourcePort),
                 new IPEndPoint(ip.DestinationAddress, tcp.DestinationPort), flags, tcp.SequenceNumber,
-                tcp.Acknowledgment ? tcp.AcknowledgmentNumber : 0, length, Head(tcp));
+                tcp.Acknowledgment ? tcp.AcknowledgmentNumber : 0, length, Head(tcp), tcp.WindowSize);
         }
 
         if (ip.PayloadPacket is UdpPacket udp)

@@ -28,6 +28,7 @@ internal sealed class TcpConversation(int number, string client, string server, 
     {
         var (sender, receiver) = fromClient ? (_client, _server) : (_server, _client);
         var flags = packet.Flags;
+        var gap = _packets == 0 ? 0 : Math.Max(0, (packet.Time - _last).TotalMilliseconds);
         _packets++;
         _last = packet.Time;
         if (flags.HasFlag(TcpControlBits.Syn) || !sender.HasIsn)
@@ -145,7 +146,8 @@ internal sealed class TcpConversation(int number, string client, string server, 
         return new TracePacketLine(Number, packet.Time, client, server, sender.Name, FlagNames(flags),
             sender.Relative(seq), seq, hasAck ? receiver.Relative(ack) : null, hasAck ? ack : null, packet.PayloadLength, preview,
             fromClient ? senderState : receiverState, fromClient ? receiverState : senderState, retransmission,
-            (packet.Time - _start).TotalMilliseconds);
+            (packet.Time - _start).TotalMilliseconds, gap,
+            ZeroWindow: packet.Window == 0 && hasAck && (flags & (TcpControlBits.Syn | TcpControlBits.Rst)) == 0);
     }
 
     public TraceSummary Summary() => new(Number, _last, client, server, _closedFirst, _resetBy,

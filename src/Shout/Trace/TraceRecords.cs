@@ -30,9 +30,11 @@ internal abstract record TraceRecord(int Connection, DateTimeOffset Time, string
 /// <param name="ServerState">State the server enters by this packet; null if unchanged.</param>
 /// <param name="Retransmission">True when this segment repeats sequence numbers already sent.</param>
 /// <param name="ElapsedMs">Milliseconds since the connection's first packet.</param>
+/// <param name="GapMs">Milliseconds since the connection's previous packet, either way (0 for its first): a delay on the path shows here.</param>
+/// <param name="ZeroWindow">True when the sender advertises a zero window: its receive buffer is full, its peer must wait.</param>
 internal sealed record TracePacketLine(int Connection, DateTimeOffset Time, string Client, string Server, string From, string Flags,
     string Seq, long SeqOffset, string? Ack, long? AckOffset, int Length, string? Preview,
-    string? ClientState, string? ServerState, bool Retransmission, double ElapsedMs)
+    string? ClientState, string? ServerState, bool Retransmission, double ElapsedMs, double GapMs = 0, bool ZeroWindow = false)
     : TraceRecord(Connection, Time, Client, Server);
 
 /// <summary>One UDP datagram: no connection, no numbers, no states.</summary>

@@ -48,8 +48,9 @@ internal enum TraceProtocol
 /// <param name="Acknowledgement">TCP acknowledgement number as on the wire (0 for UDP or without ACK).</param>
 /// <param name="PayloadLength">Payload bytes as the headers declare them (not only the captured part).</param>
 /// <param name="Payload">The first captured payload bytes (at most <see cref="PreviewBytes"/>).</param>
+/// <param name="Window">The TCP window field as on the wire (unscaled; 0 is a zero window), or -1 when unknown (UDP).</param>
 internal sealed record TracedPacket(DateTimeOffset Time, TraceProtocol Protocol, IPEndPoint Source, IPEndPoint Destination,
-    TcpControlBits Flags, uint Sequence, uint Acknowledgement, int PayloadLength, ReadOnlyMemory<byte> Payload)
+    TcpControlBits Flags, uint Sequence, uint Acknowledgement, int PayloadLength, ReadOnlyMemory<byte> Payload, int Window = -1)
 {
     /// <summary>How many payload bytes are kept for the preview.</summary>
     public const int PreviewBytes = 64;

@@ -49,7 +49,7 @@ internal sealed record LiveTraceConnection(int Number, string Kind, string Clien
 
 /// <summary>One arrow of a sequence diagram.</summary>
 internal sealed record LiveTracePacket(string From, string Flags, string? Seq, string? Ack, int Length, string? Preview,
-    string? ClientState, string? ServerState, bool Retransmission, double ElapsedMs);
+    string? ClientState, string? ServerState, bool Retransmission, double ElapsedMs, double GapMs = 0, bool ZeroWindow = false);
 
 /// <summary>How a traced connection ended.</summary>
 internal sealed record LiveTraceSummary(string? ClosedFirst, string? ResetBy, string? TimeWait, double? HandshakeRttMs,

@@ -147,7 +147,8 @@ internal sealed partial class TraceFeed(ShoutWebOptions options, BoundAddresses 
                     _more++;
                     break;
                 case TracePacketLine p:
-                    _packets.Add(new LiveTracePacket(p.From, p.Flags, p.Seq, p.Ack, p.Length, p.Preview, p.ClientState, p.ServerState, p.Retransmission, p.ElapsedMs));
+                    _packets.Add(new LiveTracePacket(p.From, p.Flags, p.Seq, p.Ack, p.Length, p.Preview, p.ClientState, p.ServerState, p.Retransmission, p.ElapsedMs,
+                        p.GapMs, p.ZeroWindow));
                     break;
                 case TraceDatagramLine d:
                     _packets.Add(new LiveTracePacket(d.From, "UDP", null, null, d.Length, d.Preview, null, null, false, 0));

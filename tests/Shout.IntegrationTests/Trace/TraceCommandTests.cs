@@ -30,7 +30,7 @@ public sealed partial class TraceCommandTests
         // Stable field names, as docs/trace.md lists them.
         var first = result.StdoutText.Split('\n')[0];
         foreach (var field in new[] { "type", "connection", "time", "client", "server", "from", "flags", "seq", "seqOffset", "ack", "ackOffset",
-            "length", "preview", "clientState", "serverState", "retransmission", "elapsedMs" })
+            "length", "preview", "clientState", "serverState", "retransmission", "elapsedMs", "gapMs", "zeroWindow" })
         {
             Assert.Contains($"\"{field}\":", first, StringComparison.Ordinal);
         }

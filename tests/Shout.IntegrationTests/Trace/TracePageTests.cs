@@ -47,6 +47,35 @@ public sealed class TracePageTests(Browser browser) : IClassFixture<Browser>
     }
 
     [Fact]
+    public async Task A_silence_on_the_wire_is_written_beside_the_arrow_that_ends_it()
+    {
+        await using var server = await WebServer.StartAsync(w => w.Trace = true);
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(server.Web().ToString());
+        await Expect(page.Locator("#trace-status")).ToHaveAttributeAsync("data-state", "on", new() { Timeout = 30_000 });
+
+        // A client that waits 300 ms between its handshake and its line: the scenario, not a synchronisation.
+        using (var client = new System.Net.Sockets.TcpClient())
+        {
+            await client.ConnectAsync(server.Endpoint.Host, server.Endpoint.Port);
+            await Task.Delay(300);
+            var stream = client.GetStream();
+            await stream.WriteAsync("late\n"u8.ToArray());
+            var buffer = new byte[16];
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            Assert.True(await stream.ReadAsync(buffer, deadline.Token) > 0);
+        }
+
+        var diagram = page.Locator("figure.seq[data-kind=tcp][data-ended=true]").First;
+        await Expect(diagram).ToBeVisibleAsync(Slow);
+        var late = diagram.Locator("g.pkt[data-from=client]").Filter(new() { HasText = "\"late" });
+        await Expect(late).ToHaveCountAsync(1);
+        var gap = await late.Locator("text.gap").GetAttributeAsync("data-gap-ms");
+        Assert.True(gap is not null && double.Parse(gap, System.Globalization.CultureInfo.InvariantCulture) >= 250, $"gap {gap ?? "not drawn"}");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task Without_serve_trace_the_page_says_tracing_is_off()
     {
         await using var server = await WebServer.StartAsync();

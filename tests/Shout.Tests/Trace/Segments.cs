@@ -26,7 +26,13 @@ internal sealed class Segments
     public TracedPacket Tcp(bool fromClient, string flags, uint seq, uint? ack = null, string payload = "", int keep = int.MaxValue) =>
         Tcp(fromClient, flags, seq, ack, System.Text.Encoding.ASCII.GetBytes(payload), keep);
 
-    public TracedPacket Tcp(bool fromClient, string flags, uint seq, uint? ack, byte[] payload, int keep = int.MaxValue)
+    /// <summary>Lets <paramref name="milliseconds"/> pass before the next packet (each packet is 1 ms after the one before otherwise).</summary>
+    public void Wait(double milliseconds) => _time = _time.AddMilliseconds(milliseconds);
+
+    /// <summary>A bare ACK advertising <paramref name="window"/> (0: a zero window).</summary>
+    public TracedPacket Ack(bool fromClient, uint seq, uint ack, ushort window) => Tcp(fromClient, "", seq, ack, [], window: window);
+
+    public TracedPacket Tcp(bool fromClient, string flags, uint seq, uint? ack, byte[] payload, int keep = int.MaxValue, ushort window = 65535)
     {
         var (source, destination) = fromClient ? (Client, Server) : (Server, Client);
         var tcp = new TcpPacket((ushort)source.Port, (ushort)destination.Port)
@@ -38,7 +44,7 @@ internal sealed class Segments
             Reset = flags.Contains("RST", StringComparison.Ordinal),
             Push = flags.Contains("PSH", StringComparison.Ordinal),
             Acknowledgment = ack is not null,
-            WindowSize = 65535,
+            WindowSize = window,
             PayloadData = payload,
         };
         return Frame(source, destination, tcp, keep);

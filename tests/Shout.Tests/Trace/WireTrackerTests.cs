@@ -64,6 +64,24 @@ public sealed class WireTrackerTests
     }
 
     [Fact]
+    public void A_delay_on_the_path_shows_as_the_gap_before_the_packet_that_ends_it_and_a_full_receiver_as_a_zero_window()
+    {
+        var records = Feed([.. Handshake(),
+            _s.Tcp(true, "PSH", 1, 1, "hello")]);
+        _s.Wait(99);
+        records.AddRange(Feed(
+            _s.Tcp(false, "PSH", 1, 6, "HELLO"),
+            _s.Ack(true, 6, 6, window: 0),
+            _s.Ack(true, 6, 6, window: 512)));
+
+        var lines = records.OfType<TracePacketLine>().ToList();
+        Assert.Equal([0, 1, 1, 1, 100, 1, 1], lines.Select(l => Math.Round(l.GapMs)));
+        Assert.Equal([false, false, false, false, false, true, false], lines.Select(l => l.ZeroWindow));
+        // A SYN's window is never a zero window (it has not opened yet), nor is a RST's.
+        Assert.False(Feed(_s.Tcp(true, "RST", 6, 6, [], window: 0)).OfType<TracePacketLine>().Single().ZeroWindow);
+    }
+
+    [Fact]
     public void A_server_first_close_leaves_the_server_in_TIME_WAIT()
     {
         var records = Feed([.. Handshake(),

@@ -22,10 +22,14 @@ const TraceDiagram = (() => {
     return text;
   }
 
+  // A silence on the wire this long (ms) is written beside the arrow that ends it, as shout trace draws it.
+  const gapShown = 10;
+
   function detail(p) {
-    if (!p.length) return p.retransmission ? "retransmission" : "";
+    const marks = `${p.retransmission ? " · retransmission" : ""}${p.zeroWindow ? " · zero window" : ""}`;
+    if (!p.length) return marks.slice(3);
     const preview = p.preview == null ? "" : p.preview.startsWith("TLS") ? ` [${p.preview}]` : ` "${p.preview}"`;
-    return `${p.length} B${preview}${p.retransmission ? " · retransmission" : ""}`;
+    return `${p.length} B${preview}${marks}`;
   }
 
   function summary(c) {
@@ -69,7 +73,9 @@ const TraceDiagram = (() => {
     c.packets.forEach((p, i) => {
       const y = top + step * i + 12;
       const fromClient = p.from === "client";
-      const g = el("g", { class: `pkt ${p.from}${p.flags.includes("RST") ? " rst" : ""}`, "data-from": p.from, "data-flags": p.flags });
+      const g = el("g", { class: `pkt ${p.from}${p.flags.includes("RST") ? " rst" : ""}${p.zeroWindow ? " zero-window" : ""}`,
+        "data-from": p.from, "data-flags": p.flags });
+      if (p.gapMs >= gapShown) g.append(el("text", { x: 8, y: y + 2, class: "gap", "data-gap-ms": p.gapMs.toFixed(1) }, `⋮ ${p.gapMs.toFixed(1)} ms`));
       const [x1, x2] = fromClient ? [left, right] : [right, left];
       g.append(el("line", { x1, y1: y, x2: x2 + (fromClient ? -2 : 2), y2: y + 10, "marker-end": `url(#${marker})` }));
       g.append(el("text", { x: (left + right) / 2, y: y - 3, class: "flags", "text-anchor": "middle" }, label(p)));
