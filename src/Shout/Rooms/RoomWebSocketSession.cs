@@ -7,11 +7,11 @@ using Shout.Sessions;
 namespace Shout.Rooms;
 
 /// <summary>
-/// Room mode on the message seam, for WebSocket: each text message is a line (or several, split at
-/// <c>\n</c>) of the room protocol, and every line queued for the member goes out as one text
-/// message without its terminator. A writer drains the member's queue while the loop receives, so
-/// others' lines arrive whenever they are said. The core's idle timeout, the server's stop (a
-/// <c>QUIT</c> message, then a close frame) and the slow-member policy end it.
+/// Room mode's binding to the WebSocket transport: it receives each text message (at most a line's
+/// limit) and hands it to the message seam's one room member, <see cref="RoomMessageMember"/>,
+/// whose writer sends every line the member is owed as one text message while this loop receives.
+/// The core's idle timeout, the server's stop (a <c>QUIT</c> message, then a close frame) and the
+/// slow-member policy end it.
 /// </summary>
 internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, int maxLineLength, ShoutMetrics metrics, TimeProvider clock,
     DrainSignal drain) : IWebSocketProtocol
@@ -43,21 +43,20 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
         // On the server's one drain list, as a stream session is (told at once if the drain has begun).
         drain.Join(target);
         using var leave = new DrainLeave(drain, target);
-        using var member = new RoomMember(hub.NextId(), session.Transport.Name(), rooms, settings.WriteTimeout, clock, hub.Metrics, _ => socket.Abort());
-        hub.Enter(member, room);
-        var protocol = new RoomSession(hub, member, new LineFramer(maxLineLength));
-        var writer = WriteAsync(member, socket, session, timeouts);
+        using var member = new RoomMessageMember(hub, rooms, new LineFramer(maxLineLength), settings.WriteTimeout, clock,
+            new Peer(socket, session, timeouts));
+        member.Enter(room);
         var reason = CloseReason.Reset;
         try
         {
-            reason = await ReceiveAsync(socket, protocol, session, timeouts, interrupt.Task, maxLineLength);
+            reason = await ReceiveAsync(socket, member, session, timeouts, interrupt.Task, maxLineLength);
             if (reason == CloseReason.ServerDrain)
             {
-                await member.AnswerAsync(RoomLines.QuitLine, cancellationToken: CancellationToken.None);
+                await member.AnswerAsync(RoomLines.QuitLine);
             }
             else if (reason == CloseReason.IdleTimeout)
             {
-                await member.AnswerAsync(RoomLines.IdleClosed(settings.IdleTimeout), cancellationToken: CancellationToken.None);
+                await member.AnswerAsync(RoomLines.IdleClosed(settings.IdleTimeout));
             }
         }
         catch (Exception e) when (member.Kicked && SessionEnd.Ends(e))
@@ -67,14 +66,13 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
         }
         finally
         {
-            hub.Leave(member);
-            member.Complete();
-            if (await Task.WhenAny(writer, Task.Delay(CloseTimeout, clock, CancellationToken.None)) != writer)
+            member.Leave();
+            if (await Task.WhenAny(member.Writer, Task.Delay(CloseTimeout, clock, CancellationToken.None)) != member.Writer)
             {
                 socket.Abort();
             }
 
-            await writer;
+            await member.Writer;
         }
 
         if (member.Kicked)
@@ -92,7 +90,7 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
         return reason;
     }
 
-    private static async Task<CloseReason> ReceiveAsync(WebSocket socket, RoomSession room, Session session, SessionTimeouts timeouts,
+    private static async Task<CloseReason> ReceiveAsync(WebSocket socket, RoomMessageMember room, Session session, SessionTimeouts timeouts,
         Task interrupted, int maxLineLength)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
@@ -109,7 +107,7 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
             var result = await receive;
             if (result.MessageType == WebSocketMessageType.Close)
             {
-                return room.Member.Kicked ? CloseReason.SlowMember : CloseReason.ClientClosed;
+                return room.Kicked ? CloseReason.SlowMember : CloseReason.ClientClosed;
             }
 
             timeouts.Received();
@@ -123,32 +121,30 @@ internal sealed class RoomWebSocketSession(RoomHub hub, ShoutRoomOptions rooms, 
             if (buffer.WrittenCount > maxLineLength + 1 || result.EndOfMessage)
             {
                 // A message is a line: the framer refuses one over the limit, as on TCP.
-                var frame = await room.MessageAsync(buffer.WrittenMemory);
-                session.Answered(frame.Consumed, 0);
+                var action = await room.MessageAsync(buffer.WrittenMemory);
+                session.Answered(buffer.WrittenCount, 0);
                 buffer.ResetWrittenCount();
-                if (frame.Action != FrameAction.Continue)
+                if (action != FrameAction.Continue)
                 {
-                    return frame.Action == FrameAction.Quit ? CloseReason.Quit : CloseReason.ProtocolError;
+                    return action == FrameAction.Quit ? CloseReason.Quit : CloseReason.ProtocolError;
                 }
             }
         }
     }
 
-    private static async Task WriteAsync(RoomMember member, WebSocket socket, Session session, SessionTimeouts timeouts)
+    /// <summary>The WebSocket as the room member's peer: each line one text message; a line reaching the member keeps it from idling.</summary>
+    private sealed class Peer(WebSocket socket, Session session, SessionTimeouts timeouts) : IMessagePeer
     {
-        try
+        public Session Session => session;
+
+        public async ValueTask SendAsync(ReadOnlyMemory<byte> message)
         {
-            await MessageMemberWriter.RunAsync(member, (socket, session, timeouts), static async (to, text) =>
-            {
-                await to.socket.SendAsync(text, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-                to.session.Sent(text.Length);
-                to.timeouts.Received();
-            });
+            await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+            session.Sent(message.Length);
+            timeouts.Received();
         }
-        catch (Exception e) when (SessionEnd.Ends(e) || e is ObjectDisposedException)
-        {
-            member.Complete();
-        }
+
+        public void Kick() => socket.Abort();
     }
 
     /// <summary>The idle timeout and the drain end the receive; the write timeout aborts the socket.</summary>

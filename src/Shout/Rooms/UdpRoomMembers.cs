@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Net;
@@ -22,7 +21,9 @@ internal sealed class UdpRooms(RoomHub hub, ShoutRoomOptions rooms, int maxLineL
 }
 
 /// <summary>
-/// Room mode on UDP. A source address becomes a member only by confirming it: whatever it sends
+/// Room mode's binding to UDP: it confirms each source's address, then hands the source's datagrams
+/// to the message seam's one room member, <see cref="RoomMessageMember"/>, as it does a WebSocket's
+/// messages. A source address becomes a member only by confirming it: whatever it sends
 /// first is answered with the line to send back, <c>/join ROOM TOKEN</c> (<see cref="UdpJoinLine"/>,
 /// <see cref="UdpAddressToken"/>), within three times the bytes it sent (<see cref="AmplificationLimit"/>);
 /// nothing it says reaches a room and nothing of a room reaches it until it echoes that line. So a
@@ -37,7 +38,7 @@ internal sealed class UdpRooms(RoomHub hub, ShoutRoomOptions rooms, int maxLineL
 internal sealed class UdpRoomMembers(RoomHub hub, ShoutRoomOptions rooms, LineFramer framer, SessionSettings settings, TimeProvider clock,
     Socket socket, UdpAddressToken tokens, ShoutMetrics metrics) : IDatagramProtocol
 {
-    private readonly ConcurrentDictionary<Session, Member> _members = new();
+    private readonly ConcurrentDictionary<Session, RoomMessageMember> _members = new();
 
     public async ValueTask OnDatagramAsync(Session session, SocketAddress source, ReadOnlyMemory<byte> datagram)
     {
@@ -58,28 +59,26 @@ internal sealed class UdpRoomMembers(RoomHub hub, ShoutRoomOptions rooms, LineFr
         else if (confirms)
         {
             // A member confirming again (its answer to a challenge crossed an earlier one): a /join.
-            hub.Move(member.Room, join.Room!);
+            hub.Move(member.Member, join.Room!);
         }
 
         var lines = datagram;
         if (confirms)
         {
-            await member.Room.AnswerAsync(RoomLines.RoomSet(join.Room!));
+            await member.AnswerAsync(RoomLines.RoomSet(join.Room!));
             if (joined)
             {
                 // After its OK room: the line it waited for comes first, then who it is.
-                await member.Room.AnswerAsync(RoomLines.Greeting(member.Room.Nick, member.Room.Room));
+                await member.AnswerAsync(RoomLines.Greeting(member.Member.Nick, member.Member.Room));
             }
 
             lines = datagram[join.Length..];
         }
 
         // Copied: the receive buffer is reused for the next datagram.
-        var frame = lines.IsEmpty
-            ? new FrameResult(0, FrameAction.Continue)
-            : await member.Protocol.MessageAsync(lines.ToArray());
+        var action = lines.IsEmpty ? FrameAction.Continue : await member.MessageAsync(lines.ToArray());
         session.Answered(datagram.Length, 0);
-        if (frame.Action != FrameAction.Continue)
+        if (action != FrameAction.Continue)
         {
             // quit (or a line too long): out of the room; the source must confirm again to come back.
             Ended(session);
@@ -91,8 +90,7 @@ internal sealed class UdpRoomMembers(RoomHub hub, ShoutRoomOptions rooms, LineFr
     {
         if (_members.TryRemove(session, out var member))
         {
-            hub.Leave(member.Room);
-            member.Room.Complete();
+            member.Leave();
         }
     }
 
@@ -129,38 +127,36 @@ internal sealed class UdpRoomMembers(RoomHub hub, ShoutRoomOptions rooms, LineFr
         }
     }
 
-    private Member Join(Session session, SocketAddress source, string roomName)
+    private RoomMessageMember Join(Session session, SocketAddress source, string roomName)
     {
         var address = new SocketAddress(source.Family, source.Size);
         source.Buffer.Span.CopyTo(address.Buffer.Span);
-        var room = new RoomMember(hub.NextId(), TransportKind.Udp.Name(), rooms, settings.WriteTimeout, clock, hub.Metrics, _ => Ended(session));
-        var member = new Member(room, new RoomSession(hub, room, framer));
+        var member = new RoomMessageMember(hub, rooms, framer, settings.WriteTimeout, clock, new Peer(this, socket, address, session));
         _members[session] = member;
-        hub.Enter(room, roomName, greet: false);
-        _ = SendAsync(room, address, session);
+        member.Enter(roomName, greet: false);
+        _ = DisposeWhenWrittenAsync(member);
         return member;
     }
 
-    private async Task SendAsync(RoomMember member, SocketAddress address, Session session)
+    /// <summary>A UDP member lives until its writer has sent what it was owed (or its socket closed).</summary>
+    private static async Task DisposeWhenWrittenAsync(RoomMessageMember member)
     {
-        try
-        {
-            await MessageMemberWriter.RunAsync(member, (socket, address, session), static async (to, text) =>
-            {
-                await to.socket.SendToAsync(text, SocketFlags.None, to.address, CancellationToken.None);
-                to.session.Sent(text.Length);
-            });
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // The socket is closing (stop) or the send failed: the member's lines are lost, as UDP's are.
-            member.Complete();
-        }
-        finally
-        {
-            member.Dispose();
-        }
+        await member.Writer;
+        member.Dispose();
     }
 
-    private sealed record Member(RoomMember Room, RoomSession Protocol);
+    /// <summary>A source as the room member's peer: each line one datagram to its address; a kick forgets it.</summary>
+    private sealed class Peer(UdpRoomMembers members, Socket socket, SocketAddress address, Session session) : IMessagePeer
+    {
+        public Session Session => session;
+
+        public async ValueTask SendAsync(ReadOnlyMemory<byte> message)
+        {
+            await socket.SendToAsync(message, SocketFlags.None, address, CancellationToken.None);
+            session.Sent(message.Length);
+        }
+
+        public void Kick() => members.Ended(session);
+    }
+
 }

@@ -17,7 +17,27 @@ internal sealed class NatsCluster : IAsyncDisposable
     public string Urls(int first) =>
         string.Join(',', Enumerable.Range(0, Nodes.Count).Select(i => Nodes[(first + i) % Nodes.Count].Url.ToString().TrimEnd('/')));
 
+    /// <summary>
+    /// Starts the three nodes; a start that fails (a route port, found free a moment before, taken by
+    /// another test's connection in between: the nodes bind ports chosen here, not by themselves) is
+    /// tried again on other ports, twice at most, and the last failure is thrown.
+    /// </summary>
     public static async Task<NatsCluster> StartAsync(TimeSpan patience)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await TryStartAsync(patience);
+            }
+            catch (Exception e) when (attempt < 3 && e is not OperationCanceledException)
+            {
+                Console.Error.WriteLine($"NATS cluster start {attempt} failed, trying other ports: {e.Message}");
+            }
+        }
+    }
+
+    private static async Task<NatsCluster> TryStartAsync(TimeSpan patience)
     {
         var routes = Enumerable.Range(0, 3).Select(_ => NatsServer.FreePort()).ToArray();
         var all = string.Join(',', routes.Select(p => string.Create(CultureInfo.InvariantCulture, $"nats://127.0.0.1:{p}")));
