@@ -37,6 +37,33 @@ public sealed partial class TraceCommandTests
     }
 
     [Fact]
+    public async Task A_client_that_does_not_read_shows_as_its_zero_window()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var trace = ProcessHarness.StartShout("trace", "-p", server.Endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json");
+        await trace.WaitForOutputAsync(o => o.Contains("Ctrl+C to stop", StringComparison.Ordinal), TimeSpan.FromSeconds(30), stderr: true);
+
+        // A small receive buffer that is never read: the server's replies fill it, and the client's
+        // kernel says so with a zero window.
+        using var client = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await client.ConnectAsync(server.Endpoint.Host, server.Endpoint.Port);
+        var payload = new byte[256 * 1024];
+        Array.Fill(payload, (byte)'z');
+        using var sending = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var send = client.SendAsync(payload, System.Net.Sockets.SocketFlags.None, sending.Token).AsTask();
+
+        var output = await trace.WaitForOutputAsync(o => o.Split('\n').Any(ZeroWindowFromClient), TimeSpan.FromSeconds(30));
+        var line = output.Split('\n').First(ZeroWindowFromClient);
+        var packet = Assert.IsType<TracePacketLine>(TraceJson.Deserialize(line));
+        Assert.True(packet is { From: "client", ZeroWindow: true }, line);
+        client.Close();
+        await sending.CancelAsync();
+        await send.ContinueWith(static _ => { }, TaskScheduler.Default);
+
+        static bool ZeroWindowFromClient(string l) => l.Contains("\"zeroWindow\":true", StringComparison.Ordinal) && l.Contains("\"from\":\"client\"", StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Plain_lines_draw_the_handshake_and_a_summary_when_piped()
     {
         await using var server = await TestServer.StartAsync();
