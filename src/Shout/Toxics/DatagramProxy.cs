@@ -46,6 +46,11 @@ internal sealed class DatagramProxy : IDisposable
     /// <summary>The flows open (not ended by a timeout toxic and waiting for their source's next datagram to be replaced).</summary>
     public int Flows => _flows.Values.Count(f => !f.Ended);
 
+    /// <summary>Datagrams read from clients and passed through the toxics (forwarded, held or dropped) so far.</summary>
+    public long Handled => Interlocked.Read(ref _handled);
+
+    private long _handled;
+
     public void Start()
     {
         _ = ReceiveAsync();
@@ -88,6 +93,7 @@ internal sealed class DatagramProxy : IDisposable
             var flow = await FlowAsync(received.RemoteEndPoint).ConfigureAwait(false);
             if (flow is null)
             {
+                Interlocked.Increment(ref _handled);
                 continue;
             }
 
@@ -99,6 +105,10 @@ internal sealed class DatagramProxy : IDisposable
             catch (OperationCanceledException)
             {
                 // That flow ended (expired) while sending: the datagram is lost, the proxy goes on.
+            }
+            finally
+            {
+                Interlocked.Increment(ref _handled);
             }
         }
     }

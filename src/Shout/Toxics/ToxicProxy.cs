@@ -49,6 +49,9 @@ internal sealed class ToxicProxy : IDisposable
 
     public int OpenConnections => _connections.Count + (_datagrams?.Flows ?? 0);
 
+    /// <summary>For udp://: datagrams from clients the toxics have judged so far (forwarded, held or dropped).</summary>
+    public long DatagramsHandled => _datagrams?.Handled ?? 0;
+
     /// <summary>A udp proxy closes a client source's flow after this long without a datagram either way.</summary>
     public TimeSpan DatagramIdle { get; init; } = TimeSpan.FromSeconds(60);
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Shout.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Shout.IntegrationTests.Toxics;
@@ -70,6 +71,9 @@ public sealed class DatagramShapingTests(ITestOutputHelper output)
             await SendAsync(client, i);
         }
 
+        // The toxic goes only once the proxy has judged 0..9: a busy proxy could otherwise read 2..9
+        // after the removal and rightly forward them.
+        await Eventually.TrueAsync(() => toxic.DatagramsHandled >= 10, Timeout, () => $"{toxic.DatagramsHandled} of 10 datagrams judged");
         Assert.Equal(HttpStatusCode.NoContent, (await proxy.Http.DeleteAsync("/proxies/u/toxics/unplug")).StatusCode);
         await SendAsync(client, 100);
         await sink.WaitUntilAsync(s => s.Highest == 100, Timeout, "datagram 100 after the toxic is gone");
@@ -97,7 +101,9 @@ public sealed class DatagramShapingTests(ITestOutputHelper output)
             await Task.Delay(25);
         }
 
-        Assert.Equal(1, proxy.Server.Proxies.Get("u").OpenConnections);
+        var toxic = proxy.Server.Proxies.Get("u");
+        await Eventually.TrueAsync(() => toxic.DatagramsHandled >= 20, Timeout, () => $"{toxic.DatagramsHandled} of 20 datagrams judged");
+        Assert.Equal(1, toxic.OpenConnections);
         Assert.Equal(HttpStatusCode.NoContent, (await proxy.Http.DeleteAsync("/proxies/u/toxics/unplug")).StatusCode);
         await SendAsync(client, 100);
         await sink.WaitUntilAsync(s => s.Highest == 100, Timeout, "datagram 100 after the toxic is gone");
