@@ -73,6 +73,7 @@ internal sealed class ToxiproxyApi : IAsyncDisposable
         var proxies = new LateProxies(proxyCollection);
         Route(app, "/version", get, async c => await Json(c, 200, w =>
         {
+            proxies.Require(); // on the web port: 404 when the server has no toxics, as every path here
             w.WriteStartObject();
             w.WriteString("version", Version);
             w.WriteEndObject();
@@ -268,6 +269,9 @@ internal sealed class ToxiproxyApi : IAsyncDisposable
     private sealed class LateProxies(Func<ProxyCollection> get)
     {
         public ToxicProxy[] All => get().All;
+
+        /// <summary>Throws the accessor's error when there is no collection.</summary>
+        public void Require() => get();
 
         public ToxicProxy Get(string name) => get().Get(name);
 
