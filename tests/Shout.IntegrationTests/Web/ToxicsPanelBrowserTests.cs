@@ -59,6 +59,38 @@ public sealed class ToxicsPanelBrowserTests(Browser browser) : IClassFixture<Bro
         await page.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task A_page_from_another_site_cannot_change_the_toxics_by_no_cors_fetch_or_a_text_form_post()
+    {
+        await using var serve = await ServeToxicWebApiTests.ServeAsync("--toxic", "latency:downstream:latency=10");
+        using var http = ServeToxicWebApiTests.Http(serve.Web);
+        await using var evilSite = CrossSiteBrowserTests.OtherSite.Start(IPAddress.Parse("127.0.0.2"));
+        var api = $"http://127.0.0.1:{serve.WebPort}/toxiproxy/proxies/tcp";
+        // A text/plain form's body is NAME=VALUE: the name carries JSON that swallows the '=' (a classic JSON CSRF).
+        evilSite.Page = $$$"""
+            <!doctype html><meta charset="utf-8"><title>another site</title>
+            <iframe name="sink" id="sink"></iframe>
+            <form id="f" method="post" enctype="text/plain" action="{{{api}}}" target="sink"><input name='{"enabled":false,"x":"' value='"}'></form>
+            <script>
+            window.results = {};
+            const sent = (key, p) => p.then(() => { window.results[key] = "sent"; }, () => { window.results[key] = "failed"; });
+            sent("disable", fetch("{{{api}}}", { method: "POST", mode: "no-cors", body: '{"enabled":false}' }));
+            sent("latency", fetch("{{{api}}}/toxics/latency_downstream", { method: "POST", mode: "no-cors", body: '{"attributes":{"latency":999}}' }));
+            document.getElementById("sink").addEventListener("load", () => { window.results.form = "loaded"; });
+            document.getElementById("f").submit();
+            </script>
+            """;
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(evilSite.Origin.ToString());
+        await page.WaitForFunctionAsync("() => window.results && window.results.disable && window.results.latency && window.results.form", null, new() { Timeout = 30_000 });
+        Assert.Equal("sent", await page.EvaluateAsync<string>("() => window.results.disable"));
+
+        // Each request reached the server and was answered; none changed anything.
+        Assert.True(await EnabledAsync(http), "another site's page disabled the proxy");
+        Assert.Equal(10, await LatencyAsync(http));
+        await page.Context.CloseAsync();
+    }
+
     private static async Task<long> LatencyAsync(HttpClient http)
     {
         using var json = JsonDocument.Parse(await http.GetStringAsync(new Uri("/toxiproxy/proxies/tcp/toxics/latency_downstream", UriKind.Relative)));
