@@ -105,7 +105,8 @@
     } catch {
       return; // the server is away; the page's status says so
     }
-    if (response.status === 404) { panel.hidden = true; return; }
+    // No toxics: a reload cannot add them, so the page stops asking.
+    if (response.status === 404) { panel.hidden = true; clearInterval(poll); return; }
     panel.hidden = false;
     if (!response.ok) { say(await reason(response)); return; }
     const proxies = await response.json();
@@ -113,6 +114,6 @@
     panel.dataset.state = "ready";
   }
 
+  const poll = setInterval(refresh, 5000);
   refresh();
-  setInterval(refresh, 5000);
 })();
