@@ -131,7 +131,12 @@ internal sealed class ServeToxics : IAsyncDisposable
             }
 
             var to = new ProxyAddress(upstream.Transport == ShoutTransport.Unix ? upstream : ShoutEndpoint.ForTcp(upstream.Host, upstream.Port));
-            var proxy = new ToxicProxy(ProxyName(outside.Transport, collection), listen, to, random, log) { Preamble = Header };
+            var proxy = new ToxicProxy(ProxyName(outside.Transport, collection), listen, to, random, log)
+            {
+                Preamble = Header,
+                // At every bind, so a front disabled and enabled again through the web port keeps --unix-mode.
+                Bound = bound => { if (bound.IsUnix) { UnixSocketFiles.SetMode(bound.Endpoint.Path, unixMode); } },
+            };
             foreach (var toxic in _toxics)
             {
                 proxy.Toxics.TryAdd(toxic);
@@ -152,11 +157,6 @@ internal sealed class ServeToxics : IAsyncDisposable
             if (!listen.IsUnix)
             {
                 _fronts.Add(ToxicFronts.Register(proxy.Listen.Endpoint.Port, upstream.Port));
-            }
-
-            if (listen.IsUnix)
-            {
-                UnixSocketFiles.SetMode(listen.Endpoint.Path, unixMode);
             }
 
             var shown = outside.Transport == ShoutTransport.Unix ? outside

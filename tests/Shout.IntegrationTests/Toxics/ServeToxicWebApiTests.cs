@@ -114,6 +114,31 @@ public sealed partial class ServeToxicWebApiTests(ITestOutputHelper log)
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task A_unix_front_disabled_and_enabled_again_keeps_its_unix_mode_and_serves()
+    {
+        var path = Path.Combine(Repo.TempDir(), "front.sock");
+        await using var serve = ProcessHarness.StartShout("serve", "-l", $"unix://{path}", "--unix-mode", "604", "--web", "http://127.0.0.1:0",
+            "--toxic", "latency:downstream:latency=1");
+        var output = await serve.WaitForOutputAsync(o => o.Contains($"unix://{path} through", StringComparison.Ordinal) && WebLine().IsMatch(o), Timeout);
+        using var http = Http(new Uri($"http://127.0.0.1:{WebLine().Match(output).Groups[1].Value}/"));
+        var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead;
+        Assert.Equal(mode, File.GetUnixFileMode(path));
+        foreach (var enabled in new[] { "false", "true" })
+        {
+            using var changed = await PostAsync(http, "/toxiproxy/proxies/unix", $$"""{"enabled":{{enabled}}}""");
+            Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        }
+
+        Assert.Equal(mode, File.GetUnixFileMode(path));
+        using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await client.ConnectAsync(new UnixDomainSocketEndPoint(path));
+        await MedianRoundTripMsAsync(client, 1);
+        serve.Signal(15);
+        Assert.Equal(0, await serve.WaitForExitAsync(Timeout));
+    }
+
+    [Fact]
     public async Task A_change_from_another_sites_page_is_refused_403_and_changes_nothing_while_the_pages_own_origin_may()
     {
         // friend.example may read /live (--web-origin), but only the page itself changes the toxics.
