@@ -117,6 +117,7 @@ internal sealed class ServeToxics : IAsyncDisposable
         var bound = server.Endpoints;
         var log = server.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Shout.Toxics");
         var random = new ToxicRandom(null);
+        var collection = new ProxyCollection(random, log);
         var lines = new List<string>();
         foreach (var (index, outside, _) in _moved)
         {
@@ -130,7 +131,12 @@ internal sealed class ServeToxics : IAsyncDisposable
             }
 
             var to = new ProxyAddress(upstream.Transport == ShoutTransport.Unix ? upstream : ShoutEndpoint.ForTcp(upstream.Host, upstream.Port));
-            var proxy = new ToxicProxy(outside.ToString(), listen, to, random, log) { Preamble = Header };
+            var proxy = new ToxicProxy(ProxyName(outside.Transport, collection), listen, to, random, log)
+            {
+                Preamble = Header,
+                // At every bind, so a front disabled and enabled again through the web port keeps --unix-mode.
+                Bound = bound => { if (bound.IsUnix) { UnixSocketFiles.SetMode(bound.Endpoint.Path, unixMode); } },
+            };
             foreach (var toxic in _toxics)
             {
                 proxy.Toxics.TryAdd(toxic);
@@ -147,14 +153,10 @@ internal sealed class ServeToxics : IAsyncDisposable
             }
 
             _proxies.Add(proxy);
+            collection.Adopt(proxy);
             if (!listen.IsUnix)
             {
                 _fronts.Add(ToxicFronts.Register(proxy.Listen.Endpoint.Port, upstream.Port));
-            }
-
-            if (listen.IsUnix)
-            {
-                UnixSocketFiles.SetMode(listen.Endpoint.Path, unixMode);
             }
 
             var shown = outside.Transport == ShoutTransport.Unix ? outside
@@ -162,8 +164,32 @@ internal sealed class ServeToxics : IAsyncDisposable
             lines.Add($"shout: {shown} through {string.Join(", ", _toxics.Select(t => t.Name))} (served on {upstream})");
         }
 
-        server.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().ApplicationStopping.Register(StopAccepting);
+        // The web port's /toxiproxy (the page's Toxics panel) drives these proxies from now on.
+        var web = server.Services.GetService<WebToxics>();
+        web?.Attach(collection);
+        server.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().ApplicationStopping.Register(() =>
+        {
+            web?.Stop();
+            StopAccepting();
+        });
         return lines;
+    }
+
+    /// <summary>
+    /// The proxy's name in the API: the transport (<c>tcp</c>, <c>tls</c>, <c>unix</c>), then <c>-2</c>,
+    /// <c>-3</c>… for more of the same kind, so it goes in a URL path as it is (an address would not).
+    /// </summary>
+    private static string ProxyName(ShoutTransport transport, ProxyCollection taken)
+    {
+        var kind = transport.ToString().ToLowerInvariant();
+        var names = taken.All.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        var name = kind;
+        for (var n = 2; names.Contains(name); n++)
+        {
+            name = $"{kind}-{n.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        }
+
+        return name;
     }
 
     /// <summary>At the drain: no new connections (refused, as the server's own listener refuses them), open ones go on.</summary>

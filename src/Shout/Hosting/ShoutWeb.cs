@@ -18,7 +18,7 @@ namespace Shout.Hosting;
 
 /// <summary>
 /// The web endpoint on the server's own host: services, the HTTP listener, and the routes
-/// <c>/</c> (the page), <c>/ws</c>, <c>/live</c>, <c>/healthz</c>, <c>/metrics</c>.
+/// <c>/</c> (the page), <c>/ws</c>, <c>/live</c>, <c>/healthz</c>, <c>/metrics</c>, <c>/toxiproxy</c>.
 /// </summary>
 internal static class ShoutWeb
 {
@@ -44,6 +44,7 @@ internal static class ShoutWeb
         services.AddHealthChecks().AddCheck<ShoutHealthCheck>("shout");
         services.AddSingleton<OriginCheck>();
         services.AddSingleton<WebRefusals>();
+        services.AddSingleton<WebToxics>(); // serve --toxic's API for the page's panel, /toxiproxy
     }
 
     /// <summary>Listens for HTTP at the options' address; returns the binding to read the bound port from.</summary>
@@ -100,5 +101,7 @@ internal static class ShoutWeb
         {
             app.MapPost("/reload", ActivatorUtilities.CreateInstance<ReloadGate>(app.Services).HandleAsync);
         }
+
+        WebToxics.Map(app);
     }
 }

@@ -59,6 +59,18 @@ internal sealed class ProxyCollection(ToxicRandom random, ILogger log)
         }
     }
 
+    /// <summary>Takes in a proxy made and started elsewhere (serve --toxic's fronts), so the API drives it.</summary>
+    public void Adopt(ToxicProxy proxy)
+    {
+        lock (_gate)
+        {
+            if (!_proxies.TryAdd(proxy.Name, proxy))
+            {
+                throw new ArgumentException($"a proxy named {proxy.Name} exists", nameof(proxy));
+            }
+        }
+    }
+
     public void Remove(string name)
     {
         ToxicProxy proxy;

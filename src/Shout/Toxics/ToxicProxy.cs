@@ -61,6 +61,12 @@ internal sealed class ToxicProxy : IDisposable
     /// </summary>
     public Func<Socket, byte[]>? Preamble { get; init; }
 
+    /// <summary>
+    /// Called with the listen address each time the listener is bound, before it listens (serve
+    /// --toxic sets a Unix socket's mode here, so a front enabled again keeps it); null for nothing.
+    /// </summary>
+    public Action<ProxyAddress>? Bound { get; init; }
+
     /// <summary>Null when the toxic can act on this proxy's kind (stream or datagrams), else the one-line reason.</summary>
     public string? Refuses(ToxicSpec toxic) => ToxicTypes.Refuses(toxic.Type, Listen.Kind);
 
@@ -90,6 +96,7 @@ internal sealed class ToxicProxy : IDisposable
                 }
 
                 listener.Bind(endPoint);
+                Bound?.Invoke(Listen);
                 if (!Listen.IsDatagram)
                 {
                     listener.Listen(512);

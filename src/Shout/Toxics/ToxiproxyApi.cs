@@ -44,7 +44,7 @@ internal sealed class ToxiproxyApi : IAsyncDisposable
         });
         var app = builder.Build();
         app.Use(RefuseBrowsers);
-        Map(app, proxies);
+        Map(app, () => proxies, fixedProxies: false);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var api = new ToxiproxyApi(app)
         {
@@ -60,11 +60,20 @@ internal sealed class ToxiproxyApi : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static void Map(IEndpointRouteBuilder app, ProxyCollection proxies)
+    /// <summary>
+    /// Maps the API's routes on <paramref name="app"/> (its own port, or a group under a prefix of the
+    /// server's web port). <paramref name="proxyCollection"/> is read per request, so the collection may come
+    /// later than the routes, and throws a <see cref="ToxiproxyError"/> when there is none.
+    /// With <paramref name="fixedProxies"/> (serve --toxic's fronts, the server's own listeners)
+    /// proxies cannot be created, deleted or moved: only enabled and the toxics change.
+    /// </summary>
+    internal static void Map(IEndpointRouteBuilder app, Func<ProxyCollection> proxyCollection, bool fixedProxies)
     {
-        string[] get = ["GET"], post = ["POST"], update = ["POST", "PATCH"], delete = ["DELETE"];
+        string[] get = ["GET"], post = ["POST"], update = ["POST", "PATCH"];
+        var proxies = new LateProxies(proxyCollection);
         Route(app, "/version", get, async c => await Json(c, 200, w =>
         {
+            proxies.Require(); // on the web port: 404 when the server has no toxics, as every path here
             w.WriteStartObject();
             w.WriteString("version", Version);
             w.WriteEndObject();
@@ -85,6 +94,30 @@ internal sealed class ToxiproxyApi : IAsyncDisposable
 
             w.WriteEndObject();
         }));
+        if (!fixedProxies)
+        {
+            MapCreateAndDelete(app, proxies);
+        }
+
+        Route(app, "/proxies/{proxy}", get, async c => await Json(c, 200, w => ProxyJson.WriteProxy(w, proxies.Get(Name(c, "proxy")))));
+        Route(app, "/proxies/{proxy}", update, async c =>
+        {
+            var proxy = proxies.Get(Name(c, "proxy"));
+            var (listen, upstream, enabled) = ProxyJson.ReadProxyUpdate(await BodyAsync(c), proxy);
+            if (fixedProxies && (listen != proxy.Listen || upstream != proxy.Upstream))
+            {
+                throw new ToxiproxyError(400, "this proxy stands in front of the server's own listener: its listen and upstream stay; only enabled and its toxics change");
+            }
+
+            proxies.Update(proxy.Name, listen, upstream, enabled);
+            await Json(c, 200, w => ProxyJson.WriteProxy(w, proxy));
+        });
+        MapToxics(app, proxies);
+    }
+
+    private static void MapCreateAndDelete(IEndpointRouteBuilder app, LateProxies proxies)
+    {
+        string[] post = ["POST"], delete = ["DELETE"];
         Route(app, "/proxies", post, async c =>
         {
             var proxy = proxies.Add(ProxyJson.ReadProxy(await BodyAsync(c)));
@@ -106,19 +139,16 @@ internal sealed class ToxiproxyApi : IAsyncDisposable
                 w.WriteEndObject();
             });
         });
-        Route(app, "/proxies/{proxy}", get, async c => await Json(c, 200, w => ProxyJson.WriteProxy(w, proxies.Get(Name(c, "proxy")))));
-        Route(app, "/proxies/{proxy}", update, async c =>
-        {
-            var proxy = proxies.Get(Name(c, "proxy"));
-            var (listen, upstream, enabled) = ProxyJson.ReadProxyUpdate(await BodyAsync(c), proxy);
-            proxies.Update(proxy.Name, listen, upstream, enabled);
-            await Json(c, 200, w => ProxyJson.WriteProxy(w, proxy));
-        });
         Route(app, "/proxies/{proxy}", delete, c =>
         {
             proxies.Remove(Name(c, "proxy"));
             return NoContent(c);
         });
+    }
+
+    private static void MapToxics(IEndpointRouteBuilder app, LateProxies proxies)
+    {
+        string[] get = ["GET"], post = ["POST"], update = ["POST", "PATCH"], delete = ["DELETE"];
         Route(app, "/proxies/{proxy}/toxics", get, async c => await Json(c, 200, w => ProxyJson.WriteToxics(w, proxies.Get(Name(c, "proxy")).Toxics.Current)));
         Route(app, "/proxies/{proxy}/toxics", post, async c =>
         {
@@ -173,25 +203,22 @@ internal sealed class ToxiproxyApi : IAsyncDisposable
             }
             catch (ToxiproxyError e)
             {
-                await Json(context, e.Status, w =>
-                {
-                    w.WriteStartObject();
-                    w.WriteString("error", e.Message);
-                    w.WriteNumber("status", e.Status);
-                    w.WriteEndObject();
-                });
+                await ErrorAsync(context, e.Status, e.Message);
             }
             catch (BadHttpRequestException e)
             {
-                await Json(context, e.StatusCode, w =>
-                {
-                    w.WriteStartObject();
-                    w.WriteString("error", e.Message);
-                    w.WriteNumber("status", e.StatusCode);
-                    w.WriteEndObject();
-                });
+                await ErrorAsync(context, e.StatusCode, e.Message);
             }
         });
+
+    /// <summary>toxiproxy's error answer: {"error": "one line", "status": N}.</summary>
+    internal static Task ErrorAsync(HttpContext context, int status, string message) => Json(context, status, w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("error", message);
+        w.WriteNumber("status", status);
+        w.WriteEndObject();
+    });
 
     /// <summary>
     /// A web page must not drive the proxy (a page anywhere could otherwise POST to 127.0.0.1:8474
@@ -203,13 +230,7 @@ internal sealed class ToxiproxyApi : IAsyncDisposable
         var agent = context.Request.Headers.UserAgent.ToString();
         if (agent.StartsWith("Mozilla/", StringComparison.Ordinal) || context.Request.Headers.Origin.Count > 0)
         {
-            await Json(context, 403, w =>
-            {
-                w.WriteStartObject();
-                w.WriteString("error", "User agent not allowed: the API does not answer web pages");
-                w.WriteNumber("status", 403);
-                w.WriteEndObject();
-            });
+            await ErrorAsync(context, 403, "User agent not allowed: the API does not answer web pages");
             return;
         }
 
@@ -242,5 +263,26 @@ internal sealed class ToxiproxyApi : IAsyncDisposable
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
         await context.Response.Body.WriteAsync(buffer.ToArray(), context.RequestAborted);
+    }
+
+    /// <summary>The collection, asked for at each request (it may be attached after the routes are mapped).</summary>
+    private sealed class LateProxies(Func<ProxyCollection> get)
+    {
+        public ToxicProxy[] All => get().All;
+
+        /// <summary>Throws the accessor's error when there is no collection.</summary>
+        public void Require() => get();
+
+        public ToxicProxy Get(string name) => get().Get(name);
+
+        public ToxicProxy Add(ProxyInput input) => get().Add(input);
+
+        public ToxicProxy[] Populate(IReadOnlyList<ProxyInput> inputs) => get().Populate(inputs);
+
+        public void Remove(string name) => get().Remove(name);
+
+        public ToxicProxy Update(string name, ProxyAddress listen, ProxyAddress upstream, bool enabled) => get().Update(name, listen, upstream, enabled);
+
+        public void Reset() => get().Reset();
     }
 }

@@ -85,7 +85,7 @@ public sealed class CrossSiteBrowserTests(Browser browser) : IClassFixture<Brows
     }
 
     /// <summary>Another site: a tiny HTTP server on its own loopback address that answers every request with <see cref="Page"/>.</summary>
-    private sealed class OtherSite : IAsyncDisposable
+    internal sealed class OtherSite : IAsyncDisposable
     {
         private readonly TcpListener _listener;
         private readonly CancellationTokenSource _stop = new();

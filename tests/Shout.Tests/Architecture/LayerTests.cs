@@ -36,7 +36,7 @@ public sealed class LayerTests
         ["Transports"] = ["Sessions", "Protocols", "Web"],
 
         // Composes a server from options: the one place that knows every layer.
-        ["Hosting"] = ["Sessions", "Protocols", "Rooms", "Web", "Transports", "Trace"],
+        ["Hosting"] = ["Sessions", "Protocols", "Rooms", "Web", "Transports", "Trace", "Toxics"],
 
         // Programs beside the server.
         ["Client"] = [],
