@@ -1,13 +1,12 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Shout.IntegrationTests.Infrastructure;
 
 namespace Shout.IntegrationTests.Toxics;
 
 /// <summary><c>shout states -p PUBLIC</c> in front of <c>serve --toxic</c>: the server's own sockets on the internal port too.</summary>
-public sealed partial class ServeToxicStatesTests
+public sealed class ServeToxicStatesTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
@@ -15,9 +14,7 @@ public sealed partial class ServeToxicStatesTests
     public async Task States_for_the_public_port_shows_the_client_the_toxics_proxy_and_the_servers_own_end_behind_it()
     {
         await using var serve = ProcessHarness.StartShout("serve", "-l", "tcp://127.0.0.1:0", "--web", "none", "--toxic", "latency:downstream:latency=1");
-        var output = await serve.WaitForOutputAsync(o => ToxicLine().IsMatch(o), Timeout);
-        var publicPort = int.Parse(ToxicLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
-        var internalPort = int.Parse(ToxicLine().Match(output).Groups[2].Value, CultureInfo.InvariantCulture);
+        var (publicPort, internalPort) = await ServeToxicPorts.ReadAsync(serve, Timeout);
         using var client = await ProxyFixture.ConnectAsync(publicPort);
         await client.SendAsync("hi\n"u8.ToArray(), SocketFlags.None);
         var buffer = new byte[16];
@@ -60,9 +57,7 @@ public sealed partial class ServeToxicStatesTests
         // 1 KB/s downstream: the proxy takes the server's replies slowly, so they queue in the kernel on
         // the leg behind it (the server's Send-Q, the proxy's Recv-Q) while the client waits.
         await using var serve = ProcessHarness.StartShout("serve", "-l", "tcp://127.0.0.1:0", "--web", "none", "--toxic", "bandwidth:downstream:rate=1");
-        var output = await serve.WaitForOutputAsync(o => ToxicLine().IsMatch(o), Timeout);
-        var publicPort = int.Parse(ToxicLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
-        var internalPort = int.Parse(ToxicLine().Match(output).Groups[2].Value, CultureInfo.InvariantCulture);
+        var (publicPort, internalPort) = await ServeToxicPorts.ReadAsync(serve, Timeout);
         using var client = await ProxyFixture.ConnectAsync(publicPort);
         var payload = new byte[4 << 20];
         Array.Fill(payload, (byte)'q');
@@ -90,7 +85,4 @@ public sealed partial class ServeToxicStatesTests
         await sending.CancelAsync();
         await send.ContinueWith(static _ => { }, TaskScheduler.Default);
     }
-
-    [GeneratedRegex(@"shout: tcp://127\.0\.0\.1:(\d+) through \S+ \(served on tcp://127\.0\.0\.1:(\d+)\)")]
-    private static partial Regex ToxicLine();
 }

@@ -1,12 +1,10 @@
-using System.Globalization;
 using System.Net.Sockets;
-using System.Text.RegularExpressions;
 using Shout.IntegrationTests.Infrastructure;
 
 namespace Shout.IntegrationTests.Toxics;
 
 /// <summary><c>serve --toxic</c> stopping: what the toxics still hold of the server's last replies is delivered, then a FIN.</summary>
-public sealed partial class ServeToxicStopTests
+public sealed class ServeToxicStopTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
@@ -17,8 +15,7 @@ public sealed partial class ServeToxicStopTests
         // FIN (2 s), so the server has stopped while the proxy still holds them: they must still arrive.
         await using var serve = ProcessHarness.StartShout("serve", "-l", "tcp://127.0.0.1:0", "--web", "none", "--mode", "line",
             "--toxic", "latency:downstream:latency=4000");
-        var output = await serve.WaitForOutputAsync(o => ToxicLine().IsMatch(o), Timeout);
-        var publicPort = int.Parse(ToxicLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        var (publicPort, _) = await ServeToxicPorts.ReadAsync(serve, Timeout);
         using var client = await ProxyFixture.ConnectAsync(publicPort);
         await client.SendAsync("hi\n"u8.ToArray(), SocketFlags.None);
         var buffer = new byte[3];
@@ -37,7 +34,4 @@ public sealed partial class ServeToxicStopTests
         Assert.Equal("QUIT\n", System.Text.Encoding.ASCII.GetString(rest));
         Assert.Equal(0, await serve.WaitForExitAsync(Timeout));
     }
-
-    [GeneratedRegex(@"shout: tcp://127\.0\.0\.1:(\d+) through \S+ \(served on tcp://127\.0\.0\.1:(\d+)\)")]
-    private static partial Regex ToxicLine();
 }

@@ -14,8 +14,7 @@ public sealed partial class ServeToxicTraceTests
     public async Task A_latency_toxic_shows_in_the_trace_as_the_gap_before_the_servers_reply()
     {
         await using var serve = ProcessHarness.StartShout("serve", "-l", "tcp://127.0.0.1:0", "--web", "none", "--toxic", "latency:downstream:latency=150");
-        var output = await serve.WaitForOutputAsync(o => ToxicLine().IsMatch(o), Timeout);
-        var address = $"127.0.0.1:{int.Parse(ToxicLine().Match(output).Groups[1].Value, CultureInfo.InvariantCulture)}";
+        var address = $"127.0.0.1:{(await ServeToxicPorts.ReadAsync(serve, Timeout)).Public}";
 
         var json = await CliRunner.ShoutAsync(["trace", "-a", address, "--json", "--connections", "1", "--", "dotnet", Repo.CliDll, "send", "-a", address, "hello"],
             timeout: Timeout);
@@ -39,9 +38,6 @@ public sealed partial class ServeToxicTraceTests
             .Sum(l => double.Parse(GapLine().Match(l).Groups[1].Value, CultureInfo.InvariantCulture));
         Assert.True(silent >= 140, $"{silent:F1} ms of drawn silence between the request and the reply (150 ms set):\n{plain.StdoutText}");
     }
-
-    [GeneratedRegex(@"shout: tcp://127\.0\.0\.1:(\d+) through \S+ \(served on tcp://127\.0\.0\.1:(\d+)\)")]
-    private static partial Regex ToxicLine();
 
     [GeneratedRegex(@"^#1 ⋮ ([\d.]+) ms$")]
     private static partial Regex GapLine();
