@@ -74,6 +74,14 @@ public sealed class ToxicsPanelEditBrowserTests(Browser browser, ITestOutputHelp
             Assert.Equal(10, await LatencyAsync(http));
         }
 
+        // An existing toxic's number emptied is refused too, not taken for 0.
+        var latency = proxy.Locator("[data-toxic=latency_downstream] input[type=number][data-attr=latency]");
+        await latency.FillAsync("");
+        await latency.PressAsync("Enter");
+        await Expect(error).ToContainTextAsync("400: bad request body: attribute latency must be a whole number, not \"\"", new() { Timeout = 30_000 });
+        await Expect(latency).ToHaveValueAsync("10", new() { Timeout = 30_000 });
+        Assert.Equal(10, await LatencyAsync(http));
+
         // Corrected, the same form adds it, and the line goes.
         await proxy.Locator("details.toxic-add input[data-attr=latency]").FillAsync("50");
         await proxy.Locator("details.toxic-add input[name=name]").FillAsync("late");

@@ -76,7 +76,7 @@
     number.setAttribute("aria-label", `${label} value`);
     range.addEventListener("input", () => { number.value = range.value; });
     range.addEventListener("change", () => commit(Number(range.value)));
-    number.addEventListener("change", () => commit(Number(number.value)));
+    number.addEventListener("change", () => commit(typed(number.value))); // emptied: refused, never 0
     row.append(range, number);
     return row;
   };
