@@ -169,7 +169,7 @@ internal static class ProxyCommand
                 .SetMinimumLevel(verbose ? LogLevel.Information : LogLevel.Warning)
                 .AddFilter("Microsoft", LogLevel.None) // the API host's own failures are told in one line below
                 .AddSimpleConsole(o => o.SingleLine = true)
-                .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace), cancellationToken);
+                .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace), cancellationToken, page: Shout.Hosting.ProxyPage.Map);
         }
         catch (IOException e)
         {
@@ -221,7 +221,7 @@ internal static class ProxyCommand
                 Console.Out.WriteLine($"shout proxy: TLS certificate {tls.Certificate.Subject}, SHA-256 fingerprint {Shout.Transports.Tls.ServerCertificates.Fingerprint(tls.Certificate)}");
             }
 
-            Console.Out.WriteLine(server.Api is null ? "shout proxy: no API (--api none)" : $"shout proxy: API on {server.Api.Address}");
+            Console.Out.WriteLine(server.Api is null ? "shout proxy: no API (--api none)" : $"shout proxy: API on {server.Api.Address} (its page: {server.Api.Address}/)");
             await Console.Out.FlushAsync(CancellationToken.None);
             try
             {

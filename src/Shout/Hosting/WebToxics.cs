@@ -80,19 +80,11 @@ internal sealed class WebToxics
 
         var request = context.Request;
         if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) && request.Headers.Origin.Count > 0
-            && !IsOwnOrigin(request))
+            && !OriginCheck.IsOwnOrigin(request))
         {
             return ToxiproxyApi.ErrorAsync(context, 403, $"only this page may change the toxics, not a page from {request.Headers.Origin}");
         }
 
         return next(context);
     }
-
-    /// <summary>True when the request's <c>Origin</c> is exactly the page this server serves to it (scheme and Host).</summary>
-    private static bool IsOwnOrigin(HttpRequest request) =>
-        OriginCheck.Parse(request.Headers.Origin.ToString()) is { } origin
-        && request.Host.HasValue
-        && Uri.TryCreate($"{request.Scheme}://{request.Host.Value}", UriKind.Absolute, out var own)
-        && string.Equals(origin.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped),
-            own.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped), StringComparison.OrdinalIgnoreCase);
 }

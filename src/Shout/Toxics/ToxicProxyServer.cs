@@ -23,7 +23,9 @@ internal sealed class ToxicProxyServer : IAsyncDisposable
     /// <param name="seed">A fixed seed for toxicity, jitter and slice sizes (tests); null for random.</param>
     /// <param name="logging">Where the log goes.</param>
     /// <param name="cancellationToken">Stops a slow start.</param>
-    public static async Task<ToxicProxyServer> StartAsync(IPEndPoint? api, int? seed, Action<ILoggingBuilder> logging, CancellationToken cancellationToken)
+    /// <param name="page">A page for browsers on the API's port, with its own browser check (see <see cref="ToxiproxyApi.StartAsync"/>); null for none.</param>
+    public static async Task<ToxicProxyServer> StartAsync(IPEndPoint? api, int? seed, Action<ILoggingBuilder> logging, CancellationToken cancellationToken,
+        Action<Microsoft.AspNetCore.Builder.WebApplication>? page = null)
     {
         var loggers = LoggerFactory.Create(logging);
         var log = loggers.CreateLogger("Shout.Toxics");
@@ -31,7 +33,7 @@ internal sealed class ToxicProxyServer : IAsyncDisposable
         ToxiproxyApi? started = null;
         if (api is not null)
         {
-            started = await ToxiproxyApi.StartAsync(proxies, api, logging, cancellationToken).ConfigureAwait(false);
+            started = await ToxiproxyApi.StartAsync(proxies, api, logging, page, cancellationToken).ConfigureAwait(false);
             ToxicProxyLog.ApiListening(log, started.Address);
         }
 

@@ -31,8 +31,18 @@ internal sealed class ToxiproxyApi : IAsyncDisposable
     /// <summary>The address the API listens on (http://HOST:PORT).</summary>
     public string Address { get; private set; } = "";
 
+    /// <param name="proxies">The proxies the API shows and changes.</param>
+    /// <param name="endPoint">Where it listens.</param>
+    /// <param name="logging">Where its log goes.</param>
+    /// <param name="page">
+    /// Null: the API refuses every browser (<see cref="RefuseBrowsers"/>). Else it maps a page for
+    /// browsers on the same port (<c>shout proxy</c>'s, composed in Hosting) and takes over the browser
+    /// check: it must let a browser through only from that page, since the page's requests are a
+    /// browser's (a <c>Mozilla/</c> User-Agent, an <c>Origin</c> on each change).
+    /// </param>
+    /// <param name="cancellationToken">Stops a slow start.</param>
     public static async Task<ToxiproxyApi> StartAsync(ProxyCollection proxies, IPEndPoint endPoint, Action<ILoggingBuilder> logging,
-        CancellationToken cancellationToken)
+        Action<WebApplication>? page, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -43,7 +53,15 @@ internal sealed class ToxiproxyApi : IAsyncDisposable
             k.Listen(endPoint);
         });
         var app = builder.Build();
-        app.Use(RefuseBrowsers);
+        if (page is null)
+        {
+            app.Use(RefuseBrowsers);
+        }
+        else
+        {
+            page(app);
+        }
+
         Map(app, () => proxies, fixedProxies: false);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var api = new ToxiproxyApi(app)

@@ -71,6 +71,15 @@ internal sealed class OriginCheck(ShoutWebOptions options)
             ? uri
             : null;
 
+    /// <summary>
+    /// True when the request's single <c>Origin</c> is exactly the page this server serves to it (the scheme
+    /// and <c>Host</c> it came to): what a change from a browser must carry where only the server's own
+    /// page may change things (the toxics' APIs).
+    /// </summary>
+    public static bool IsOwnOrigin(HttpRequest request) =>
+        request.Headers.Origin.Count == 1 && Parse(request.Headers.Origin.ToString()) is { } origin
+        && Own(request) is { Length: > 0 } own && Key(origin).Equals(own, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The comparable form: lower-case scheme and host, the port only when not the scheme's default.</summary>
     private static string Key(Uri origin) => origin.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped);
 

@@ -254,7 +254,7 @@ public sealed partial class ServeToxicWebApiTests(ITestOutputHelper log)
     }
 
     /// <summary>What <paramref name="slow"/> adds to a round trip over <paramref name="plain"/>, at the median of <paramref name="count"/> interleaved pairs.</summary>
-    private static async Task<double> AddedMsAsync(Socket slow, Socket plain, int count)
+    internal static async Task<double> AddedMsAsync(Socket slow, Socket plain, int count)
     {
         var slowTimes = new List<double>();
         var plainTimes = new List<double>();
