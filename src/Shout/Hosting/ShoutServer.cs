@@ -191,6 +191,7 @@ public sealed class ShoutServer : IAsyncDisposable
         services.AddSingleton<ShoutMetrics>();
         services.AddSingleton(new SessionRules(options.ToSessionSettings()));
         services.AddSingleton<SessionLifecycle>();
+        services.AddSingleton<SessionRunner>();
         services.AddSingleton<SessionAdmission>();
         services.AddSingleton<DrainSignal>();
         services.AddSingleton<ShoutConnectionHandler>();
