@@ -54,6 +54,10 @@ internal sealed class SessionRunner(SessionLifecycle lifecycle)
     /// <summary>Records the end of <paramref name="session"/> with <paramref name="reason"/>; later calls do nothing.</summary>
     public void End(Session session, CloseReason reason) => lifecycle.End(session, new(reason));
 
+    /// <summary>Records a session refused before it was served (denied, over a limit).</summary>
+    public void Rejected(string id, TransportKind transport, string remote, CloseReason reason, string why) =>
+        lifecycle.Rejected(id, transport, remote, reason, why);
+
     /// <summary>A stream peer half-closed (FIN); its replies are being finished.</summary>
     public void PeerHalfClosed(Session session) => lifecycle.PeerHalfClosed(session);
 
