@@ -14,6 +14,9 @@ namespace Shout.Protocols;
 /// </summary>
 internal sealed class EchoMessageProtocol(IMessagePeer peer) : IMessageProtocol
 {
+    // The WebSocket transport's chunk (16 KiB): the answer buffer is sized for at least one.
+    private const int MinChunk = 16 * 1024;
+
     private byte[]? _output;
 
     /// <summary>Echo on every peer; <c>/ws</c> only (a path under it names a room, and an echo server has none).</summary>
@@ -21,9 +24,12 @@ internal sealed class EchoMessageProtocol(IMessagePeer peer) : IMessageProtocol
 
     public CloseReason? Abandoned => null;
 
+    // Pooled: an answer that waits (a client reading slowly) would otherwise box this method's state each time.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<FrameResult> ReceiveAsync(ReadOnlyMemory<byte> chunk, bool endOfMessage)
     {
-        var needed = ShoutCase.MaxOutputLength(chunk.Length);
+        // At least a WebSocket chunk's answer, so a message whose chunks grow does not rent again for each.
+        var needed = ShoutCase.MaxOutputLength(Math.Max(chunk.Length, MinChunk));
         if (_output is { } small && small.Length < needed)
         {
             _output = null;

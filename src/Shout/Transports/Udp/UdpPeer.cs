@@ -48,6 +48,8 @@ internal sealed class UdpPeer(UdpPeers table, Socket socket, string name, Socket
         Session.Sent(message.Length);
     }
 
+    // Pooled: an answer that waits (a client reading slowly) would otherwise box this method's state each time.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask AnswerAsync(int received, ReadOnlyMemory<byte> answer, bool endOfMessage)
     {
         var session = Session;

@@ -200,6 +200,8 @@ internal sealed class WebSocketPeer : DrainMember, ISessionTimeoutTarget, IMessa
         _timeouts?.Received();
     }
 
+    // Pooled: an answer that waits (a client reading slowly) would otherwise box this method's state each time.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask AnswerAsync(int received, ReadOnlyMemory<byte> answer, bool endOfMessage)
     {
         // Counted as it is handed over, as on the stream seam: a client that has its answer finds it counted.
