@@ -191,6 +191,7 @@ public sealed class ShoutServer : IAsyncDisposable
         services.AddSingleton<ShoutMetrics>();
         services.AddSingleton(new SessionRules(options.ToSessionSettings()));
         services.AddSingleton<SessionLifecycle>();
+        services.AddSingleton<SessionRunner>();
         services.AddSingleton<SessionAdmission>();
         services.AddSingleton<DrainSignal>();
         services.AddSingleton<ShoutConnectionHandler>();
@@ -198,7 +199,7 @@ public sealed class ShoutServer : IAsyncDisposable
 
     /// <summary>
     /// The one place that knows the mode: the protocol each seam drives. Echo and line are
-    /// <see cref="FramedStreamProtocol"/> on streams (the WebSocket and UDP echo are the web port's and
+    /// <see cref="FramedStreamProtocol"/> on streams (the echo on the message seam, EchoMessageProtocol, is the web port's and
     /// the UDP service's defaults); a room registers its member on every seam.
     /// </summary>
     private static void AddProtocols(IServiceCollection services, ShoutServerOptions options)
@@ -213,10 +214,8 @@ public sealed class ShoutServer : IAsyncDisposable
         RoomServices.Add(services, options.Rooms, options.MaxLineLength);
         services.AddSingleton<IStreamProtocolFactory>(s => new RoomStreamMember.Factory(s.GetRequiredService<RoomHub>(),
             options.Rooms, options.MaxLineLength, s.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IDatagramProtocolFactory>(s => ActivatorUtilities.CreateInstance<UdpRooms>(s, options.MaxLineLength));
-        services.AddSingleton<IWebSocketProtocol>(s => new RoomWebSocketSession(s.GetRequiredService<RoomHub>(), options.Rooms,
-            options.MaxLineLength, s.GetRequiredService<ShoutMetrics>(), s.GetRequiredService<TimeProvider>(),
-            s.GetRequiredService<DrainSignal>()));
+        services.AddSingleton<IMessageProtocolFactory>(s => new RoomMessageProtocols(s.GetRequiredService<RoomHub>(), options.Rooms,
+            options.MaxLineLength, s.GetRequiredService<TimeProvider>()));
     }
 
     /// <summary>
@@ -301,8 +300,8 @@ public sealed class ShoutServer : IAsyncDisposable
         }
 
         services.AddSingleton(sp => new UdpShoutService(udp, sp.GetRequiredService<SessionRules>(),
-            sp.GetRequiredService<SessionAdmission>(), sp.GetRequiredService<SessionLifecycle>(), sp.GetRequiredService<ShoutMetrics>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<UdpShoutService>>(), sp.GetService<IDatagramProtocolFactory>(),
+            sp.GetRequiredService<SessionAdmission>(), sp.GetRequiredService<SessionRunner>(), sp.GetRequiredService<ShoutMetrics>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<UdpShoutService>>(), sp.GetService<IMessageProtocolFactory>(),
             sp.GetRequiredService<DrainSignal>()));
         services.AddHostedService(sp => sp.GetRequiredService<UdpShoutService>());
         if (udp.Count == endpoints.Count && options.Web.Address is null)

@@ -29,7 +29,7 @@ internal static class ShoutWeb
         services.AddSingleton<WebSocketShoutService>();
 
         // The echo unless the mode registered its own (room mode: a room member).
-        services.TryAddSingleton<IWebSocketProtocol>(s => ActivatorUtilities.CreateInstance<EchoWebSocketProtocol>(s, options.MaxMessageBytes));
+        services.TryAddSingleton(EchoMessageProtocol.Factory);
         services.AddSingleton<TraceFeed>();
         if (options.Trace)
         {

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Shout.Client;
 using Shout.Endpoints;
 using Shout.IntegrationTests.Infrastructure;
+using Shout.Protocols;
 using Shout.Sessions;
 using Shout.Text;
 using Shout.Transports.Udp;
@@ -135,9 +136,9 @@ public sealed class UdpTests
         var settings = new SessionSettings();
         var admission = new SessionAdmission(new SessionRules(settings), lifecycle);
         await using var responder = UdpResponder.Bind(ShoutEndpoint.Parse("udp://127.0.0.1:0"), IPAddress.Loopback,
-            name => new UdpPeers(name, settings, admission, lifecycle, metrics, TimeProvider.System,
+            name => new UdpPeers(name, settings, admission, new SessionRunner(lifecycle), metrics, TimeProvider.System,
                 Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance),
-            new UdpEcho.Factory(metrics, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance), settings,
+            EchoMessageProtocol.Factory,
             metrics, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         using var client = Connect(responder.Bound);
         for (var i = 0; i < 50; i++)
@@ -162,9 +163,9 @@ public sealed class UdpTests
         var admission = new SessionAdmission(new SessionRules(settings), lifecycle);
         var drain = new DrainSignal();
         await using var responder = UdpResponder.Bind(ShoutEndpoint.Parse("udp://127.0.0.1:0"), IPAddress.Loopback,
-            name => new UdpPeers(name, settings, admission, lifecycle, metrics, TimeProvider.System,
+            name => new UdpPeers(name, settings, admission, new SessionRunner(lifecycle), metrics, TimeProvider.System,
                 Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance),
-            new UdpEcho.Factory(metrics, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance), settings,
+            EchoMessageProtocol.Factory,
             metrics, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, drain);
         responder.Start();
         Assert.Equal(1, drain.Members);

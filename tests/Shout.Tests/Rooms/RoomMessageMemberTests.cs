@@ -78,6 +78,16 @@ public sealed class RoomMessageMemberTests : IDisposable
 
         public void Kick() => _sent.Writer.TryWrite("(kicked)");
 
+        public System.Net.SocketAddress? UnconfirmedAddress => null;
+
+        public int MaxAnswer => int.MaxValue;
+
+        public ValueTask AnswerAsync(int received, ReadOnlyMemory<byte> answer, bool endOfMessage) => SendAsync(answer);
+
+        public void AnswerCut(int received, int sent)
+        {
+        }
+
         public async Task<string> ReadUntilAsync(Func<string, bool> match)
         {
             using var deadline = new CancellationTokenSource(Patience);

@@ -7,14 +7,15 @@ using Shout.Sessions;
 namespace Shout.Transports.Streams;
 
 /// <summary>
-/// The stream seam: the one receive loop of every stream transport (TCP, TLS, Unix) and the one
-/// owner of a stream session's life. It opens the session (timers armed first), starts the mode's
+/// The stream seam: the one receive loop of every stream transport (TCP, TLS, Unix). It opens the
+/// session through the one owner of every session's life, <see cref="SessionRunner"/> (timers armed
+/// first; its open/end pair, so an idle connection holds this loop's one state machine), starts the mode's
 /// <see cref="IStreamProtocol"/>, reads and hands the protocol what arrived and what interrupted
 /// the read (a drain, an idle or line timeout), and maps how the session ended to one
-/// <see cref="CloseReason"/> before it closes. It knows no protocol: echo, line and room answer,
+/// <see cref="CloseReason"/> (the runner's mapping) before it closes. It knows no protocol: echo, line and room answer,
 /// flush and say goodbye on their own.
 /// </summary>
-internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, SessionRules rules, SessionLifecycle lifecycle,
+internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, SessionRules rules, SessionRunner runner,
     ShoutMetrics metrics, TimeProvider clock, DrainSignal drain)
 {
     /// <summary>Serves one admitted connection of <paramref name="transport"/> until it ends.</summary>
@@ -26,7 +27,7 @@ internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, S
         // The timers are armed before the session is counted: whoever sees it open sees its idle clock running.
         var target = new StreamTimeoutTarget(connection, input);
         var timeouts = new SessionTimeouts(settings, clock, metrics, target);
-        var session = lifecycle.Open(connection.ConnectionId, transport, PeerAddress.Describe(connection.RemoteEndPoint),
+        var session = runner.Open(connection.ConnectionId, transport, PeerAddress.Describe(connection.RemoteEndPoint),
             connection.Features.Get<SessionAdmission.Ticket>());
 
         // The server's drain reaches the session through its one list (it begins when Kestrel would ask
@@ -77,11 +78,9 @@ internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, S
         }
         catch (Exception e) when (SessionEnd.Ends(e))
         {
-            // A write timeout aborts the connection, which surfaces here as an abort.
-            reason = protocol?.Abandoned ?? timeouts.Expired ?? CloseReason.Reset;
-
-            // Recorded now, not carried to the end: a field more in this state machine is 8 bytes more per idle connection.
-            lifecycle.Failed(session, e.Message);
+            // A write timeout aborts the connection, which surfaces here as an abort. The failure is
+            // recorded now, not carried to the end: a field more in this state machine is 8 bytes more per idle connection.
+            reason = runner.Failed(session, e, new(protocol?.Abandoned, timeouts.Expired, Draining: false, Unexplained: CloseReason.Reset));
         }
         finally
         {
@@ -90,7 +89,7 @@ internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, S
                 await protocol.DisposeAsync();
             }
 
-            lifecycle.End(session, new(reason));
+            runner.End(session, reason);
             timeouts.Dispose();
             drain.Leave(target);
         }
@@ -167,7 +166,7 @@ internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, S
 
         if (completed)
         {
-            lifecycle.PeerHalfClosed(session);
+            runner.PeerHalfClosed(session);
             return CloseReason.ClientClosed;
         }
 

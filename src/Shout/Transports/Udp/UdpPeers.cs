@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Shout.Protocols;
 using Shout.Sessions;
 
 namespace Shout.Transports.Udp;
@@ -14,7 +15,9 @@ namespace Shout.Transports.Udp;
 /// source is remembered for the same idle time, so a flood from it is one refusal, not one per
 /// datagram. In room mode the lease (<see cref="SessionSettings.UdpLease"/>, shorter) takes the idle
 /// timeout's place: a member must keep sending to stay, so one that stopped, or an address that was
-/// only forged, is not sent the room's lines for long. Thread-safe: the receive loop asks, a timer sweeps.
+/// only forged, is not sent the room's lines for long. Each admitted source is a <see cref="UdpPeer"/>
+/// served by the mode's <see cref="IMessageProtocol"/>; its session is opened and ended through
+/// <see cref="SessionRunner"/>'s open/end pair (a source is no task of its own). Thread-safe: the receive loop asks, a timer sweeps.
 /// </summary>
 internal sealed class UdpPeers : IDisposable
 {
@@ -24,11 +27,13 @@ internal sealed class UdpPeers : IDisposable
     private readonly string _endpoint;
     private readonly SessionSettings _settings;
     private readonly SessionAdmission _admission;
-    private readonly SessionLifecycle _lifecycle;
+    private readonly SessionRunner _runner;
     private readonly ShoutMetrics _metrics;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
-    private readonly Dictionary<SocketAddress, Peer> _peers = [];
+    private readonly Dictionary<SocketAddress, UdpPeer> _peers = [];
+    private Socket? _socket;
+    private IMessageProtocolFactory? _protocols;
     private readonly Lock _gate = new();
     private readonly long _idle;
     private readonly CloseReason _expiry;
@@ -38,13 +43,13 @@ internal sealed class UdpPeers : IDisposable
 
     /// <summary>The sources of <paramref name="endpoint"/>, under <paramref name="settings"/>; when the protocol
     /// <paramref name="leases"/> them (room members) they expire after the lease when it is on and shorter than the idle timeout.</summary>
-    public UdpPeers(string endpoint, SessionSettings settings, SessionAdmission admission, SessionLifecycle lifecycle, ShoutMetrics metrics,
+    public UdpPeers(string endpoint, SessionSettings settings, SessionAdmission admission, SessionRunner runner, ShoutMetrics metrics,
         TimeProvider clock, ILogger logger, bool leases = false)
     {
         _endpoint = endpoint;
         _settings = settings;
         _admission = admission;
-        _lifecycle = lifecycle;
+        _runner = runner;
         _metrics = metrics;
         _clock = clock;
         _logger = logger;
@@ -62,8 +67,12 @@ internal sealed class UdpPeers : IDisposable
         }
     }
 
-    /// <summary>Called as a source's session ends (the protocol forgets the source: a room member leaves its room).</summary>
-    public Action<Session>? Ending { get; set; }
+    /// <summary>Serves the sources of <paramref name="socket"/> with <paramref name="protocols"/> (before the first datagram).</summary>
+    public void Attach(Socket socket, IMessageProtocolFactory protocols)
+    {
+        _socket = socket;
+        _protocols = protocols;
+    }
 
     /// <summary>Sources that are sessions now (refused ones not counted).</summary>
     public int Count
@@ -78,10 +87,10 @@ internal sealed class UdpPeers : IDisposable
     }
 
     /// <summary>
-    /// The session a datagram from <paramref name="source"/> belongs to, admitting the source on its
+    /// The peer a datagram from <paramref name="source"/> belongs to, admitting the source on its
     /// first datagram; null when the datagram is to be dropped unanswered (refused source, over its rate).
     /// </summary>
-    public Session? Admit(SocketAddress source)
+    public UdpPeer? Admit(SocketAddress source)
     {
         var now = _clock.GetTimestamp();
         lock (_gate)
@@ -89,19 +98,19 @@ internal sealed class UdpPeers : IDisposable
             if (_peers.TryGetValue(source, out var peer))
             {
                 peer.LastSeen = now;
-                if (peer.Session is null)
+                if (peer.Admitted is null)
                 {
                     return null;
                 }
 
-                return WithinRate(peer, now) ? peer.Session : null;
+                return WithinRate(peer, now) ? peer : null;
             }
         }
 
         return AdmitNew(source, now);
     }
 
-    private Session? AdmitNew(SocketAddress source, long now)
+    private UdpPeer? AdmitNew(SocketAddress source, long now)
     {
         var endPoint = (IPEndPoint)new IPEndPoint(source.Family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0).Create(source);
         var remote = PeerAddress.Describe(endPoint);
@@ -109,10 +118,16 @@ internal sealed class UdpPeers : IDisposable
         var ticket = _admission.TryAdmit(id, TransportKind.Udp, endPoint.Address, remote, out _);
         var copy = new SocketAddress(source.Family, source.Size);
         source.Buffer.Span.CopyTo(copy.Buffer.Span);
-        var peer = new Peer(ticket, ticket is null ? null : _lifecycle.Open(id, TransportKind.Udp, remote, ticket), now, _settings.UdpRatePerSource);
+        var peer = new UdpPeer(this, _socket!, _endpoint, copy, ticket is null ? null : _runner.Open(id, TransportKind.Udp, remote, ticket), now,
+            _settings.UdpRatePerSource, _metrics, _logger);
+        if (peer.Admitted is not null)
+        {
+            peer.Protocol = _protocols!.Start(peer, "", _settings);
+        }
+
         lock (_gate)
         {
-            if (peer.Session is null)
+            if (peer.Admitted is null)
             {
                 if (_refused >= MaxRemembered)
                 {
@@ -125,10 +140,10 @@ internal sealed class UdpPeers : IDisposable
             _peers[copy] = peer;
         }
 
-        return peer.Session is { } session && WithinRate(peer, now) ? session : null;
+        return peer.Admitted is not null && WithinRate(peer, now) ? peer : null;
     }
 
-    private bool WithinRate(Peer peer, long now)
+    private bool WithinRate(UdpPeer peer, long now)
     {
         var rate = _settings.UdpRatePerSource;
         if (rate <= 0)
@@ -150,7 +165,7 @@ internal sealed class UdpPeers : IDisposable
         if (!peer.Limited)
         {
             peer.Limited = true;
-            UdpLog.RateLimited(_logger, _endpoint, peer.Session!.Remote, rate);
+            UdpLog.RateLimited(_logger, _endpoint, peer.Session.Remote, rate);
         }
 
         return false;
@@ -158,7 +173,7 @@ internal sealed class UdpPeers : IDisposable
 
     private void Sweep()
     {
-        List<Peer>? idle = null;
+        List<UdpPeer>? idle = null;
         var now = _clock.GetTimestamp();
         lock (_gate)
         {
@@ -168,18 +183,52 @@ internal sealed class UdpPeers : IDisposable
                 {
                     (idle ??= []).Add(peer);
                     _peers.Remove(address);
-                    _refused -= peer.Session is null ? 1 : 0;
+                    _refused -= peer.Admitted is null ? 1 : 0;
                 }
             }
         }
 
-        idle?.ForEach(p => p.End(_lifecycle, _expiry, Ending));
+        idle?.ForEach(p => _ = EndAsync(p, _expiry));
+    }
+
+    /// <summary>
+    /// Forgets <paramref name="peer"/> (if the table still has it) and ends its session once: its
+    /// protocol says what it owes and the reason it closes with, and the runner records it.
+    /// </summary>
+    public async Task EndAsync(UdpPeer peer, CloseReason reason)
+    {
+        lock (_gate)
+        {
+            if (_peers.TryGetValue(peer.Address, out var held) && held == peer)
+            {
+                _peers.Remove(peer.Address);
+                _refused -= peer.Admitted is null ? 1 : 0;
+            }
+        }
+
+        if (!peer.TryEnd() || peer.Admitted is not { } session)
+        {
+            return;
+        }
+
+        try
+        {
+            if (peer.Protocol is { } protocol)
+            {
+                reason = await protocol.EndAsync(reason);
+                await protocol.DisposeAsync();
+            }
+        }
+        finally
+        {
+            _runner.End(session, reason);
+        }
     }
 
     /// <summary>Ends every session (the server stops): each is recorded with <paramref name="reason"/>.</summary>
-    public void CloseAll(CloseReason reason)
+    public Task CloseAllAsync(CloseReason reason)
     {
-        List<Peer> all;
+        List<UdpPeer> all;
         lock (_gate)
         {
             all = [.. _peers.Values];
@@ -187,36 +236,12 @@ internal sealed class UdpPeers : IDisposable
             _refused = 0;
         }
 
-        all.ForEach(p => p.End(_lifecycle, reason, Ending));
+        return Task.WhenAll(all.Select(p => EndAsync(p, reason)));
     }
 
     public void Dispose()
     {
         _sweep?.Dispose();
-        CloseAll(CloseReason.ServerDrain);
-    }
-
-    private sealed class Peer(SessionAdmission.Ticket? ticket, Session? session, long now, int rate)
-    {
-        public Session? Session { get; } = session;
-
-        public long LastSeen { get; set; } = now;
-
-        public double Tokens { get; set; } = rate;
-
-        public long Refilled { get; set; } = now;
-
-        public bool Limited { get; set; }
-
-        public void End(SessionLifecycle lifecycle, CloseReason reason, Action<Session>? ending)
-        {
-            if (Session is not null)
-            {
-                ending?.Invoke(Session);
-                lifecycle.End(Session, new(reason));
-            }
-
-            ticket?.Dispose();
-        }
+        _ = CloseAllAsync(CloseReason.ServerDrain);
     }
 }

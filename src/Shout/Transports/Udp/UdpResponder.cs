@@ -4,13 +4,15 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using Shout.Endpoints;
 using Shout.Protocols;
+using Shout.Protocols.Framing;
 using Shout.Sessions;
 
 namespace Shout.Transports.Udp;
 
 /// <summary>
-/// One bound UDP socket and its receive loop: each datagram from an admitted source goes to the
-/// mode's <see cref="IDatagramProtocol"/> (echo: one reply datagram to its sender). The loop survives every socket error (an ICMP error
+/// One bound UDP socket and its receive loop: each datagram from an admitted source goes, as one
+/// whole message, to that source's <see cref="IMessageProtocol"/> (echo: one reply datagram to its
+/// sender); the loop knows no mode. The loop survives every socket error (an ICMP error
 /// reported on a later receive, a send refused by a full buffer or an unreachable peer): the error
 /// is logged at Debug, counted, and the next datagram is read. Each source is a session of the core
 /// (<see cref="UdpPeers"/>): admitted, rate-limited and timed out like any connection; a datagram
@@ -30,15 +32,14 @@ internal sealed class UdpResponder : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _outOfTime = new();
     private Task _loop = Task.CompletedTask;
-    private readonly IDatagramProtocol _protocol;
     private readonly DrainSignal? _drainSignal;
     private readonly Drainer _drainer;
     private readonly Lock _drainGate = new();
     private Task? _drain;
     private int _disposed;
 
-    private UdpResponder(Socket socket, ShoutEndpoint bound, Func<string, UdpPeers> peers, IDatagramProtocolFactory protocols,
-        SessionSettings settings, ShoutMetrics metrics, ILogger logger, DrainSignal? drain)
+    private UdpResponder(Socket socket, ShoutEndpoint bound, Func<string, UdpPeers> peers, IMessageProtocolFactory protocols,
+        ShoutMetrics metrics, ILogger logger, DrainSignal? drain)
     {
         _drainSignal = drain;
         _drainer = new Drainer(this);
@@ -48,16 +49,15 @@ internal sealed class UdpResponder : IAsyncDisposable
         _logger = logger;
         _name = bound.ToString();
         _peers = peers(_name);
-        _protocol = protocols.For(socket, _name, settings);
-        _peers.Ending = _protocol.Ended;
+        _peers.Attach(socket, protocols);
     }
 
     /// <summary>The bound address (a requested port 0 replaced by the real one).</summary>
     public ShoutEndpoint Bound { get; }
 
     /// <summary>Binds <paramref name="address"/>; <c>[::]</c> is dual-stack. Throws <see cref="IOException"/> when the bind fails.</summary>
-    public static UdpResponder Bind(ShoutEndpoint requested, IPAddress address, Func<string, UdpPeers> peers, IDatagramProtocolFactory protocols,
-        SessionSettings settings, ShoutMetrics metrics, ILogger logger, DrainSignal? drain = null)
+    public static UdpResponder Bind(ShoutEndpoint requested, IPAddress address, Func<string, UdpPeers> peers, IMessageProtocolFactory protocols,
+        ShoutMetrics metrics, ILogger logger, DrainSignal? drain = null)
     {
         var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
@@ -75,14 +75,14 @@ internal sealed class UdpResponder : IAsyncDisposable
             throw new IOException($"cannot bind {requested}: {e.Message}", e);
         }
 
-        return new UdpResponder(socket, ShoutEndpoint.For(ShoutTransport.Udp, (IPEndPoint)socket.LocalEndPoint!), peers, protocols, settings,
+        return new UdpResponder(socket, ShoutEndpoint.For(ShoutTransport.Udp, (IPEndPoint)socket.LocalEndPoint!), peers, protocols,
             metrics, logger, drain);
     }
 
     /// <summary>Serves a socket bound elsewhere (passed by systemd socket activation).</summary>
-    public static UdpResponder Adopt(Socket socket, Func<string, UdpPeers> peers, IDatagramProtocolFactory protocols, SessionSettings settings,
+    public static UdpResponder Adopt(Socket socket, Func<string, UdpPeers> peers, IMessageProtocolFactory protocols,
         ShoutMetrics metrics, ILogger logger, DrainSignal? drain = null) =>
-        new(socket, ShoutEndpoint.For(ShoutTransport.Udp, (IPEndPoint)socket.LocalEndPoint!), peers, protocols, settings, metrics, logger, drain);
+        new(socket, ShoutEndpoint.For(ShoutTransport.Udp, (IPEndPoint)socket.LocalEndPoint!), peers, protocols, metrics, logger, drain);
 
     /// <summary>
     /// Starts the receive loop. One per socket: a second loop on the same socket measured no gain
@@ -130,7 +130,7 @@ internal sealed class UdpResponder : IAsyncDisposable
         {
             // Out of shutdown time: no drain, just close.
             _socket.Close();
-            _peers.CloseAll(CloseReason.ServerDrain);
+            await _peers.CloseAllAsync(CloseReason.ServerDrain);
             return;
         }
 
@@ -153,7 +153,7 @@ internal sealed class UdpResponder : IAsyncDisposable
 
         UdpLog.Drained(_logger, _name, drained);
         _socket.Close();
-        _peers.CloseAll(CloseReason.ServerDrain);
+        await _peers.CloseAllAsync(CloseReason.ServerDrain);
     }
 
     private async Task ReceiveLoopAsync()
@@ -194,9 +194,15 @@ internal sealed class UdpResponder : IAsyncDisposable
 
     private async ValueTask AnswerAsync(Buffers buffers, int received)
     {
-        if (_peers.Admit(buffers.Peer) is { } session)
+        if (_peers.Admit(buffers.Peer) is { Protocol: { } protocol } peer)
         {
-            await _protocol.OnDatagramAsync(session, buffers.Peer, buffers.Receive[..received]);
+            // A datagram is one whole message (the buffer is reused after the call).
+            var turn = await protocol.ReceiveAsync(buffers.Receive[..received], endOfMessage: true);
+            if (turn.Action != FrameAction.Continue)
+            {
+                // quit, or a line too long: the source's session ends; it is a new one if it speaks again.
+                await _peers.EndAsync(peer, turn.Action == FrameAction.Quit ? CloseReason.Quit : CloseReason.ProtocolError);
+            }
         }
     }
 

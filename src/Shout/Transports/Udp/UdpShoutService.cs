@@ -13,14 +13,14 @@ namespace Shout.Transports.Udp;
 /// socket systemd passed for it, or null to bind it here.
 /// </summary>
 internal sealed class UdpShoutService(IReadOnlyList<(ShoutEndpoint Endpoint, System.Net.Sockets.Socket? Passed)> endpoints, SessionRules rules,
-    SessionAdmission admission, SessionLifecycle lifecycle, ShoutMetrics metrics, TimeProvider clock, ILogger<UdpShoutService> logger,
-    IDatagramProtocolFactory? protocols = null, DrainSignal? drain = null)
+    SessionAdmission admission, SessionRunner runner, ShoutMetrics metrics, TimeProvider clock, ILogger<UdpShoutService> logger,
+    IMessageProtocolFactory? protocols = null, DrainSignal? drain = null)
     : IHostedService, IAsyncDisposable
 {
     private readonly List<UdpResponder> _responders = [];
 
-    /// <summary>The mode's datagram protocol: echo unless the mode registered its own (room mode: members).</summary>
-    private IDatagramProtocolFactory Protocols { get; } = protocols ?? new UdpEcho.Factory(metrics, logger);
+    /// <summary>The mode's message protocol: echo unless the mode registered its own (room mode: members).</summary>
+    private IMessageProtocolFactory Protocols { get; } = protocols ?? EchoMessageProtocol.Factory;
 
     /// <summary>The bound endpoint of each requested one, in order; empty before start.</summary>
     public IReadOnlyList<ShoutEndpoint> Bound => [.. _responders.Select(r => r.Bound)];
@@ -37,10 +37,10 @@ internal sealed class UdpShoutService(IReadOnlyList<(ShoutEndpoint Endpoint, Sys
         foreach (var (endpoint, passed) in endpoints)
         {
             var settings = rules.Current;
-            UdpPeers Peers(string name) => new(name, settings, admission, lifecycle, metrics, clock, logger, leases: Protocols.Leases);
+            UdpPeers Peers(string name) => new(name, settings, admission, runner, metrics, clock, logger, leases: Protocols.Leases);
             var responder = passed is not null
-                ? UdpResponder.Adopt(passed, Peers, Protocols, settings, metrics, logger, drain)
-                : UdpResponder.Bind(endpoint, ListenAddress.Resolve(endpoint), Peers, Protocols, settings, metrics, logger, drain);
+                ? UdpResponder.Adopt(passed, Peers, Protocols, metrics, logger, drain)
+                : UdpResponder.Bind(endpoint, ListenAddress.Resolve(endpoint), Peers, Protocols, metrics, logger, drain);
             _responders.Add(responder);
         }
     }

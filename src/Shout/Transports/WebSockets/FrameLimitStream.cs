@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http;
-using Shout.Protocols;
 
 namespace Shout.Transports.WebSockets;
 

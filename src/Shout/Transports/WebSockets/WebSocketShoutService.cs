@@ -12,11 +12,11 @@ namespace Shout.Transports.WebSockets;
 /// at accept (<see cref="WebAdmission"/>: a denied client closed unread, one over a limit answered
 /// 503, both recorded like a refused TCP client); an upgrade from another site's page
 /// (<see cref="OriginCheck"/>) is refused with 403 first, recorded as denied. An accepted socket is
-/// one session of the core, opened and closed here and served by the mode's
-/// <see cref="IWebSocketProtocol"/> (echo or a room member), which says how it ended.
+/// one session of the core, run by <see cref="SessionRunner"/> as a <see cref="WebSocketPeer"/> that
+/// drives the mode's <see cref="IMessageProtocol"/> (echo or a room member); this adapter knows no mode.
 /// </summary>
-internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRules rules,
-    SessionLifecycle lifecycle, OriginCheck origins, IWebSocketProtocol protocol)
+internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRules rules, SessionRunner runner,
+    OriginCheck origins, IMessageProtocolFactory protocols, ShoutMetrics metrics, TimeProvider clock, DrainSignal drain)
 {
     private int _open;
 
@@ -31,7 +31,7 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
 
         // /ws/ROOM: the rest of the path is the protocol's to accept (a room) or refuse, before any upgrade.
         var target = context.Request.RouteValues.TryGetValue("target", out var value) && value is string named ? named : "";
-        if (protocol.Refusal(target) is { } unserved)
+        if (protocols.Refusal(target) is { } unserved)
         {
             await RefuseAsync(context, StatusCodes.Status404NotFound, unserved);
             return;
@@ -44,7 +44,7 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
         if (origins.Refusal(context) is { } crossSite)
         {
             // Before the upgrade: another site's page gets no session (its connection keeps the slot it was admitted with).
-            lifecycle.Rejected(id, transport, remote, CloseReason.Denied, crossSite);
+            runner.Rejected(id, transport, remote, CloseReason.Denied, crossSite);
             await RefuseAsync(context, StatusCodes.Status403Forbidden, crossSite);
             return;
         }
@@ -57,7 +57,7 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
         {
             Interlocked.Decrement(ref _open);
             var message = $"busy: {options.MaxWebSockets.Value} WebSockets are open";
-            lifecycle.Rejected(id, transport, remote, CloseReason.Limit, message);
+            runner.Rejected(id, transport, remote, CloseReason.Limit, message);
             await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, message);
             return;
         }
@@ -69,18 +69,9 @@ internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRule
                 KeepAliveInterval = options.KeepAliveInterval,
                 KeepAliveTimeout = options.KeepAliveTimeout,
             });
-            // The one owner of the session's life: opened here, run by the protocol, closed here with the reason it gives.
-            var session = lifecycle.Open(id, transport, remote, ticket);
-            var end = new SessionEnd(CloseReason.Reset);
-            try
-            {
-                end = await protocol.RunAsync(session, socket, rules.Current, target, context.Features.Get<FrameLimitStream>(),
-                    context.RequestAborted);
-            }
-            finally
-            {
-                lifecycle.End(session, end);
-            }
+            using var peer = new WebSocketPeer(socket, protocols, target, rules.Current, options.MaxMessageBytes, metrics, clock, drain,
+                context.Features.Get<FrameLimitStream>(), context.RequestAborted);
+            await runner.RunAsync(id, transport, remote, ticket, peer);
         }
         finally
         {

@@ -165,7 +165,7 @@ public sealed class StreamHandlerTests : IDisposable
     {
         var metrics = new ShoutMetrics(_meters);
         var lifecycle = new SessionLifecycle(metrics, _events, NullLogger<SessionLifecycle>.Instance);
-        var handler = new ShoutConnectionHandler(protocol, new SessionRules(settings), lifecycle, metrics, _clock, _drain);
+        var handler = new ShoutConnectionHandler(protocol, new SessionRules(settings), new SessionRunner(lifecycle), metrics, _clock, _drain);
         var connection = new MemoryConnection();
         return new Client(connection, handler.OnConnectedAsync(connection, TransportKind.Tcp), _events);
     }

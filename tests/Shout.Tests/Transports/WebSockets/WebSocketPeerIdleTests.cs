@@ -2,17 +2,19 @@ using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
+using Shout.Protocols;
 using Shout.Sessions;
 using Shout.Tests.Rooms;
+using Shout.Transports.WebSockets;
 
-namespace Shout.Tests.Sessions;
+namespace Shout.Tests.Transports.WebSockets;
 
 /// <summary>
-/// Issue 20: an idle WebSocket holds no receive buffer. <see cref="MessageSession"/> waits for the next
+/// Issue 20: an idle WebSocket holds no receive buffer. <see cref="WebSocketPeer"/> (driving the echo, <see cref="EchoMessageProtocol"/>) waits for the next
 /// message with a zero-byte receive and takes its chunk only once a frame has arrived; messages, an
 /// empty message and the client's close are served as before.
 /// </summary>
-public sealed class MessageSessionIdleTests
+public sealed class WebSocketPeerIdleTests
 {
     [Fact]
     public async Task Between_messages_the_pending_receive_has_no_buffer_and_every_message_is_still_answered()
@@ -28,8 +30,8 @@ public sealed class MessageSessionIdleTests
         using var server = new RecordingWebSocket(WebSocket.CreateFromStream(accepted.GetStream(), new WebSocketCreationOptions { IsServer = true }));
 
         var session = new Session(metrics, "t1", TransportKind.Ws, "test", 0, null);
-        using var messages = new MessageSession(server, session, new SessionSettings(), 1 << 20, metrics, TimeProvider.System, drain: null);
-        var run = messages.RunAsync();
+        using var peer = new WebSocketPeer(server, EchoMessageProtocol.Factory, "", new SessionSettings(), 1 << 20, metrics, TimeProvider.System, drain: null);
+        var run = peer.RunAsync(session);
 
         // Idle before the first message: waiting, with nothing to read into.
         await server.IdleAsync();
