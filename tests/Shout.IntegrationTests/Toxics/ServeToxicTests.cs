@@ -35,14 +35,14 @@ public sealed partial class ServeToxicTests(ITestOutputHelper log)
         var plainTimes = new List<double>();
         for (var i = 0; i < 100; i++)
         {
-            plainTimes.Add(await RoundTripMsAsync(plain));
-            slowTimes.Add(await RoundTripMsAsync(slow));
+            plainTimes.Add(await PingRoundTrips.OnceMsAsync(plain, Timeout));
+            slowTimes.Add(await PingRoundTrips.OnceMsAsync(slow, Timeout));
         }
 
-        var added = Median(slowTimes) - Median(plainTimes);
-        log.WriteLine($"serve --toxic latency 50 ms: added {added:F2} ms at the median of 100 round trips (straight {Median(plainTimes):F2} ms)");
+        var added = PingRoundTrips.Median(slowTimes) - PingRoundTrips.Median(plainTimes);
+        log.WriteLine($"serve --toxic latency 50 ms: added {added:F2} ms at the median of 100 round trips (straight {PingRoundTrips.Median(plainTimes):F2} ms)");
         Assert.True(Math.Abs(added - 50) <= Math.Max(2, 0.1 * 50),
-            $"added {added:F2} ms at the median of 100 round trips (set 50; straight to the server {Median(plainTimes):F2} ms)");
+            $"added {added:F2} ms at the median of 100 round trips (set 50; straight to the server {PingRoundTrips.Median(plainTimes):F2} ms)");
 
         // The PROXY header carried the client's own address and port to the server's log.
         var client = (IPEndPoint)slow.LocalEndPoint!;
@@ -222,25 +222,6 @@ public sealed partial class ServeToxicTests(ITestOutputHelper log)
         Assert.Equal("shout: SHOUT_TOXIC: 'bandwidth:upstream:rate=-1': bandwidth rate -1 is out of range (0..10000000)", badEnv.Stderr.Trim());
     }
 
-    private static async Task<double> RoundTripMsAsync(Socket socket)
-    {
-        var buffer = new byte[64];
-        var watch = Stopwatch.StartNew();
-        await socket.SendAsync("ping"u8.ToArray(), SocketFlags.None);
-        var got = 0;
-        using var cts = new CancellationTokenSource(Timeout);
-        while (got < 4)
-        {
-            var n = await socket.ReceiveAsync(buffer.AsMemory(got), SocketFlags.None, cts.Token);
-            Assert.True(n > 0, "the connection closed during a round trip");
-            got += n;
-        }
-
-        Assert.Equal("PING", Encoding.ASCII.GetString(buffer, 0, 4));
-        return watch.Elapsed.TotalMilliseconds;
-    }
-
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
     private static async Task<string> SendAsync(EndPoint endPoint, string text)
     {

@@ -267,29 +267,7 @@ public sealed partial class ServeToxicWebApiTests(ITestOutputHelper log)
         return slowTimes.Order().ElementAt(count / 2) - plainTimes.Order().ElementAt(count / 2);
     }
 
-    private static async Task<double> MedianRoundTripMsAsync(Socket socket, int count)
-    {
-        var times = new List<double>();
-        var buffer = new byte[64];
-        for (var i = 0; i < count; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            await socket.SendAsync("ping"u8.ToArray(), SocketFlags.None);
-            var got = 0;
-            using var cts = new CancellationTokenSource(Timeout);
-            while (got < 4)
-            {
-                var n = await socket.ReceiveAsync(buffer.AsMemory(got), SocketFlags.None, cts.Token);
-                Assert.True(n > 0, "the connection closed during a round trip");
-                got += n;
-            }
-
-            Assert.Equal("PING", Encoding.ASCII.GetString(buffer, 0, 4));
-            times.Add(watch.Elapsed.TotalMilliseconds);
-        }
-
-        return times.Order().ElementAt(times.Count / 2);
-    }
+    private static Task<double> MedianRoundTripMsAsync(Socket socket, int count) => PingRoundTrips.MedianMsAsync(socket, count, Timeout);
 
     [GeneratedRegex(@"shout: tcp://127\.0\.0\.1:(\d+) through \S+ \(served on tcp://127\.0\.0\.1:(\d+)\)")]
     private static partial Regex ToxicLine();

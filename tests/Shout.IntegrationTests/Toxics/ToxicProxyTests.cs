@@ -11,39 +11,7 @@ public sealed class ToxicProxyTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    private static async Task<double> MeanRoundTripMsAsync(Socket socket, int count)
-    {
-        var buffer = new byte[64];
-        var watch = Stopwatch.StartNew();
-        for (var i = 0; i < count; i++)
-        {
-            await socket.SendAsync("ping"u8.ToArray(), SocketFlags.None);
-            var got = 0;
-            using var cts = new CancellationTokenSource(Timeout);
-            while (got < 4)
-            {
-                var n = await socket.ReceiveAsync(buffer.AsMemory(got), SocketFlags.None, cts.Token);
-                Assert.True(n > 0, "the connection closed during a round trip");
-                got += n;
-            }
-
-            Assert.Equal("PING", Encoding.ASCII.GetString(buffer, 0, 4));
-        }
-
-        return watch.Elapsed.TotalMilliseconds / count;
-    }
-
-    /// <summary>The median of single round trips: one stall of a loaded machine does not move it.</summary>
-    private static async Task<double> MedianRoundTripMsAsync(Socket socket, int count)
-    {
-        var times = new List<double>();
-        for (var i = 0; i < count; i++)
-        {
-            times.Add(await MeanRoundTripMsAsync(socket, 1));
-        }
-
-        return Median(times);
-    }
+    private static Task<double> MedianRoundTripMsAsync(Socket socket, int count) => PingRoundTrips.MedianMsAsync(socket, count, Timeout);
 
     [Fact]
     public async Task Latency_adds_what_was_set_over_100_round_trips_to_shout_serve()
@@ -61,19 +29,13 @@ public sealed class ToxicProxyTests
         var slowTimes = new List<double>();
         for (var i = 0; i < 100; i++)
         {
-            plainTimes.Add(await MeanRoundTripMsAsync(plain, 1));
-            slowTimes.Add(await MeanRoundTripMsAsync(slow, 1));
+            plainTimes.Add(await PingRoundTrips.OnceMsAsync(plain, Timeout));
+            slowTimes.Add(await PingRoundTrips.OnceMsAsync(slow, Timeout));
         }
 
-        var added = Median(slowTimes) - Median(plainTimes);
+        var added = PingRoundTrips.Median(slowTimes) - PingRoundTrips.Median(plainTimes);
         Assert.True(Math.Abs(added - 50) <= Math.Max(2, 0.1 * 50),
-            $"added {added:F2} ms at the median of 100 round trips (set 50; without the toxic {Median(plainTimes):F2} ms)");
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[sorted.Length / 2];
+            $"added {added:F2} ms at the median of 100 round trips (set 50; without the toxic {PingRoundTrips.Median(plainTimes):F2} ms)");
     }
 
     [Fact]

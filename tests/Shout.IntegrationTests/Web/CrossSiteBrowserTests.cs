@@ -103,6 +103,35 @@ public sealed class CrossSiteBrowserTests(Browser browser) : IClassFixture<Brows
 
         public string Page { get; set; } = "";
 
+        /// <summary>
+        /// Serves a page that sends "simple" cross-site requests, sent without a preflight: a
+        /// text/plain form posted to <paramref name="formAction"/> whose one field's name carries
+        /// <paramref name="formJson"/> (the form's '=' swallowed by a trailing string: a classic JSON
+        /// CSRF), and a no-cors POST per fetch. Opens it in <paramref name="page"/> and waits until
+        /// every request was answered; throws unless the first fetch was sent.
+        /// </summary>
+        public async Task SendSimpleRequestsAsync(Microsoft.Playwright.IPage page, string formAction, string formJson,
+            params (string Key, string Url, string Body)[] fetches)
+        {
+            var sends = string.Join("\n", fetches.Select(f => $"sent(\"{f.Key}\", fetch(\"{f.Url}\", {{ method: \"POST\", mode: \"no-cors\", body: '{f.Body}' }}));"));
+            Page = $$$"""
+                <!doctype html><meta charset="utf-8"><title>another site</title>
+                <iframe name="sink" id="sink"></iframe>
+                <form id="f" method="post" enctype="text/plain" action="{{{formAction}}}" target="sink"><input name='{{{formJson.TrimEnd('}')}}},"x":"' value='"}'></form>
+                <script>
+                window.results = {};
+                const sent = (key, p) => p.then(() => { window.results[key] = "sent"; }, () => { window.results[key] = "failed"; });
+                {{{sends}}}
+                document.getElementById("sink").addEventListener("load", () => { window.results.form = "loaded"; });
+                document.getElementById("f").submit();
+                </script>
+                """;
+            await page.GotoAsync(Origin.ToString());
+            var all = string.Join(" && ", fetches.Select(f => $"window.results.{f.Key}").Append("window.results.form"));
+            await page.WaitForFunctionAsync($"() => window.results && {all}", null, new() { Timeout = 30_000 });
+            Assert.Equal("sent", await page.EvaluateAsync<string>($"() => window.results.{fetches[0].Key}"));
+        }
+
         public static OtherSite Start(IPAddress address)
         {
             var listener = new TcpListener(address, 0);

@@ -56,23 +56,10 @@ public sealed class ProxyPageBrowserTests(Browser browser) : IClassFixture<Brows
         await using var evilSite = CrossSiteBrowserTests.OtherSite.Start(IPAddress.Parse("127.0.0.2"));
         var api = $"http://127.0.0.1:{proxy.Api.Port}/proxies/shout";
         // toxiproxy's API takes any body as JSON: a no-cors fetch and a text/plain form (JSON in the field's name) are "simple" requests, sent without a preflight.
-        evilSite.Page = $$$"""
-            <!doctype html><meta charset="utf-8"><title>another site</title>
-            <iframe name="sink" id="sink"></iframe>
-            <form id="f" method="post" enctype="text/plain" action="{{{api}}}/toxics" target="sink"><input name='{"type":"timeout","name":"form","x":"' value='"}'></form>
-            <script>
-            window.results = {};
-            const sent = (key, p) => p.then(() => { window.results[key] = "sent"; }, () => { window.results[key] = "failed"; });
-            sent("disable", fetch("{{{api}}}", { method: "POST", mode: "no-cors", body: '{"enabled":false}' }));
-            sent("add", fetch("{{{api}}}/toxics", { method: "POST", mode: "no-cors", body: '{"type":"timeout","name":"fetch"}' }));
-            document.getElementById("sink").addEventListener("load", () => { window.results.form = "loaded"; });
-            document.getElementById("f").submit();
-            </script>
-            """;
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(evilSite.Origin.ToString());
-        await page.WaitForFunctionAsync("() => window.results && window.results.disable && window.results.add && window.results.form", null, new() { Timeout = 30_000 });
-        Assert.Equal("sent", await page.EvaluateAsync<string>("() => window.results.disable"));
+        await evilSite.SendSimpleRequestsAsync(page, $"{api}/toxics", """{"type":"timeout","name":"form"}""",
+            ("disable", api, """{"enabled":false}"""),
+            ("add", $"{api}/toxics", """{"type":"timeout","name":"fetch"}"""));
 
         // Each request reached the API and was answered; none changed anything. A client without Origin still may.
         Assert.Equal(["latency_downstream"], await ProxyPageTests.ToxicNamesAsync(http));

@@ -66,24 +66,10 @@ public sealed class ToxicsPanelBrowserTests(Browser browser) : IClassFixture<Bro
         using var http = ServeToxicWebApiTests.Http(serve.Web);
         await using var evilSite = CrossSiteBrowserTests.OtherSite.Start(IPAddress.Parse("127.0.0.2"));
         var api = $"http://127.0.0.1:{serve.WebPort}/toxiproxy/proxies/tcp";
-        // A text/plain form's body is NAME=VALUE: the name carries JSON that swallows the '=' (a classic JSON CSRF).
-        evilSite.Page = $$$"""
-            <!doctype html><meta charset="utf-8"><title>another site</title>
-            <iframe name="sink" id="sink"></iframe>
-            <form id="f" method="post" enctype="text/plain" action="{{{api}}}" target="sink"><input name='{"enabled":false,"x":"' value='"}'></form>
-            <script>
-            window.results = {};
-            const sent = (key, p) => p.then(() => { window.results[key] = "sent"; }, () => { window.results[key] = "failed"; });
-            sent("disable", fetch("{{{api}}}", { method: "POST", mode: "no-cors", body: '{"enabled":false}' }));
-            sent("latency", fetch("{{{api}}}/toxics/latency_downstream", { method: "POST", mode: "no-cors", body: '{"attributes":{"latency":999}}' }));
-            document.getElementById("sink").addEventListener("load", () => { window.results.form = "loaded"; });
-            document.getElementById("f").submit();
-            </script>
-            """;
         var page = await browser.NewPageAsync();
-        await page.GotoAsync(evilSite.Origin.ToString());
-        await page.WaitForFunctionAsync("() => window.results && window.results.disable && window.results.latency && window.results.form", null, new() { Timeout = 30_000 });
-        Assert.Equal("sent", await page.EvaluateAsync<string>("() => window.results.disable"));
+        await evilSite.SendSimpleRequestsAsync(page, api, """{"enabled":false}""",
+            ("disable", api, """{"enabled":false}"""),
+            ("latency", $"{api}/toxics/latency_downstream", """{"attributes":{"latency":999}}"""));
 
         // Each request reached the server and was answered; none changed anything.
         Assert.True(await EnabledAsync(http), "another site's page disabled the proxy");
