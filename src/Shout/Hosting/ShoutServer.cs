@@ -198,23 +198,21 @@ public sealed class ShoutServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// The one place that knows the mode: the protocol each seam drives. Echo and line are
-    /// <see cref="FramedStreamProtocol"/> on streams (the echo on the message seam, EchoMessageProtocol, is the web port's and
-    /// the UDP service's defaults); a room registers its member on every seam.
+    /// The one place that knows the mode: the one protocol factory every seam starts its sessions
+    /// from. Echo and line are <see cref="FramedProtocol"/> (echo on the message seam in both, the
+    /// web port's and the UDP service's default too); a room's members are <see cref="RoomProtocols"/>.
     /// </summary>
     private static void AddProtocols(IServiceCollection services, ShoutServerOptions options)
     {
         if (options.Mode != ShoutMode.Room)
         {
-            services.AddSingleton<IStreamProtocolFactory>(new FramedStreamProtocol.Factory(
-                options.Mode == ShoutMode.Line ? new LineFramer(options.MaxLineLength) : StreamFramer.Instance));
+            services.AddSingleton<IProtocolFactory>(options.Mode == ShoutMode.Line
+                ? new FramedProtocol.Factory(new LineFramer(options.MaxLineLength)) : FramedProtocol.Echo);
             return;
         }
 
         RoomServices.Add(services, options.Rooms, options.MaxLineLength);
-        services.AddSingleton<IStreamProtocolFactory>(s => new RoomStreamMember.Factory(s.GetRequiredService<RoomHub>(),
-            options.Rooms, options.MaxLineLength, s.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IMessageProtocolFactory>(s => new RoomMessageProtocols(s.GetRequiredService<RoomHub>(), options.Rooms,
+        services.AddSingleton<IProtocolFactory>(s => new RoomProtocols(s.GetRequiredService<RoomHub>(), options.Rooms,
             options.MaxLineLength, s.GetRequiredService<TimeProvider>()));
     }
 
@@ -301,7 +299,7 @@ public sealed class ShoutServer : IAsyncDisposable
 
         services.AddSingleton(sp => new UdpShoutService(udp, sp.GetRequiredService<SessionRules>(),
             sp.GetRequiredService<SessionAdmission>(), sp.GetRequiredService<SessionRunner>(), sp.GetRequiredService<ShoutMetrics>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<UdpShoutService>>(), sp.GetService<IMessageProtocolFactory>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<UdpShoutService>>(), sp.GetService<IProtocolFactory>(),
             sp.GetRequiredService<DrainSignal>()));
         services.AddHostedService(sp => sp.GetRequiredService<UdpShoutService>());
         if (udp.Count == endpoints.Count && options.Web.Address is null)

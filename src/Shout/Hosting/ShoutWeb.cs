@@ -29,7 +29,7 @@ internal static class ShoutWeb
         services.AddSingleton<WebSocketShoutService>();
 
         // The echo unless the mode registered its own (room mode: a room member).
-        services.TryAddSingleton(EchoMessageProtocol.Factory);
+        services.TryAddSingleton(FramedProtocol.Echo);
         services.AddSingleton<TraceFeed>();
         if (options.Trace)
         {

@@ -295,15 +295,6 @@ internal sealed class MemberQueue : IValueTaskSource<bool>
         return taken;
     }
 
-    /// <summary>The next line of <paramref name="rest"/>, terminator included; <paramref name="rest"/> moves past it.</summary>
-    public static ReadOnlyMemory<byte> NextLine(ref ReadOnlyMemory<byte> rest)
-    {
-        var newline = rest.Span.IndexOf((byte)'\n');
-        var line = newline < 0 ? rest : rest[..(newline + 1)];
-        rest = rest[line.Length..];
-        return line;
-    }
-
     /// <summary>Where the first <paramref name="lines"/> lines of <paramref name="bytes"/> end.</summary>
     public static int Offset(ReadOnlySpan<byte> bytes, int lines)
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Shout.Protocols;
 using Shout.Protocols.Framing;
 using Shout.Sessions;
@@ -16,16 +17,19 @@ namespace Shout.Rooms;
 /// uppercase exactly as in datagram mode.
 /// </summary>
 internal sealed class RoomAddressGate(RoomHub hub, ShoutRoomOptions rooms, LineFramer framer, SessionSettings settings, TimeProvider clock,
-    UdpAddressToken tokens, IMessagePeer peer) : IMessageProtocol
+    UdpAddressToken tokens, IPeer peer) : IProtocol
 {
     private readonly System.Net.SocketAddress _address = peer.UnconfirmedAddress!;
     private RoomMessageMember? _member;
 
+    public long MaxTurnInput => long.MaxValue;
+
     public CloseReason? Abandoned => _member?.Abandoned;
 
     /// <summary>One datagram (a whole message: the peer's transport has no fragments).</summary>
-    public async ValueTask<FrameResult> ReceiveAsync(ReadOnlyMemory<byte> chunk, bool endOfMessage)
+    public async ValueTask<FrameResult> ReceiveAsync(ReadOnlySequence<byte> input, bool end, bool draining)
     {
+        var chunk = input.IsSingleSegment ? input.First : input.ToArray();
         var isJoin = UdpJoinLine.TryParse(chunk.Span, out var join);
         var confirms = isJoin && join.Token is { } token && RoomNames.IsValid(join.Room) && tokens.IsValid(_address, token);
         var joined = false;
@@ -71,6 +75,9 @@ internal sealed class RoomAddressGate(RoomHub hub, ShoutRoomOptions rooms, LineF
         return new(chunk.Length, await _member.SayAsync(lines, chunk.Length));
     }
 
+    /// <summary>Nothing: a UDP source is not interrupted by a timeout (its lease ends it).</summary>
+    public ValueTask TimedOutAsync(CloseReason expired) => ValueTask.CompletedTask;
+
     public ValueTask<CloseReason> EndAsync(CloseReason reason) => _member?.EndAsync(reason) ?? ValueTask.FromResult(reason);
 
     public ValueTask DisposeAsync() => _member?.DisposeAsync() ?? ValueTask.CompletedTask;
@@ -79,7 +86,7 @@ internal sealed class RoomAddressGate(RoomHub hub, ShoutRoomOptions rooms, LineF
     /// Answers a source that is not a member with the line that makes it one, or only <c>/join</c>
     /// when the line would pass three times its bytes (the transport withholds even that past the limit).
     /// </summary>
-    private ValueTask ChallengeAsync(int received, string room)
+    private ValueTask<bool> ChallengeAsync(int received, string room)
     {
         var session = peer.Session;
         ReadOnlyMemory<byte> reply = UdpJoinLine.Challenge(room, tokens.Issue(_address));
@@ -88,6 +95,7 @@ internal sealed class RoomAddressGate(RoomHub hub, ShoutRoomOptions rooms, LineF
             reply = UdpJoinLine.Hint;
         }
 
-        return peer.AnswerAsync(received, reply, endOfMessage: true);
+        peer.Answer.Write(reply.Span);
+        return peer.AnswerAsync(received, endOfMessage: true);
     }
 }

@@ -1,3 +1,4 @@
+using Shout.Protocols;
 using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -99,7 +100,7 @@ internal sealed class RoomLog
             var rest = entry.Payload;
             while (!rest.IsEmpty)
             {
-                var line = MemberQueue.NextLine(ref rest);
+                var line = LineText.Next(ref rest);
                 if (++number < from)
                 {
                     continue;

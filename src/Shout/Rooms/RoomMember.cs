@@ -67,6 +67,9 @@ internal sealed class RoomMember : IDisposable
     /// <summary>The transport's writer: true when there are lines to take, false when the member is done.</summary>
     public ValueTask<bool> WaitToReadAsync() => _queue.WaitToReadAsync();
 
+    /// <summary>The writer: whether more lines are queued now (so what it sends can wait for them).</summary>
+    public bool HasQueued => _queue.Lines > 0;
+
     /// <summary>The transport's writer: takes the oldest queued run of lines; the queue is no longer full.</summary>
     public bool TryTake(out ReadOnlyMemory<byte> lines)
     {

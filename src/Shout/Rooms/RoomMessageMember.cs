@@ -6,22 +6,22 @@ using Shout.Sessions;
 namespace Shout.Rooms;
 
 /// <summary>
-/// Room mode on the message seam, its <see cref="IMessageProtocol"/>: one member whose every message
+/// Room mode on the message seam, its <see cref="IProtocol"/>: one member whose every message
 /// is whole lines (<see cref="RoomSession.MessageAsync"/>, nothing appended or split again) and whose
 /// every owed line goes out as one message, without its terminator, through the transport's
-/// <see cref="IMessagePeer"/> (<see cref="MessageMemberWriter"/>). The same for a WebSocket session
+/// <see cref="IPeer"/> (<see cref="MemberWriter"/>). The same for a WebSocket session
 /// and a UDP source (behind <see cref="RoomAddressGate"/>, which confirms its address first): the
 /// transports only receive, time out and drain. Its goodbye lines are its own: <c>QUIT</c> at the
 /// server's stop, the idle line at the idle timeout. Not thread-safe on the receiving side: one loop
 /// hands it chunks; its writer runs beside that loop.
 /// </summary>
-internal sealed class RoomMessageMember : IMessageProtocol, IDisposable
+internal sealed class RoomMessageMember : IProtocol, IDisposable
 {
     // How long the writer may take to send what the member is still owed before the peer is ended.
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
     private readonly RoomHub _hub;
-    private readonly IMessagePeer _peer;
+    private readonly IPeer _peer;
     private readonly RoomSession _protocol;
     private readonly LineFramer _framer;
     private readonly TimeProvider _clock;
@@ -30,7 +30,7 @@ internal sealed class RoomMessageMember : IMessageProtocol, IDisposable
     private Task _writer = Task.CompletedTask;
     private int _left;
 
-    public RoomMessageMember(RoomHub hub, ShoutRoomOptions rooms, LineFramer framer, TimeSpan writeTimeout, TimeProvider clock, IMessagePeer peer,
+    public RoomMessageMember(RoomHub hub, ShoutRoomOptions rooms, LineFramer framer, TimeSpan writeTimeout, TimeProvider clock, IPeer peer,
         TimeSpan idleTimeout = default)
     {
         _hub = hub;
@@ -51,6 +51,8 @@ internal sealed class RoomMessageMember : IMessageProtocol, IDisposable
     /// <summary>Sends what the member is owed until it leaves or its peer is gone.</summary>
     public Task Writer => _writer;
 
+    public long MaxTurnInput => long.MaxValue;
+
     public CloseReason? Abandoned => Kicked ? CloseReason.SlowMember : null;
 
     /// <summary>Joins <paramref name="room"/> (the default room when null), greeted or not, and starts the writer.</summary>
@@ -64,17 +66,24 @@ internal sealed class RoomMessageMember : IMessageProtocol, IDisposable
     /// A chunk of the peer's message, kept until the message is whole (or longer than a line may be,
     /// which the framer then refuses as on TCP): then its lines are said, answered or obeyed.
     /// </summary>
-    public async ValueTask<FrameResult> ReceiveAsync(ReadOnlyMemory<byte> chunk, bool endOfMessage)
+    public async ValueTask<FrameResult> ReceiveAsync(ReadOnlySequence<byte> input, bool end, bool draining)
     {
         var message = _message ??= new ArrayBufferWriter<byte>(1024);
-        message.Write(chunk.Span);
-        if (message.WrittenCount <= _framer.MaxLineLength + 1 && !endOfMessage)
+        foreach (var segment in input)
         {
-            return new(chunk.Length, FrameAction.Continue);
+            message.Write(segment.Span);
         }
 
-        return new(chunk.Length, await SayBufferedAsync(message.WrittenCount));
+        if (message.WrittenCount <= _framer.MaxLineLength + 1 && !end)
+        {
+            return new(input.Length, FrameAction.Continue);
+        }
+
+        return new(input.Length, await SayBufferedAsync(message.WrittenCount));
     }
+
+    /// <summary>Nothing here: on the message seam the session's end says why (<see cref="EndAsync"/>).</summary>
+    public ValueTask TimedOutAsync(CloseReason expired) => ValueTask.CompletedTask;
 
     /// <summary>
     /// A whole message of lines that <paramref name="received"/> bytes of the peer carried (a datagram
@@ -152,16 +161,5 @@ internal sealed class RoomMessageMember : IMessageProtocol, IDisposable
         await _writer;
     }
 
-    private async Task WriteAsync()
-    {
-        try
-        {
-            await MessageMemberWriter.RunAsync(Member, _peer, static (peer, text) => peer.SendAsync(text));
-        }
-        catch (Exception e) when (SessionEnd.Ends(e) || e is ObjectDisposedException)
-        {
-            // The peer is gone (reset, aborted, the socket closing): what it was owed is lost with it.
-            Member.Complete();
-        }
-    }
+    private Task WriteAsync() => MemberWriter.RunAsync(Member, _peer);
 }

@@ -138,7 +138,7 @@ public sealed class UdpTests
         await using var responder = UdpResponder.Bind(ShoutEndpoint.Parse("udp://127.0.0.1:0"), IPAddress.Loopback,
             name => new UdpPeers(name, settings, admission, new SessionRunner(lifecycle), metrics, TimeProvider.System,
                 Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance),
-            EchoMessageProtocol.Factory,
+            FramedProtocol.Echo,
             metrics, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         using var client = Connect(responder.Bound);
         for (var i = 0; i < 50; i++)
@@ -165,7 +165,7 @@ public sealed class UdpTests
         await using var responder = UdpResponder.Bind(ShoutEndpoint.Parse("udp://127.0.0.1:0"), IPAddress.Loopback,
             name => new UdpPeers(name, settings, admission, new SessionRunner(lifecycle), metrics, TimeProvider.System,
                 Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance),
-            EchoMessageProtocol.Factory,
+            FramedProtocol.Echo,
             metrics, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, drain);
         responder.Start();
         Assert.Equal(1, drain.Members);

@@ -100,19 +100,6 @@ public sealed class MemberQueueTests
         Assert.False(await answer.WaitAsync(Limit));
     }
 
-    [Fact]
-    public void Lines_are_split_with_their_terminators()
-    {
-        var rest = Bytes("A\r\nB\nC");
-        var lines = new List<string>();
-        while (!rest.IsEmpty)
-        {
-            lines.Add(Encoding.ASCII.GetString(MemberQueue.NextLine(ref rest).Span));
-        }
-
-        Assert.Equal(["A\r\n", "B\n", "C"], lines);
-    }
-
     private static ReadOnlyMemory<byte> Bytes(string text) => Encoding.ASCII.GetBytes(text);
 
     private static List<string> TakeAll(MemberQueue queue)

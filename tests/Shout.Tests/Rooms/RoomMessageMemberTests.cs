@@ -1,10 +1,10 @@
 using System.Text;
-using System.Threading.Channels;
 using Microsoft.Extensions.Time.Testing;
 using Shout.Protocols;
 using Shout.Protocols.Framing;
 using Shout.Rooms;
 using Shout.Sessions;
+using Shout.Tests.Protocols;
 
 namespace Shout.Tests.Rooms;
 
@@ -52,53 +52,8 @@ public sealed class RoomMessageMemberTests : IDisposable
         Assert.True(member.Writer.IsCompletedSuccessfully);
     }
 
-    private RoomMessageMember Member(RoomHub hub, IMessagePeer peer) =>
+    private RoomMessageMember Member(RoomHub hub, IPeer peer) =>
         new(hub, new ShoutRoomOptions(), new LineFramer(), TimeSpan.FromSeconds(30), _clock, peer);
 
     private Session Session(string id) => new(new ShoutMetrics(_meters), id, TransportKind.Ws, "test", 0, null);
-
-    private sealed class RecordingPeer(Session session) : IMessagePeer
-    {
-        private readonly Channel<string> _sent = Channel.CreateUnbounded<string>();
-
-        public Session Session => session;
-
-        public Exception? Failure { get; init; }
-
-        public ValueTask SendAsync(ReadOnlyMemory<byte> message)
-        {
-            if (Failure is not null)
-            {
-                throw Failure;
-            }
-
-            _sent.Writer.TryWrite(Encoding.UTF8.GetString(message.Span));
-            return ValueTask.CompletedTask;
-        }
-
-        public void Kick() => _sent.Writer.TryWrite("(kicked)");
-
-        public System.Net.SocketAddress? UnconfirmedAddress => null;
-
-        public int MaxAnswer => int.MaxValue;
-
-        public ValueTask AnswerAsync(int received, ReadOnlyMemory<byte> answer, bool endOfMessage) => SendAsync(answer);
-
-        public void AnswerCut(int received, int sent)
-        {
-        }
-
-        public async Task<string> ReadUntilAsync(Func<string, bool> match)
-        {
-            using var deadline = new CancellationTokenSource(Patience);
-            while (true)
-            {
-                var message = await _sent.Reader.ReadAsync(deadline.Token);
-                if (match(message))
-                {
-                    return message;
-                }
-            }
-        }
-    }
 }

@@ -10,12 +10,12 @@ namespace Shout.Transports.Streams;
 /// The stream seam: the one receive loop of every stream transport (TCP, TLS, Unix). It opens the
 /// session through the one owner of every session's life, <see cref="SessionRunner"/> (timers armed
 /// first; its open/end pair, so an idle connection holds this loop's one state machine), starts the mode's
-/// <see cref="IStreamProtocol"/>, reads and hands the protocol what arrived and what interrupted
+/// <see cref="IProtocol"/> over the connection as its <see cref="StreamPeer"/>, reads and hands the protocol what arrived and what interrupted
 /// the read (a drain, an idle or line timeout), and maps how the session ended to one
 /// <see cref="CloseReason"/> (the runner's mapping) before it closes. It knows no protocol: echo, line and room answer,
 /// flush and say goodbye on their own.
 /// </summary>
-internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, SessionRules rules, SessionRunner runner,
+internal sealed class ShoutConnectionHandler(IProtocolFactory protocols, SessionRules rules, SessionRunner runner,
     ShoutMetrics metrics, TimeProvider clock, DrainSignal drain)
 {
     /// <summary>Serves one admitted connection of <paramref name="transport"/> until it ends.</summary>
@@ -25,29 +25,30 @@ internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, S
         var settings = rules.Current;
 
         // The timers are armed before the session is counted: whoever sees it open sees its idle clock running.
-        var target = new StreamTimeoutTarget(connection, input);
-        var timeouts = new SessionTimeouts(settings, clock, metrics, target);
+        var peer = new StreamPeer(connection, input);
+        var timeouts = new SessionTimeouts(settings, clock, metrics, peer);
         var session = runner.Open(connection.ConnectionId, transport, PeerAddress.Describe(connection.RemoteEndPoint),
             connection.Features.Get<SessionAdmission.Ticket>());
+        peer.Open(session, timeouts);
 
         // The server's drain reaches the session through its one list (it begins when Kestrel would ask
         // each connection, after the listeners were handed over), not a registration per connection.
-        drain.Join(target);
+        drain.Join(peer);
 
         // Not awaited here: an idle connection holds one async state machine (ServeAsync's), not two.
-        return ServeAsync(connection, transport, session, settings, target, timeouts);
+        return ServeAsync(connection, transport, session, settings, peer, timeouts);
     }
 
     private async Task ServeAsync(ConnectionContext connection, TransportKind transport, Session session, SessionSettings settings,
-        StreamTimeoutTarget target, SessionTimeouts timeouts)
+        StreamPeer peer, SessionTimeouts timeouts)
     {
         var input = connection.Transport.Input;
         var reason = CloseReason.Reset;
         var turn = default(FairTurn);
-        IStreamProtocol? protocol = null;
+        IProtocol? protocol = null;
         try
         {
-            protocol = protocols.Start(connection, timeouts, session, settings);
+            protocol = protocols.Start(peer, "", settings);
 
             // The read loop is inline and a turn's work is in AnswerAsync: an idle connection holds this
             // one state machine, and only what the loop needs between reads (not a read's buffers).
@@ -91,7 +92,7 @@ internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, S
 
             runner.End(session, reason);
             timeouts.Dispose();
-            drain.Leave(target);
+            drain.Leave(peer);
         }
     }
 
@@ -101,7 +102,7 @@ internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, S
     /// waits for the client; pooled, so a wait costs no allocation.
     /// </summary>
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(CloseReason? Ending, long Consumed)> AnswerAsync(PipeReader input, ReadResult result, IStreamProtocol protocol,
+    private async ValueTask<(CloseReason? Ending, long Consumed)> AnswerAsync(PipeReader input, ReadResult result, IProtocol protocol,
         SessionTimeouts timeouts, Session session)
     {
         if (protocol.Abandoned is { } abandoned)
@@ -136,7 +137,7 @@ internal sealed class ShoutConnectionHandler(IStreamProtocolFactory protocols, S
 
         // At most one turn's input before flushing (backpressure; the protocol says how much).
         var buffer = final || result.Buffer.Length <= protocol.MaxTurnInput ? result.Buffer : result.Buffer.Slice(0, protocol.MaxTurnInput);
-        var frame = await protocol.ProcessAsync(buffer, final, draining && expired is null);
+        var frame = await protocol.ReceiveAsync(buffer, final, draining && expired is null);
         timeouts.LineUnfinished(buffer.Length > frame.Consumed);
         input.AdvanceTo(buffer.GetPosition(frame.Consumed), buffer.End);
         return (Ending(frame.Action, draining, expired, result.IsCompleted, timeouts, session), frame.Consumed);

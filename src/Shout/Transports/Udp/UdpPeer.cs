@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -7,16 +8,18 @@ using Shout.Sessions;
 namespace Shout.Transports.Udp;
 
 /// <summary>
-/// One UDP source of a socket as a peer of the message seam: its session (null when refused), the
-/// mode's protocol it is served by, and what the table keeps of it (last datagram, rate tokens).
-/// Its answers are datagrams to its address, held to three times what it sent
-/// (<see cref="AmplificationLimit"/>: its address is never confirmed by the transport) and cut to
-/// what one datagram may carry (<see cref="UdpReplyRule"/>); a send the socket refuses is counted
-/// back and logged, never thrown to the protocol. Nothing is allocated per datagram.
+/// One UDP source of a socket as a peer of the one protocol contract: its session (null when
+/// refused), the mode's protocol it is served by, and what the table keeps of it (last datagram,
+/// rate tokens). Its answers are datagrams to its address, held to three times what it sent
+/// (<see cref="AmplificationLimit"/>: its address is never confirmed by the transport) and cut at a
+/// character boundary to what one datagram may carry (<see cref="UdpReplyRule"/>); a send the
+/// socket refuses is counted back and logged, never thrown to the protocol. The answer buffer is
+/// rented per datagram: nothing is allocated per datagram, and an idle source holds none.
 /// </summary>
 internal sealed class UdpPeer(UdpPeers table, Socket socket, string name, SocketAddress address, Session? session, long now, int rate,
-    ShoutMetrics metrics, ILogger logger) : IMessagePeer
+    ShoutMetrics metrics, ILogger logger) : IPeer
 {
+    private readonly AnswerBuffer _answer = new();
     private int _ended;
 
     /// <summary>The source's session; null for a refused source, which is only remembered.</summary>
@@ -26,7 +29,7 @@ internal sealed class UdpPeer(UdpPeers table, Socket socket, string name, Socket
     public SocketAddress Address { get; } = address;
 
     /// <summary>The mode's protocol for this source (null for a refused one).</summary>
-    public IMessageProtocol? Protocol { get; set; }
+    public IProtocol? Protocol { get; set; }
 
     public long LastSeen { get; set; } = now;
 
@@ -38,20 +41,53 @@ internal sealed class UdpPeer(UdpPeers table, Socket socket, string name, Socket
 
     public Session Session => Admitted!;
 
+    public PeerSeam Seam => PeerSeam.Message;
+
     public SocketAddress? UnconfirmedAddress => Address;
 
-    public int MaxAnswer => UdpReplyRule.MaxPayload(Address);
+    public IBufferWriter<byte> Answer => _answer;
 
-    public async ValueTask SendAsync(ReadOnlyMemory<byte> message)
+    public async ValueTask<bool> SendLinesAsync(ReadOnlyMemory<byte> lines, bool more)
     {
-        await socket.SendToAsync(message, SocketFlags.None, Address, CancellationToken.None);
-        Session.Sent(message.Length);
+        // One datagram per line, without its terminator.
+        while (!lines.IsEmpty)
+        {
+            var text = LineText.WithoutTerminator(LineText.Next(ref lines));
+            await socket.SendToAsync(text, SocketFlags.None, Address, CancellationToken.None);
+            Session.Sent(text.Length);
+        }
+
+        return true;
     }
 
-    // Pooled: an answer that waits (a client reading slowly) would otherwise box this method's state each time.
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask AnswerAsync(int received, ReadOnlyMemory<byte> answer, bool endOfMessage)
+    // Pooled: an answer that waits would otherwise box this method's state each time.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> AnswerAsync(long received, bool endOfMessage)
     {
+        try
+        {
+            await SendAnswerAsync(received);
+        }
+        finally
+        {
+            _answer.Release();
+        }
+
+        return true;
+    }
+
+    private async ValueTask SendAnswerAsync(long received)
+    {
+        var answer = _answer.Written;
+        var max = UdpReplyRule.MaxPayload(Address);
+        if (answer.Length > max)
+        {
+            // The rest is not sent, and everything counts as read.
+            answer = answer[..LineText.Cut(answer.Span, max)];
+            metrics.DatagramReplyTruncated();
+            UdpLog.Truncated(logger, name, (int)received, answer.Length);
+        }
+
         var session = Session;
         if (!AmplificationLimit.Allows(session.BytesIn + received, session.BytesOut, answer.Length))
         {
@@ -73,12 +109,6 @@ internal sealed class UdpPeer(UdpPeers table, Socket socket, string name, Socket
             metrics.DatagramSocketError("send");
             UdpLog.SocketError(logger, name, "send", e.SocketErrorCode.ToString());
         }
-    }
-
-    public void AnswerCut(int received, int sent)
-    {
-        metrics.DatagramReplyTruncated();
-        UdpLog.Truncated(logger, name, received, sent);
     }
 
     /// <summary>A member that could not keep up: the source is forgotten and its session ends.</summary>

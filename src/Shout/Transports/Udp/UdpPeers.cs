@@ -16,7 +16,7 @@ namespace Shout.Transports.Udp;
 /// datagram. In room mode the lease (<see cref="SessionSettings.UdpLease"/>, shorter) takes the idle
 /// timeout's place: a member must keep sending to stay, so one that stopped, or an address that was
 /// only forged, is not sent the room's lines for long. Each admitted source is a <see cref="UdpPeer"/>
-/// served by the mode's <see cref="IMessageProtocol"/>; its session is opened and ended through
+/// served by the mode's <see cref="IProtocol"/>; its session is opened and ended through
 /// <see cref="SessionRunner"/>'s open/end pair (a source is no task of its own). Thread-safe: the receive loop asks, a timer sweeps.
 /// </summary>
 internal sealed class UdpPeers : IDisposable
@@ -33,7 +33,7 @@ internal sealed class UdpPeers : IDisposable
     private readonly ILogger _logger;
     private readonly Dictionary<SocketAddress, UdpPeer> _peers = [];
     private Socket? _socket;
-    private IMessageProtocolFactory? _protocols;
+    private IProtocolFactory? _protocols;
     private readonly Lock _gate = new();
     private readonly long _idle;
     private readonly CloseReason _expiry;
@@ -68,7 +68,7 @@ internal sealed class UdpPeers : IDisposable
     }
 
     /// <summary>Serves the sources of <paramref name="socket"/> with <paramref name="protocols"/> (before the first datagram).</summary>
-    public void Attach(Socket socket, IMessageProtocolFactory protocols)
+    public void Attach(Socket socket, IProtocolFactory protocols)
     {
         _socket = socket;
         _protocols = protocols;

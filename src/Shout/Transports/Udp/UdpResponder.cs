@@ -11,7 +11,7 @@ namespace Shout.Transports.Udp;
 
 /// <summary>
 /// One bound UDP socket and its receive loop: each datagram from an admitted source goes, as one
-/// whole message, to that source's <see cref="IMessageProtocol"/> (echo: one reply datagram to its
+/// whole message, to that source's <see cref="IProtocol"/> (echo: one reply datagram to its
 /// sender); the loop knows no mode. The loop survives every socket error (an ICMP error
 /// reported on a later receive, a send refused by a full buffer or an unreachable peer): the error
 /// is logged at Debug, counted, and the next datagram is read. Each source is a session of the core
@@ -38,7 +38,7 @@ internal sealed class UdpResponder : IAsyncDisposable
     private Task? _drain;
     private int _disposed;
 
-    private UdpResponder(Socket socket, ShoutEndpoint bound, Func<string, UdpPeers> peers, IMessageProtocolFactory protocols,
+    private UdpResponder(Socket socket, ShoutEndpoint bound, Func<string, UdpPeers> peers, IProtocolFactory protocols,
         ShoutMetrics metrics, ILogger logger, DrainSignal? drain)
     {
         _drainSignal = drain;
@@ -56,7 +56,7 @@ internal sealed class UdpResponder : IAsyncDisposable
     public ShoutEndpoint Bound { get; }
 
     /// <summary>Binds <paramref name="address"/>; <c>[::]</c> is dual-stack. Throws <see cref="IOException"/> when the bind fails.</summary>
-    public static UdpResponder Bind(ShoutEndpoint requested, IPAddress address, Func<string, UdpPeers> peers, IMessageProtocolFactory protocols,
+    public static UdpResponder Bind(ShoutEndpoint requested, IPAddress address, Func<string, UdpPeers> peers, IProtocolFactory protocols,
         ShoutMetrics metrics, ILogger logger, DrainSignal? drain = null)
     {
         var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
@@ -80,7 +80,7 @@ internal sealed class UdpResponder : IAsyncDisposable
     }
 
     /// <summary>Serves a socket bound elsewhere (passed by systemd socket activation).</summary>
-    public static UdpResponder Adopt(Socket socket, Func<string, UdpPeers> peers, IMessageProtocolFactory protocols,
+    public static UdpResponder Adopt(Socket socket, Func<string, UdpPeers> peers, IProtocolFactory protocols,
         ShoutMetrics metrics, ILogger logger, DrainSignal? drain = null) =>
         new(socket, ShoutEndpoint.For(ShoutTransport.Udp, (IPEndPoint)socket.LocalEndPoint!), peers, protocols, metrics, logger, drain);
 
@@ -197,11 +197,11 @@ internal sealed class UdpResponder : IAsyncDisposable
         if (_peers.Admit(buffers.Peer) is { Protocol: { } protocol } peer)
         {
             // A datagram is one whole message (the buffer is reused after the call).
-            var turn = await protocol.ReceiveAsync(buffers.Receive[..received], endOfMessage: true);
+            var turn = await protocol.ReceiveAsync(new ReadOnlySequence<byte>(buffers.Receive[..received]), end: true, draining: false);
             if (turn.Action != FrameAction.Continue)
             {
                 // quit, or a line too long: the source's session ends; it is a new one if it speaks again.
-                await _peers.EndAsync(peer, turn.Action == FrameAction.Quit ? CloseReason.Quit : CloseReason.ProtocolError);
+                await _peers.EndAsync(peer, turn.Action switch { FrameAction.Quit => CloseReason.Quit, FrameAction.Gone => CloseReason.Reset, _ => CloseReason.ProtocolError });
             }
         }
     }

@@ -14,13 +14,13 @@ namespace Shout.Transports.Udp;
 /// </summary>
 internal sealed class UdpShoutService(IReadOnlyList<(ShoutEndpoint Endpoint, System.Net.Sockets.Socket? Passed)> endpoints, SessionRules rules,
     SessionAdmission admission, SessionRunner runner, ShoutMetrics metrics, TimeProvider clock, ILogger<UdpShoutService> logger,
-    IMessageProtocolFactory? protocols = null, DrainSignal? drain = null)
+    IProtocolFactory? protocols = null, DrainSignal? drain = null)
     : IHostedService, IAsyncDisposable
 {
     private readonly List<UdpResponder> _responders = [];
 
     /// <summary>The mode's message protocol: echo unless the mode registered its own (room mode: members).</summary>
-    private IMessageProtocolFactory Protocols { get; } = protocols ?? EchoMessageProtocol.Factory;
+    private IProtocolFactory Protocols { get; } = protocols ?? FramedProtocol.Echo;
 
     /// <summary>The bound endpoint of each requested one, in order; empty before start.</summary>
     public IReadOnlyList<ShoutEndpoint> Bound => [.. _responders.Select(r => r.Bound)];

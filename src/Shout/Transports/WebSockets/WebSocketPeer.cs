@@ -9,7 +9,7 @@ namespace Shout.Transports.WebSockets;
 
 /// <summary>
 /// One WebSocket as a peer of the message seam, and its session's run: it receives each message
-/// chunk by chunk into one small buffer and hands the chunks to the mode's <see cref="IMessageProtocol"/>
+/// chunk by chunk into one small buffer and hands the chunks to the mode's <see cref="IProtocol"/>
 /// (a character cut at a chunk's end is kept at the front for the next), sends what the protocol
 /// answers (a fragment of the answer, of the message's type) or says (a text message), and closes
 /// with the status its end calls for. A session holds two small pooled buffers whatever the message
@@ -18,7 +18,7 @@ namespace Shout.Transports.WebSockets;
 /// message in progress finish; a message over the size limit closes with 1009. Opened and ended by
 /// <see cref="SessionRunner"/>. One loop receives; the protocol's writer may send beside it.
 /// </summary>
-internal sealed class WebSocketPeer : DrainMember, ISessionTimeoutTarget, IMessagePeer, ISessionRun, IDisposable
+internal sealed class WebSocketPeer : DrainMember, ISessionTimeoutTarget, IPeer, ISessionRun, IDisposable
 {
     /// <summary>Bytes read per chunk: small enough that a stalled client costs little, large enough for few calls.</summary>
     internal const int ChunkSize = 16 * 1024;
@@ -30,7 +30,8 @@ internal sealed class WebSocketPeer : DrainMember, ISessionTimeoutTarget, IMessa
     private static readonly TimeSpan ProtocolErrorLinger = TimeSpan.FromSeconds(1);
 
     private readonly WebSocket _socket;
-    private readonly IMessageProtocolFactory _protocols;
+    private readonly IProtocolFactory _protocols;
+    private readonly AnswerBuffer _answer = new();
     private readonly string _target;
     private readonly SessionSettings _settings;
     private readonly int _maxMessageBytes;
@@ -40,7 +41,7 @@ internal sealed class WebSocketPeer : DrainMember, ISessionTimeoutTarget, IMessa
     private readonly CancellationToken _aborted;
     private Session? _session;
     private SessionTimeouts? _timeouts;
-    private IMessageProtocol? _protocol;
+    private IProtocol? _protocol;
     private volatile bool _stopping;
     private TaskCompletionSource? _interrupt;
     private Task<ValueWebSocketReceiveResult>? _pendingReceive;
@@ -60,7 +61,7 @@ internal sealed class WebSocketPeer : DrainMember, ISessionTimeoutTarget, IMessa
     /// <param name="drain">The server's drain list, joined while the session runs.</param>
     /// <param name="frames">The upgraded connection's frame-size guard, if the transport has one.</param>
     /// <param name="aborted">The HTTP connection went away.</param>
-    public WebSocketPeer(WebSocket socket, IMessageProtocolFactory protocols, string target, SessionSettings settings, int maxMessageBytes,
+    public WebSocketPeer(WebSocket socket, IProtocolFactory protocols, string target, SessionSettings settings, int maxMessageBytes,
         ShoutMetrics metrics, TimeProvider clock, DrainSignal? drain, IOversizeSignal? frames = null, CancellationToken aborted = default)
     {
         _socket = socket;
@@ -77,9 +78,11 @@ internal sealed class WebSocketPeer : DrainMember, ISessionTimeoutTarget, IMessa
 
     public Session Session => _session ?? throw new InvalidOperationException("the session is not open");
 
+    public PeerSeam Seam => PeerSeam.Message;
+
     public SocketAddress? UnconfirmedAddress => null;
 
-    public int MaxAnswer => int.MaxValue;
+    public IBufferWriter<byte> Answer => _answer;
 
     public SessionState State => new(_protocol?.Abandoned, _timeouts?.Expired, _stopping, CloseReason.KeepAliveTimeout);
 
@@ -125,7 +128,7 @@ internal sealed class WebSocketPeer : DrainMember, ISessionTimeoutTarget, IMessa
         }
     }
 
-    private async Task<CloseReason> ReceiveAsync(IMessageProtocol protocol, SessionTimeouts timeouts)
+    private async Task<CloseReason> ReceiveAsync(IProtocol protocol, SessionTimeouts timeouts)
     {
         while (true)
         {
@@ -171,10 +174,15 @@ internal sealed class WebSocketPeer : DrainMember, ISessionTimeoutTarget, IMessa
                 _inMessage = !result.EndOfMessage;
                 _type = result.MessageType;
                 var length = carry + result.Count;
-                var turn = await protocol.ReceiveAsync(_input.AsMemory(0, length), result.EndOfMessage);
+                var turn = await protocol.ReceiveAsync(new ReadOnlySequence<byte>(_input.AsMemory(0, length)), result.EndOfMessage, draining: false);
                 if (turn.Action != FrameAction.Continue)
                 {
-                    return turn.Action == FrameAction.Quit ? CloseReason.Quit : CloseReason.ProtocolError;
+                    return turn.Action switch
+                    {
+                        FrameAction.Quit => CloseReason.Quit,
+                        FrameAction.Gone => CloseReason.Reset,
+                        _ => CloseReason.ProtocolError,
+                    };
                 }
 
                 // What the protocol left (part of a character) waits at the front for the rest.
@@ -192,18 +200,33 @@ internal sealed class WebSocketPeer : DrainMember, ISessionTimeoutTarget, IMessa
         }
     }
 
-    public async ValueTask SendAsync(ReadOnlyMemory<byte> message)
+    public async ValueTask<bool> SendLinesAsync(ReadOnlyMemory<byte> lines, bool more)
     {
-        await _socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-        Session.Sent(message.Length);
-        // A line reaching the peer (a room's) keeps it from idling.
-        _timeouts?.Received();
+        // One text message per line, without its terminator.
+        while (!lines.IsEmpty)
+        {
+            var text = LineText.WithoutTerminator(LineText.Next(ref lines));
+            await _socket.SendAsync(text, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+            Session.Sent(text.Length);
+            // A line reaching the peer (a room's) keeps it from idling.
+            _timeouts?.Received();
+        }
+
+        return true;
     }
 
     // Pooled: an answer that waits (a client reading slowly) would otherwise box this method's state each time.
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask AnswerAsync(int received, ReadOnlyMemory<byte> answer, bool endOfMessage)
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> AnswerAsync(long received, bool endOfMessage)
     {
+        var answer = _answer.Written;
+        if (answer.IsEmpty && !endOfMessage)
+        {
+            // Nothing to send yet (part of a character waits for the rest).
+            Session.Answered(received, 0);
+            return true;
+        }
+
         // Counted as it is handed over, as on the stream seam: a client that has its answer finds it counted.
         Session.Answered(received, answer.Length);
         var send = _socket.SendAsync(answer, _type, endOfMessage, CancellationToken.None);
@@ -224,11 +247,18 @@ internal sealed class WebSocketPeer : DrainMember, ISessionTimeoutTarget, IMessa
         {
             await send;
         }
-    }
 
-    public void AnswerCut(int received, int sent)
-    {
-        // Never: a WebSocket carries an answer of any length (MaxAnswer).
+        // An answer message ended: an idle peer holds no answer buffer.
+        if (endOfMessage)
+        {
+            _answer.Release();
+        }
+        else
+        {
+            _answer.Clear();
+        }
+
+        return true;
     }
 
     public void Kick() => _socket.Abort();
@@ -365,5 +395,6 @@ internal sealed class WebSocketPeer : DrainMember, ISessionTimeoutTarget, IMessa
         _drain?.Leave(this);
         _timeouts?.Dispose();
         Release();
+        _answer.Release();
     }
 }

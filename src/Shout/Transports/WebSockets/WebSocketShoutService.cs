@@ -13,10 +13,10 @@ namespace Shout.Transports.WebSockets;
 /// 503, both recorded like a refused TCP client); an upgrade from another site's page
 /// (<see cref="OriginCheck"/>) is refused with 403 first, recorded as denied. An accepted socket is
 /// one session of the core, run by <see cref="SessionRunner"/> as a <see cref="WebSocketPeer"/> that
-/// drives the mode's <see cref="IMessageProtocol"/> (echo or a room member); this adapter knows no mode.
+/// drives the mode's <see cref="IProtocol"/> (echo or a room member); this adapter knows no mode.
 /// </summary>
 internal sealed class WebSocketShoutService(ShoutWebOptions options, SessionRules rules, SessionRunner runner,
-    OriginCheck origins, IMessageProtocolFactory protocols, ShoutMetrics metrics, TimeProvider clock, DrainSignal drain)
+    OriginCheck origins, IProtocolFactory protocols, ShoutMetrics metrics, TimeProvider clock, DrainSignal drain)
 {
     private int _open;
 

@@ -155,13 +155,13 @@ public sealed class StreamHandlerTests : IDisposable
         Assert.Equal("ERR line timeout\n", await client.ReceiveRestAsync());
     }
 
-    private RoomStreamMember.Factory RoomProtocol() =>
+    private RoomProtocols RoomProtocol() =>
         new(new RoomHub(new InProcessRoomBus(), new RoomMetrics(_meters)), new ShoutRoomOptions(), 1024, _clock);
 
     private Client Start(ShoutMode mode, SessionSettings settings, int maxLine = 1024) =>
-        Start(new FramedStreamProtocol.Factory(mode == ShoutMode.Line ? new LineFramer(maxLine) : StreamFramer.Instance), settings);
+        Start(new FramedProtocol.Factory(mode == ShoutMode.Line ? new LineFramer(maxLine) : StreamFramer.Instance), settings);
 
-    private Client Start(IStreamProtocolFactory protocol, SessionSettings settings)
+    private Client Start(IProtocolFactory protocol, SessionSettings settings)
     {
         var metrics = new ShoutMetrics(_meters);
         var lifecycle = new SessionLifecycle(metrics, _events, NullLogger<SessionLifecycle>.Instance);
@@ -254,26 +254,4 @@ public sealed class StreamHandlerTests : IDisposable
             await served.WaitAsync(Wait);
         }
     }
-
-    /// <summary>A connection over two in-memory pipes.</summary>
-    private sealed class MemoryConnection : ConnectionContext
-    {
-        private static int _made;
-
-        public MemoryConnection() => Transport = new DuplexPipe(ClientInput.Reader, ClientOutput.Writer);
-
-        public Pipe ClientInput { get; } = new(new PipeOptions(useSynchronizationContext: false));
-
-        public Pipe ClientOutput { get; } = new(new PipeOptions(useSynchronizationContext: false));
-
-        public override string ConnectionId { get; set; } = "memory" + Interlocked.Increment(ref _made);
-
-        public override Microsoft.AspNetCore.Http.Features.IFeatureCollection Features { get; } = new Microsoft.AspNetCore.Http.Features.FeatureCollection();
-
-        public override IDictionary<object, object?> Items { get; set; } = new Dictionary<object, object?>();
-
-        public override IDuplexPipe Transport { get; set; }
-    }
-
-    private sealed record DuplexPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
 }

@@ -10,7 +10,7 @@ using Shout.Transports.WebSockets;
 namespace Shout.Tests.Transports.WebSockets;
 
 /// <summary>
-/// Issue 20: an idle WebSocket holds no receive buffer. <see cref="WebSocketPeer"/> (driving the echo, <see cref="EchoMessageProtocol"/>) waits for the next
+/// Issue 20: an idle WebSocket holds no receive buffer. <see cref="WebSocketPeer"/> (driving the echo, <see cref="FramedProtocol"/>) waits for the next
 /// message with a zero-byte receive and takes its chunk only once a frame has arrived; messages, an
 /// empty message and the client's close are served as before.
 /// </summary>
@@ -30,7 +30,7 @@ public sealed class WebSocketPeerIdleTests
         using var server = new RecordingWebSocket(WebSocket.CreateFromStream(accepted.GetStream(), new WebSocketCreationOptions { IsServer = true }));
 
         var session = new Session(metrics, "t1", TransportKind.Ws, "test", 0, null);
-        using var peer = new WebSocketPeer(server, EchoMessageProtocol.Factory, "", new SessionSettings(), 1 << 20, metrics, TimeProvider.System, drain: null);
+        using var peer = new WebSocketPeer(server, FramedProtocol.Echo, "", new SessionSettings(), 1 << 20, metrics, TimeProvider.System, drain: null);
         var run = peer.RunAsync(session);
 
         // Idle before the first message: waiting, with nothing to read into.

@@ -1,0 +1,88 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Shout.Protocols;
+using Shout.Sessions;
+
+namespace Shout.Transports.Streams;
+
+/// <summary>
+/// A stream connection (TCP, TLS, Unix) as a peer of the one protocol contract, and what its
+/// timeouts and the drain do to it: answers go into the connection's output and are flushed within
+/// the write timeout; a protocol's own lines (a room's) are flushed in batches without it. Idle and
+/// line timeouts and the drain stop the pending read; the write timeout aborts the connection. One
+/// object per connection: its place in the server's drain list too.
+/// </summary>
+internal sealed class StreamPeer(ConnectionContext connection, PipeReader input) : DrainMember, ISessionTimeoutTarget, IPeer
+{
+    /// <summary>Most bytes of a protocol's lines written before one flush.</summary>
+    private const int MaxLineBatch = 64 * 1024;
+
+    private readonly PipeWriter _output = connection.Transport.Output;
+    private Session? _session;
+    private SessionTimeouts? _timeouts;
+
+    public Session Session => _session!;
+
+    public PeerSeam Seam => PeerSeam.Stream;
+
+    public SocketAddress? UnconfirmedAddress => null;
+
+    public IBufferWriter<byte> Answer => _output;
+
+    /// <summary>The session is open, its timeouts armed: the peer can answer.</summary>
+    public void Open(Session session, SessionTimeouts timeouts)
+    {
+        _session = session;
+        _timeouts = timeouts;
+    }
+
+    public ValueTask<bool> AnswerAsync(long received, bool endOfMessage)
+    {
+        var written = _output.UnflushedBytes;
+        if (received == 0 && written == 0)
+        {
+            return ValueTask.FromResult(true);
+        }
+
+        _session!.Answered(received, written);
+        var flush = _timeouts!.FlushAsync(_output);
+        return flush.IsCompletedSuccessfully ? ValueTask.FromResult(Goes(flush.Result)) : WaitAsync(flush);
+    }
+
+    public async ValueTask<bool> SendLinesAsync(ReadOnlyMemory<byte> lines, bool more)
+    {
+        _output.Write(lines.Span);
+        var batch = _output.UnflushedBytes;
+        if (more && batch < MaxLineBatch)
+        {
+            return true;
+        }
+
+        _session!.Sent(batch);
+
+        // No write timeout on this flush: while it waits, the protocol's own policy decides (a room's
+        // queue fills, and the slow-member policy kicks or drops).
+        if (!Goes(await _output.FlushAsync()))
+        {
+            return false;
+        }
+
+        // A peer that listens is not idle: lines reaching it keep it open.
+        _timeouts!.Received();
+        return true;
+    }
+
+    public void Kick() => connection.Abort(new ConnectionAbortedException("The client did not read the lines it was owed in time."));
+
+    public void Interrupt() => input.CancelPendingRead();
+
+    public override void Drain() => input.CancelPendingRead();
+
+    public void Abort() => connection.Abort(new ConnectionAbortedException("The client did not read its replies within the write timeout."));
+
+    private static bool Goes(FlushResult flush) => !flush.IsCompleted && !flush.IsCanceled;
+
+    private static async ValueTask<bool> WaitAsync(ValueTask<FlushResult> flush) => Goes(await flush);
+}
