@@ -12,7 +12,7 @@ namespace Shout.Protocols;
 /// what interrupted it, and the protocol answers through its <see cref="IPeer"/>, never the socket.
 /// Not thread-safe: one per session, driven by that session's loop (a room member's writer runs beside it).
 /// </summary>
-internal interface IProtocol : IAsyncDisposable
+internal interface IProtocol : ISessionEnding
 {
     /// <summary>Most input bytes one turn of the stream seam offers (a protocol that needs whole lines says how long one may be); the message seam's chunks are bounded by their transport.</summary>
     long MaxTurnInput { get; }
@@ -34,8 +34,6 @@ internal interface IProtocol : IAsyncDisposable
     /// <summary>The line or idle timeout interrupted the stream seam's read: what the protocol says before the session closes (may be nothing).</summary>
     ValueTask TimedOutAsync(CloseReason expired);
 
-    /// <summary>The session ends with <paramref name="reason"/>: sends what it still owes (a room's goodbye) and returns the reason it closes with.</summary>
-    ValueTask<CloseReason> EndAsync(CloseReason reason);
 }
 
 /// <summary>Starts the protocol of each peer, on either seam: one per mode, chosen when the server is composed.</summary>

@@ -78,6 +78,47 @@ public sealed class SessionRunnerTests : IDisposable
         Assert.Equal(CloseReason.WriteTimeout, Assert.Single(_events.Latest(), e => e.Kind == ConnectionEventKind.Closed).Reason);
     }
 
+    [Fact]
+    public async Task A_loop_is_opened_turned_until_a_turn_ends_it_then_ended_disposed_and_recorded_once()
+    {
+        var (runner, admission) = Runner();
+        var ticket = admission.TryAdmit("s1", TransportKind.Tcp, System.Net.IPAddress.Loopback, "127.0.0.1:5", out _);
+        var loop = new Loop(["a", "b", "yield", "quit"]) { OnOpened = () => Assert.Equal(1, admission.Open) };
+
+        await runner.RunAsync("s1", TransportKind.Tcp, "127.0.0.1:5", ticket, loop);
+
+        Assert.Equal(["opened", "turn a", "turn b", "turn yield", "turn quit", "end quit", "disposed"], loop.Calls);
+        Assert.Equal(CloseReason.Quit, Assert.Single(_events.Latest(), e => e.Kind == ConnectionEventKind.Closed).Reason);
+        Assert.Equal(0, admission.Open);
+    }
+
+    [Fact]
+    public async Task A_loop_whose_transport_fails_is_mapped_to_one_reason_disposed_and_recorded_once()
+    {
+        var (runner, _) = Runner();
+        var loop = new Loop(["a", "fail"]) { State = new(null, CloseReason.WriteTimeout, false, CloseReason.Reset) };
+
+        await runner.RunAsync("s2", TransportKind.Tcp, "127.0.0.1:6", null, loop);
+
+        Assert.Equal(["opened", "turn a", "disposed"], loop.Calls);
+        Assert.Equal(CloseReason.WriteTimeout, Assert.Single(_events.Latest(), e => e.Kind == ConnectionEventKind.Closed).Reason);
+    }
+
+    [Fact]
+    public async Task A_session_without_a_loop_ends_through_its_protocol_and_is_recorded_once()
+    {
+        var (runner, _) = Runner();
+        var session = runner.Open("u2", TransportKind.Udp, "127.0.0.1:7", null);
+        var ending = new Ending(CloseReason.SlowMember);
+
+        await runner.EndAsync(session, ending, CloseReason.IdleTimeout);
+        await runner.EndAsync(session, null, CloseReason.Reset);
+
+        Assert.Equal(CloseReason.IdleTimeout, ending.Asked);
+        Assert.True(ending.Disposed);
+        Assert.Equal(CloseReason.SlowMember, Assert.Single(_events.Latest(), e => e.Kind == ConnectionEventKind.Closed).Reason);
+    }
+
     public static TheoryData<string, CloseReason> Mappings => new()
     {
         // The protocol's own end comes first, whatever the failure.
@@ -134,6 +175,66 @@ public sealed class SessionRunnerTests : IDisposable
         {
             OnFailed?.Invoke();
             Failed = reason;
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>A loop over scripted inputs: "quit" ends it, "yield" asks to give the thread up, "fail" is a transport failure.</summary>
+    private sealed class Loop(string[] inputs) : ISessionLoop<string>
+    {
+        private int _next;
+
+        public List<string> Calls { get; } = [];
+
+        public Action? OnOpened { get; init; }
+
+        public SessionState State { get; init; } = new(null, null, false, CloseReason.Reset);
+
+        public void Opened(Session session)
+        {
+            OnOpened?.Invoke();
+            Calls.Add("opened");
+        }
+
+        public ValueTask<string> WaitAsync() => inputs[_next] == "fail"
+            ? ValueTask.FromException<string>(new ConnectionAbortedException("aborted by the write timeout"))
+            : ValueTask.FromResult(inputs[_next++]);
+
+        public ValueTask<SessionTurn> TurnAsync(string input)
+        {
+            Calls.Add("turn " + input);
+            return ValueTask.FromResult(new SessionTurn(input == "quit" ? CloseReason.Quit : null, input == "yield"));
+        }
+
+        public ValueTask<CloseReason> EndAsync(CloseReason reason)
+        {
+            Calls.Add("end " + (reason == CloseReason.Quit ? "quit" : reason.ToString()));
+            return ValueTask.FromResult(reason);
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Calls.Add("disposed");
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>A protocol's end that says it closes as <paramref name="closesAs"/>.</summary>
+    private sealed class Ending(CloseReason closesAs) : ISessionEnding
+    {
+        public CloseReason? Asked { get; private set; }
+
+        public bool Disposed { get; private set; }
+
+        public ValueTask<CloseReason> EndAsync(CloseReason reason)
+        {
+            Asked = reason;
+            return ValueTask.FromResult(closesAs);
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Disposed = true;
             return ValueTask.CompletedTask;
         }
     }

@@ -12,16 +12,42 @@ namespace Shout.Transports.Streams;
 /// timeouts and the drain do to it: answers go into the connection's output and are flushed within
 /// the write timeout; a protocol's own lines (a room's) are flushed in batches without it. Idle and
 /// line timeouts and the drain stop the pending read; the write timeout aborts the connection. One
-/// object per connection: its place in the server's drain list too.
+/// object per connection: its place in the server's drain list and, in <c>StreamPeer.Loop.cs</c>,
+/// the loop the runner drives.
 /// </summary>
-internal sealed class StreamPeer(ConnectionContext connection, PipeReader input) : DrainMember, ISessionTimeoutTarget, IPeer
+internal sealed partial class StreamPeer : DrainMember, ISessionTimeoutTarget, IPeer
 {
     /// <summary>Most bytes of a protocol's lines written before one flush.</summary>
     private const int MaxLineBatch = 64 * 1024;
 
-    private readonly PipeWriter _output = connection.Transport.Output;
+    private readonly ConnectionContext _connection;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly ShoutConnectionHandler _handler;
+    private readonly TransportKind _transport;
+    private readonly SessionSettings _settings;
     private Session? _session;
     private SessionTimeouts? _timeouts;
+
+    /// <summary>A peer only, not a loop (a protocol driven by hand, as its tests do), whose session is given by <see cref="Open"/>.</summary>
+    public StreamPeer(ConnectionContext connection, PipeReader input)
+        : this(connection, input, null!, default, new SessionSettings())
+    {
+    }
+
+    /// <summary>A connection of <paramref name="transport"/> that <paramref name="handler"/> serves; its timeouts are armed now, before it opens.</summary>
+    public StreamPeer(ConnectionContext connection, PipeReader input, ShoutConnectionHandler handler, TransportKind transport, SessionSettings settings)
+    {
+        _connection = connection;
+        _input = input;
+        _output = connection.Transport.Output;
+        _handler = handler;
+        _transport = transport;
+        _settings = settings;
+    }
+
+    /// <summary>Arms the session's timeouts, which interrupt this peer (before the session is counted open).</summary>
+    public void Arm(SessionTimeouts timeouts) => _timeouts = timeouts;
 
     public Session Session => _session!;
 
@@ -74,13 +100,13 @@ internal sealed class StreamPeer(ConnectionContext connection, PipeReader input)
         return true;
     }
 
-    public void Kick() => connection.Abort(new ConnectionAbortedException("The client did not read the lines it was owed in time."));
+    public void Kick() => _connection.Abort(new ConnectionAbortedException("The client did not read the lines it was owed in time."));
 
-    public void Interrupt() => input.CancelPendingRead();
+    public void Interrupt() => _input.CancelPendingRead();
 
-    public override void Drain() => input.CancelPendingRead();
+    public override void Drain() => _input.CancelPendingRead();
 
-    public void Abort() => connection.Abort(new ConnectionAbortedException("The client did not read its replies within the write timeout."));
+    public void Abort() => _connection.Abort(new ConnectionAbortedException("The client did not read its replies within the write timeout."));
 
     private static bool Goes(FlushResult flush) => !flush.IsCompleted && !flush.IsCanceled;
 

@@ -211,18 +211,7 @@ internal sealed class UdpPeers : IDisposable
             return;
         }
 
-        try
-        {
-            if (peer.Protocol is { } protocol)
-            {
-                reason = await protocol.EndAsync(reason);
-                await protocol.DisposeAsync();
-            }
-        }
-        finally
-        {
-            _runner.End(session, reason);
-        }
+        await _runner.EndAsync(session, peer.Protocol, reason);
     }
 
     /// <summary>Ends every session (the server stops): each is recorded with <paramref name="reason"/>.</summary>
