@@ -7,7 +7,8 @@ namespace Shout.Rooms.Bus;
 /// Exactly once across instances (<see cref="ShoutBusOptions.ExactlyOnce"/>) while the NATS server
 /// keeps the room stream (JetStream): a message is published with a <c>Nats-Msg-Id</c> made of its
 /// sender's instance, member and line number, so the stream stores it once however often it is
-/// sent; the publisher sends the next only once the stream acknowledged it. Through an outage the
+/// sent; a sender's next message is sent only once the stream acknowledged its last (other senders'
+/// go meanwhile, and what a sender said while it waited goes as one message). Through an outage the
 /// publisher keeps what its members say (the bounded queue) and sends it on the next connection. A
 /// receiver, on the first message of a new connection (or as soon as it is back), reads the stream
 /// from shortly before the last message it took, so nothing its subscription missed is overtaken.
@@ -129,8 +130,9 @@ internal sealed partial class NatsRoomBus
 
     /// <summary>
     /// Sends one message and waits for the stream's acknowledgement, trying again (same
-    /// <c>Nats-Msg-Id</c>) until it has one: only then the next, so no later message overtakes it,
-    /// not even a copy the client still had buffered from a connection that died.
+    /// <c>Nats-Msg-Id</c>) until it has one. Its sender's next message waits for it
+    /// (<see cref="StoredOutbox"/>), so no later message of the sender overtakes it, not even a copy
+    /// the client still had buffered from a connection that died; other senders' messages go meanwhile.
     /// </summary>
     private async Task PublishStoredAsync(BusMessage message)
     {

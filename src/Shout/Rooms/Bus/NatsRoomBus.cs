@@ -282,11 +282,13 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
 
     private async Task PublishLoopAsync()
     {
+        // Exactly once: one acknowledged message in flight per sender, senders side by side.
+        using var stored = new StoredOutbox(PublishStoredAsync);
         await foreach (var message in _outgoing.Reader.ReadAllAsync())
         {
             if (ExactlyOnce)
             {
-                await PublishStoredAsync(message);
+                await stored.AddAsync(message);
                 continue;
             }
 
@@ -300,6 +302,8 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
                 _metrics.BusLostPublishing(Lines(message));
             }
         }
+
+        await stored.CompletedAsync();
     }
 
     private async Task ReceiveLinesAsync(INatsSub<byte[]> subscription)
