@@ -16,8 +16,8 @@ namespace Shout.Transports.Udp;
 /// datagram. In room mode the lease (<see cref="SessionSettings.UdpLease"/>, shorter) takes the idle
 /// timeout's place: a member must keep sending to stay, so one that stopped, or an address that was
 /// only forged, is not sent the room's lines for long. Each admitted source is a <see cref="UdpPeer"/>
-/// served by the mode's <see cref="IProtocol"/>; its session is opened and ended through
-/// <see cref="SessionRunner"/>'s open/end pair (a source is no task of its own). Thread-safe: the receive loop asks, a timer sweeps.
+/// served by the mode's <see cref="IProtocol"/>; its session is opened by <see cref="SessionRunner.Open"/>
+/// and ended by <see cref="SessionRunner.EndAsync"/> (a source is no task of its own). Thread-safe: the receive loop asks, a timer sweeps.
 /// </summary>
 internal sealed class UdpPeers : IDisposable
 {
