@@ -70,6 +70,9 @@ internal sealed class RoomMember : IDisposable
     /// <summary>The writer: whether more lines are queued now (so what it sends can wait for them).</summary>
     public bool HasQueued => _queue.Lines > 0;
 
+    /// <summary>The writer: lines queued now.</summary>
+    public int QueuedLines => _queue.Lines;
+
     /// <summary>The transport's writer: takes the oldest queued run of lines; the queue is no longer full.</summary>
     public bool TryTake(out ReadOnlyMemory<byte> lines)
     {

@@ -34,7 +34,7 @@ internal sealed class RoomStreamMember : IProtocol
             _ => peer.Kick());
         _room = new RoomSession(hub, _member, framer);
         hub.Enter(_member);
-        _writer = MemberWriter.RunAsync(_member, peer);
+        _writer = MemberWriter.RunAsync(_member, peer, WriteGather.Shared);
     }
 
     /// <summary>A whole line, whose length the line limit bounds.</summary>

@@ -31,6 +31,9 @@ internal sealed class RecordingPeer(Session session, SocketAddress? unconfirmed 
     /// <summary>What sending a line throws (a peer that is gone); null to send.</summary>
     public Exception? Failure { get; init; }
 
+    /// <summary>For each <see cref="SendLinesAsync"/>: how many lines it carried and whether more followed at once.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<(int Lines, bool More)> Sends { get; } = new();
+
     /// <summary>Each answer part handed over: its text and whether it ended the answer message.</summary>
     public List<(string Text, bool End)> Answers { get; } = [];
 
@@ -50,11 +53,15 @@ internal sealed class RecordingPeer(Session session, SocketAddress? unconfirmed 
             throw Failure;
         }
 
+        var texts = new List<string>();
         while (!lines.IsEmpty)
         {
-            _lines.Writer.TryWrite(Encoding.UTF8.GetString(LineText.WithoutTerminator(LineText.Next(ref lines)).Span));
+            texts.Add(Encoding.UTF8.GetString(LineText.WithoutTerminator(LineText.Next(ref lines)).Span));
         }
 
+        // Recorded before the lines can be read, so a test that read them finds the send.
+        Sends.Enqueue((texts.Count, more));
+        texts.ForEach(text => _lines.Writer.TryWrite(text));
         return ValueTask.FromResult(true);
     }
 

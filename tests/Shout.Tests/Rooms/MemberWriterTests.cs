@@ -72,6 +72,45 @@ public sealed class MemberWriterTests : IDisposable
         Assert.False(await member.WaitToReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
+    [Fact]
+    public async Task With_a_gather_a_member_owed_few_lines_waits_for_the_tick_and_gets_them_in_one_write()
+    {
+        using var member = Member("tcp");
+        using var gather = new WriteGather(TimeSpan.FromMilliseconds(1), _clock);
+        member.Deliver(Encoding.UTF8.GetBytes("a: one\n"));
+        member.Deliver(Encoding.UTF8.GetBytes("b: two\nb: three\n"), count: 2);
+        var peer = new RecordingPeer(Session(TransportKind.Tcp));
+
+        var writer = MemberWriter.RunAsync(member, peer, gather);
+
+        // Nothing goes before the tick (the fake clock has not moved).
+        Assert.Empty(peer.Sends);
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(["a: one", "b: two", "b: three"], [await peer.ReadAsync(), await peer.ReadAsync(), await peer.ReadAsync()]);
+
+        // Two queued runs, one write: the first is held for the second (more), the last flushes.
+        Assert.Equal([(1, true), (2, false)], peer.Sends);
+        member.Complete();
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
+        await writer.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task With_a_gather_a_member_owed_many_lines_is_written_at_once()
+    {
+        using var member = Member("tcp");
+        using var gather = new WriteGather(TimeSpan.FromMilliseconds(1), _clock);
+        var many = string.Concat(Enumerable.Range(0, MemberWriter.GatherBelow).Select(i => $"a: {i}\n"));
+        member.Deliver(Encoding.UTF8.GetBytes(many), count: MemberWriter.GatherBelow);
+        var peer = new RecordingPeer(Session(TransportKind.Tcp));
+
+        _ = MemberWriter.RunAsync(member, peer, gather);
+
+        // The clock never moves: the lines go without waiting for a tick.
+        Assert.Equal("a: 0", await peer.ReadAsync());
+        member.Complete();
+    }
+
     private RoomMember Member(string transport) =>
         new(1, transport, new ShoutRoomOptions(), TimeSpan.FromSeconds(30), _clock, new RoomMetrics(_meters), _ => { });
 
