@@ -27,7 +27,7 @@ internal static class LineText
             return answer.Length;
         }
 
-        for (var n = max; n > Math.Max(0, max - 3); n--)
+        for (var n = max; n >= Math.Max(0, max - 3); n--)
         {
             if ((answer[n] & 0xC0) != 0x80)
             {
@@ -35,6 +35,6 @@ internal static class LineText
             }
         }
 
-        return (answer[Math.Max(0, max - 3)] & 0xC0) != 0x80 ? Math.Max(0, max - 3) : max;
+        return max;
     }
 }

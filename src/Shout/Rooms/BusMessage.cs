@@ -54,6 +54,9 @@ internal readonly record struct BusMessage(Guid Instance, long Sender, long Sequ
     private const byte Version = 2;
     private const int FixedLength = 1 + 1 + 1 + 16 + 8 + 8;
 
+    /// <summary>The lines it carries (a notice counts as one): what its loss and a merge are counted in.</summary>
+    public int Lines => Math.Max(1, Payload.Span.Count((byte)'\n'));
+
     /// <summary>Version, kind, shape, instance (16), sender (8), sequence (8), room, nick, other (each a length byte and UTF-8), payload.</summary>
     public byte[] Encode()
     {

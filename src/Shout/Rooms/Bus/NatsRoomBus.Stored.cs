@@ -167,7 +167,7 @@ internal sealed partial class NatsRoomBus
             }
         }
 
-        _metrics.BusLostPublishing(Lines(message));
+        _metrics.BusLostPublishing(message.Lines);
     }
 
     private async Task WaitConnectedAsync()

@@ -132,7 +132,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         // Exactly once: a message waits out an outage in the queue (bounded) and is sent after it.
         if ((!Connected && !ExactlyOnce) || !_outgoing.Writer.TryWrite(message))
         {
-            _metrics.BusLostPublishing(Lines(message));
+            _metrics.BusLostPublishing(message.Lines);
         }
     }
 
@@ -277,9 +277,6 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         }
     }
 
-    /// <summary>A message carries the lines of one read of its sender: the loss is counted in lines.</summary>
-    private static int Lines(in BusMessage message) => Math.Max(1, message.Payload.Span.Count((byte)'\n'));
-
     private async Task PublishLoopAsync()
     {
         // Exactly once: one acknowledged message in flight per sender, senders side by side.
@@ -299,7 +296,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
             }
             catch (Exception e) when (e is NatsException or OperationCanceledException or ObjectDisposedException)
             {
-                _metrics.BusLostPublishing(Lines(message));
+                _metrics.BusLostPublishing(message.Lines);
             }
         }
 

@@ -21,10 +21,10 @@ internal sealed class StoredOutbox(Func<BusMessage, Task> publish, int maxWaitin
     private readonly Lock _lock = new();
     private readonly List<Task> _publishers = [];
 
-    /// <summary>Messages published so far (after merging), for the tests and the log.</summary>
-    public long Published => Interlocked.Read(ref _published);
-
     private long _published;
+
+    /// <summary>Messages published so far (after merging).</summary>
+    public long Published => Interlocked.Read(ref _published);
 
     /// <summary>Queues <paramref name="message"/> behind its sender's earlier ones; waits while the outbox is full.</summary>
     public async ValueTask AddAsync(BusMessage message)
@@ -69,8 +69,8 @@ internal sealed class StoredOutbox(Func<BusMessage, Task> publish, int maxWaitin
     {
         merged = next;
         if (next.Kind != BusKind.Line || later.Kind != BusKind.Line || next.Shape != BusShape.Said || later.Shape != BusShape.Said
-            || next.Room != later.Room || next.Nick != later.Nick || later.Sequence - Lines(later) != next.Sequence
-            || next.Payload.Length + later.Payload.Length > MaxMerged || Lines(next) + Lines(later) > RoomBatch.MaxLines)
+            || next.Room != later.Room || next.Nick != later.Nick || later.Sequence - later.Lines != next.Sequence
+            || next.Payload.Length + later.Payload.Length > MaxMerged || next.Lines + later.Lines > RoomBatch.MaxLines)
         {
             return false;
         }
@@ -81,8 +81,6 @@ internal sealed class StoredOutbox(Func<BusMessage, Task> publish, int maxWaitin
         merged = next with { Sequence = later.Sequence, Payload = payload };
         return true;
     }
-
-    private static int Lines(in BusMessage message) => Math.Max(1, message.Payload.Span.Count((byte)'\n'));
 
     // One sender's publisher: one message in flight, what waited behind it merged into the next.
     private async Task PublishSenderAsync((Guid, long) key)

@@ -20,7 +20,7 @@ internal sealed partial class StreamPeer : ISessionLoop<ReadResult>
 
     public void Opened(Session session)
     {
-        Open(session, _timeouts!);
+        _session = session;
 
         // The server's drain reaches the session through its one list (it begins when Kestrel would ask
         // each connection, after the listeners were handed over), not a registration per connection.

@@ -57,7 +57,7 @@ internal sealed partial class StreamPeer : DrainMember, ISessionTimeoutTarget, I
 
     public IBufferWriter<byte> Answer => _output;
 
-    /// <summary>The session is open, its timeouts armed: the peer can answer.</summary>
+    /// <summary>The session and its timeouts of a peer driven by hand (a protocol's tests); the runner's loop arms and opens it itself (<see cref="Arm"/>, <c>Opened</c>).</summary>
     public void Open(Session session, SessionTimeouts timeouts)
     {
         _session = session;
