@@ -256,17 +256,7 @@ internal sealed class ChatConsole(bool interactive)
     }
 
     /// <summary>The terminal's width now (read at every redraw: the user may have resized it).</summary>
-    private static int Width()
-    {
-        try
-        {
-            return Console.WindowWidth is var width and > 0 ? width : 80;
-        }
-        catch (IOException)
-        {
-            return 80;
-        }
-    }
+    private static int Width() => TerminalWidth.Now();
 
     /// <summary>On Unix a resize (SIGWINCH) redraws the prompt at once at the new width; elsewhere the next key does.</summary>
     private void WatchResize()

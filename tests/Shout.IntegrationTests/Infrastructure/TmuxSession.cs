@@ -45,9 +45,25 @@ internal sealed class TmuxSession : IAsyncDisposable
         Assert.Equal(0, result.ExitCode);
     }
 
-    /// <summary>Resizes the terminal (tmux re-wraps what is on screen, as most terminals do).</summary>
-    public Task ResizeAsync(int width, int height) =>
-        TmuxAsync("resize-window", "-t", _name, "-x", $"{width}", "-y", $"{height}");
+    /// <summary>
+    /// Resizes the terminal (tmux re-wraps what is on screen, as most terminals do) and waits until
+    /// the command's terminal device has the new size too. tmux re-wraps its screen at once but tells
+    /// the device (and so the command, by SIGWINCH) later, up to 250 ms later when it resized recently:
+    /// anything the command draws before that is laid out at the old width on a screen already
+    /// re-wrapped, as on any terminal resized while a program draws.
+    /// </summary>
+    public async Task ResizeAsync(int width, int height)
+    {
+        await TmuxAsync("resize-window", "-t", _name, "-x", $"{width}", "-y", $"{height}");
+        var device = (await TmuxAsync("display", "-p", "-t", _name, "#{pane_tty}")).Trim();
+        var stty = Tools.Require("stty");
+        var size = "";
+        await Eventually.TrueAsync(async () =>
+        {
+            size = (await CliRunner.RunAsync(stty, ["-F", device, "size"])).StdoutText.Trim();
+            return size == $"{height} {width}";
+        }, Timeout, () => $"the terminal device {device} is {size} (rows columns), not {height} {width}");
+    }
 
     /// <summary>
     /// Waits until the screen and the cursor (column, row) satisfy <paramref name="check"/>, which
