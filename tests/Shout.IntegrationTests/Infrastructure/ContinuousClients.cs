@@ -109,9 +109,21 @@ internal sealed class ContinuousClients
             catch (Exception e) when (e is SocketException or OperationCanceledException or IOException
                 or System.Security.Authentication.AuthenticationException or System.Net.WebSockets.WebSocketException)
             {
-                Fail(ref _lost, $"'{message.Trim()}': {e.GetType().Name} {e.Message}");
+                Fail(ref _lost, $"'{message.Trim()}': {Describe(e)}");
             }
         }
+    }
+
+    /// <summary>Every exception of the chain, outermost first: a WebSocket or TLS client's own message rarely says what happened under it.</summary>
+    private static string Describe(Exception e)
+    {
+        var parts = new List<string>();
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            parts.Add($"{inner.GetType().Name} {inner.Message}");
+        }
+
+        return string.Join(" <- ", parts);
     }
 
     /// <summary>The socket error under <paramref name="e"/> (a TLS or WebSocket client wraps it), if any.</summary>
