@@ -39,6 +39,17 @@ public sealed class RoomBenchTests
     }
 
     [Fact]
+    public async Task A_second_run_on_the_same_rooms_does_not_count_their_history_as_malformed()
+    {
+        // Each member of the second run joins a room holding the first run's lines, given as `* [N] S0: S0 5 …`.
+        await using var server = await TestServer.StartAsync(o => o.Mode = ShoutMode.Room);
+        AssertComplete(await RoomBench.RunAsync(Short(server.Endpoint)));
+        var history = server.Server.Services.GetRequiredService<RoomHistory>();
+        Assert.True(history.Find("r0") is { } r0 && r0.Last > 0, "the first run left no history to be given");
+        AssertComplete(await RoomBench.RunAsync(Short(server.Endpoint)));
+    }
+
+    [Fact]
     public async Task Against_two_instances_over_nats_every_delivery_arrives_once_in_order()
     {
         await using var nats = await NatsServer.StartAsync();

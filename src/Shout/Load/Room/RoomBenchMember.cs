@@ -101,9 +101,11 @@ internal sealed class RoomBenchMember(int index, int room, Socket socket, RoomBe
     private void Line(ReadOnlySpan<byte> line, long now)
     {
         var colon = line.IndexOf(": "u8);
-        if (shoutRooms && colon < 0)
+        if (shoutRooms && (colon < 0 || line.StartsWith("* "u8)))
         {
-            // Its own line back, a notice or a command's answer: not a fan-out delivery.
+            // Its own line back, a notice or a command's answer: not a fan-out delivery. Nor is the
+            // room's history given on joining (`* [N] NICK: TEXT`, a line of an earlier run): no
+            // member's line starts with `* `, the server puts the sender's name in front.
             return;
         }
 
