@@ -27,6 +27,11 @@ public sealed class ShoutWebSocketClient : IAsyncDisposable
     private readonly ClientWebSocket _socket;
     private readonly HttpMessageInvoker _invoker;
     private readonly int _maxMessageBytes;
+    private readonly Lock _closeGate = new();
+
+    // Our close frame, sent once: the writer's half-close and the reader's answer to the server's
+    // close can come at the same moment, and the second CloseOutputAsync would find the socket Closed.
+    private Task? _closing;
 
     private ShoutWebSocketClient(ClientWebSocket socket, HttpMessageInvoker invoker, EndPoint remote, ShoutClientOptions options)
     {
@@ -152,21 +157,47 @@ public sealed class ShoutWebSocketClient : IAsyncDisposable
     /// </summary>
     public async Task CloseOutputAsync(CancellationToken cancellationToken = default)
     {
-        if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        if (SendCloseOnce(cancellationToken) is not ({ } closing, true))
         {
-            try
+            // Closed already, or the reader is answering the server's close: how it ended is the reader's to say.
+            return;
+        }
+
+        try
+        {
+            await closing;
+        }
+        catch (WebSocketException e) when (e.WebSocketErrorCode == WebSocketError.ConnectionClosedPrematurely)
+        {
+            // The server closed first (its close frame may be waiting unread, e.g. a 1008): the reader
+            // says how the connection ended; our close not going out adds nothing to that.
+        }
+        catch (WebSocketException e)
+        {
+            throw Broken(e);
+        }
+    }
+
+    /// <summary>
+    /// Starts our close frame unless it was started before or the socket can no longer send one.
+    /// The task is the one close; Mine is true for the caller that started it.
+    /// </summary>
+    private (Task? Closing, bool Mine) SendCloseOnce(CancellationToken cancellationToken)
+    {
+        lock (_closeGate)
+        {
+            if (_closing is not null)
             {
-                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", cancellationToken);
+                return (_closing, false);
             }
-            catch (WebSocketException e) when (e.WebSocketErrorCode == WebSocketError.ConnectionClosedPrematurely)
+
+            if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
             {
-                // The server closed first (its close frame may be waiting unread, e.g. a 1008): the reader
-                // says how the connection ended; our close not going out adds nothing to that.
+                return (null, false);
             }
-            catch (WebSocketException e)
-            {
-                throw Broken(e);
-            }
+
+            _closing = _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", cancellationToken);
+            return (_closing, true);
         }
     }
 
@@ -227,7 +258,10 @@ public sealed class ShoutWebSocketClient : IAsyncDisposable
             using var wait = new CancellationTokenSource(CloseWait);
             try
             {
-                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", wait.Token);
+                if (SendCloseOnce(wait.Token).Closing is { } closing)
+                {
+                    await closing.WaitAsync(wait.Token);
+                }
             }
             catch (Exception e) when (e is WebSocketException or OperationCanceledException)
             {

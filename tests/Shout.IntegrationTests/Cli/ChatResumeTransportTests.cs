@@ -58,7 +58,7 @@ public sealed class ChatResumeTransportTests
         await SayAsync(chat, "back");
         Assert.Equal("alice: BACK", await bob.ReadUntilAsync(l => l.StartsWith("alice", StringComparison.Ordinal)));
         await SayAsync(chat, "quit");
-        Assert.Equal(0, await chat.WaitForExitAsync(Timeout));
+        await ExpectCleanExitAsync(chat);
 
         var shown = chat.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Single(shown, l => l == "HI");
@@ -96,7 +96,7 @@ public sealed class ChatResumeTransportTests
         await chat.WaitForLineAsync("resumed in lobby", Timeout, stderr: true);
         await chat.WaitForLineAsync("bob: KEPT TWO", Timeout);
         await SayAsync(chat, "quit");
-        Assert.Equal(0, await chat.WaitForExitAsync(Timeout));
+        await ExpectCleanExitAsync(chat);
 
         var shown = chat.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Single(shown, l => l == "* [lost 2] lines of lobby are older than its history");
@@ -138,7 +138,7 @@ public sealed class ChatResumeTransportTests
         await SayAsync(chat, "thanks");
         Assert.Equal("alice: THANKS", await carol.ReadUntilAsync(l => l.StartsWith("alice", StringComparison.Ordinal)));
         await SayAsync(chat, "quit");
-        Assert.Equal(0, await chat.WaitForExitAsync(Timeout));
+        await ExpectCleanExitAsync(chat);
 
         var status = chat.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var refused = Assert.Single(status, l => l.Contains("could not resume", StringComparison.Ordinal));
@@ -192,6 +192,13 @@ public sealed class ChatResumeTransportTests
     {
         using var response = await proxy.PostAsync("/proxies/chat", enabled ? """{"enabled":true}""" : """{"enabled":false}""");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    /// <summary>After <c>quit</c>: exit code 0, or the failure names what the chat said on stderr.</summary>
+    private static async Task ExpectCleanExitAsync(ProcessHarness chat)
+    {
+        var code = await chat.WaitForExitAsync(Timeout);
+        Assert.True(code == 0, $"chat exited with {code}; its stderr:\n{chat.Stderr}");
     }
 
     private static async Task SayAsync(ProcessHarness chat, string line)
