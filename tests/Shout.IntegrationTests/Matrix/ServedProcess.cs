@@ -99,10 +99,20 @@ internal sealed partial class ServedProcess : IAsyncDisposable
         return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
     }
 
+    /// <summary>
+    /// The web endpoint's address once it is logged: the server logs each listener as it binds, and
+    /// starting waited only for the one it was asked about, so the web line may still come.
+    /// </summary>
+    public async Task<Uri> WebAddressAsync()
+    {
+        await Process.WaitForOutputAsync(_ => WebAddress is not null, TimeSpan.FromSeconds(30));
+        return WebAddress!;
+    }
+
     /// <summary>The sum over every series of the metric whose name ends with <paramref name="suffix"/>, from <c>/metrics</c>.</summary>
     public async Task<double> MetricAsync(HttpClient http, string suffix)
     {
-        var text = await http.GetStringAsync(new Uri(WebAddress ?? throw new InvalidOperationException("no web endpoint"), "/metrics"));
+        var text = await http.GetStringAsync(new Uri(await WebAddressAsync(), "/metrics"));
         return PrometheusText.Parse(text).Values.Where(f => f.Name.EndsWith(suffix, StringComparison.Ordinal)).SelectMany(f => f.Samples).Sum(s => s.Value);
     }
 
