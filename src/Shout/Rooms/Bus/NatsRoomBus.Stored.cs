@@ -21,6 +21,9 @@ internal sealed partial class NatsRoomBus
     /// <summary>How long before the last message it took a receiver reads the stream back from, after an outage.</summary>
     private static readonly TimeSpan OutageMargin = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a receiver keeps trying to read the stream back after an outage before it gives up (a cluster's election takes seconds).</summary>
+    private static readonly TimeSpan CatchUpPatience = TimeSpan.FromSeconds(30);
+
     /// <summary>How long a publisher waits for the stream's acknowledgement before it sends the message again.</summary>
     private static readonly TimeSpan AckWait = TimeSpan.FromSeconds(2);
 
@@ -88,10 +91,8 @@ internal sealed partial class NatsRoomBus
 
             if (_caughtUpFor is not null)
             {
-                // A round trip first: the subscriptions the client renewed are in place at the server.
-                await _nats.PingAsync(_stopping.Token);
                 var since = new DateTimeOffset(Volatile.Read(ref _lastTaken), TimeSpan.Zero) - OutageMargin;
-                var read = await _store.CatchUpAsync(since, (subject, data) => Take(subject, data, null, catchingUp: true), _stopping.Token);
+                var read = await CatchUpWithRetriesAsync(since);
                 StoredLog.CaughtUp(_logger, read);
             }
 
@@ -99,13 +100,43 @@ internal sealed partial class NatsRoomBus
         }
         catch (Exception e) when (e is NatsException or ObjectDisposedException or TimeoutException)
         {
-            // Not tried again on this connection (every message would): what it missed stays missed, counted as lost in transit.
+            // Given up after CatchUpPatience (not tried again on this connection: every message would):
+            // what it missed stays missed, counted as lost in transit.
             StoredLog.CatchUpFailed(_logger, BusAddress.Redact(e.Message));
             _caughtUpFor = id;
         }
         finally
         {
             _taking.Release();
+        }
+    }
+
+    /// <summary>
+    /// Reads the stream back from <paramref name="since"/>, trying again while the stream cannot
+    /// answer yet (a cluster electing a new leader for it after its leader died answers "no API
+    /// response" for a few seconds), for up to <see cref="CatchUpPatience"/>. Live messages wait
+    /// meanwhile, so none overtakes what the stream gives back; a read given twice is dropped by
+    /// each sender's line numbers.
+    /// </summary>
+    private async Task<int> CatchUpWithRetriesAsync(DateTimeOffset since)
+    {
+        var started = _clock.GetTimestamp();
+        var wait = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                // A round trip first: the subscriptions the client renewed are in place at the server.
+                await _nats.PingAsync(_stopping.Token);
+                return await _store.CatchUpAsync(since, (subject, data) => Take(subject, data, null, catchingUp: true), _stopping.Token);
+            }
+            catch (Exception e) when ((e is NatsException or TimeoutException) && !_stopping.IsCancellationRequested
+                && _clock.GetElapsedTime(started) + wait < CatchUpPatience)
+            {
+                StoredLog.CatchUpRetry(_logger, BusAddress.Redact(e.Message), wait.TotalMilliseconds);
+                await Task.Delay(wait, _clock, _stopping.Token);
+                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            }
         }
     }
 
@@ -189,5 +220,8 @@ internal sealed partial class NatsRoomBus
 
         [LoggerMessage(31, LogLevel.Warning, "Room bus back, but catching up from the room stream failed: {Reason}")]
         public static partial void CatchUpFailed(ILogger logger, string reason);
+
+        [LoggerMessage(32, LogLevel.Information, "Room bus back, the room stream cannot answer yet ({Reason}); trying again in {Milliseconds} ms")]
+        public static partial void CatchUpRetry(ILogger logger, string reason, double milliseconds);
     }
 }
