@@ -53,7 +53,17 @@ internal sealed class NatsCluster : IAsyncDisposable
             // Streams can be made only once the cluster has a JetStream metadata leader.
             await Eventually.TrueAsync(() => nodes.Any(n => n.Log.Contains("JetStream cluster new metadata leader", StringComparison.Ordinal)),
                 patience, () => "the NATS cluster elected no JetStream leader:\n" + string.Join("\n---\n", nodes.Select(n => n.Log)));
-            return new NatsCluster([.. nodes]);
+
+            // And once every node has joined it: before that a stream of three copies is refused
+            // ("no suitable peers for placement"), and an instance started then runs without one.
+            var cluster = new NatsCluster([.. nodes]);
+            var why = "";
+            await Eventually.TrueAsync(async () =>
+            {
+                why = await cluster.TryPlaceThreeCopiesAsync();
+                return why.Length == 0;
+            }, patience, () => "the NATS cluster cannot place a stream of three copies: " + why);
+            return cluster;
         }
         catch
         {
@@ -63,6 +73,28 @@ internal sealed class NatsCluster : IAsyncDisposable
             }
 
             throw;
+        }
+    }
+
+    /// <summary>Makes and deletes a probe stream with three copies; "" when it could, else why not.</summary>
+    private async Task<string> TryPlaceThreeCopiesAsync()
+    {
+        try
+        {
+            await using var nats = new NATS.Client.Core.NatsConnection(new NATS.Client.Core.NatsOpts { Url = Urls(0) });
+            var js = new NATS.Client.JetStream.NatsJSContext(nats);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await js.CreateStreamAsync(new NATS.Client.JetStream.Models.StreamConfig("CLUSTER_PROBE", ["cluster.probe"])
+            {
+                NumReplicas = 3,
+                Storage = NATS.Client.JetStream.Models.StreamConfigStorage.Memory,
+            }, timeout.Token);
+            await js.DeleteStreamAsync("CLUSTER_PROBE", timeout.Token);
+            return "";
+        }
+        catch (Exception e) when (e is NATS.Client.Core.NatsException or OperationCanceledException or TimeoutException)
+        {
+            return e.Message;
         }
     }
 
