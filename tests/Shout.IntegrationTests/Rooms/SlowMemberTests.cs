@@ -145,8 +145,8 @@ public sealed class SlowMemberTests
     {
         using var read = new SemaphoreSlim(Window);
         using var answered = new SemaphoreSlim(Window);
-        var reading = ReadAllAsync(reader, "sender", () => read.Release());
-        var answers = ReadAnswersAsync(sender, () => answered.Release());
+        var reading = ReadInOrderAsync(reader, "sender: ", () => read.Release());
+        var answers = ReadInOrderAsync(sender, "", () => answered.Release());
         for (var i = 0; i < Lines; i++)
         {
             Assert.True(await read.WaitAsync(TimeSpan.FromSeconds(30)), $"the reader got no line for 30 s (at {i})");
@@ -158,26 +158,6 @@ public sealed class SlowMemberTests
         return await reading;
     }
 
-    /// <summary>The sender's own answers (<c>N XXXX…</c>), in order; returns how many.</summary>
-    private static async Task<int> ReadAnswersAsync(RoomClient sender, Action each)
-    {
-        var next = 0;
-        while (next < Lines)
-        {
-            var line = await sender.ReadLineAsync();
-            var space = line.IndexOf(' ', StringComparison.Ordinal);
-            if (space <= 0 || !int.TryParse(line.AsSpan(0, space), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number))
-            {
-                continue;
-            }
-
-            Assert.Equal(next, number);
-            next++;
-            each();
-        }
-
-        return next;
-    }
 
     /// <summary>A member with a small receive buffer that never reads.</summary>
     private static async Task<Socket> ConnectNonReaderAsync(TestServer server)
@@ -190,21 +170,26 @@ public sealed class SlowMemberTests
         return socket;
     }
 
-    /// <summary>Reads until every line of <paramref name="from"/> has arrived, checking order; returns how many.</summary>
-    private static async Task<int> ReadAllAsync(RoomClient reader, string from, Action? each = null)
+    /// <summary>
+    /// The numbered lines after <paramref name="prefix"/> (<c>sender: N XXXX…</c> for the reader, the
+    /// sender's own answers <c>N XXXX…</c> with none), checked to come 0, 1, 2 … in order; others skipped. Returns how many.
+    /// </summary>
+    private static async Task<int> ReadInOrderAsync(RoomClient client, string prefix, Action each)
     {
         var next = 0;
         while (next < Lines)
         {
-            var line = await reader.ReadLineAsync();
-            if (!line.StartsWith(from + ": ", StringComparison.Ordinal))
+            var line = await client.ReadLineAsync();
+            var space = line.IndexOf(' ', prefix.Length);
+            if (!line.StartsWith(prefix, StringComparison.Ordinal) || space <= prefix.Length
+                || !int.TryParse(line.AsSpan(prefix.Length, space - prefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number))
             {
                 continue;
             }
 
-            Assert.Equal(next, int.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(next, number);
             next++;
-            each?.Invoke();
+            each();
         }
 
         return next;
