@@ -11,7 +11,7 @@ namespace Shout.IntegrationTests.Infrastructure;
 internal sealed class NatsServer : IAsyncDisposable
 {
     private readonly string _directory;
-    private readonly string[] _options;
+    private string[] _options;
     private ProcessHarness _process;
 
     private NatsServer(int port, string directory, string[] options, ProcessHarness process, string scheme)
@@ -62,8 +62,10 @@ internal sealed class NatsServer : IAsyncDisposable
         await _process.WaitForExitAsync(TimeSpan.FromSeconds(10));
     }
 
-    public async Task StartAgainAsync()
+    /// <param name="options">Other nats-server options from now on (e.g. <c>-js</c> where it had none); the same ones when null.</param>
+    public async Task StartAgainAsync(string[]? options = null)
     {
+        _options = options ?? _options;
         await _process.DisposeAsync();
         _process = await LaunchAsync(Port, _directory, _options);
     }

@@ -36,6 +36,7 @@ internal sealed partial class NatsRoomBus
     private readonly Channel<bool> _presenceSignal = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private PresenceView? _view;
+    private readonly LookAgain _presenceLater;
     private volatile INatsKVStore? _presence;
     private volatile CancellationTokenSource? _watching;
     private volatile bool _leaving;
@@ -70,23 +71,29 @@ internal sealed partial class NatsRoomBus
             await _ready.Task;
             var kv = new NatsKVContext(new NatsJSContext(_nats));
             var heartbeat = _options.PresenceHeartbeat;
-            INatsKVStore store;
-            try
-            {
-                store = await MakeBucketAsync(kv);
-            }
-            catch (Exception e) when (e is NatsJSException or NatsNoRespondersException or NatsException or TimeoutException)
-            {
-                PresenceLog.Unavailable(_logger, BusAddress.Redact(e.Message));
-                return;
-            }
-
+            // Asked again while running when refused: a cluster still forming, or a server restarted with JetStream, may give it later.
+            var store = await TryMakeBucketAsync(kv, PresenceLog.Unavailable)
+                ?? await _presenceLater.UntilAsync(async _ => Connected ? await TryMakeBucketAsync(kv, PresenceLog.StillUnavailable) : null, _stopping.Token);
             _presence = store;
             PresenceLog.Ready(_logger, PresenceBucket, heartbeat.TotalMilliseconds);
             await Task.WhenAll(WatchPresenceAsync(kv, store, heartbeat), BeatAsync(store, heartbeat), WritePresenceAsync(store));
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
         {
+        }
+    }
+
+    /// <summary>The bucket, or null (and <paramref name="refused"/> logged) when the server has no JetStream or refused.</summary>
+    private async Task<INatsKVStore?> TryMakeBucketAsync(NatsKVContext kv, Action<ILogger, string> refused)
+    {
+        try
+        {
+            return await MakeBucketAsync(kv);
+        }
+        catch (Exception e) when (e is NatsJSException or NatsNoRespondersException or NatsException or TimeoutException)
+        {
+            refused(_logger, BusAddress.Redact(e.Message));
+            return null;
         }
     }
 
@@ -267,6 +274,7 @@ internal sealed partial class NatsRoomBus
     {
         if (_presence is null)
         {
+            _presenceLater.Poke();
             return;
         }
 
@@ -321,8 +329,11 @@ internal sealed partial class NatsRoomBus
         [LoggerMessage(40, LogLevel.Information, "Room presence: JetStream bucket {Bucket} ready, heartbeat {Milliseconds} ms; /who answers from it")]
         public static partial void Ready(ILogger logger, string bucket, double milliseconds);
 
-        [LoggerMessage(41, LogLevel.Warning, "Room presence: no JetStream bucket on the bus ({Reason}): /who asks the other instances each time; start nats-server with -js")]
+        [LoggerMessage(41, LogLevel.Warning, "Room presence: no JetStream bucket on the bus ({Reason}): /who asks the other instances each time; start nats-server with -js; asking again while running")]
         public static partial void Unavailable(ILogger logger, string reason);
+
+        [LoggerMessage(45, LogLevel.Debug, "Room presence: still no JetStream bucket on the bus ({Reason}); asking again later")]
+        public static partial void StillUnavailable(ILogger logger, string reason);
 
         [LoggerMessage(42, LogLevel.Debug, "Room presence: could not write the bucket: {Reason}")]
         public static partial void WriteFailed(ILogger logger, string reason);

@@ -30,6 +30,7 @@ internal sealed partial class NatsRoomBus
     private readonly RoomStore _store;
     private readonly NATS.Client.JetStream.NatsJSContext _js;
     private readonly SemaphoreSlim _taking = new(1, 1);
+    private readonly LookAgain _streamLater;
 
     // The connection the receiver caught up for (the server's name and client id).
     private volatile string? _caughtUpFor;
@@ -50,9 +51,42 @@ internal sealed partial class NatsRoomBus
         _caughtUpFor = ConnectionId;
     }
 
+    /// <summary>
+    /// With history on and the stream refused at start (a cluster still forming, a server without
+    /// JetStream restarted with it): asks again (<see cref="LookAgain"/>) until the server has it,
+    /// and from then on uses it as if found at start, from this connection on.
+    /// </summary>
+    private async Task FindStreamLaterAsync()
+    {
+        if (_stored || _options.History <= 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _streamLater.UntilAsync(async token => Connected && await _store.FindAsync(token) ? _store : null, _stopping.Token);
+            await _taking.WaitAsync(_stopping.Token);
+            try
+            {
+                // Caught up for this connection: what comes next is live, and only a later outage reads the stream back.
+                StartedCaughtUp();
+                _stored = true;
+            }
+            finally
+            {
+                _taking.Release();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     /// <summary>The connection is back: catch up at once, not only when the next message comes.</summary>
     private void OnBack()
     {
+        _streamLater.Poke();
         if (ExactlyOnce)
         {
             _ = Task.Run(async () =>

@@ -89,6 +89,8 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         });
         _store = new RoomStore(_nats, options, logger);
         _js = new NATS.Client.JetStream.NatsJSContext(_nats);
+        _streamLater = new LookAgain(clock);
+        _presenceLater = new LookAgain(clock);
         _nats.ConnectionDisconnected += (_, _) =>
         {
             var lost = _server.Length > 0 ? _server : address.Redacted;
@@ -115,6 +117,9 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
     }
 
     public Guid Instance { get; } = Guid.NewGuid();
+
+    /// <summary>True once the room stream is in use (at start, or found later by <see cref="FindStreamLaterAsync"/>).</summary>
+    internal bool Stored => _stored;
 
     /// <summary>True while the NATS connection is open.</summary>
     public bool Connected => _nats.ConnectionState == NatsConnectionState.Open;
@@ -246,7 +251,7 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
             }
 
             _ready.TrySetResult();
-            await Task.WhenAll(ReceiveLinesAsync(lines), AnswerWhoAsync(who));
+            await Task.WhenAll(ReceiveLinesAsync(lines), AnswerWhoAsync(who), FindStreamLaterAsync());
         }
         catch (NatsException e)
         {

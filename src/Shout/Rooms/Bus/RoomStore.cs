@@ -69,6 +69,26 @@ internal sealed partial class RoomStore(NatsConnection nats, ShoutRoomOptions op
     }
 
     /// <summary>
+    /// Makes (or updates) the stream once it was refused at start (<see cref="LookAgain"/>): true
+    /// when the server now has it. Nothing is read back: the instance was live meanwhile, and its
+    /// history holds what the bus brought since it started.
+    /// </summary>
+    public async Task<bool> FindAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await new NatsJSContext(nats).CreateOrUpdateStreamAsync(Config(), cancellationToken);
+            StoreLog.Found(logger, Name);
+            return true;
+        }
+        catch (Exception e) when (e is NatsJSException or NatsNoRespondersException or NatsException or TimeoutException)
+        {
+            StoreLog.StillUnavailable(logger, BusAddress.Redact(e.Message));
+            return false;
+        }
+    }
+
+    /// <summary>
     /// After an outage: gives <paramref name="take"/> every message the stream holds from
     /// <paramref name="since"/> (server time) up to its end when asked, oldest first, so what the
     /// live subscription missed is delivered now (the receiver drops what it already had). Returns
@@ -127,8 +147,14 @@ internal sealed partial class RoomStore(NatsConnection nats, ShoutRoomOptions op
         [LoggerMessage(20, LogLevel.Information, "Room history: JetStream stream {Stream} ready, {Messages} messages read back")]
         public static partial void Ready(ILogger logger, string stream, int messages);
 
-        [LoggerMessage(21, LogLevel.Warning, "Room history: no JetStream stream on the bus ({Reason}): each instance keeps its own history; start nats-server with -js to share it")]
+        [LoggerMessage(21, LogLevel.Warning, "Room history: no JetStream stream on the bus ({Reason}): each instance keeps its own history; start nats-server with -js to share it; asking again while running")]
         public static partial void Unavailable(ILogger logger, string reason);
+
+        [LoggerMessage(23, LogLevel.Information, "Room history: JetStream stream {Stream} ready now; history is shared (and, with --bus-exactly-once, delivery exactly once) from here on")]
+        public static partial void Found(ILogger logger, string stream);
+
+        [LoggerMessage(24, LogLevel.Debug, "Room history: still no JetStream stream on the bus ({Reason}); asking again later")]
+        public static partial void StillUnavailable(ILogger logger, string reason);
 
         [LoggerMessage(22, LogLevel.Warning, "Room history: reading {Stream} back took over {Seconds} s; going on with {Messages} messages")]
         public static partial void Slow(ILogger logger, string stream, double seconds, int messages);
