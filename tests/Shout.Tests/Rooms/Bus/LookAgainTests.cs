@@ -22,11 +22,7 @@ public sealed class LookAgainTests
 
         foreach (var seconds in new[] { 1, 2, 4, 8, 16, 30, 30 })
         {
-            await clock.NextWaitAsync();
-            clock.Advance(TimeSpan.FromSeconds(seconds) - TimeSpan.FromTicks(1));
-            Assert.False(attempts.Pending, $"asked before {seconds} s had passed");
-            clock.Advance(TimeSpan.FromTicks(1));
-            await attempts.NextAsync();
+            await AskedAfterAsync(clock, attempts, seconds);
         }
 
         Assert.Equal("found", await found.WaitAsync(Patience));
@@ -47,22 +43,14 @@ public sealed class LookAgainTests
         Assert.Equal(TimeSpan.Zero, clock.GetUtcNow() - clock.Start);
 
         // The next wait is 2 s: the poke counted as a try.
-        await clock.NextWaitAsync();
-        clock.Advance(TimeSpan.FromSeconds(2) - TimeSpan.FromTicks(1));
-        Assert.False(attempts.Pending);
-        clock.Advance(TimeSpan.FromTicks(1));
-        await attempts.NextAsync();
+        await AskedAfterAsync(clock, attempts, 2);
 
         // Two pokes while it waits are one try; the wait after it is 8 s.
         await clock.NextWaitAsync();
         lookAgain.Poke();
         lookAgain.Poke();
         await attempts.NextAsync();
-        await clock.NextWaitAsync();
-        clock.Advance(TimeSpan.FromSeconds(8) - TimeSpan.FromTicks(1));
-        Assert.False(attempts.Pending, "two pokes made two tries");
-        clock.Advance(TimeSpan.FromTicks(1));
-        await attempts.NextAsync();
+        await AskedAfterAsync(clock, attempts, 8);
         Assert.Equal("found", await found.WaitAsync(Patience));
         Assert.Equal(4, attempts.Count);
     }
@@ -79,6 +67,16 @@ public sealed class LookAgainTests
         await stopping.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => found.WaitAsync(Patience));
         Assert.Equal(0, attempts.Count);
+    }
+
+    /// <summary>Once the next wait is set: no try one tick before <paramref name="seconds"/> have passed, one try at them.</summary>
+    private static async Task AskedAfterAsync(WaitSignallingClock clock, Attempts attempts, int seconds)
+    {
+        await clock.NextWaitAsync();
+        clock.Advance(TimeSpan.FromSeconds(seconds) - TimeSpan.FromTicks(1));
+        Assert.False(attempts.Pending, $"asked before {seconds} s had passed");
+        clock.Advance(TimeSpan.FromTicks(1));
+        await attempts.NextAsync();
     }
 
     /// <summary>A fake clock that signals each timer set on it (a <c>Task.Delay</c> on it sets one).</summary>
