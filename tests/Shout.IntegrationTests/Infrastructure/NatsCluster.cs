@@ -9,9 +9,16 @@ namespace Shout.IntegrationTests.Infrastructure;
 /// </summary>
 internal sealed class NatsCluster : IAsyncDisposable
 {
-    private NatsCluster(NatsServer[] nodes) => Nodes = nodes;
+    private readonly List<NatsServer> _nodes;
+    private readonly int[] _routes;
 
-    public IReadOnlyList<NatsServer> Nodes { get; }
+    private NatsCluster(List<NatsServer> nodes, int[] routes)
+    {
+        _nodes = nodes;
+        _routes = routes;
+    }
+
+    public IReadOnlyList<NatsServer> Nodes => _nodes;
 
     /// <summary>Every node's client URL, starting with node <paramref name="first"/> (what an instance is given, tried in order).</summary>
     public string Urls(int first) =>
@@ -37,41 +44,57 @@ internal sealed class NatsCluster : IAsyncDisposable
         }
     }
 
-    private static async Task<NatsCluster> TryStartAsync(TimeSpan patience)
+    /// <summary>
+    /// Only the first node, its routes to the other two set but nothing there yet: a cluster still
+    /// forming, whose JetStream cannot make a stream. <see cref="JoinTheOthersAsync"/> starts them.
+    /// </summary>
+    public static async Task<NatsCluster> StartFirstNodeAsync()
     {
         var routes = Enumerable.Range(0, 3).Select(_ => NatsServer.FreePort()).ToArray();
+        return new NatsCluster([await StartNodeAsync(routes, 0)], routes);
+    }
+
+    /// <summary>Starts the nodes not started yet and waits until the cluster can place a stream of three copies.</summary>
+    public async Task JoinTheOthersAsync(TimeSpan patience)
+    {
+        for (var i = _nodes.Count; i < _routes.Length; i++)
+        {
+            _nodes.Add(await StartNodeAsync(_routes, i));
+        }
+
+        // Streams can be made only once the cluster has a JetStream metadata leader.
+        await Eventually.TrueAsync(() => _nodes.Any(n => n.Log.Contains("JetStream cluster new metadata leader", StringComparison.Ordinal)),
+            patience, () => "the NATS cluster elected no JetStream leader:\n" + string.Join("\n---\n", _nodes.Select(n => n.Log)));
+
+        // And once every node has joined it: before that a stream of three copies is refused
+        // ("no suitable peers for placement").
+        var why = "";
+        await Eventually.TrueAsync(async () =>
+        {
+            why = await TryPlaceThreeCopiesAsync();
+            return why.Length == 0;
+        }, patience, () => "the NATS cluster cannot place a stream of three copies: " + why);
+    }
+
+    private static Task<NatsServer> StartNodeAsync(int[] routes, int i)
+    {
         var all = string.Join(',', routes.Select(p => string.Create(CultureInfo.InvariantCulture, $"nats://127.0.0.1:{p}")));
-        var nodes = new List<NatsServer>();
+        return NatsServer.StartAsync(["-js", "--server_name", $"n{i + 1}", "--cluster_name", "shout",
+            "--cluster", string.Create(CultureInfo.InvariantCulture, $"nats://127.0.0.1:{routes[i]}"), "--routes", all]);
+    }
+
+    private static async Task<NatsCluster> TryStartAsync(TimeSpan patience)
+    {
+        var cluster = new NatsCluster([], Enumerable.Range(0, 3).Select(_ => NatsServer.FreePort()).ToArray());
         try
         {
-            for (var i = 0; i < routes.Length; i++)
-            {
-                nodes.Add(await NatsServer.StartAsync(["-js", "--server_name", $"n{i + 1}", "--cluster_name", "shout",
-                    "--cluster", string.Create(CultureInfo.InvariantCulture, $"nats://127.0.0.1:{routes[i]}"), "--routes", all]));
-            }
-
-            // Streams can be made only once the cluster has a JetStream metadata leader.
-            await Eventually.TrueAsync(() => nodes.Any(n => n.Log.Contains("JetStream cluster new metadata leader", StringComparison.Ordinal)),
-                patience, () => "the NATS cluster elected no JetStream leader:\n" + string.Join("\n---\n", nodes.Select(n => n.Log)));
-
-            // And once every node has joined it: before that a stream of three copies is refused
-            // ("no suitable peers for placement"), and an instance started then runs without one.
-            var cluster = new NatsCluster([.. nodes]);
-            var why = "";
-            await Eventually.TrueAsync(async () =>
-            {
-                why = await cluster.TryPlaceThreeCopiesAsync();
-                return why.Length == 0;
-            }, patience, () => "the NATS cluster cannot place a stream of three copies: " + why);
+            // Ready once every node has joined: an instance started before would run without the room stream for a while.
+            await cluster.JoinTheOthersAsync(patience);
             return cluster;
         }
         catch
         {
-            foreach (var node in nodes)
-            {
-                await node.DisposeAsync();
-            }
-
+            await cluster.DisposeAsync();
             throw;
         }
     }
@@ -100,7 +123,7 @@ internal sealed class NatsCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var node in Nodes)
+        foreach (var node in _nodes)
         {
             await node.DisposeAsync();
         }

@@ -15,6 +15,10 @@ public sealed class RoomStreamLaterTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
+    // A JetStream request to a cluster without a leader takes its timeout (5 s) to fail, and the
+    // instance asks again after 1, 2, 4, 8, 16 and 30 s: a minute covers forming and the next ask.
+    private static readonly TimeSpan FormingPatience = TimeSpan.FromSeconds(60);
+
     // Long enough that a scatter-gather /who could never answer within Patience: an answer in time came from the bucket.
     private static readonly TimeSpan NoScatterGather = TimeSpan.FromMinutes(2);
 
@@ -63,15 +67,49 @@ public sealed class RoomStreamLaterTests
         Assert.Matches(@"^\* \[\d+\] alice: KEPT$", await carol.ReadUntilAsync(l => l.Contains("alice: KEPT", StringComparison.Ordinal), Patience));
     }
 
+    [Fact]
+    public async Task An_instance_started_while_its_cluster_is_still_forming_takes_up_the_stream_of_three_copies_once_it_has_formed()
+    {
+        await using var cluster = await NatsCluster.StartFirstNodeAsync();
+        var logs = new LogCapture();
+        await using var a = await StartInstanceAsync(cluster.Nodes[0].Url.ToString(), logs, replicas: 3);
+        await Eventually.TrueAsync(() => logs.Entries.Any(e => e.Message.StartsWith("Room history: no JetStream stream on the bus", StringComparison.Ordinal)),
+            FormingPatience, () => "a never said it has no room stream");
+        Assert.False(Bus(a).Stored);
+
+        await cluster.JoinTheOthersAsync(FormingPatience);
+        await Eventually.TrueAsync(() => Bus(a).Stored && Bus(a).PresenceReady, FormingPatience,
+            () => $"a never took up the stream and the bucket: stored {Bus(a).Stored}, presence {Bus(a).PresenceReady}");
+
+        // Three copies, as asked; and a line said on a reaches an instance on another node through it.
+        await using (var nats = new NATS.Client.Core.NatsConnection(new NATS.Client.Core.NatsOpts { Url = cluster.Urls(0) }))
+        {
+            var stream = await new NATS.Client.JetStream.NatsJSContext(nats).GetStreamAsync(RoomStore.Name);
+            Assert.Equal(3, stream.Info.Config.NumReplicas);
+        }
+
+        await using var b = await StartInstanceAsync(cluster.Urls(1), null, replicas: 3);
+        Assert.True(Bus(b).Stored);
+        await using var alice = await RoomClient.JoinAsync(a.Endpoint, "alice");
+        await using var bob = await RoomClient.JoinAsync(b.Endpoint, "bob");
+        await Eventually.TrueAsync(() => a.Server.Services.GetRoomMetrics().Received >= 1, Patience, () => "a never heard bob join");
+        await alice.SendAsync("formed");
+        Assert.Equal("alice: FORMED", await bob.ReadUntilAsync(l => l.StartsWith("alice:", StringComparison.Ordinal), Patience));
+    }
+
     private static NatsRoomBus Bus(TestServer server) => server.Server.Services.GetRequiredService<NatsRoomBus>();
 
-    private static async Task<TestServer> StartInstanceAsync(NatsServer nats, LogCapture? logs = null)
+    private static Task<TestServer> StartInstanceAsync(NatsServer nats, LogCapture? logs = null) =>
+        StartInstanceAsync(nats.Url.ToString(), logs, replicas: 1);
+
+    private static async Task<TestServer> StartInstanceAsync(string servers, LogCapture? logs, int replicas)
     {
         var server = await TestServer.StartAsync(o =>
         {
             o.Mode = ShoutMode.Room;
-            o.Rooms.Bus.Address = BusAddress.FromServer(nats.Url);
+            o.Rooms.Bus.Address = BusAddress.Parse(servers);
             o.Rooms.Bus.ExactlyOnce = true;
+            o.Rooms.Bus.Replicas = replicas;
             o.Rooms.WhoTimeout = NoScatterGather;
         }, logs: logs);
         await Bus(server).Ready.WaitAsync(Patience);
