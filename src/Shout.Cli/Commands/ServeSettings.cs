@@ -63,6 +63,9 @@ internal static class ServeSettings
         new ServeSetting<bool>("BusExactlyOnce",
             "Room bus: exactly once across instances, through bus outages, when nats-server runs JetStream (-js); costs latency under load (docs/rooms.md).",
             Boolean, (run, values) => run.Options.Rooms.Bus.ExactlyOnce = values[^1], isSwitch: true),
+        new ServeSetting<bool>("BusSharedOffsets",
+            "Room bus with --bus-exactly-once: positions the same on every instance, so /resume works on any of them; members' lines are delivered in the room stream's order, their own too (docs/rooms.md).",
+            Boolean, (run, values) => run.Options.Rooms.Bus.SharedOffsets = values[^1], isSwitch: true),
         new ServeSetting<int>("BusReplicas",
             $"Room bus with JetStream: how many NATS servers keep the room stream and the presence bucket (1 to {Shout.Rooms.ShoutBusOptions.MaxReplicas}); "
             + "3 in a cluster of 3 or more survives losing one server. Default 1.",

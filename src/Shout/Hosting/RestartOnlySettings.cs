@@ -33,6 +33,7 @@ internal sealed class RestartOnlySettings
         new("--bus-ca", "Rooms.Bus.CaFile", o => o.Rooms.Bus.CaFile ?? "none"),
         new("--bus-tls", "Rooms.Bus.Tls", o => Flag(o.Rooms.Bus.Tls)),
         new("--bus-exactly-once", "Rooms.Bus.ExactlyOnce", o => Flag(o.Rooms.Bus.ExactlyOnce)),
+        new("--bus-shared-offsets", "Rooms.Bus.SharedOffsets", o => Flag(o.Rooms.Bus.SharedOffsets)),
         new("--bus-replicas", "Rooms.Bus.Replicas", o => Number(o.Rooms.Bus.Replicas)),
         new("bus sender limit", "Rooms.Bus.SenderLimit", o => Number(o.Rooms.Bus.SenderLimit)),
         new("bus sender idle time", "Rooms.Bus.SenderIdle", o => Duration(o.Rooms.Bus.SenderIdle)),

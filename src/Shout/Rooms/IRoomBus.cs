@@ -12,6 +12,13 @@ internal interface IRoomBusListener
     /// <summary>Members' lines said before this instance was listening, read back from the bus's store: kept as history only.</summary>
     void OnHistory(string room, ReadOnlyMemory<byte> payload, int lines, DateTimeOffset said);
 
+    /// <summary>
+    /// With shared offsets: members' lines in the room stream's order, this instance's own members'
+    /// too (<paramref name="localSender"/> their member id, <paramref name="senderSequence"/> the
+    /// number of the message's last line in that member's lines), at stream sequence <paramref name="seq"/>.
+    /// </summary>
+    void OnShared(string room, ReadOnlyMemory<byte> payload, int lines, long seq, DateTimeOffset said, long? localSender, long senderSequence);
+
     /// <summary>The nicknames of this instance's members of <paramref name="room"/>.</summary>
     IReadOnlyList<string> LocalNicks(string room);
 
@@ -40,6 +47,26 @@ internal interface IRoomBus
 
     /// <summary>This instance's members of <paramref name="room"/> changed (a join, leave or rename); never waits.</summary>
     void MembersChanged(string room);
+
+    /// <summary>
+    /// True when members' lines reach every instance, this one's own members' included, in the room
+    /// stream's order (<see cref="ShoutBusOptions.SharedOffsets"/>, the stream there at start): the
+    /// hub then delivers its members' lines when the bus brings them back, not before.
+    /// </summary>
+    bool Shared => false;
+
+    /// <summary>With <see cref="Shared"/>: the room stream's id in positions (<see cref="SharedPositions.StreamId"/>).</summary>
+    string StreamId => "";
+
+    /// <summary>With <see cref="Shared"/>: the stream sequence of the last message delivered.</summary>
+    long LastSeq => 0;
+
+    /// <summary>
+    /// With <see cref="Shared"/>: how many lines of members <paramref name="room"/> has in the stream
+    /// after sequence <paramref name="after"/> up to <paramref name="until"/>, counted as delivery
+    /// counts them; null when the stream no longer holds them all (or cannot answer).
+    /// </summary>
+    Task<long?> CountLinesAsync(string room, long after, long until, CancellationToken cancellationToken) => Task.FromResult<long?>(null);
 }
 
 /// <summary>One instance alone: nothing to send, no one else to ask.</summary>

@@ -30,14 +30,16 @@ internal sealed class RoomHistory(ShoutRoomOptions options, TimeProvider clock)
     public long Oldest => Now - Math.Min(options.HistoryAge.Ticks, Now);
 
     /// <summary>The room's log, made (and the least recently active ones forgotten, when too many) if it has none.</summary>
-    public RoomLog Get(string room)
+    /// <param name="room">The room.</param>
+    /// <param name="coveredAfter">With shared offsets, for a new log: the stream sequence after which it will hold every line of the room.</param>
+    public RoomLog Get(string room, long coveredAfter = 0)
     {
         if (_logs.TryGetValue(room, out var log))
         {
             return log;
         }
 
-        log = _logs.GetOrAdd(room, static (_, now) => new RoomLog(now), Now);
+        log = _logs.GetOrAdd(room, static (_, made) => new RoomLog(made.Now, made.CoveredAfter), (Now, CoveredAfter: coveredAfter));
         if (_logs.Count > options.HistoryRooms)
         {
             Forget(log);
@@ -53,14 +55,14 @@ internal sealed class RoomHistory(ShoutRoomOptions options, TimeProvider clock)
     /// Appends lines to the room's log, under its <see cref="RoomLog.Gate"/> (held by the caller).
     /// A payload in a much larger buffer is copied, so the bytes held are the bytes counted.
     /// </summary>
-    public void Append(RoomLog log, ReadOnlyMemory<byte> payload, int lines, long ticks)
+    public void Append(RoomLog log, ReadOnlyMemory<byte> payload, int lines, long ticks, long seq = 0)
     {
         if (MemoryMarshal.TryGetArray(payload, out var segment) && segment.Array!.Length > (2 * payload.Length) + 256)
         {
             payload = payload.ToArray();
         }
 
-        log.Append(payload, lines, ticks, options.History, options.HistoryBytes, Oldest);
+        log.Append(payload, lines, ticks, options.History, options.HistoryBytes, Oldest, seq);
     }
 
     /// <summary>Forgets the least recently active eighth of the logs (never <paramref name="keep"/>), at most one thread at a time.</summary>

@@ -26,6 +26,9 @@ internal sealed class RoomHub : IRoomBusListener
     private readonly IRoomBus _bus;
     private readonly RoomMetrics _metrics;
     private readonly RoomHistory _history;
+
+    // With shared offsets: the local members whose lines are on their way through the bus, by id.
+    private readonly ConcurrentDictionary<long, RoomMember> _speakers = new();
     private long _lastId;
 
     /// <param name="bus">The other instances.</param>
@@ -43,6 +46,13 @@ internal sealed class RoomHub : IRoomBusListener
     public RoomHistory History => _history;
 
     public RoomMetrics Metrics => _metrics;
+
+    /// <summary>
+    /// Shared offsets (<see cref="ShoutBusOptions.SharedOffsets"/>): members' lines, this instance's
+    /// own too, are delivered as the bus brings them in the room stream's order, and positions name
+    /// places in that order, the same on every instance.
+    /// </summary>
+    public bool Shared => _bus.Shared && _history.Enabled;
 
     /// <summary>A new member id, unique in this instance.</summary>
     public long NextId() => Interlocked.Increment(ref _lastId);
@@ -95,6 +105,7 @@ internal sealed class RoomHub : IRoomBusListener
             Remove(member.Room, member);
         }
 
+        _speakers.TryRemove(member.Id, out _);
         _metrics.MemberLeft();
         Announce(member, member.Room, RoomLines.Left(member.Nick, member.Room), BusKind.Final, BusShape.Left, member.Nick);
     }
@@ -213,6 +224,74 @@ internal sealed class RoomHub : IRoomBusListener
     }
 
     /// <summary>
+    /// <see cref="Resume"/>, and with shared offsets the same on every instance: the epoch names a
+    /// place in the room stream (<see cref="SharedPositions"/>), the offset the lines the member has
+    /// after it. Lines older than the room's log here are counted in the stream.
+    /// </summary>
+    public async ValueTask<byte[]?> ResumeAsync(RoomMember member, string room, long offset, string epoch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        if (!Shared)
+        {
+            return Resume(member, room, offset, epoch);
+        }
+
+        if (!SharedPositions.TryAnchor(epoch, _bus.StreamId, out var anchor) || anchor > _bus.LastSeq)
+        {
+            return RoomLines.Error($"resume: epoch {epoch} is not a place of {room} in this deployment's room stream; /join {room}");
+        }
+
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var log = _history.Get(room, _bus.LastSeq);
+            long covered, evicted;
+            lock (log.Gate)
+            {
+                log.Prune(_history.Oldest);
+                (covered, evicted) = (log.CoveredAfter, log.EvictedLines);
+            }
+
+            long before = 0;
+            if (anchor < covered)
+            {
+                if (await _bus.CountLinesAsync(room, anchor, covered, cancellationToken) is not { } count)
+                {
+                    return RoomLines.Error($"resume: the room stream no longer holds {room}'s lines after that position; /join {room}");
+                }
+
+                before = count;
+            }
+
+            string previous;
+            SharedOutcome outcome;
+            lock (_membership)
+            {
+                previous = member.Room;
+                outcome = AddShared(member, room, RoomLines.Resumed(room), anchor, before, offset, previous, (covered, evicted));
+            }
+
+            if (outcome == SharedOutcome.Beyond)
+            {
+                return RoomLines.Error(string.Create(CultureInfo.InvariantCulture,
+                    $"resume: {room} has not had {offset} lines after that position; /join {room}"));
+            }
+
+            if (outcome == SharedOutcome.Done)
+            {
+                if (previous != room)
+                {
+                    Announce(member, previous, RoomLines.Left(member.Nick, previous), BusKind.Line, BusShape.Left, member.Nick);
+                    Announce(member, room, RoomLines.Joined(member.Nick, room), BusKind.Line, BusShape.Joined, member.Nick);
+                }
+
+                return null;
+            }
+        }
+
+        return RoomLines.Error($"resume: {room} moved on too fast to find that position; /join {room}");
+    }
+
+    /// <summary>
     /// Answers the member and says its lines to the room in one step under the room's history lock,
     /// so the member counts its own lines where the history numbers them. False (nothing done) when
     /// history is off or the answer cannot go in at once: then the caller answers, waiting, and
@@ -224,6 +303,12 @@ internal sealed class RoomHub : IRoomBusListener
         if (!_history.Enabled)
         {
             return false;
+        }
+
+        if (Shared)
+        {
+            SayShared(member, own, ownLines, said, lines);
+            return true;
         }
 
         var room = member.Room;
@@ -296,6 +381,28 @@ internal sealed class RoomHub : IRoomBusListener
         }
     }
 
+    public void OnShared(string room, ReadOnlyMemory<byte> payload, int lines, long seq, DateTimeOffset said, long? localSender, long senderSequence)
+    {
+        if (!_history.Enabled)
+        {
+            return;
+        }
+
+        // Also for a room without members here: one may join or resume later.
+        var sender = localSender is { } id && _speakers.TryGetValue(id, out var speaker) ? speaker : null;
+        var log = _history.Get(room, seq - 1);
+        lock (log.Gate)
+        {
+            _history.Append(log, payload, lines, Math.Min(said.UtcTicks, _history.Now), seq);
+            FanOut(sender, room, payload, lines);
+            if (sender is not null)
+            {
+                // Its own answers, where the room's order has its lines.
+                _metrics.Delivered(sender.ReleaseOwn(senderSequence));
+            }
+        }
+    }
+
     public void OnHistory(string room, ReadOnlyMemory<byte> payload, int lines, DateTimeOffset said)
     {
         if (!_history.Enabled)
@@ -308,6 +415,18 @@ internal sealed class RoomHub : IRoomBusListener
         {
             _history.Append(log, payload, lines, Math.Min(said.UtcTicks, _history.Now));
         }
+    }
+
+    /// <summary>
+    /// Shared offsets: the member's answer waits for its lines to come back through the bus
+    /// (<see cref="OnShared"/>), which delivers both, here and on every instance, in the room's order.
+    /// </summary>
+    private void SayShared(RoomMember member, ReadOnlyMemory<byte> own, int ownLines, ReadOnlyMemory<byte> said, int lines)
+    {
+        var sequence = member.NextSequence(lines);
+        _speakers[member.Id] = member;
+        member.PendOwn(sequence, own, ownLines);
+        _bus.Publish(new BusMessage(_bus.Instance, member.Id, sequence, BusKind.Line, BusShape.Said, member.Room, member.Nick, "", said));
     }
 
     private RoomMember[] Members(string room) => _rooms.TryGetValue(room, out var members) ? members : Nobody;
@@ -376,6 +495,13 @@ internal sealed class RoomHub : IRoomBusListener
             return;
         }
 
+        if (Shared)
+        {
+            // A join (a shared resume is ResumeAsync's): the newest lines, numbered from the message before them.
+            AddShared(member, room, first, anchor: -1, before: 0, had: null, from: add ? null : room);
+            return;
+        }
+
         var log = _history.Get(room);
         lock (log.Gate)
         {
@@ -399,6 +525,78 @@ internal sealed class RoomHub : IRoomBusListener
                 Add(room, member);
             }
         }
+    }
+
+    /// <summary>
+    /// Under the membership lock, shared offsets: <paramref name="first"/>, the room's lines after
+    /// the member's place (<see cref="RoomLog.TryWriteShared"/>: a join when <paramref name="had"/> is
+    /// null), a <c>* [lost N]</c> line first when some are no longer held, its new position, and the
+    /// member moved into the room (from <paramref name="from"/>, when given and not the room), all
+    /// under the room's history lock, so every line of the room is either given here or delivered
+    /// after. <paramref name="counted"/>: the log's <see cref="RoomLog.CoveredAfter"/> and
+    /// <see cref="RoomLog.EvictedLines"/> when <paramref name="before"/> was counted in the stream.
+    /// </summary>
+    private SharedOutcome AddShared(RoomMember member, string room, ReadOnlyMemory<byte> first, long anchor, long before, long? had,
+        string? from, (long Covered, long Evicted)? counted = null)
+    {
+        var log = _history.Get(room, _bus.LastSeq);
+        lock (log.Gate)
+        {
+            log.Prune(_history.Oldest);
+            if (counted is { } c && anchor >= c.Covered && anchor < log.CoveredAfter)
+            {
+                // Lines after the anchor were forgotten since it was checked: to be counted in the stream.
+                return SharedOutcome.Count;
+            }
+
+            if (counted is { } d && anchor < d.Covered)
+            {
+                // Lines forgotten since the stream was counted lie between the two: after the anchor.
+                before += log.EvictedLines - d.Evicted;
+            }
+
+            var output = new System.Buffers.ArrayBufferWriter<byte>(256);
+            if (!log.TryWriteShared(output, anchor, before, had, _history.Lines, out var place))
+            {
+                return SharedOutcome.Beyond;
+            }
+
+            if (from is not null && from != room)
+            {
+                Remove(from, member);
+                member.Room = room;
+            }
+
+            Deliver(member, first);
+            if (place.Lost > 0)
+            {
+                Deliver(member, RoomLines.Lost(room, place.Lost));
+            }
+
+            if (place.Written > 0)
+            {
+                _metrics.Delivered(member.Deliver(output.WrittenMemory, place.Written));
+            }
+
+            Deliver(member, RoomLines.Position(room, place.Count, SharedPositions.Epoch(_bus.StreamId, place.Anchor)));
+            if (from is null || from != room)
+            {
+                Add(room, member);
+            }
+        }
+
+        return SharedOutcome.Done;
+    }
+
+    private enum SharedOutcome
+    {
+        Done,
+
+        /// <summary>The member has more lines after the anchor than the room: nothing done.</summary>
+        Beyond,
+
+        /// <summary>The log no longer reaches back to the anchor: count in the stream, then again.</summary>
+        Count,
     }
 
     private void Deliver(RoomMember member, ReadOnlyMemory<byte> line)

@@ -13,7 +13,7 @@ namespace Shout.Rooms;
 /// own: callers hold <see cref="Gate"/>, the same lock under which they fan the lines out, so every
 /// member receives a room's lines in the log's order.
 /// </summary>
-internal sealed class RoomLog
+internal sealed partial class RoomLog
 {
     private const string EpochLetters = "abcdefghijkmnpqrstuvwxyz23456789";
 
@@ -24,10 +24,13 @@ internal sealed class RoomLog
     private long _bytes;
 
     /// <param name="now">When it is made (UTC ticks): a new log counts as just active.</param>
-    public RoomLog(long now)
+    /// <param name="coveredAfter">With shared offsets, the room stream's sequence after which every line of the room will be in this log.</param>
+    public RoomLog(long now, long coveredAfter = 0)
     {
         Touched = now;
         Epoch = RandomNumberGenerator.GetString(EpochLetters, 8);
+        CoveredAfter = coveredAfter;
+        LastSeq = coveredAfter;
     }
 
     /// <summary>Taken around every append and the fan-out of the same lines, and around a join's snapshot.</summary>
@@ -49,9 +52,10 @@ internal sealed class RoomLog
     /// Numbers <paramref name="lines"/> more lines (<paramref name="payload"/>, whole lines, kept as
     /// given: it must not change) and forgets the oldest beyond the bounds. Under <see cref="Gate"/>.
     /// </summary>
-    public void Append(ReadOnlyMemory<byte> payload, int lines, long ticks, int maxLines, long maxBytes, long oldest)
+    public void Append(ReadOnlyMemory<byte> payload, int lines, long ticks, int maxLines, long maxBytes, long oldest, long seq = 0)
     {
         Last += lines;
+        LastSeq = Math.Max(LastSeq, seq);
         Touched = ticks;
         if (_count == _ring.Length)
         {
@@ -64,7 +68,7 @@ internal sealed class RoomLog
             (_ring, _head) = (grown, 0);
         }
 
-        _ring[(_head + _count) % _ring.Length] = new Entry(Last, lines, ticks, payload);
+        _ring[(_head + _count) % _ring.Length] = new Entry(Last, lines, ticks, payload, seq);
         _count++;
         _held += lines;
         _bytes += payload.Length;
@@ -118,6 +122,8 @@ internal sealed class RoomLog
 
     private void DropFirst()
     {
+        CoveredAfter = Math.Max(CoveredAfter, First.Seq);
+        EvictedLines += First.Lines;
         _held -= First.Lines;
         _bytes -= First.Payload.Length;
         First = default;
@@ -131,5 +137,6 @@ internal sealed class RoomLog
     /// <param name="Lines">How many lines the payload holds.</param>
     /// <param name="Ticks">When it was said (UTC ticks).</param>
     /// <param name="Payload">The lines, as members received them.</param>
-    private readonly record struct Entry(long Last, int Lines, long Ticks, ReadOnlyMemory<byte> Payload);
+    /// <param name="Seq">With shared offsets, the room stream's sequence of the message that brought them; 0 otherwise.</param>
+    private readonly record struct Entry(long Last, int Lines, long Ticks, ReadOnlyMemory<byte> Payload, long Seq);
 }

@@ -18,6 +18,9 @@ internal sealed class RoomMember : IDisposable
     private readonly SlowMemberPolicy _policy;
     private readonly Action<RoomMember> _kick;
     private readonly Lock _gate = new();
+    private readonly Queue<(long Sequence, ReadOnlyMemory<byte> Lines, int Count)> _own = new();
+    private int _ownLines;
+    private TaskCompletionSource<bool>? _ownWaiter;
     private ITimer? _kickTimer;
     private long _fullSince;
     private long _sequence;
@@ -181,11 +184,107 @@ internal sealed class RoomMember : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// With shared offsets: keeps the member's own answer to its lines until the bus brings those
+    /// lines back in the room's order (<see cref="ReleaseOwn"/>); <paramref name="sequence"/> is the
+    /// number of their last line in the member's lines.
+    /// </summary>
+    public void PendOwn(long sequence, ReadOnlyMemory<byte> lines, int count)
+    {
+        lock (_gate)
+        {
+            _own.Enqueue((sequence, lines, count));
+            _ownLines += count;
+        }
+    }
+
+    /// <summary>Own answers still waiting for their lines to come back (lines).</summary>
+    public int PendingOwnLines => Volatile.Read(ref _ownLines);
+
+    /// <summary>
+    /// The member's lines up to <paramref name="sequence"/> came back: their answers go into its
+    /// queue now, in order, never waiting (as any delivery). Returns the lines queued.
+    /// </summary>
+    public int ReleaseOwn(long sequence)
+    {
+        // Only the bus's one receiving task releases: what it takes here goes into the queue in this order.
+        var queued = 0;
+        while (true)
+        {
+            (long Sequence, ReadOnlyMemory<byte> Lines, int Count) own;
+            lock (_gate)
+            {
+                if (!_own.TryPeek(out own) || own.Sequence > sequence)
+                {
+                    break;
+                }
+
+                _own.Dequeue();
+                _ownLines -= own.Count;
+            }
+
+            queued += Deliver(own.Lines, own.Count);
+        }
+
+        TaskCompletionSource<bool>? waiter;
+        lock (_gate)
+        {
+            (waiter, _ownWaiter) = (_ownWaiter, null);
+        }
+
+        waiter?.TrySetResult(true);
+        return queued;
+    }
+
+    /// <summary>
+    /// Waits until fewer than <paramref name="limit"/> lines of own answers are pending (1: none);
+    /// false when the member closed meanwhile.
+    /// </summary>
+    public async ValueTask<bool> WaitOwnBelowAsync(int limit, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task<bool> changed;
+            lock (_gate)
+            {
+                if (_closed)
+                {
+                    return false;
+                }
+
+                if (_ownLines < limit)
+                {
+                    return true;
+                }
+
+                _ownWaiter ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                changed = _ownWaiter.Task;
+            }
+
+            if (!await changed.WaitAsync(cancellationToken))
+            {
+                return false;
+            }
+        }
+    }
+
     /// <summary>No more lines will be queued; the transport sends what is queued, then ends.</summary>
     public void Complete()
     {
         _closed = true;
         _queue.Complete(discard: false);
+        WakeOwnWaiter();
+    }
+
+    private void WakeOwnWaiter()
+    {
+        TaskCompletionSource<bool>? waiter;
+        lock (_gate)
+        {
+            (waiter, _ownWaiter) = (_ownWaiter, null);
+        }
+
+        waiter?.TrySetResult(false);
     }
 
     private void StartFullClock()
@@ -254,6 +353,7 @@ internal sealed class RoomMember : IDisposable
 
         // Nothing queued will be sent: the client is not reading.
         _queue.Complete(discard: true);
+        WakeOwnWaiter();
         _kick(this);
     }
 

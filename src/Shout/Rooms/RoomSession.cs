@@ -37,7 +37,7 @@ internal sealed class RoomSession(RoomHub hub, RoomMember member, LineFramer fra
             {
                 await FlushAsync(batch, cancellationToken);
                 batch = null;
-                await AnswerAsync(await CommandAsync(Text(line), cancellationToken), cancellationToken);
+                await CommandLineAsync(line, cancellationToken);
                 continue;
             }
 
@@ -46,6 +46,7 @@ internal sealed class RoomSession(RoomHub hub, RoomMember member, LineFramer fra
             if (action != FrameAction.Continue)
             {
                 await FlushAsync(batch, cancellationToken);
+                await OwnAnsweredBeforeClosingAsync(cancellationToken);
                 return new(input.Length - rest.Length, action);
             }
 
@@ -60,7 +61,9 @@ internal sealed class RoomSession(RoomHub hub, RoomMember member, LineFramer fra
         {
             // Too long already (the framer refuses it), or the last line of a peer that is done.
             await FlushAsync(batch, cancellationToken);
-            return new(input.Length, await LineAsync(rest, cancellationToken));
+            var last = await LineAsync(rest, cancellationToken);
+            await OwnAnsweredBeforeClosingAsync(cancellationToken);
+            return new(input.Length, last);
         }
 
         await FlushAsync(batch, cancellationToken);
@@ -79,7 +82,7 @@ internal sealed class RoomSession(RoomHub hub, RoomMember member, LineFramer fra
     {
         if (IsCommand(line))
         {
-            await AnswerAsync(await CommandAsync(Text(line), cancellationToken), cancellationToken);
+            await CommandLineAsync(line, cancellationToken);
             return FrameAction.Continue;
         }
 
@@ -89,12 +92,65 @@ internal sealed class RoomSession(RoomHub hub, RoomMember member, LineFramer fra
         return action;
     }
 
+    /// <summary>A command, answered after every answer before it (with shared offsets those wait for the bus).</summary>
+    private async ValueTask CommandLineAsync(ReadOnlySequence<byte> line, CancellationToken cancellationToken)
+    {
+        if (hub.Shared && !await member.WaitOwnBelowAsync(1, cancellationToken))
+        {
+            return;
+        }
+
+        await AnswerAsync(await CommandAsync(Text(line), cancellationToken), cancellationToken);
+    }
+
+    /// <summary>
+    /// With shared offsets, before the member is closed (quit, a line too long, its end of input):
+    /// the answers to its lines come back from the bus first, for at most <see cref="ClosingWait"/>.
+    /// </summary>
+    private async ValueTask OwnAnsweredBeforeClosingAsync(CancellationToken cancellationToken)
+    {
+        if (!hub.Shared || member.PendingOwnLines == 0)
+        {
+            return;
+        }
+
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(ClosingWait);
+        try
+        {
+            await member.WaitOwnBelowAsync(1, bounded.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The bus did not bring them back in time (an outage): the member closes without them.
+        }
+    }
+
+    /// <summary>How long a closing member waits for the answers the bus has not brought back yet.</summary>
+    internal static readonly TimeSpan ClosingWait = TimeSpan.FromSeconds(10);
+
     /// <summary>The sender's answer first (as in line mode), then the room's copy; nothing to the room once the member is closed.</summary>
     private async ValueTask FlushAsync(RoomBatch? batch, CancellationToken cancellationToken)
     {
         if (batch is null || batch.OwnLines == 0)
         {
             return;
+        }
+
+        if (hub.Shared)
+        {
+            // Answered when the lines come back from the bus; at most a queue's worth of answers waits so.
+            if (!await member.WaitOwnBelowAsync(batch.Lines > 0 ? member.QueueLength : 1, cancellationToken))
+            {
+                return;
+            }
+
+            if (batch.Lines == 0)
+            {
+                // Only the framer's final answer (QUIT, or ERR for a line too long): after the others.
+                await member.AnswerAsync(batch.Own, batch.OwnLines, cancellationToken);
+                return;
+            }
         }
 
         // With history, in one step when the answer fits now, so the sender counts its lines where the history has them.
@@ -148,7 +204,7 @@ internal sealed class RoomSession(RoomHub hub, RoomMember member, LineFramer fra
             case "/JOIN":
                 return RoomLines.Error($"usage: /join ROOM ({RoomNames.Rule})");
             case "/RESUME" when ResumeArguments.TryParse(argument, out var room, out var offset, out var epoch):
-                return hub.Resume(member, room, offset, epoch);
+                return await hub.ResumeAsync(member, room, offset, epoch, cancellationToken);
             case "/RESUME":
                 return RoomLines.Error($"usage: /resume ROOM OFFSET EPOCH ({ResumeArguments.Rule})");
             case "/WHO" when argument.Length == 0:

@@ -49,6 +49,15 @@ public sealed class ShoutBusOptions
     public bool ExactlyOnce { get; set; }
 
     /// <summary>
+    /// Positions the same on every instance, so a member resumes on any of them (needs
+    /// <see cref="ExactlyOnce"/> and the room stream at start): every instance, this one's own
+    /// members' lines included, delivers the rooms' lines in the stream's order, and a position names
+    /// a place in that order. A member's own lines are answered when they come back from the stream,
+    /// so while the bus is down a room's members here do not hear each other (docs/rooms.md).
+    /// </summary>
+    public bool SharedOffsets { get; set; }
+
+    /// <summary>
     /// Most senders (instance and member) whose place in their sequence is remembered; past it the
     /// one heard from longest ago is forgotten. Default 10,000 (roughly 150 bytes each).
     /// </summary>
@@ -74,6 +83,11 @@ public sealed class ShoutBusOptions
         if (Address is null && (CredsFile ?? NKeyFile ?? User ?? Password ?? Token ?? CaFile) is not null)
         {
             problems.Add("bus credentials and TLS settings need --bus");
+        }
+
+        if (SharedOffsets && !ExactlyOnce)
+        {
+            problems.Add("--bus-shared-offsets needs --bus-exactly-once");
         }
 
         if (Replicas is < 1 or > MaxReplicas)

@@ -87,6 +87,12 @@ internal sealed partial class NatsRoomBus
     private void OnBack()
     {
         _streamLater.Poke();
+        if (_shared)
+        {
+            SharedBack();
+            return;
+        }
+
         if (ExactlyOnce)
         {
             _ = Task.Run(async () =>

@@ -243,15 +243,21 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
             // A round trip after the SUBs: the server has them, so what is published from now on reaches us.
             await _nats.PingAsync(_stopping.Token);
 
-            // What the other instances said before this one listened, from JetStream, before anything live.
-            if (_options.History > 0)
+            // What the other instances said before this one listened, from JetStream, before anything live;
+            // with shared offsets everything from there on comes from the stream too.
+            var consuming = Task.CompletedTask;
+            if (_options.History > 0 && _options.Bus.SharedOffsets && _options.Bus.ExactlyOnce)
+            {
+                (_, consuming) = await StartSharedAsync();
+            }
+            else if (_options.History > 0)
             {
                 _stored = await _store.ReadBackAsync(Replay, _stopping.Token);
                 StartedCaughtUp();
             }
 
             _ready.TrySetResult();
-            await Task.WhenAll(ReceiveLinesAsync(lines), AnswerWhoAsync(who), FindStreamLaterAsync());
+            await Task.WhenAll(ReceiveLinesAsync(lines), AnswerWhoAsync(who), FindStreamLaterAsync(), consuming);
         }
         catch (NatsException e)
         {
@@ -314,8 +320,12 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         {
             await foreach (var message in subscription.Msgs.ReadAllAsync(_stopping.Token))
             {
-                // On a new connection, what the stream kept from the outage comes first.
-                await TakeLiveAsync(message.Subject, message.Data);
+                // With shared offsets every line comes from the stream, in its order, instead.
+                if (!_shared)
+                {
+                    // On a new connection, what the stream kept from the outage comes first.
+                    await TakeLiveAsync(message.Subject, message.Data);
+                }
             }
         }
         catch (OperationCanceledException)

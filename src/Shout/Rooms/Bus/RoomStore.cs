@@ -20,7 +20,7 @@ internal sealed partial class RoomStore(NatsConnection nats, ShoutRoomOptions op
     public const string Name = "SHOUT_ROOMS";
 
     /// <summary>How long reading the stream back at start may take before the instance goes on without the rest.</summary>
-    private static readonly TimeSpan ReadBackLimit = TimeSpan.FromSeconds(10);
+    internal static readonly TimeSpan ReadBackLimit = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Makes (or updates) the stream and gives every message it holds to <paramref name="replay"/>,
@@ -65,6 +65,20 @@ internal sealed partial class RoomStore(NatsConnection nats, ShoutRoomOptions op
         {
             StoreLog.Unavailable(logger, BusAddress.Redact(e.Message));
             return false;
+        }
+    }
+
+    /// <summary>Makes (or updates) the stream; null when the server has no JetStream or refused (logged, as at a read-back).</summary>
+    public async Task<INatsJSStream?> OpenAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await new NatsJSContext(nats).CreateOrUpdateStreamAsync(Config(), cancellationToken);
+        }
+        catch (Exception e) when (e is NatsJSException or NatsNoRespondersException or NatsException or TimeoutException)
+        {
+            StoreLog.Unavailable(logger, BusAddress.Redact(e.Message));
+            return null;
         }
     }
 
