@@ -39,8 +39,8 @@ internal interface IRoomBus
     /// <summary>Called once by the hub before any message flows.</summary>
     void Attach(IRoomBusListener listener);
 
-    /// <summary>Sends to every other instance; never waits.</summary>
-    void Publish(in BusMessage message);
+    /// <summary>Sends to every other instance; never waits. False when the message was dropped (counted as lost).</summary>
+    bool Publish(in BusMessage message);
 
     /// <summary>The nicknames in <paramref name="room"/> on every other instance that answers in time.</summary>
     Task<IReadOnlyList<string>> RemoteNicksAsync(string room, CancellationToken cancellationToken);
@@ -78,9 +78,7 @@ internal sealed class InProcessRoomBus : IRoomBus
     {
     }
 
-    public void Publish(in BusMessage message)
-    {
-    }
+    public bool Publish(in BusMessage message) => true;
 
     public Task<IReadOnlyList<string>> RemoteNicksAsync(string room, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<string>>([]);

@@ -426,7 +426,11 @@ internal sealed class RoomHub : IRoomBusListener
         var sequence = member.NextSequence(lines);
         _speakers[member.Id] = member;
         member.PendOwn(sequence, own, ownLines);
-        _bus.Publish(new BusMessage(_bus.Instance, member.Id, sequence, BusKind.Line, BusShape.Said, member.Room, member.Nick, "", said));
+        if (!_bus.Publish(new BusMessage(_bus.Instance, member.Id, sequence, BusKind.Line, BusShape.Said, member.Room, member.Nick, "", said)))
+        {
+            // Dropped (the publishing queue full: counted lost): the member is answered now, so it does not wait for nothing.
+            _metrics.Delivered(member.ReleaseOwn(sequence));
+        }
     }
 
     private RoomMember[] Members(string room) => _rooms.TryGetValue(room, out var members) ? members : Nobody;

@@ -30,11 +30,30 @@ public sealed partial class RoomResumeLoadTests(ITestOutputHelper output)
         // The window must hold what is said during the cut (about 5,000 lines of 11 bytes) with room
         // to spare: all 10,000 lines of the run, by count and by bytes (the default 64 KiB per room
         // holds about 6 s of this traffic, too close to the cut on a slow machine).
-        await using var server = await RoomHistoryTests.StartAsync(o =>
-        {
-            o.Rooms.History = 20_000;
-            o.Rooms.HistoryBytes = 1024 * 1024;
-        });
+        await using var server = await RoomHistoryTests.StartAsync(Window);
+        await CutAndResumeAsync(server, server);
+    }
+
+    [Fact]
+    public async Task With_shared_offsets_a_member_cut_off_for_5_s_resumes_on_the_other_instance_with_every_line_once_in_order_per_sender()
+    {
+        // Two instances on one nats-server with JetStream; half the senders on each; the member
+        // talks to a and comes back to b.
+        await using var nats = await NatsServer.StartAsync(["-js"]);
+        await using var a = await RoomSharedOffsetsTests.StartInstanceAsync(nats, Window);
+        await using var b = await RoomSharedOffsetsTests.StartInstanceAsync(nats, Window);
+        await CutAndResumeAsync(a, b);
+    }
+
+    private static void Window(ShoutServerOptions o)
+    {
+        o.Rooms.History = 20_000;
+        o.Rooms.HistoryBytes = 1024 * 1024;
+    }
+
+    /// <summary>The member on <paramref name="server"/> through the proxy; senders on both; back on <paramref name="other"/> (through the proxy when it is the same).</summary>
+    private async Task CutAndResumeAsync(TestServer server, TestServer other)
+    {
         await using var proxy = await ProxyFixture.StartAsync();
         var port = proxy.Add("member", $"127.0.0.1:{server.Endpoint.Port}");
         var through = ShoutEndpoint.Parse($"tcp://127.0.0.1:{port}");
@@ -42,13 +61,13 @@ public sealed partial class RoomResumeLoadTests(ITestOutputHelper output)
         var member = new Tally();
         var first = await RoomClient.ConnectAsync(through);
         await first.ReadLineAsync();
-        var (room, offset, epoch) = RoomResumeTests.ParsePosition(await first.ReadLineAsync());
+        var (room, offset, epoch) = await RoomSharedOffsetsTests.ReadPositionAsync(first);
         member.Offset = offset;
 
         var senders = new List<RoomClient>();
         for (var i = 0; i < Senders; i++)
         {
-            senders.Add(await RoomClient.JoinAsync(server.Endpoint, $"s{i}"));
+            senders.Add(await RoomClient.JoinAsync((i % 2 == 0 ? server : other).Endpoint, $"s{i}"));
         }
 
         using var stop = new CancellationTokenSource(Timeout);
@@ -65,7 +84,7 @@ public sealed partial class RoomResumeLoadTests(ITestOutputHelper output)
         // The cut itself: the scenario's 5 s, not a wait for anything.
         await Task.Delay(Cut);
         await SetEnabledAsync(proxy, true);
-        await using var again = await RoomClient.ConnectAsync(through);
+        await using var again = await RoomClient.ConnectAsync(ReferenceEquals(server, other) ? through : other.Endpoint);
         await again.SendAsync($"/resume {room} {member.Offset} {epoch}");
         await again.ReadUntilAsync($"OK resume {room}");
         var missed = 0;

@@ -132,13 +132,16 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
 
     public void Attach(IRoomBusListener listener) => _listener = listener;
 
-    public void Publish(in BusMessage message)
+    public bool Publish(in BusMessage message)
     {
         // Exactly once: a message waits out an outage in the queue (bounded) and is sent after it.
         if ((!Connected && !ExactlyOnce) || !_outgoing.Writer.TryWrite(message))
         {
             _metrics.BusLostPublishing(message.Lines);
+            return false;
         }
+
+        return true;
     }
 
     public async Task<IReadOnlyList<string>> RemoteNicksAsync(string room, CancellationToken cancellationToken)
