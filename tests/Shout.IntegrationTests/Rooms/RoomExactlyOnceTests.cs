@@ -15,13 +15,15 @@ public sealed class RoomExactlyOnceTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    [Fact]
-    public async Task Every_line_reaches_both_instances_exactly_once_in_order_across_a_5_s_nats_restart_mid_traffic()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Every_line_reaches_both_instances_exactly_once_in_order_across_a_5_s_nats_restart_mid_traffic(bool sharedOffsets)
     {
         await using var nats = await NatsServer.StartAsync(["-js"]);
         using var logs = new LogCapture();
-        await using var a = await StartInstanceAsync(nats, logs);
-        await using var b = await StartInstanceAsync(nats, logs);
+        await using var a = await StartInstanceAsync(nats.Url.ToString(), logs, replicas: 1, sharedOffsets);
+        await using var b = await StartInstanceAsync(nats.Url.ToString(), logs, replicas: 1, sharedOffsets);
 
         // nats-server is killed, stays down 5 s and comes back with its store.
         await ExactlyOnceThroughAsync(a, b, logs, null, async talkFor =>
@@ -34,13 +36,15 @@ public sealed class RoomExactlyOnceTests
         });
     }
 
-    [Fact]
-    public async Task Every_line_reaches_both_instances_exactly_once_in_order_when_the_streams_leader_of_a_3_node_cluster_is_killed_for_5_s()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Every_line_reaches_both_instances_exactly_once_in_order_when_the_streams_leader_of_a_3_node_cluster_is_killed_for_5_s(bool sharedOffsets)
     {
         await using var cluster = await NatsCluster.StartAsync(Patience);
         using var logs = new LogCapture();
-        await using var a = await StartInstanceAsync(cluster.Urls(0), logs, replicas: 3);
-        await using var b = await StartInstanceAsync(cluster.Urls(1), logs, replicas: 3);
+        await using var a = await StartInstanceAsync(cluster.Urls(0), logs, replicas: 3, sharedOffsets);
+        await using var b = await StartInstanceAsync(cluster.Urls(1), logs, replicas: 3, sharedOffsets);
 
         // The node that leads the room stream (three copies, --bus-replicas 3) is the one killed.
         var leader = -1;
@@ -145,19 +149,18 @@ public sealed class RoomExactlyOnceTests
 
     private static NatsRoomBus Bus(TestServer server) => server.Server.Services.GetRequiredService<NatsRoomBus>();
 
-    private static Task<TestServer> StartInstanceAsync(NatsServer nats, LogCapture? logs = null) =>
-        StartInstanceAsync(nats.Url.ToString(), logs, replicas: 1);
-
-    private static async Task<TestServer> StartInstanceAsync(string servers, LogCapture? logs, int replicas)
+    private static async Task<TestServer> StartInstanceAsync(string servers, LogCapture? logs, int replicas, bool sharedOffsets)
     {
         var server = await TestServer.StartAsync(o =>
         {
             o.Mode = ShoutMode.Room;
             o.Rooms.Bus.Address = BusAddress.Parse(servers);
             o.Rooms.Bus.ExactlyOnce = true;
+            o.Rooms.Bus.SharedOffsets = sharedOffsets;
             o.Rooms.Bus.Replicas = replicas;
         }, logs: logs);
         await Bus(server).Ready.WaitAsync(Patience);
+        Assert.Equal(sharedOffsets, Bus(server).Shared);
         return server;
     }
 }

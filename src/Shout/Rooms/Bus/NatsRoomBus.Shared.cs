@@ -15,6 +15,15 @@ namespace Shout.Rooms.Bus;
 /// </summary>
 internal sealed partial class NatsRoomBus
 {
+    // Short pulls with a heartbeat every second: a consumer lost with a cluster node that died (the
+    // connection itself staying up) is noticed in seconds, not at the 30 s default expiry.
+    private static readonly NatsJSConsumeOpts ConsumeOptions = new()
+    {
+        MaxMsgs = 1000,
+        Expires = TimeSpan.FromSeconds(5),
+        IdleHeartbeat = TimeSpan.FromSeconds(1),
+    };
+
     private volatile bool _shared;
     private string _streamId = "";
     private long _lastSeq;
@@ -79,7 +88,7 @@ internal sealed partial class NatsRoomBus
                     DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence,
                     OptStartSeq = (ulong)Math.Max(1, next),
                 }, round.Token);
-                await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: round.Token))
+                await foreach (var message in consumer.ConsumeAsync<byte[]>(opts: ConsumeOptions, cancellationToken: round.Token))
                 {
                     if (message.Metadata is not { } metadata || (long)metadata.Sequence.Stream < next)
                     {
