@@ -105,6 +105,66 @@ public sealed class ChatResumeTransportTests
         Assert.Single(shown, l => l.EndsWith("bob: KEPT TWO", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("tcp4")]
+    [InlineData("ws")]
+    public async Task With_shared_offsets_a_dropped_chat_resumes_on_another_instance_with_every_missed_line_once_on(string name)
+    {
+        // Two instances behind one address (the proxy): the chat's connection to the first is cut and
+        // the address moved to the second, as a balancer does when an instance goes.
+        var transport = MatrixTransport.Named(name);
+        await using var nats = await NatsServer.StartAsync(["-js"]);
+        void Shared(ShoutServerOptions o)
+        {
+            o.Rooms.Bus.Address = Shout.Rooms.BusAddress.FromServer(nats.Url);
+            o.Rooms.Bus.ExactlyOnce = true;
+            o.Rooms.Bus.SharedOffsets = true;
+        }
+
+        await using var first = await StartAsync(transport, Shared);
+        await using var second = await StartAsync(transport, Shared);
+        foreach (var server in new[] { first, second })
+        {
+            await RoomSharedOffsetsTests.Bus(server).Ready.WaitAsync(Timeout);
+        }
+
+        await using var proxy = await ProxyFixture.StartAsync();
+        var address = ChatAddress(transport, first, proxy);
+        await using var bob = await RoomClient.JoinAsync(second.EndpointOf(ShoutTransport.Tcp), "bob");
+        await using var chat = ProcessHarness.StartShout("chat", "-a", address);
+        await SayAsync(chat, "/nick alice");
+        await chat.WaitForLineAsync("OK nick alice", Timeout);
+        await bob.SendAsync("before the drop");
+        await chat.WaitForLineAsync("bob: BEFORE THE DROP", Timeout);
+
+        await SetEnabledAsync(proxy, false);
+        await chat.WaitForLineAsync("connection lost; reconnecting to resume lobby", Timeout, stderr: true);
+        await bob.ReadUntilAsync("* alice left lobby");
+        await bob.SendAsync("missed one");
+        await bob.SendAsync("missed two");
+        await bob.ReadUntilAsync("MISSED TWO");
+        var upstream = transport.IsWebSocket ? second.Web().Port : second.Endpoint.Port;
+        using (var moved = await proxy.PostAsync("/proxies/chat", $$"""{"upstream":"127.0.0.1:{{upstream}}","enabled":true}"""))
+        {
+            Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
+        }
+
+        await chat.WaitForLineAsync("resumed in lobby", Timeout, stderr: true);
+        await chat.WaitForLineAsync("bob: MISSED TWO", Timeout);
+        await SayAsync(chat, "back");
+        Assert.Equal("alice: BACK", await bob.ReadUntilAsync(l => l.StartsWith("alice", StringComparison.Ordinal)));
+        await chat.WaitForLineAsync("BACK", Timeout);
+        await SayAsync(chat, "quit");
+        await ExpectCleanExitAsync(chat);
+
+        var shown = chat.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(shown, l => l.EndsWith("bob: BEFORE THE DROP", StringComparison.Ordinal));
+        var one = Assert.Single(shown, l => l.EndsWith("bob: MISSED ONE", StringComparison.Ordinal));
+        var two = Assert.Single(shown, l => l.EndsWith("bob: MISSED TWO", StringComparison.Ordinal));
+        Assert.Equal(Number(one) + 1, Number(two));
+        Assert.DoesNotContain(chat.Stderr.Split('\n'), l => l.Contains("could not resume", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_refused_resume_is_one_status_line_and_the_room_is_joined_again_with_its_history()
     {
@@ -177,13 +237,14 @@ public sealed class ChatResumeTransportTests
             return $"tcp://[::1]:{proxy.Server.Proxies.Add(new ProxyInput("chat", listen!, to!, true)).Listen.Endpoint.Port}";
         }
 
-        // TLS and WebSocket bytes pass through a tcp proxy as they are.
+        // TCP, TLS and WebSocket bytes pass through a tcp proxy as they are.
         var upstream = transport.IsWebSocket ? server.Web().Port : server.Endpoint.Port;
         var port = proxy.Add("chat", $"127.0.0.1:{upstream}");
         return transport.Name switch
         {
             "ws" => $"ws://127.0.0.1:{port}/ws",
             "wss" => $"wss://127.0.0.1:{port}/ws",
+            "tcp4" => $"tcp://127.0.0.1:{port}",
             _ => $"tls://127.0.0.1:{port}",
         };
     }
