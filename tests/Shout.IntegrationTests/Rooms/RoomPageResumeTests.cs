@@ -136,6 +136,52 @@ public sealed class RoomPageResumeTests(Browser browser) : IClassFixture<Browser
     }
 
     [Fact]
+    public async Task With_shared_offsets_a_page_moved_to_another_instance_resumes_there_with_each_missed_line_once()
+    {
+        await using var nats = await NatsServer.StartAsync(["-js"]);
+        void Shared(ShoutServerOptions o)
+        {
+            o.Rooms.Bus.Address = Shout.Rooms.BusAddress.FromServer(nats.Url);
+            o.Rooms.Bus.ExactlyOnce = true;
+            o.Rooms.Bus.SharedOffsets = true;
+        }
+
+        await using var first = await StartAsync(Shared);
+        await using var second = await StartAsync(Shared);
+        foreach (var server in new[] { first, second })
+        {
+            await RoomSharedOffsetsTests.Bus(server).Ready.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        await using var proxy = await ProxyFixture.StartAsync();
+        var port = proxy.Add("page", $"127.0.0.1:{first.Web().Port}");
+        await using var bob = await RoomClient.JoinAsync(second.Endpoint, "bob");
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync($"http://127.0.0.1:{port}/");
+        await Expect(page.Locator("#room")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await bob.SendAsync("before the drop");
+        await Expect(page.Locator(".msg.member").Last).ToHaveTextAsync("bobBEFORE THE DROP", Slow);
+
+        // Cut off from the first instance; its address now leads to the second, as a balancer's would.
+        await DropAsync(proxy, page, bob);
+        await bob.SendAsync("missed one");
+        await bob.SendAsync("missed two");
+        await bob.ReadUntilAsync("MISSED TWO");
+        using (var moved = await proxy.PostAsync("/proxies/page", $$"""{"upstream":"127.0.0.1:{{second.Web().Port}}","enabled":true}"""))
+        {
+            Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
+        }
+
+        await Expect(page.Locator(".msg.resumed")).ToHaveTextAsync("resumed in lobby, 2 missed", Slow);
+        await bob.SendAsync("after");
+        await Expect(page.Locator(".msg.member").Last).ToHaveTextAsync("bobAFTER", Slow);
+        Assert.Equal(["bobBEFORE THE DROP", "bobMISSED ONE", "bobMISSED TWO", "bobAFTER"], await page.Locator(".msg.member").AllTextContentsAsync());
+        Assert.Equal(["bobMISSED ONE", "bobMISSED TWO"], await page.Locator(".msg.missed").AllTextContentsAsync());
+        Assert.Equal(0, await page.Locator(".msg.notice").Filter(new() { HasText = "could not resume" }).CountAsync());
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task The_page_counts_its_position_as_the_protocol_says()
     {
         await using var server = await StartAsync();
