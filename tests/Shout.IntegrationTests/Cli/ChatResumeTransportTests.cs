@@ -45,12 +45,7 @@ public sealed class ChatResumeTransportTests
         await bob.SendAsync("before the drop");
         await chat.WaitForLineAsync("bob: BEFORE THE DROP", Timeout);
 
-        await SetEnabledAsync(proxy, false);
-        await chat.WaitForLineAsync("connection lost; reconnecting to resume lobby", Timeout, stderr: true);
-        await bob.ReadUntilAsync("* alice left lobby");
-        await bob.SendAsync("missed one");
-        await bob.SendAsync("missed two");
-        await bob.ReadUntilAsync("MISSED TWO");
+        await MissTwoLinesAsync(proxy, chat, bob);
         await SetEnabledAsync(proxy, true);
 
         await chat.WaitForLineAsync("resumed in lobby", Timeout, stderr: true);
@@ -137,12 +132,7 @@ public sealed class ChatResumeTransportTests
         await bob.SendAsync("before the drop");
         await chat.WaitForLineAsync("bob: BEFORE THE DROP", Timeout);
 
-        await SetEnabledAsync(proxy, false);
-        await chat.WaitForLineAsync("connection lost; reconnecting to resume lobby", Timeout, stderr: true);
-        await bob.ReadUntilAsync("* alice left lobby");
-        await bob.SendAsync("missed one");
-        await bob.SendAsync("missed two");
-        await bob.ReadUntilAsync("MISSED TWO");
+        await MissTwoLinesAsync(proxy, chat, bob);
         var upstream = transport.IsWebSocket ? second.Web().Port : second.Endpoint.Port;
         using (var moved = await proxy.PostAsync("/proxies/chat", $$"""{"upstream":"127.0.0.1:{{upstream}}","enabled":true}"""))
         {
@@ -247,6 +237,17 @@ public sealed class ChatResumeTransportTests
             "tcp4" => $"tcp://127.0.0.1:{port}",
             _ => $"tls://127.0.0.1:{port}",
         };
+    }
+
+    /// <summary>Cuts the chat off (the proxy disabled) and has bob say two lines it misses.</summary>
+    private static async Task MissTwoLinesAsync(ProxyFixture proxy, ProcessHarness chat, RoomClient bob)
+    {
+        await SetEnabledAsync(proxy, false);
+        await chat.WaitForLineAsync("connection lost; reconnecting to resume lobby", Timeout, stderr: true);
+        await bob.ReadUntilAsync("* alice left lobby");
+        await bob.SendAsync("missed one");
+        await bob.SendAsync("missed two");
+        await bob.ReadUntilAsync("MISSED TWO");
     }
 
     private static async Task SetEnabledAsync(ProxyFixture proxy, bool enabled)

@@ -1,9 +1,5 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.RegularExpressions;
-using Shout.Client;
-using Shout.Endpoints;
-using Shout.IntegrationTests.Web;
 using Microsoft.Extensions.DependencyInjection;
 using Shout.Hosting;
 using Shout.IntegrationTests.Infrastructure;
@@ -167,28 +163,10 @@ public sealed partial class RoomSharedOffsetsTests
     {
         await using var nats = await NatsServer.StartAsync(["-js"]);
         var socketPath = Path.Combine(Path.GetTempPath(), $"shout-room-{Guid.NewGuid():N}.sock");
-        await using var a = await StartInstanceAsync(nats, o =>
-        {
-            o.Listen.Add(ShoutEndpoint.Parse("tcp://127.0.0.1:0"));
-            o.Listen.Add(ShoutEndpoint.Parse("tls://127.0.0.1:0"));
-            o.Listen.Add(ShoutEndpoint.Parse("unix://" + socketPath));
-            o.Listen.Add(ShoutEndpoint.Parse("udp://127.0.0.1:0"));
-            o.Web.Address = new Uri("http://127.0.0.1:0");
-        });
+        await using var a = await StartInstanceAsync(nats, o => TestMembers.ListenOnEveryTransport(o, socketPath));
         await using var b = await StartInstanceAsync(nats);
-        var pin = new ShoutClientOptions
-        {
-            Pin = CertificatePin.Parse(Convert.ToHexString(a.Server.TlsCertificate!.GetCertHash(HashAlgorithmName.SHA256))),
-        };
-        var members = new List<ITestMember>
-        {
-            await TestMembers.NamedAsync(new TestMembers.Stream("tcp", await RoomClient.ConnectAsync(a.EndpointOf(ShoutTransport.Tcp)))),
-            await TestMembers.NamedAsync(new TestMembers.Stream("tls", await RoomClient.ConnectAsync(a.EndpointOf(ShoutTransport.Tls), pin))),
-            await TestMembers.NamedAsync(new TestMembers.Stream("unix", await RoomClient.ConnectAsync(a.EndpointOf(ShoutTransport.Unix)))),
-            await TestMembers.NamedAsync(await TestMembers.WebSocketMember.ConnectAsync("ws", a.WebSocketUri())),
-            await TestMembers.NamedAsync(await TestMembers.Datagram.JoinAsync("udp", a.EndpointOf(ShoutTransport.Udp))),
-            await TestMembers.NamedAsync(new TestMembers.Stream("other", await RoomClient.ConnectAsync(b.Endpoint))),
-        };
+        var members = await TestMembers.OnEveryTransportAsync(a);
+        members.Add(await TestMembers.NamedAsync(new TestMembers.Stream("other", await RoomClient.ConnectAsync(b.Endpoint))));
         try
         {
             // One at a time, so the stream's order is the order said.

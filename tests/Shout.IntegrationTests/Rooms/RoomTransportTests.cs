@@ -17,24 +17,9 @@ public sealed class RoomTransportTests
         await using var server = await TestServer.StartAsync(o =>
         {
             o.Mode = ShoutMode.Room;
-            o.Listen.Add(ShoutEndpoint.Parse("tcp://127.0.0.1:0"));
-            o.Listen.Add(ShoutEndpoint.Parse("tls://127.0.0.1:0"));
-            o.Listen.Add(ShoutEndpoint.Parse("unix://" + socketPath));
-            o.Listen.Add(ShoutEndpoint.Parse("udp://127.0.0.1:0"));
-            o.Web.Address = new Uri("http://127.0.0.1:0");
+            TestMembers.ListenOnEveryTransport(o, socketPath);
         });
-        var pin = new ShoutClientOptions
-        {
-            Pin = CertificatePin.Parse(Convert.ToHexString(server.Server.TlsCertificate!.GetCertHash(HashAlgorithmName.SHA256))),
-        };
-        var members = new List<ITestMember>
-        {
-            await TestMembers.NamedAsync(new TestMembers.Stream("tcp", await RoomClient.ConnectAsync(server.EndpointOf(ShoutTransport.Tcp)))),
-            await TestMembers.NamedAsync(new TestMembers.Stream("tls", await RoomClient.ConnectAsync(server.EndpointOf(ShoutTransport.Tls), pin))),
-            await TestMembers.NamedAsync(new TestMembers.Stream("unix", await RoomClient.ConnectAsync(server.EndpointOf(ShoutTransport.Unix)))),
-            await TestMembers.NamedAsync(await TestMembers.WebSocketMember.ConnectAsync("ws", server.WebSocketUri())),
-            await TestMembers.NamedAsync(await TestMembers.Datagram.JoinAsync("udp", server.EndpointOf(ShoutTransport.Udp))),
-        };
+        var members = await TestMembers.OnEveryTransportAsync(server);
         try
         {
             foreach (var member in members)

@@ -31,6 +31,33 @@ internal static class TestMembers
         return line;
     }
 
+    /// <summary>Listens on tcp, tls, a Unix socket at <paramref name="socketPath"/>, udp and the web port (ws).</summary>
+    public static void ListenOnEveryTransport(Shout.Hosting.ShoutServerOptions options, string socketPath)
+    {
+        options.Listen.Add(ShoutEndpoint.Parse("tcp://127.0.0.1:0"));
+        options.Listen.Add(ShoutEndpoint.Parse("tls://127.0.0.1:0"));
+        options.Listen.Add(ShoutEndpoint.Parse("unix://" + socketPath));
+        options.Listen.Add(ShoutEndpoint.Parse("udp://127.0.0.1:0"));
+        options.Web.Address = new Uri("http://127.0.0.1:0");
+    }
+
+    /// <summary>One named member on each transport <see cref="ListenOnEveryTransport"/> opened, each called by its transport.</summary>
+    public static async Task<List<ITestMember>> OnEveryTransportAsync(Infrastructure.TestServer server)
+    {
+        var pin = new Shout.Client.ShoutClientOptions
+        {
+            Pin = Shout.Client.CertificatePin.Parse(Convert.ToHexString(server.Server.TlsCertificate!.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256))),
+        };
+        return
+        [
+            await NamedAsync(new Stream("tcp", await RoomClient.ConnectAsync(server.EndpointOf(ShoutTransport.Tcp)))),
+            await NamedAsync(new Stream("tls", await RoomClient.ConnectAsync(server.EndpointOf(ShoutTransport.Tls), pin))),
+            await NamedAsync(new Stream("unix", await RoomClient.ConnectAsync(server.EndpointOf(ShoutTransport.Unix)))),
+            await NamedAsync(await WebSocketMember.ConnectAsync("ws", Web.WebServer.WebSocketUri(server))),
+            await NamedAsync(await Datagram.JoinAsync("udp", server.EndpointOf(ShoutTransport.Udp))),
+        ];
+    }
+
     /// <summary>Takes a nickname and waits for the OK.</summary>
     public static async Task<T> NamedAsync<T>(T member)
         where T : ITestMember
