@@ -582,7 +582,11 @@ internal sealed class RoomHub : IRoomBusListener
                 _metrics.Delivered(member.Deliver(output.WrittenMemory, place.Written));
             }
 
-            Deliver(member, RoomLines.Position(room, place.Count, SharedPositions.Epoch(_bus.StreamId, place.Anchor)));
+            // Nothing after the anchor yet: every line of the room up to the last message the bus
+            // delivered is in the log (it was appended under this lock before), so the place can be
+            // that message, which keeps an idle room's positions as young as the stream.
+            var at = place.Count == 0 ? Math.Max(place.Anchor, _bus.LastSeq) : place.Anchor;
+            Deliver(member, RoomLines.Position(room, place.Count, SharedPositions.Epoch(_bus.StreamId, at)));
             if (from is null || from != room)
             {
                 Add(room, member);

@@ -46,6 +46,15 @@ public sealed partial class RoomSharedOffsetsTests
         }
 
         Assert.Equal(Enumerable.Range(0, 100).Select(i => $"A {i}"), answers);
+
+        // A rename between lines (its own notice, delivered when made and skipped when it comes back) leaves no gap in its numbers.
+        await alice.SendAsync("/nick alicia");
+        await alice.ReadUntilAsync("OK nick alicia", Patience);
+        await alice.SendAsync("after the rename");
+        Assert.Equal("alicia: AFTER THE RENAME", await onB.ReadUntilAsync(l => l.StartsWith("alicia:", StringComparison.Ordinal), Patience));
+        Assert.Equal("alicia: AFTER THE RENAME", await onA.ReadUntilAsync(l => l.StartsWith("alicia:", StringComparison.Ordinal), Patience));
+        Assert.Equal(0, a.Server.Services.GetRoomMetrics().LostInTransit);
+        Assert.Equal(0, b.Server.Services.GetRoomMetrics().LostInTransit);
     }
 
     [Fact]

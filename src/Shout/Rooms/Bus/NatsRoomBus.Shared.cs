@@ -168,9 +168,14 @@ internal sealed partial class NatsRoomBus
         var own = line.Instance == Instance;
         if (own && line.Shape != BusShape.Said)
         {
+            // Delivered here when it was made; its number still moves its sender on, so no gap is counted at its next line.
             if (line.Kind == BusKind.Final)
             {
                 _sequences.Forget(line.Instance, line.Sender);
+            }
+            else
+            {
+                _sequences.Accept(line.Instance, line.Sender, line.Sequence, out _, 1);
             }
 
             return;
