@@ -198,6 +198,28 @@ public sealed partial class RoomSharedOffsetsTests
         }
     }
 
+    [Fact]
+    public async Task While_the_bus_is_down_lines_wait_and_the_log_says_so_then_every_one_is_delivered_once()
+    {
+        await using var nats = await NatsServer.StartAsync(["-js"]);
+        var logs = new LogCapture();
+        await using var a = await StartInstanceAsync(nats, logs: logs);
+        await using var alice = await RoomClient.JoinAsync(a.Endpoint, "alice");
+        await using var bob = await RoomClient.JoinAsync(a.Endpoint, "bob");
+        await nats.KillAsync();
+        await Eventually.TrueAsync(() => logs.Entries.Any(e => e.Message.Contains("lost: with shared offsets room lines wait until it is back", StringComparison.Ordinal)),
+            Patience, () => string.Join('\n', logs.Entries));
+        await alice.SendAsync("while down");
+
+        // Nothing is heard on the same instance meanwhile; once NATS is back, the line and its answer come, once.
+        Assert.Null(await bob.TryReadLineAsync(TimeSpan.FromSeconds(1)));
+        await nats.StartAgainAsync();
+        Assert.Equal("alice: WHILE DOWN", await bob.ReadUntilAsync(l => !l.StartsWith('*'), Patience));
+        Assert.Equal("WHILE DOWN", await alice.ReadUntilAsync(l => !l.StartsWith('*'), Patience));
+        await alice.SendAsync("after");
+        Assert.Equal("alice: AFTER", await bob.ReadUntilAsync(l => !l.StartsWith('*'), Patience));
+    }
+
     private static async Task TalkAsync(RoomClient member, string tag, int lines)
     {
         for (var i = 0; i < lines; i++)
@@ -235,7 +257,7 @@ public sealed partial class RoomSharedOffsetsTests
 
     internal static NatsRoomBus Bus(TestServer server) => server.Server.Services.GetRequiredService<NatsRoomBus>();
 
-    internal static async Task<TestServer> StartInstanceAsync(NatsServer nats, Action<ShoutServerOptions>? configure = null)
+    internal static async Task<TestServer> StartInstanceAsync(NatsServer nats, Action<ShoutServerOptions>? configure = null, LogCapture? logs = null)
     {
         var server = await TestServer.StartAsync(o =>
         {
@@ -244,7 +266,7 @@ public sealed partial class RoomSharedOffsetsTests
             o.Rooms.Bus.ExactlyOnce = true;
             o.Rooms.Bus.SharedOffsets = true;
             configure?.Invoke(o);
-        });
+        }, logs: logs);
         await Bus(server).Ready.WaitAsync(Patience);
         Assert.True(Bus(server).Shared, "shared offsets are not on");
         return server;

@@ -309,6 +309,9 @@ internal sealed partial class NatsRoomBus
         [LoggerMessage(51, LogLevel.Information, "Room stream: reading it failed ({Reason}); again in {Milliseconds} ms from where it stopped")]
         public static partial void ConsumeFailed(ILogger logger, string reason, double milliseconds);
 
+        [LoggerMessage(53, LogLevel.Warning, "Room bus {Server} lost: with shared offsets room lines wait until it is back (members here do not hear each other meanwhile); reconnecting")]
+        public static partial void Disconnected(ILogger logger, string server);
+
         [LoggerMessage(52, LogLevel.Debug, "Room stream: counting the lines of {Room} for a resume failed: {Reason}")]
         public static partial void CountFailed(ILogger logger, string room, string reason);
     }

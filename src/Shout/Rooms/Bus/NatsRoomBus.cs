@@ -95,7 +95,15 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         {
             var lost = _server.Length > 0 ? _server : address.Redacted;
             _status.Set(RoomBusState.Lost, lost);
-            BusLog.Disconnected(_logger, lost);
+            if (_shared)
+            {
+                SharedLog.Disconnected(_logger, lost);
+            }
+            else
+            {
+                BusLog.Disconnected(_logger, lost);
+            }
+
             return ValueTask.CompletedTask;
         };
         _nats.ConnectionOpened += (_, args) =>
