@@ -23,6 +23,9 @@ internal sealed class RoomHistory(ShoutRoomOptions options, TimeProvider clock)
     /// <summary>Rooms whose history is held now.</summary>
     public int Rooms => _logs.Count;
 
+    /// <summary>The clock of its ages.</summary>
+    public TimeProvider Clock => clock;
+
     /// <summary>Now, in UTC ticks (the log's clock; JetStream's timestamps are UTC too).</summary>
     public long Now => clock.GetUtcNow().UtcTicks;
 

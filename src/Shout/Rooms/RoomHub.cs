@@ -236,13 +236,35 @@ internal sealed class RoomHub : IRoomBusListener
             return Resume(member, room, offset, epoch);
         }
 
-        if (!SharedPositions.TryAnchor(epoch, _bus.StreamId, out var anchor) || anchor > _bus.LastSeq)
+        if (!SharedPositions.TryAnchor(epoch, _bus.StreamId, out var anchor))
         {
             return RoomLines.Error($"resume: epoch {epoch} is not a place of {room} in this deployment's room stream; /join {room}");
         }
 
-        for (var attempt = 0; attempt < 3; attempt++)
+        // The member may come from an instance a little ahead of this one: a place or a count this
+        // instance has not reached yet is waited for, a while.
+        var clock = _history.Clock;
+        var patience = clock.GetTimestamp();
+        var outcome = SharedOutcome.Count;
+        string previous = member.Room;
+        while (outcome != SharedOutcome.Done)
         {
+            if (outcome != SharedOutcome.Count || anchor > _bus.LastSeq)
+            {
+                if (clock.GetElapsedTime(patience) >= ResumeCatchUp)
+                {
+                    return anchor > _bus.LastSeq
+                        ? RoomLines.Error($"resume: epoch {epoch} is not a place of {room} in this deployment's room stream; /join {room}")
+                        : RoomLines.Error(string.Create(CultureInfo.InvariantCulture, $"resume: {room} has not had {offset} lines after that position; /join {room}"));
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(50), clock, cancellationToken);
+                if (anchor > _bus.LastSeq)
+                {
+                    continue;
+                }
+            }
+
             var log = _history.Get(room, _bus.LastSeq);
             long covered, evicted;
             lock (log.Gate)
@@ -262,34 +284,24 @@ internal sealed class RoomHub : IRoomBusListener
                 before = count;
             }
 
-            string previous;
-            SharedOutcome outcome;
             lock (_membership)
             {
                 previous = member.Room;
                 outcome = AddShared(member, room, RoomLines.Resumed(room), anchor, before, offset, previous, (covered, evicted));
             }
-
-            if (outcome == SharedOutcome.Beyond)
-            {
-                return RoomLines.Error(string.Create(CultureInfo.InvariantCulture,
-                    $"resume: {room} has not had {offset} lines after that position; /join {room}"));
-            }
-
-            if (outcome == SharedOutcome.Done)
-            {
-                if (previous != room)
-                {
-                    Announce(member, previous, RoomLines.Left(member.Nick, previous), BusKind.Line, BusShape.Left, member.Nick);
-                    Announce(member, room, RoomLines.Joined(member.Nick, room), BusKind.Line, BusShape.Joined, member.Nick);
-                }
-
-                return null;
-            }
         }
 
-        return RoomLines.Error($"resume: {room} moved on too fast to find that position; /join {room}");
+        if (previous != room)
+        {
+            Announce(member, previous, RoomLines.Left(member.Nick, previous), BusKind.Line, BusShape.Left, member.Nick);
+            Announce(member, room, RoomLines.Joined(member.Nick, room), BusKind.Line, BusShape.Joined, member.Nick);
+        }
+
+        return null;
     }
+
+    /// <summary>How long a shared resume waits for this instance to reach the place or the count the member names.</summary>
+    internal static readonly TimeSpan ResumeCatchUp = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Answers the member and says its lines to the room in one step under the room's history lock,
