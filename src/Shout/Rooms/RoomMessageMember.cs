@@ -122,6 +122,10 @@ internal sealed class RoomMessageMember : IProtocol, IDisposable
         {
             await AnswerAsync(RoomLines.IdleClosed(_idleTimeout));
         }
+        else if (reason == CloseReason.ClientClosed)
+        {
+            await _protocol.PeerDoneAsync();
+        }
 
         await FinishAsync();
         return Kicked ? CloseReason.SlowMember : reason;

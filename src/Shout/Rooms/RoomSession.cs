@@ -24,7 +24,14 @@ internal sealed class RoomSession(RoomHub hub, RoomMember member, LineFramer fra
     /// plain lines are answered and delivered together (<see cref="RoomBatch"/>); a command is
     /// handled after the lines before it went out, so order is kept.
     /// </summary>
-    public async ValueTask<FrameResult> ProcessAsync(ReadOnlySequence<byte> input, bool isCompleted, CancellationToken cancellationToken = default)
+    public ValueTask<FrameResult> ProcessAsync(ReadOnlySequence<byte> input, bool isCompleted, CancellationToken cancellationToken = default) =>
+        ProcessAsync(input, isCompleted, peerDone: isCompleted, cancellationToken);
+
+    /// <param name="input">What the member sent.</param>
+    /// <param name="isCompleted">No more input follows this read's: its last line needs no terminator.</param>
+    /// <param name="peerDone">The member is done sending (a stream's end; not a message's): with shared offsets its answers come first.</param>
+    /// <param name="cancellationToken">The session's.</param>
+    private async ValueTask<FrameResult> ProcessAsync(ReadOnlySequence<byte> input, bool isCompleted, bool peerDone, CancellationToken cancellationToken)
     {
         var rest = input;
         RoomBatch? batch = null;
@@ -62,11 +69,21 @@ internal sealed class RoomSession(RoomHub hub, RoomMember member, LineFramer fra
             // Too long already (the framer refuses it), or the last line of a peer that is done.
             await FlushAsync(batch, cancellationToken);
             var last = await LineAsync(rest, cancellationToken);
-            await OwnAnsweredBeforeClosingAsync(cancellationToken);
+            if (peerDone || last != FrameAction.Continue)
+            {
+                await OwnAnsweredBeforeClosingAsync(cancellationToken);
+            }
+
             return new(input.Length, last);
         }
 
         await FlushAsync(batch, cancellationToken);
+        if (peerDone)
+        {
+            // The peer is done sending (a half-close): its answers first.
+            await OwnAnsweredBeforeClosingAsync(cancellationToken);
+        }
+
         return new(input.Length - rest.Length, FrameAction.Continue);
     }
 
@@ -75,7 +92,10 @@ internal sealed class RoomSession(RoomHub hub, RoomMember member, LineFramer fra
     /// one needing no terminator, handled without being turned into a stream first.
     /// </summary>
     public ValueTask<FrameResult> MessageAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default) =>
-        ProcessAsync(new ReadOnlySequence<byte>(message), isCompleted: true, cancellationToken);
+        ProcessAsync(new ReadOnlySequence<byte>(message), isCompleted: true, peerDone: false, cancellationToken);
+
+    /// <summary>The member on the message seam closed (a WebSocket close): with shared offsets, its answers first, a while.</summary>
+    public ValueTask PeerDoneAsync() => OwnAnsweredBeforeClosingAsync(CancellationToken.None);
 
     /// <summary>One whole line, terminator included (none on a message's line or a final unfinished one).</summary>
     public async ValueTask<FrameAction> LineAsync(ReadOnlySequence<byte> line, CancellationToken cancellationToken = default)

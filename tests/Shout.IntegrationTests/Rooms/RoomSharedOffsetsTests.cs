@@ -220,6 +220,47 @@ public sealed partial class RoomSharedOffsetsTests
         Assert.Equal("alice: AFTER", await bob.ReadUntilAsync(l => !l.StartsWith('*'), Patience));
     }
 
+    [Fact]
+    public async Task A_member_that_says_lines_and_half_closes_is_answered_every_line_before_the_close()
+    {
+        await using var nats = await NatsServer.StartAsync(["-js"]);
+        await using var a = await StartInstanceAsync(nats);
+        await using var bob = await RoomClient.JoinAsync(a.Endpoint, "bob");
+        await using var alice = await RoomClient.ConnectAsync(a.Endpoint);
+        await alice.SendAsync("one");
+        await alice.SendAsync("two");
+        await alice.HalfCloseAsync();
+        var rest = (await alice.ReadToEndAsync(Patience)).Split('\n');
+        Assert.Equal(["ONE", "TWO"], rest.Where(l => l is "ONE" or "TWO"));
+        Assert.EndsWith(": TWO", await bob.ReadUntilAsync(l => l.EndsWith(": TWO", StringComparison.Ordinal), Patience), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_websocket_member_that_says_a_line_and_closes_is_answered_before_the_close()
+    {
+        await using var nats = await NatsServer.StartAsync(["-js"]);
+        await using var a = await StartInstanceAsync(nats, o => o.Web.Address = new Uri("http://127.0.0.1:0"));
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        using var timeout = new CancellationTokenSource(Patience);
+        await socket.ConnectAsync(Web.WebServer.WebSocketUri(a), timeout.Token);
+        await socket.SendAsync("one"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, timeout.Token);
+        await socket.CloseOutputAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
+        var heard = new List<string>();
+        var buffer = new byte[4096];
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer, timeout.Token);
+            if (result.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+            {
+                break;
+            }
+
+            heard.Add(System.Text.Encoding.UTF8.GetString(buffer, 0, result.Count).TrimEnd('\n'));
+        }
+
+        Assert.Contains("ONE", heard);
+    }
+
     private static async Task TalkAsync(RoomClient member, string tag, int lines)
     {
         for (var i = 0; i < lines; i++)
