@@ -54,9 +54,7 @@ public sealed class RoomPageResumeTests(Browser browser) : IClassFixture<Browser
         await using var proxy = await ProxyFixture.StartAsync();
         var port = proxy.Add("page", $"127.0.0.1:{server.Web().Port}");
         await using var bob = await RoomClient.JoinAsync(server.Endpoint, "bob");
-        var page = await browser.NewPageAsync();
-        await page.GotoAsync($"http://127.0.0.1:{port}/");
-        await Expect(page.Locator("#room")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        var page = await OpenAsync(port);
         await page.FillAsync("#nick", "page");
         await page.PressAsync("#nick", "Enter");
         await bob.ReadUntilAsync(l => l.EndsWith(" is now page", StringComparison.Ordinal));
@@ -112,18 +110,13 @@ public sealed class RoomPageResumeTests(Browser browser) : IClassFixture<Browser
         await using var carol = await RoomClient.JoinAsync(second.Endpoint, "carol");
         await carol.SendAsync("on the second");
         await carol.ReadUntilAsync("ON THE SECOND");
-        var page = await browser.NewPageAsync();
-        await page.GotoAsync($"http://127.0.0.1:{port}/");
-        await Expect(page.Locator("#room")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        var page = await OpenAsync(port);
         await bob.SendAsync("on the first");
         await Expect(page.Locator(".msg.member").Last).ToHaveTextAsync("bobON THE FIRST", Slow);
 
         // The page comes back to another server (a restart, another instance): its epoch means nothing there.
         await DropAsync(proxy, page, bob);
-        using (var moved = await proxy.PostAsync("/proxies/page", $$"""{"upstream":"127.0.0.1:{{second.Web().Port}}","enabled":true}"""))
-        {
-            Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
-        }
+        await MoveAsync(proxy, second);
 
         var refused = page.Locator(".msg.notice").Filter(new() { HasText = "could not resume" });
         await Expect(refused).ToHaveCountAsync(1, SlowCount);
@@ -156,9 +149,7 @@ public sealed class RoomPageResumeTests(Browser browser) : IClassFixture<Browser
         await using var proxy = await ProxyFixture.StartAsync();
         var port = proxy.Add("page", $"127.0.0.1:{first.Web().Port}");
         await using var bob = await RoomClient.JoinAsync(second.Endpoint, "bob");
-        var page = await browser.NewPageAsync();
-        await page.GotoAsync($"http://127.0.0.1:{port}/");
-        await Expect(page.Locator("#room")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        var page = await OpenAsync(port);
         await bob.SendAsync("before the drop");
         await Expect(page.Locator(".msg.member").Last).ToHaveTextAsync("bobBEFORE THE DROP", Slow);
 
@@ -167,10 +158,7 @@ public sealed class RoomPageResumeTests(Browser browser) : IClassFixture<Browser
         await bob.SendAsync("missed one");
         await bob.SendAsync("missed two");
         await bob.ReadUntilAsync("MISSED TWO");
-        using (var moved = await proxy.PostAsync("/proxies/page", $$"""{"upstream":"127.0.0.1:{{second.Web().Port}}","enabled":true}"""))
-        {
-            Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
-        }
+        await MoveAsync(proxy, second);
 
         await Expect(page.Locator(".msg.resumed")).ToHaveTextAsync("resumed in lobby, 2 missed", Slow);
         await bob.SendAsync("after");
@@ -223,6 +211,22 @@ public sealed class RoomPageResumeTests(Browser browser) : IClassFixture<Browser
             o.Web.Address = new Uri("http://127.0.0.1:0");
             configure?.Invoke(o);
         });
+
+    /// <summary>The page in a new browser page, through the proxy's <paramref name="port"/>, once its room view is up.</summary>
+    private async Task<IPage> OpenAsync(int port)
+    {
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync($"http://127.0.0.1:{port}/");
+        await Expect(page.Locator("#room")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        return page;
+    }
+
+    /// <summary>The proxy leads to <paramref name="server"/>'s web port from now on, and is enabled again.</summary>
+    private static async Task MoveAsync(ProxyFixture proxy, TestServer server)
+    {
+        using var moved = await proxy.PostAsync("/proxies/page", $$"""{"upstream":"127.0.0.1:{{server.Web().Port}}","enabled":true}""");
+        Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
+    }
 
     /// <summary>Cuts the page off (its socket reset, new ones refused) and waits until its room and the page have seen it.</summary>
     private static async Task DropAsync(ProxyFixture proxy, IPage page, RoomClient member)

@@ -179,15 +179,7 @@ public sealed partial class RoomSharedOffsetsTests
         try
         {
             // One at a time, so the stream's order is the order said.
-            foreach (var member in members)
-            {
-                await member.SendAsync("hello from " + member.Nick);
-                Assert.Equal("HELLO FROM " + member.Nick.ToUpperInvariant(), await member.ReadUntilAsync(l => !l.StartsWith('*')));
-                foreach (var other in members.Where(m => m != member))
-                {
-                    Assert.Equal($"{member.Nick}: HELLO FROM {member.Nick.ToUpperInvariant()}", await other.ReadUntilAsync(l => !l.StartsWith('*')));
-                }
-            }
+            await TestMembers.EachSaysHelloAndAllHearAsync(members);
         }
         finally
         {

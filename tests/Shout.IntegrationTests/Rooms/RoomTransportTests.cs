@@ -22,15 +22,7 @@ public sealed class RoomTransportTests
         var members = await TestMembers.OnEveryTransportAsync(server);
         try
         {
-            foreach (var member in members)
-            {
-                await member.SendAsync("hello from " + member.Nick);
-                Assert.Equal("HELLO FROM " + member.Nick.ToUpperInvariant(), await member.ReadUntilAsync(l => !l.StartsWith('*')));
-                foreach (var other in members.Where(m => m != member))
-                {
-                    Assert.Equal($"{member.Nick}: HELLO FROM {member.Nick.ToUpperInvariant()}", await other.ReadUntilAsync(l => !l.StartsWith('*')));
-                }
-            }
+            await TestMembers.EachSaysHelloAndAllHearAsync(members);
 
             await members[0].SendAsync("/who");
             Assert.Equal("WHO lobby tcp tls udp unix ws", await members[0].ReadUntilAsync(l => l.StartsWith("WHO", StringComparison.Ordinal)));

@@ -58,6 +58,20 @@ internal static class TestMembers
         ];
     }
 
+    /// <summary>Each member in turn says hello: it gets its uppercase, every other member hears it with its name in front.</summary>
+    public static async Task EachSaysHelloAndAllHearAsync(IReadOnlyList<ITestMember> members)
+    {
+        foreach (var member in members)
+        {
+            await member.SendAsync("hello from " + member.Nick);
+            Assert.Equal("HELLO FROM " + member.Nick.ToUpperInvariant(), await member.ReadUntilAsync(l => !l.StartsWith('*')));
+            foreach (var other in members.Where(m => m != member))
+            {
+                Assert.Equal($"{member.Nick}: HELLO FROM {member.Nick.ToUpperInvariant()}", await other.ReadUntilAsync(l => !l.StartsWith('*')));
+            }
+        }
+    }
+
     /// <summary>Takes a nickname and waits for the OK.</summary>
     public static async Task<T> NamedAsync<T>(T member)
         where T : ITestMember
