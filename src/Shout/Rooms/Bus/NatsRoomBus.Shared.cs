@@ -303,7 +303,7 @@ internal sealed partial class NatsRoomBus
 
     private static partial class SharedLog
     {
-        [LoggerMessage(50, LogLevel.Information, "Room offsets: shared through JetStream stream {Stream} ({Messages} messages there at start, epochs {StreamId}……): a member can resume on any instance")]
+        [LoggerMessage(50, LogLevel.Information, "Room offsets: shared through JetStream stream {Stream} ({Messages} messages there at start; its epochs begin with {StreamId}): a member can resume on any instance")]
         public static partial void Ready(ILogger logger, string stream, long messages, string streamId);
 
         [LoggerMessage(51, LogLevel.Information, "Room stream: reading it failed ({Reason}); again in {Milliseconds} ms from where it stopped")]
