@@ -23,6 +23,13 @@ internal sealed class RoomHistory(ShoutRoomOptions options, TimeProvider clock)
     /// <summary>Rooms whose history is held now.</summary>
     public int Rooms => _logs.Count;
 
+    /// <summary>
+    /// With shared offsets, how often an active room gives its members a fresh position (UTC ticks):
+    /// a quarter of <see cref="ShoutRoomOptions.HistoryAge"/>, the time the stream keeps a place, at
+    /// least a second.
+    /// </summary>
+    public long RenewEvery => Math.Max(TimeSpan.TicksPerSecond, options.HistoryAge.Ticks / 4);
+
     /// <summary>The clock of its ages.</summary>
     public TimeProvider Clock => clock;
 

@@ -405,12 +405,29 @@ internal sealed class RoomHub : IRoomBusListener
         var log = _history.Get(room, seq - 1);
         lock (log.Gate)
         {
-            _history.Append(log, payload, lines, Math.Min(said.UtcTicks, _history.Now), seq);
+            var now = _history.Now;
+            _history.Append(log, payload, lines, Math.Min(said.UtcTicks, now), seq);
             FanOut(sender, room, payload, lines);
             if (sender is not null)
             {
                 // Its own answers, where the room's order has its lines.
                 _metrics.Delivered(sender.ReleaseOwn(senderSequence));
+            }
+
+            if (now - log.Renewed >= _history.RenewEvery)
+            {
+                // Now and then every member gets a fresh place (right after this message, nothing
+                // after it yet), so a position never grows older than the stream keeps: a member
+                // connected for hours can still resume anywhere, and what a resume counts stays short.
+                log.Renewed = now;
+                var position = RoomLines.Position(room, 0, SharedPositions.Epoch(_bus.StreamId, seq));
+                var given = 0L;
+                foreach (var member in Members(room))
+                {
+                    given += member.Deliver(position);
+                }
+
+                _metrics.Delivered(given);
             }
         }
     }

@@ -21,6 +21,9 @@ internal sealed partial class RoomLog
     /// <summary>Lines of entries forgotten so far (those with sequences up to <see cref="CoveredAfter"/>).</summary>
     public long EvictedLines { get; private set; }
 
+    /// <summary>When its members were last given a fresh position (UTC ticks; 0: never).</summary>
+    public long Renewed { get; set; }
+
     /// <summary>Forgets the entries said before <paramref name="oldest"/> (UTC ticks). Under <see cref="Gate"/>.</summary>
     public void Prune(long oldest)
     {

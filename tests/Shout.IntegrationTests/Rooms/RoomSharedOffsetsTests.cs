@@ -253,6 +253,69 @@ public sealed partial class RoomSharedOffsetsTests
         Assert.Contains("ONE", heard);
     }
 
+    [Fact]
+    public async Task Members_get_a_fresh_position_now_and_then_so_one_connected_longer_than_the_stream_keeps_still_resumes()
+    {
+        // The stream keeps 4 s, so positions are renewed every second.
+        await using var nats = await NatsServer.StartAsync(["-js"]);
+        void Short(ShoutServerOptions o) => o.Rooms.HistoryAge = TimeSpan.FromSeconds(4);
+        await using var a = await StartInstanceAsync(nats, Short);
+        await using var b = await StartInstanceAsync(nats, Short);
+        await using var alice = await RoomClient.JoinAsync(a.Endpoint, "alice");
+        var carol = await RoomClient.ConnectAsync(a.Endpoint);
+        await carol.ReadLineAsync();
+        var joined = await ReadPositionAsync(carol);
+        var (room, offset, epoch) = joined;
+
+        // Talking for 6 s: carol takes each fresh position as chat and the page do, and counts on from it.
+        var renewed = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; clock.Elapsed < TimeSpan.FromSeconds(6); i++)
+        {
+            await alice.SendAsync($"line {i}");
+            while (true)
+            {
+                var line = await carol.ReadLineAsync(Patience);
+                if (Position().Match(line) is { Success: true } fresh)
+                {
+                    (offset, epoch) = (long.Parse(fresh.Groups[2].Value, CultureInfo.InvariantCulture), fresh.Groups[3].Value);
+                    renewed++;
+                    continue;
+                }
+
+                if (line == $"alice: LINE {i}")
+                {
+                    offset++;
+                    break;
+                }
+            }
+
+            // The pace of the talk, not a synchronisation.
+            await Task.Delay(200);
+        }
+
+        Assert.True(renewed >= 3, $"{renewed} fresh positions in 6 s");
+        await carol.DisposeAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await alice.SendAsync($"missed {i}");
+        }
+
+        await alice.ReadUntilAsync("MISSED 2", Patience);
+
+        // The position from the join is older than the stream keeps: refused. The fresh one resumes on b.
+        await using var again = await RoomClient.ConnectAsync(b.Endpoint);
+        await again.SendAsync($"/resume {room} {joined.Offset} {joined.Epoch}");
+        Assert.Equal($"ERR resume: the room stream no longer holds {room}'s lines after that position; /join {room}",
+            await again.ReadUntilAsync(l => l.StartsWith("ERR", StringComparison.Ordinal), Patience));
+        await again.SendAsync($"/resume {room} {offset} {epoch}");
+        await again.ReadUntilAsync($"OK resume {room}", Patience);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal($"* [{offset + 1 + i}] alice: MISSED {i}", await again.ReadLineAsync());
+        }
+    }
+
     private static async Task TalkAsync(RoomClient member, string tag, int lines)
     {
         for (var i = 0; i < lines; i++)

@@ -153,7 +153,8 @@ internal sealed partial class RoomStore(NatsConnection nats, ShoutRoomOptions op
         MaxAge = options.HistoryAge,
         MaxBytes = options.HistoryBytes * options.HistoryRooms,
         Discard = StreamConfigDiscard.Old,
-        DuplicateWindow = TimeSpan.FromMinutes(2),
+        // JetStream refuses a duplicate window longer than the age it keeps messages for.
+        DuplicateWindow = options.HistoryAge < TimeSpan.FromMinutes(2) ? options.HistoryAge : TimeSpan.FromMinutes(2),
     };
 
     private static partial class StoreLog
