@@ -154,13 +154,7 @@ internal sealed partial class NatsRoomBus
     /// </summary>
     private void TakeShared(string subject, byte[]? data, long seq, DateTimeOffset said)
     {
-        if (data is null || !BusMessage.TryDecode(data, out var line))
-        {
-            _metrics.BusRefused(BusRefusal.Shape);
-            return;
-        }
-
-        if (!subject.StartsWith(RoomSubjects, StringComparison.Ordinal))
+        if (!TryInspect(subject, data, out var line, out var payload, out var lines))
         {
             return;
         }
@@ -178,13 +172,6 @@ internal sealed partial class NatsRoomBus
                 _sequences.Accept(line.Instance, line.Sender, line.Sequence, out _, 1);
             }
 
-            return;
-        }
-
-        var refusal = BusInbound.Check(line, subject.AsSpan(RoomSubjects.Length), _maxLineLength, out var payload, out var lines);
-        if (refusal != BusRefusal.None)
-        {
-            _metrics.BusRefused(refusal);
             return;
         }
 
@@ -286,8 +273,7 @@ internal sealed partial class NatsRoomBus
     /// <summary>The lines a message adds to its room, as <see cref="TakeShared"/> would take it.</summary>
     private int CountedLines(string subject, byte[]? data, SenderSequences sequences)
     {
-        if (data is null || !BusMessage.TryDecode(data, out var line) || !subject.StartsWith(RoomSubjects, StringComparison.Ordinal)
-            || BusInbound.Check(line, subject.AsSpan(RoomSubjects.Length), _maxLineLength, out _, out var lines) != BusRefusal.None)
+        if (!TryInspect(subject, data, out var line, out _, out var lines, refusals: false))
         {
             return 0;
         }

@@ -357,22 +357,9 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
     /// <param name="catchingUp">Read from the stream after an outage: a repeat is expected, not counted.</param>
     private void Take(string subject, byte[]? data, DateTimeOffset? stored, bool catchingUp = false)
     {
-        if (data is null || !BusMessage.TryDecode(data, out var line))
-        {
-            _metrics.BusRefused(BusRefusal.Shape);
-            return;
-        }
-
-        if (line.Instance == Instance || !subject.StartsWith(RoomSubjects, StringComparison.Ordinal))
-        {
-            return;
-        }
-
         // Checked before its sender is remembered: a refused message costs no memory.
-        var refusal = BusInbound.Check(line, subject.AsSpan(RoomSubjects.Length), _maxLineLength, out var payload, out var lines);
-        if (refusal != BusRefusal.None)
+        if (!TryInspect(subject, data, out var line, out var payload, out var lines) || line.Instance == Instance)
         {
-            _metrics.BusRefused(refusal);
             return;
         }
 
@@ -410,6 +397,46 @@ internal sealed partial class NatsRoomBus : IRoomBus, IHostedService, IAsyncDisp
         {
             _sequences.Forget(line.Instance, line.Sender);
         }
+    }
+
+    /// <summary>
+    /// Decodes a message from a room subject and checks it (<see cref="BusInbound"/>): false for one
+    /// not to take, counted as refused when it is malformed or breaks the rules, not when it came on
+    /// another subject. Every way a message comes in (live, read back, counted for a resume) takes this one;
+    /// a message only counted for a resume (<paramref name="refusals"/> false) was counted when it was delivered.
+    /// </summary>
+    private bool TryInspect(string subject, byte[]? data, out BusMessage line, out ReadOnlyMemory<byte> payload, out int lines, bool refusals = true)
+    {
+        payload = default;
+        lines = 0;
+        if (data is null || !BusMessage.TryDecode(data, out line))
+        {
+            line = default;
+            if (refusals)
+            {
+                _metrics.BusRefused(BusRefusal.Shape);
+            }
+
+            return false;
+        }
+
+        if (!subject.StartsWith(RoomSubjects, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var refusal = BusInbound.Check(line, subject.AsSpan(RoomSubjects.Length), _maxLineLength, out payload, out lines);
+        if (refusal != BusRefusal.None)
+        {
+            if (refusals)
+            {
+                _metrics.BusRefused(refusal);
+            }
+
+            return false;
+        }
+
+        return true;
     }
 
     private async Task AnswerWhoAsync(INatsSub<byte[]> subscription)

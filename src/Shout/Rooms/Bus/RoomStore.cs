@@ -69,18 +69,7 @@ internal sealed partial class RoomStore(NatsConnection nats, ShoutRoomOptions op
     }
 
     /// <summary>Makes (or updates) the stream; null when the server has no JetStream or refused (logged, as at a read-back).</summary>
-    public async Task<INatsJSStream?> OpenAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await new NatsJSContext(nats).CreateOrUpdateStreamAsync(Config(), cancellationToken);
-        }
-        catch (Exception e) when (e is NatsJSException or NatsNoRespondersException or NatsException or TimeoutException)
-        {
-            StoreLog.Unavailable(logger, BusAddress.Redact(e.Message));
-            return null;
-        }
-    }
+    public Task<INatsJSStream?> OpenAsync(CancellationToken cancellationToken) => OpenAsync(StoreLog.Unavailable, cancellationToken);
 
     /// <summary>
     /// Makes (or updates) the stream once it was refused at start (<see cref="LookAgain"/>): true
@@ -89,16 +78,25 @@ internal sealed partial class RoomStore(NatsConnection nats, ShoutRoomOptions op
     /// </summary>
     public async Task<bool> FindAsync(CancellationToken cancellationToken)
     {
+        if (await OpenAsync(StoreLog.StillUnavailable, cancellationToken) is null)
+        {
+            return false;
+        }
+
+        StoreLog.Found(logger, Name);
+        return true;
+    }
+
+    private async Task<INatsJSStream?> OpenAsync(Action<ILogger, string> refused, CancellationToken cancellationToken)
+    {
         try
         {
-            await new NatsJSContext(nats).CreateOrUpdateStreamAsync(Config(), cancellationToken);
-            StoreLog.Found(logger, Name);
-            return true;
+            return await new NatsJSContext(nats).CreateOrUpdateStreamAsync(Config(), cancellationToken);
         }
         catch (Exception e) when (e is NatsJSException or NatsNoRespondersException or NatsException or TimeoutException)
         {
-            StoreLog.StillUnavailable(logger, BusAddress.Redact(e.Message));
-            return false;
+            refused(logger, BusAddress.Redact(e.Message));
+            return null;
         }
     }
 
